@@ -1,0 +1,436 @@
+//! Reading content files: front matter split, YAML parsing with locations,
+//! and the raw shapes editors write. Nothing here checks references; that is
+//! the job of `model`.
+
+use crate::error::{Problem, ProblemKind};
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::path::{Path, PathBuf};
+
+/// A value with the file line it came from.
+pub type Located<T> = Spanned<T>;
+
+/// One Markdown file, split into front matter and body.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The file name without `.md`.
+    pub id: String,
+    pub front: String,
+    /// File line of the first front matter line (the one after `---`).
+    pub front_line: u64,
+    pub body: String,
+}
+
+impl SourceFile {
+    pub fn read(path: &Path) -> Result<SourceFile, Problem> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Problem::new(
+                path,
+                ProblemKind::Unreadable {
+                    reason: e.to_string(),
+                },
+            )
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<SourceFile, Problem> {
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = text.split_inclusive('\n');
+        let first = lines.next().unwrap_or("");
+        if first.trim_end() != "---" {
+            return Err(Problem::new(path, ProblemKind::MissingFrontMatter).at(1, None));
+        }
+        let mut front = String::new();
+        let mut offset = first.len();
+        for line in lines {
+            offset += line.len();
+            if line.trim_end() == "---" {
+                return Ok(SourceFile {
+                    path: path.to_path_buf(),
+                    id,
+                    front,
+                    front_line: 2,
+                    body: text[offset..].to_string(),
+                });
+            }
+            front.push_str(line);
+        }
+        Err(Problem::new(path, ProblemKind::UnclosedFrontMatter).at(1, None))
+    }
+
+    /// Parses the front matter; errors carry the line in the file.
+    pub fn front_matter<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        parse_yaml(&self.front, &self.path, self.front_line - 1)
+    }
+
+    /// Converts a line inside the front matter to a line in the file.
+    pub fn file_line<T>(&self, value: &Located<T>) -> u64 {
+        value.referenced.line() + self.front_line - 1
+    }
+
+    pub fn problem(&self, kind: ProblemKind) -> Problem {
+        Problem::new(&self.path, kind).at(1, None)
+    }
+
+    pub fn problem_at<T>(&self, value: &Located<T>, kind: ProblemKind) -> Problem {
+        Problem::new(&self.path, kind).at(self.file_line(value), Some(value.referenced.column()))
+    }
+}
+
+/// Parses YAML text; `line_offset` is added to reported lines.
+pub fn parse_yaml<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    line_offset: u64,
+) -> Result<T, Problem> {
+    // An empty front matter block deserializes like an empty mapping.
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    serde_saphyr::from_str(text).map_err(|e| {
+        let message = first_line(&e.to_string());
+        let problem = Problem::new(path, ProblemKind::Syntax { message });
+        match e.location() {
+            Some(loc) if loc.line() > 0 => problem.at(loc.line() + line_offset, Some(loc.column())),
+            _ => problem,
+        }
+    })
+}
+
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    // serde-saphyr appends its own location; we print ours in front.
+    match line.rfind(" at line ") {
+        Some(i) => line[..i].to_string(),
+        None => line.to_string(),
+    }
+}
+
+/// Reads a YAML data file under `data/`.
+pub fn read_data<T: DeserializeOwned>(path: &Path) -> Result<T, Problem> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Problem::new(
+            path,
+            ProblemKind::Unreadable {
+                reason: e.to_string(),
+            },
+        )
+    })?;
+    parse_yaml(&text, path, 0)
+}
+
+/// The Markdown files of one content folder, sorted by name. Editor backup
+/// and lock files (`.x.md`, `#x.md#`, `x.md~`) are ignored.
+pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| is_content_file(p))
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn is_content_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with(".md") && !name.starts_with('.') && !name.starts_with('#')
+}
+
+/// Reads and parses every file of a folder in parallel. Returns the parsed
+/// items and every problem met on the way.
+pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> (Vec<(SourceFile, T)>, Vec<Problem>) {
+    let results: Vec<Result<(SourceFile, T), Problem>> = markdown_files(dir)
+        .par_iter()
+        .map(|path| {
+            let file = SourceFile::read(path)?;
+            let front = file.front_matter::<T>()?;
+            Ok((file, front))
+        })
+        .collect();
+    let mut items = Vec::with_capacity(results.len());
+    let mut problems = Vec::new();
+    for r in results {
+        match r {
+            Ok(item) => items.push(item),
+            Err(p) => problems.push(p),
+        }
+    }
+    (items, problems)
+}
+
+// ---------------------------------------------------------------- raw shapes
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Hybrid,
+    OnDemand,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevel {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    pub preis: crate::money::Cents,
+    pub abrechnung: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceRules {
+    pub mehrwertsteuer_prozent: i64,
+    pub aufschlag_nichtmitglieder_prozent: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMembership {
+    pub anteil_euro: i64,
+    pub staffel: Vec<Located<RawBracket>>,
+    pub jahresbeitrag_faktor: i64,
+    pub beitragsminderung: RawReduction,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBracket {
+    #[serde(default)]
+    pub bis: Option<u32>,
+    pub anteile: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReduction {
+    pub prozent_der_buchungen: i64,
+    pub hoechstens_prozent: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaqCategory {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    #[serde(default)]
+    pub reihenfolge: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLecturer {
+    pub name: String,
+    #[serde(default)]
+    pub funktion: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnit {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    pub format: Format,
+    pub niveau: Located<String>,
+    pub themen: Located<Vec<Located<String>>>,
+    #[serde(default)]
+    pub dozierende: Vec<Located<String>>,
+    pub aufwand_stunden: Located<f64>,
+    #[serde(default)]
+    pub kompetenzen: Vec<String>,
+    #[serde(default)]
+    pub termine: Option<Located<Vec<RawLiveDate>>>,
+    #[serde(default)]
+    pub start_link: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLiveDate {
+    pub datum: Located<String>,
+    pub plaetze: Located<u32>,
+    #[serde(default)]
+    pub vergeben: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitRole {
+    Pflicht,
+    Wahlpflicht,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCourse {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    pub einheiten: Located<Vec<RawCourseUnit>>,
+    #[serde(default)]
+    pub wahlpflicht_anzahl: Option<Located<u32>>,
+    pub zertifikat: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCourseUnit {
+    pub einheit: Located<String>,
+    pub art: UnitRole,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum AuthorityKind {
+    Gemeinde,
+    Stadt,
+    Landkreis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    Genossenschaft,
+    Kommune,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthority {
+    pub name: String,
+    pub art: AuthorityKind,
+    pub mitglied: bool,
+    pub beschaeftigte: u32,
+    pub logo: Located<String>,
+    pub bild: RawPicture,
+    pub einheiten: Vec<Located<String>>,
+    pub ansprechperson: RawContact,
+    pub freigabe: Located<Approval>,
+    #[serde(default)]
+    pub freigabe_email: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPicture {
+    pub datei: Located<String>,
+    pub alt: Located<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    pub name: String,
+    #[serde(default)]
+    pub funktion: String,
+    pub email: String,
+    #[serde(default)]
+    pub telefon: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaq {
+    pub frage: String,
+    pub kategorie: Located<String>,
+    #[serde(default)]
+    pub reihenfolge: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PageTemplate {
+    #[default]
+    Seite,
+    Mitgliedschaft,
+    Kontakt,
+    Newsletter,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPage {
+    pub titel: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    #[serde(default)]
+    pub vorlage: PageTemplate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHome {
+    pub titel: String,
+    #[serde(default)]
+    pub beschreibung: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_and_body() {
+        let f = SourceFile::parse(Path::new("x/abc.md"), "---\ntitel: A\n---\nText\n").unwrap();
+        assert_eq!(f.id, "abc");
+        assert_eq!(f.front, "titel: A\n");
+        assert_eq!(f.body, "Text\n");
+    }
+
+    #[test]
+    fn missing_and_unclosed_front_matter() {
+        let e = SourceFile::parse(Path::new("a.md"), "titel: A\n").unwrap_err();
+        assert_eq!(e.kind, ProblemKind::MissingFrontMatter);
+        let e = SourceFile::parse(Path::new("a.md"), "---\ntitel: A\n").unwrap_err();
+        assert_eq!(e.kind, ProblemKind::UnclosedFrontMatter);
+    }
+
+    #[test]
+    fn yaml_errors_carry_file_lines() {
+        let f = SourceFile::parse(
+            Path::new("a.md"),
+            "---\ntitel: A\nkurzbeschreibung: B\nfalsch: 1\n---\n",
+        )
+        .unwrap();
+        let e = f.front_matter::<RawTopic>().unwrap_err();
+        assert!(matches!(e.kind, ProblemKind::Syntax { .. }));
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn located_values_know_their_line() {
+        let f = SourceFile::parse(
+            Path::new("a.md"),
+            "---\nfrage: Was?\n\nkategorie: kosten\n---\nAntwort\n",
+        )
+        .unwrap();
+        let faq = f.front_matter::<RawFaq>().unwrap();
+        assert_eq!(f.file_line(&faq.kategorie), 4);
+    }
+
+    #[test]
+    fn ignores_editor_temp_files() {
+        assert!(is_content_file(Path::new("a/b.md")));
+        assert!(!is_content_file(Path::new("a/.b.md.swp")));
+        assert!(!is_content_file(Path::new("a/#b.md#")));
+        assert!(!is_content_file(Path::new("a/b.md~")));
+    }
+}

@@ -1,0 +1,267 @@
+//! Problems found in a site, typed so tests can match on them and
+//! formatted in German so editors know what to fix.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Which kind of item a reference points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    Unit,
+    Topic,
+    Lecturer,
+    Level,
+    FaqCategory,
+}
+
+impl RefKind {
+    fn german(self) -> &'static str {
+        match self {
+            RefKind::Unit => "Lerneinheit",
+            RefKind::Topic => "Thema",
+            RefKind::Lecturer => "Dozentin oder Dozent",
+            RefKind::Level => "Niveau",
+            RefKind::FaqCategory => "FAQ-Kategorie",
+        }
+    }
+
+    fn unknown(self) -> &'static str {
+        match self {
+            RefKind::Unit => "Unbekannte Lerneinheit",
+            RefKind::Topic => "Unbekanntes Thema",
+            RefKind::Lecturer => "Unbekannte Person unter „dozierende“",
+            RefKind::Level => "Unbekanntes Niveau",
+            RefKind::FaqCategory => "Unbekannte FAQ-Kategorie",
+        }
+    }
+
+    fn where_defined(self) -> &'static str {
+        match self {
+            RefKind::Unit => "content/einheiten/",
+            RefKind::Topic => "content/themen/",
+            RefKind::Lecturer => "content/dozierende/",
+            RefKind::Level => "data/niveaus.yaml",
+            RefKind::FaqCategory => "data/faq-kategorien.yaml",
+        }
+    }
+}
+
+/// What is wrong. Each variant knows its German explanation and fix.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProblemKind {
+    /// A file could not be read.
+    Unreadable { reason: String },
+    /// A Markdown file does not start with a `---` front matter block.
+    MissingFrontMatter,
+    /// The front matter block is opened but never closed.
+    UnclosedFrontMatter,
+    /// YAML/TOML syntax or type error reported by the parser.
+    Syntax { message: String },
+    /// The file name is not a valid identifier.
+    InvalidId { id: String, suggestion: String },
+    /// Two files produce the same identifier.
+    DuplicateId { id: String, other: PathBuf },
+    /// A reference to an item that does not exist.
+    UnknownReference {
+        kind: RefKind,
+        id: String,
+        suggestion: Option<String>,
+    },
+    /// The same item is listed twice in one list.
+    DuplicateReference { kind: RefKind, id: String },
+    /// A date that is not `YYYY-MM-DD` or does not exist.
+    InvalidDate { value: String },
+    /// A live date on a Saturday or Sunday.
+    WeekendDate { value: String },
+    /// The same live date twice in one unit.
+    DuplicateDate { value: String },
+    /// More places taken than available.
+    Overbooked {
+        date: String,
+        capacity: u32,
+        taken: u32,
+    },
+    /// A field that must be present for this kind of item.
+    MissingField {
+        field: &'static str,
+        why: &'static str,
+    },
+    /// A field that must not be present for this kind of item.
+    ForbiddenField {
+        field: &'static str,
+        why: &'static str,
+    },
+    /// A value outside what is allowed.
+    InvalidValue {
+        field: &'static str,
+        message: String,
+    },
+    /// A course with too few or too many units.
+    CourseUnitCount { count: usize },
+    /// A course requires more electives than it lists.
+    ElectiveCount { required: u32, available: usize },
+    /// An image path that does not exist below `static/`.
+    MissingImage { path: String },
+    /// A page every site must have.
+    MissingRequiredPage { id: &'static str },
+    /// The membership share brackets do not form a clean staircase.
+    InvalidShareBrackets { message: String },
+    /// A template failed to parse or render.
+    Template { message: String },
+    /// The output could not be written.
+    Output { reason: String },
+}
+
+impl ProblemKind {
+    /// What went wrong, in German.
+    pub fn message(&self) -> String {
+        match self {
+            ProblemKind::Unreadable { reason } => format!("Datei kann nicht gelesen werden: {reason}"),
+            ProblemKind::MissingFrontMatter => "Die Datei beginnt nicht mit einem Kopfbereich (Front Matter) zwischen zwei Zeilen „---“.".into(),
+            ProblemKind::UnclosedFrontMatter => "Der Kopfbereich wird mit „---“ geöffnet, aber nicht wieder geschlossen.".into(),
+            ProblemKind::Syntax { message } => message.clone(),
+            ProblemKind::InvalidId { id, .. } => format!("Der Dateiname „{id}“ ist keine gültige Kennung."),
+            ProblemKind::DuplicateId { id, other } => format!("Die Kennung „{id}“ gibt es schon in {}.", other.display()),
+            ProblemKind::UnknownReference { kind, id, .. } => format!("{} „{id}“.", kind.unknown()),
+            ProblemKind::DuplicateReference { kind, id } => format!("{} „{id}“ steht doppelt in der Liste.", kind.german()),
+            ProblemKind::InvalidDate { value } => format!("„{value}“ ist kein gültiges Datum."),
+            ProblemKind::WeekendDate { value } => format!("Der Live-Termin {value} fällt auf ein Wochenende."),
+            ProblemKind::DuplicateDate { value } => format!("Der Termin {value} steht doppelt in der Liste."),
+            ProblemKind::Overbooked { date, capacity, taken } => format!("Termin {date}: {taken} Plätze vergeben, aber nur {capacity} vorhanden."),
+            ProblemKind::MissingField { field, why } => format!("Das Feld „{field}“ fehlt ({why})."),
+            ProblemKind::ForbiddenField { field, why } => format!("Das Feld „{field}“ ist hier nicht erlaubt ({why})."),
+            ProblemKind::InvalidValue { field, message } => format!("Ungültiger Wert in „{field}“: {message}"),
+            ProblemKind::CourseUnitCount { count } => format!("Ein Kurs besteht aus 3 bis 6 Lerneinheiten, hier sind es {count}."),
+            ProblemKind::ElectiveCount { required, available } => format!("Es sollen {required} Wahlpflicht-Einheiten belegt werden, aber nur {available} stehen zur Wahl."),
+            ProblemKind::MissingImage { path } => format!("Das Bild „{path}“ gibt es nicht."),
+            ProblemKind::MissingRequiredPage { id } => format!("Die Pflichtseite „{id}“ fehlt."),
+            ProblemKind::InvalidShareBrackets { message } => format!("Die Staffel der Geschäftsanteile ist fehlerhaft: {message}"),
+            ProblemKind::Template { message } => format!("Vorlagenfehler: {message}"),
+            ProblemKind::Output { reason } => format!("Ausgabe kann nicht geschrieben werden: {reason}"),
+        }
+    }
+
+    /// What the editor should do about it, in German.
+    pub fn hint(&self) -> String {
+        match self {
+            ProblemKind::Unreadable { .. } => "Prüfen Sie, ob die Datei existiert und als UTF-8 gespeichert ist.".into(),
+            ProblemKind::MissingFrontMatter | ProblemKind::UnclosedFrontMatter => "Beginnen Sie die Datei mit einer Zeile „---“, dann die Felder, dann wieder eine Zeile „---“.".into(),
+            ProblemKind::Syntax { .. } => "Korrigieren Sie die Schreibweise an der genannten Stelle (Doppelpunkt nach dem Feldnamen, Einrückung mit Leerzeichen, Text mit „:“ in Anführungszeichen).".into(),
+            ProblemKind::InvalidId { suggestion, .. } => format!("Benennen Sie die Datei um in „{suggestion}.md“ (nur Kleinbuchstaben, Ziffern und Bindestriche; ä→ae, ö→oe, ü→ue, ß→ss)."),
+            ProblemKind::DuplicateId { .. } => "Geben Sie einer der beiden Dateien einen anderen Namen.".into(),
+            ProblemKind::UnknownReference { kind, suggestion, .. } => match suggestion {
+                Some(s) => format!("Meinten Sie „{s}“? Sonst legen Sie die Datei in {} an.", kind.where_defined()),
+                None => format!("Verwenden Sie eine Kennung aus {} oder legen Sie dort einen Eintrag an.", kind.where_defined()),
+            },
+            ProblemKind::DuplicateReference { .. } => "Entfernen Sie den doppelten Eintrag.".into(),
+            ProblemKind::InvalidDate { .. } => "Schreiben Sie Daten als JJJJ-MM-TT, z. B. 2027-02-10.".into(),
+            ProblemKind::WeekendDate { .. } => "Live-Tutorien finden montags bis freitags statt: wählen Sie einen Werktag.".into(),
+            ProblemKind::DuplicateDate { .. } => "Entfernen Sie den doppelten Termin oder ändern Sie das Datum.".into(),
+            ProblemKind::Overbooked { .. } => "Erhöhen Sie „plaetze“ oder verringern Sie „vergeben“.".into(),
+            ProblemKind::MissingField { field, .. } => format!("Ergänzen Sie „{field}:“ im Kopfbereich."),
+            ProblemKind::ForbiddenField { field, .. } => format!("Entfernen Sie „{field}:“ oder ändern Sie das Format."),
+            ProblemKind::InvalidValue { .. } => "Korrigieren Sie den Wert (siehe docs/redaktion.md).".into(),
+            ProblemKind::CourseUnitCount { .. } => "Ergänzen oder streichen Sie Einträge unter „einheiten“.".into(),
+            ProblemKind::ElectiveCount { .. } => "Verringern Sie „wahlpflicht_anzahl“ oder ergänzen Sie Wahlpflicht-Einheiten.".into(),
+            ProblemKind::MissingImage { .. } => "Legen Sie das Bild unter static/ ab oder korrigieren Sie den Pfad (er beginnt mit „/“, z. B. /bilder/kommunen/logo.svg).".into(),
+            ProblemKind::MissingRequiredPage { id } => format!("Legen Sie content/seiten/{id}.md an."),
+            ProblemKind::InvalidShareBrackets { .. } => "Die Obergrenzen („bis“) müssen aufsteigen; nur die letzte Stufe hat keine Obergrenze.".into(),
+            ProblemKind::Template { .. } => "Korrigieren Sie die Vorlage an der genannten Stelle.".into(),
+            ProblemKind::Output { .. } => "Prüfen Sie Schreibrechte und freien Speicherplatz.".into(),
+        }
+    }
+}
+
+/// One problem, located in a file (and line and column where known).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub kind: ProblemKind,
+}
+
+impl Problem {
+    pub fn new(file: impl Into<PathBuf>, kind: ProblemKind) -> Self {
+        Problem {
+            file: file.into(),
+            line: None,
+            column: None,
+            kind,
+        }
+    }
+
+    pub fn at(mut self, line: u64, column: Option<u64>) -> Self {
+        self.line = Some(line);
+        self.column = column;
+        self
+    }
+
+    /// The file relative to `root`, for shorter messages.
+    pub fn relative_to(mut self, root: &Path) -> Self {
+        if let Ok(rel) = self.file.strip_prefix(root) {
+            self.file = rel.to_path_buf();
+        }
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(
+            f,
+            ": Fehler: {}\n    → {}",
+            self.kind.message(),
+            self.kind.hint()
+        )
+    }
+}
+
+/// All problems of one run, sorted by file and line.
+#[derive(Clone, Debug, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn sorted(mut self) -> Self {
+        self.0
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.0 {
+            writeln!(f, "{p}")?;
+        }
+        let n = self.0.len();
+        write!(f, "{n} Fehler gefunden.")
+    }
+}
+
+impl std::error::Error for Problems {}
+
+impl From<Problem> for Problems {
+    fn from(p: Problem) -> Self {
+        Problems(vec![p])
+    }
+}
