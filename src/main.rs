@@ -1,1 +1,37 @@
-fn main() {}
+//! `campus`: one binary for editors and operators of KommunalCampus.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "campus",
+    version,
+    about = "KommunalCampus: Website bauen, prüfen und mit Formular-Backend ausliefern"
+)]
+struct Cli {
+    /// Site folder (with campus.toml); default: the current folder.
+    #[arg(long, global = true, default_value = ".")]
+    site: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (default: public/).
+    Build(cmd::build::Args),
+    /// Check content and templates without writing anything.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build(args) => cmd::build::run(&cli.site, args),
+        Command::Check(args) => cmd::check::run(&cli.site, args),
+    }
+}

@@ -363,6 +363,7 @@ pub enum PageTemplate {
     Mitgliedschaft,
     Kontakt,
     Newsletter,
+    Registrierung,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,11 +5,19 @@
 //! `render` turns the site into pages, `output` writes them. [`build::build_site`]
 //! is the one pipeline function that runs all of it.
 
+pub mod build;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod ics;
+pub mod markdown;
+pub mod model;
 pub mod money;
+pub mod output;
+pub mod render;
 pub mod slug;
 pub mod time;
 
+pub use build::{build_site, check_site, BuildOptions, BuildReport};
 pub use error::{Problem, ProblemKind, Problems};
+pub use model::Site;

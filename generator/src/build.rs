@@ -1,0 +1,103 @@
+//! The pipeline: load → validate → render in parallel → write → swap.
+
+use crate::config::Config;
+use crate::error::Problems;
+use crate::model::{self, Site};
+use crate::output;
+use crate::render::{self, Output, RenderOptions};
+use chrono::{Local, NaiveDate};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub site_dir: PathBuf,
+    pub out_dir: PathBuf,
+    /// "Today" for next dates; `None` means the real date.
+    pub today: Option<NaiveDate>,
+    pub live_reload: bool,
+}
+
+impl BuildOptions {
+    pub fn new(site_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            site_dir: site_dir.into(),
+            out_dir: out_dir.into(),
+            today: None,
+            live_reload: false,
+        }
+    }
+
+    fn render_options(&self) -> RenderOptions {
+        let now = Local::now().naive_local();
+        let today = self.today.unwrap_or(now.date());
+        RenderOptions {
+            today,
+            // A fixed stamp for a fixed "today" keeps test output reproducible.
+            stamp: if self.today.is_some() {
+                today.and_hms_opt(0, 0, 0).expect("midnight")
+            } else {
+                chrono::Utc::now().naive_utc()
+            },
+            live_reload: self.live_reload,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub pages: usize,
+    pub files: usize,
+    pub duration: Duration,
+}
+
+/// Loads, validates and renders the site in memory. Writes nothing.
+/// Every problem (content and templates) is reported together.
+pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
+    let root = &options.site_dir;
+    let site = model::load(root);
+    let templates = match (&site, Config::load(root)) {
+        (_, Ok(config)) => Some(render::load_templates(root, &config)),
+        (Ok(_), Err(p)) => Some(Err(Problems::from(p))),
+        (Err(_), Err(_)) => None, // already reported by the content loader
+    };
+    let (site, tera) = match (site, templates) {
+        (Ok(site), Some(Ok(tera))) => (site, tera),
+        (site, templates) => {
+            let mut all = site.err().unwrap_or_default().0;
+            if let Some(Err(t)) = templates {
+                all.extend(t.0);
+            }
+            return Err(Problems(all).sorted());
+        }
+    };
+    let outputs = render::render_site(&site, &tera, &options.render_options())?;
+    Ok((site, outputs))
+}
+
+/// Builds the site into `options.out_dir`. On any problem the previous
+/// output stays untouched.
+pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
+    let started = Instant::now();
+    let (site, outputs) = check_site(options)?;
+    let staging = output::staging_dir(&options.out_dir)?;
+    let result = (|| {
+        let mut files =
+            output::copy_static(&site.config.theme_dir(&site.root).join("static"), &staging)?;
+        files += output::copy_static(&site.root.join("static"), &staging)?;
+        output::write_all(&staging, &outputs)?;
+        output::swap_into_place(&staging, &options.out_dir)?;
+        Ok::<usize, crate::error::Problem>(files + outputs.len())
+    })();
+    match result {
+        Ok(files) => Ok(BuildReport {
+            pages: outputs.iter().filter(|o| o.path.ends_with(".html")).count(),
+            files,
+            duration: started.elapsed(),
+        }),
+        Err(p) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(p.into())
+        }
+    }
+}

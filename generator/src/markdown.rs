@@ -1,0 +1,124 @@
+//! Markdown to HTML for editor-written bodies.
+//!
+//! Raw HTML in Markdown is shown as text, not passed through: editors cannot
+//! break the page structure or accessibility by accident, and nothing can
+//! inject scripts. Headings get stable ids for deep links.
+
+use crate::slug::slugify;
+use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+pub fn to_html(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut events: Vec<Event> = Vec::new();
+    let mut heading_start: Option<usize> = None;
+    let mut used_ids: Vec<String> = Vec::new();
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                heading_start = Some(events.len());
+                // A top-level heading inside a body would compete with the
+                // page title: demote it.
+                let level = if level == HeadingLevel::H1 {
+                    HeadingLevel::H2
+                } else {
+                    level
+                };
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some(start) = heading_start.take() {
+                    let text: String = events[start + 1..]
+                        .iter()
+                        .filter_map(|e| match e {
+                            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut id = slugify(&text);
+                    if id.is_empty() {
+                        id = "abschnitt".into();
+                    }
+                    let base = id.clone();
+                    let mut n = 2;
+                    while used_ids.contains(&id) {
+                        id = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    used_ids.push(id.clone());
+                    if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[start] {
+                        if slot.is_none() {
+                            *slot = Some(CowStr::from(id));
+                        }
+                    }
+                }
+                let level = if level == HeadingLevel::H1 {
+                    HeadingLevel::H2
+                } else {
+                    level
+                };
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            other => events.push(other),
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events.into_iter());
+    out
+}
+
+/// Plain text of a Markdown snippet (for meta descriptions and search).
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut out = String::new();
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_raw_html() {
+        let html = to_html("Hallo <script>alert(1)</script>");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn headings_get_ids_and_h1_is_demoted() {
+        let html = to_html("# Übersicht\n\n## Ablauf\n\n## Ablauf\n");
+        assert!(
+            html.contains("<h2 id=\"uebersicht\">Übersicht</h2>"),
+            "{html}"
+        );
+        assert!(html.contains("<h2 id=\"ablauf\">"));
+        assert!(html.contains("<h2 id=\"ablauf-2\">"));
+    }
+
+    #[test]
+    fn tables_render() {
+        let html = to_html("| a | b |\n|---|---|\n| 1 | 2 |\n");
+        assert!(html.contains("<table>"));
+    }
+}

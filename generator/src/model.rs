@@ -1,0 +1,1079 @@
+//! The validated, linked content model shared by the generator and the form
+//! backend. References are indices into the site's vectors, so lookups are
+//! cheap and nothing is copied per page. No rendering happens here.
+
+use crate::config::Config;
+use crate::content::{
+    self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawContact, RawCourse,
+    RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership, RawPage, RawPriceRules,
+    RawTopic, RawUnit, SourceFile, UnitRole,
+};
+use crate::error::{Problem, ProblemKind, Problems, RefKind};
+use crate::money::Cents;
+use crate::slug;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Pages every site must have, by id.
+pub const REQUIRED_PAGES: [&str; 8] = [
+    "mitgliedschaft",
+    "kontakt",
+    "newsletter",
+    "impressum",
+    "datenschutz",
+    "barrierefreiheit",
+    "leichte-sprache",
+    "registrierung",
+];
+
+/// First path segments the generator uses itself; pages cannot take them.
+pub const RESERVED_IDS: [&str; 11] = [
+    "lerneinheiten",
+    "kurse",
+    "themen",
+    "dozierende",
+    "kommunen",
+    "faq",
+    "termine",
+    "formular",
+    "forms",
+    "assets",
+    "bilder",
+];
+
+#[derive(Debug)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    pub levels: Vec<Level>,
+    pub prices: PriceRules,
+    pub membership: Membership,
+    pub faq_categories: Vec<FaqCategory>,
+    pub topics: Vec<Topic>,
+    pub lecturers: Vec<Lecturer>,
+    pub units: Vec<Unit>,
+    pub courses: Vec<Course>,
+    pub authorities: Vec<Authority>,
+    pub faq: Vec<FaqEntry>,
+    pub pages: Vec<Page>,
+    pub home: Home,
+}
+
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub member_price: Cents,
+    /// What one price buys: "Lizenz", "Teilnahme", "Person".
+    pub billing_unit: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PriceRules {
+    pub vat_percent: i64,
+    pub non_member_surcharge_percent: i64,
+}
+
+/// The price of one offer for members and non-members, both gross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Price {
+    pub member: Cents,
+    pub non_member: Cents,
+}
+
+impl PriceRules {
+    pub fn price(&self, member: Cents) -> Price {
+        Price {
+            member,
+            non_member: member.plus_percent(self.non_member_surcharge_percent),
+        }
+    }
+
+    pub fn for_staff_of(&self, price: Price, member_authority: bool) -> Cents {
+        if member_authority {
+            price.member
+        } else {
+            price.non_member
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub share_value: Cents,
+    /// (upper bound of employees inclusive, shares); the last bound is `None`.
+    pub brackets: Vec<(Option<u32>, u32)>,
+    pub annual_fee_factor: i64,
+    pub reduction_percent_of_bookings: i64,
+    pub reduction_max_percent: i64,
+}
+
+/// What an authority of a given size pays to join and per year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipQuote {
+    pub shares: u32,
+    pub deposit: Cents,
+    pub annual_fee: Cents,
+}
+
+impl Membership {
+    pub fn shares_for(&self, employees: u32) -> u32 {
+        self.brackets
+            .iter()
+            .find(|(upper, _)| upper.is_none_or(|u| employees <= u))
+            .map_or(0, |(_, shares)| *shares)
+    }
+
+    pub fn quote(&self, employees: u32) -> MembershipQuote {
+        let shares = self.shares_for(employees);
+        let deposit = self.share_value * shares as i64;
+        MembershipQuote {
+            shares,
+            deposit,
+            annual_fee: deposit * self.annual_fee_factor,
+        }
+    }
+
+    /// The annual fee after crediting a share of last year's bookings.
+    pub fn reduced_fee(&self, annual_fee: Cents, bookings: Cents) -> Cents {
+        let credit = bookings.percent_of(self.reduction_percent_of_bookings);
+        let cap = annual_fee.percent_of(self.reduction_max_percent);
+        annual_fee - credit.min(cap)
+    }
+
+    /// Rows of the share table: (from, to, shares, deposit, annual fee).
+    pub fn table(&self) -> Vec<(u32, Option<u32>, MembershipQuote)> {
+        let mut from = 1;
+        self.brackets
+            .iter()
+            .map(|(upper, _)| {
+                let row = (from, *upper, self.quote(from));
+                from = upper.map_or(from, |u| u + 1);
+                row
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FaqCategory {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub order: Option<i64>,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lecturer {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveDate {
+    pub date: NaiveDate,
+    pub capacity: u32,
+    /// Places already taken when the content was written.
+    pub taken: u32,
+}
+
+impl LiveDate {
+    pub fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.taken)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub format: Format,
+    pub level: usize,
+    pub topics: Vec<usize>,
+    pub lecturers: Vec<usize>,
+    pub workload_hours: f64,
+    pub competences: Vec<String>,
+    /// Sorted by date.
+    pub dates: Vec<LiveDate>,
+    pub start_link: Option<String>,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+impl Unit {
+    /// The first date on or after `today` that still has free places.
+    pub fn next_free_date(&self, today: NaiveDate) -> Option<&LiveDate> {
+        self.dates.iter().find(|d| d.date >= today && d.free() > 0)
+    }
+
+    pub fn upcoming_dates(&self, today: NaiveDate) -> impl Iterator<Item = &LiveDate> {
+        self.dates.iter().filter(move |d| d.date >= today)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CourseUnit {
+    pub unit: usize,
+    pub role: UnitRole,
+}
+
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub units: Vec<CourseUnit>,
+    pub electives_required: u32,
+    pub certificate: String,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub file: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authority {
+    pub id: String,
+    pub name: String,
+    pub kind: AuthorityKind,
+    pub member: bool,
+    pub employees: u32,
+    pub logo: String,
+    pub picture: Picture,
+    pub units: Vec<usize>,
+    pub contact: RawContact,
+    pub approval: Approval,
+    pub approver_email: Option<String>,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+impl Authority {
+    /// "Stadt Lindenfeld", "Landkreis Musterkreis".
+    pub fn display_name(&self) -> String {
+        let kind = match self.kind {
+            AuthorityKind::Gemeinde => "Gemeinde",
+            AuthorityKind::Stadt => "Stadt",
+            AuthorityKind::Landkreis => "Landkreis",
+        };
+        if self.name.starts_with(kind) {
+            self.name.clone()
+        } else {
+            format!("{kind} {}", self.name)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FaqEntry {
+    pub id: String,
+    pub question: String,
+    pub category: usize,
+    pub order: Option<i64>,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub template: PageTemplate,
+    pub body: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub title: String,
+    pub description: String,
+    pub body: String,
+}
+
+impl Site {
+    pub fn unit_index(&self, id: &str) -> Option<usize> {
+        self.units.iter().position(|u| u.id == id)
+    }
+
+    pub fn authority(&self, id: &str) -> Option<&Authority> {
+        self.authorities.iter().find(|a| a.id == id)
+    }
+
+    pub fn page(&self, id: &str) -> Option<&Page> {
+        self.pages.iter().find(|p| p.id == id)
+    }
+
+    pub fn unit_price(&self, unit: &Unit) -> Price {
+        self.prices.price(self.levels[unit.level].member_price)
+    }
+
+    /// Mandatory units plus the cheapest required electives.
+    pub fn course_price(&self, course: &Course) -> Price {
+        let member = self.course_sum(course, |u| self.levels[u.level].member_price.0 as f64);
+        self.prices.price(Cents(member as i64))
+    }
+
+    /// Workload of mandatory units plus the shortest required electives.
+    pub fn course_workload(&self, course: &Course) -> f64 {
+        self.course_sum(course, |u| u.workload_hours)
+    }
+
+    fn course_sum(&self, course: &Course, value: impl Fn(&Unit) -> f64) -> f64 {
+        let mut mandatory = 0.0;
+        let mut electives = Vec::new();
+        for cu in &course.units {
+            let v = value(&self.units[cu.unit]);
+            match cu.role {
+                UnitRole::Pflicht => mandatory += v,
+                UnitRole::Wahlpflicht => electives.push(v),
+            }
+        }
+        electives.sort_by(f64::total_cmp);
+        mandatory
+            + electives
+                .iter()
+                .take(course.electives_required as usize)
+                .sum::<f64>()
+    }
+
+    /// Courses a unit belongs to.
+    pub fn courses_with_unit(&self, unit: usize) -> impl Iterator<Item = &Course> {
+        self.courses
+            .iter()
+            .filter(move |c| c.units.iter().any(|cu| cu.unit == unit))
+    }
+
+    /// Authorities that selected a unit.
+    pub fn authorities_with_unit(&self, unit: usize) -> impl Iterator<Item = &Authority> {
+        self.authorities
+            .iter()
+            .filter(move |a| a.units.contains(&unit))
+    }
+}
+
+// ---------------------------------------------------------------- loading
+
+/// Loads and validates the whole site. Every problem found is returned
+/// together; nothing is partially accepted.
+pub fn load(root: &Path) -> Result<Site, Problems> {
+    let mut problems = Vec::new();
+    let config = match Config::load(root) {
+        Ok(c) => Some(c),
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    };
+    let data = root.join("data");
+    let content_dir = root.join("content");
+    let static_dir = root.join("static");
+
+    let raw_levels: Vec<RawLevel> = collect(
+        content::read_data(&data.join("niveaus.yaml")),
+        &mut problems,
+    )
+    .unwrap_or_default();
+    let raw_prices: Option<RawPriceRules> =
+        collect(content::read_data(&data.join("preise.yaml")), &mut problems);
+    let raw_membership: Option<RawMembership> = collect(
+        content::read_data(&data.join("mitgliedschaft.yaml")),
+        &mut problems,
+    );
+    let raw_categories: Vec<RawFaqCategory> = collect(
+        content::read_data(&data.join("faq-kategorien.yaml")),
+        &mut problems,
+    )
+    .unwrap_or_default();
+
+    let (raw_topics, p) = content::load_folder::<RawTopic>(&content_dir.join("themen"));
+    problems.extend(p);
+    let (raw_lecturers, p) = content::load_folder::<RawLecturer>(&content_dir.join("dozierende"));
+    problems.extend(p);
+    let (raw_units, p) = content::load_folder::<RawUnit>(&content_dir.join("einheiten"));
+    problems.extend(p);
+    let (raw_courses, p) = content::load_folder::<RawCourse>(&content_dir.join("kurse"));
+    problems.extend(p);
+    let (raw_authorities, p) = content::load_folder::<RawAuthority>(&content_dir.join("kommunen"));
+    problems.extend(p);
+    let (raw_faq, p) = content::load_folder::<RawFaq>(&content_dir.join("faq"));
+    problems.extend(p);
+    let (raw_pages, p) = content::load_folder::<RawPage>(&content_dir.join("seiten"));
+    problems.extend(p);
+    let home_file = content_dir.join("start.md");
+    let home = collect(
+        SourceFile::read(&home_file).and_then(|f| f.front_matter::<RawHome>().map(|h| (f, h))),
+        &mut problems,
+    );
+
+    let levels_file = data.join("niveaus.yaml");
+    let levels: Vec<Level> = raw_levels
+        .into_iter()
+        .map(|l| Level {
+            id: l.id,
+            name: l.name,
+            description: l.beschreibung,
+            member_price: l.preis,
+            billing_unit: l.abrechnung,
+        })
+        .collect();
+    let level_ids = index_of(levels.iter().map(|l| l.id.as_str()));
+    if level_ids.len() != levels.len() {
+        problems.push(Problem::new(
+            &levels_file,
+            ProblemKind::InvalidValue {
+                field: "id",
+                message: "Jede Kennung darf nur einmal vorkommen.".into(),
+            },
+        ));
+    }
+    let categories: Vec<FaqCategory> = raw_categories
+        .into_iter()
+        .map(|c| FaqCategory {
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
+    let category_ids = index_of(categories.iter().map(|c| c.id.as_str()));
+
+    let mut raw_topics = raw_topics;
+    raw_topics.sort_by(|(_, a), (_, b)| {
+        (a.reihenfolge.unwrap_or(i64::MAX), &a.titel)
+            .cmp(&(b.reihenfolge.unwrap_or(i64::MAX), &b.titel))
+    });
+    let raw_topics = accept_ids(raw_topics, &mut problems);
+    let topics: Vec<Topic> = raw_topics
+        .into_iter()
+        .map(|(f, t)| Topic {
+            id: f.id,
+            title: t.titel,
+            summary: t.kurzbeschreibung,
+            order: t.reihenfolge,
+            body: f.body,
+            source: f.path,
+        })
+        .collect();
+    let topic_ids = index_of(topics.iter().map(|t| t.id.as_str()));
+    let lecturers: Vec<Lecturer> = accept_ids(raw_lecturers, &mut problems)
+        .into_iter()
+        .map(|(f, l)| Lecturer {
+            id: f.id,
+            name: l.name,
+            role: l.funktion,
+            body: f.body,
+            source: f.path,
+        })
+        .collect();
+    let lecturer_ids = index_of(lecturers.iter().map(|l| l.id.as_str()));
+
+    // Units with problems stay in the list (the run fails anyway), so
+    // references to them are not reported as unknown a second time.
+    let units: Vec<Unit> = accept_ids(raw_units, &mut problems)
+        .into_iter()
+        .map(|(f, u)| link_unit(&f, u, &level_ids, &topic_ids, &lecturer_ids, &mut problems))
+        .collect();
+    let unit_ids = index_of(units.iter().map(|u| u.id.as_str()));
+
+    let courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
+        .into_iter()
+        .map(|(f, c)| link_course(f, c, &unit_ids, &mut problems))
+        .collect();
+
+    let authorities: Vec<Authority> = accept_ids(raw_authorities, &mut problems)
+        .into_iter()
+        .map(|(f, a)| link_authority(f, a, &unit_ids, &static_dir, &mut problems))
+        .collect();
+
+    let faq: Vec<FaqEntry> = accept_ids(raw_faq, &mut problems)
+        .into_iter()
+        .map(|(f, q)| {
+            let category = resolve(
+                &f,
+                &q.kategorie,
+                RefKind::FaqCategory,
+                &category_ids,
+                &mut problems,
+            )
+            .unwrap_or(0);
+            FaqEntry {
+                id: f.id,
+                question: q.frage,
+                category,
+                order: q.reihenfolge,
+                body: f.body,
+                source: f.path,
+            }
+        })
+        .collect();
+
+    let pages: Vec<Page> = accept_ids(raw_pages, &mut problems)
+        .into_iter()
+        .map(|(f, p)| Page {
+            id: f.id,
+            title: p.titel,
+            description: p.beschreibung,
+            template: p.vorlage,
+            body: f.body,
+            source: f.path,
+        })
+        .collect();
+    for page in &pages {
+        if RESERVED_IDS.contains(&page.id.as_str()) {
+            problems.push(
+                Problem::new(
+                    &page.source,
+                    ProblemKind::DuplicateId {
+                        id: page.id.clone(),
+                        other: PathBuf::from(format!("/{}/", page.id)),
+                    },
+                )
+                .at(1, None),
+            );
+        }
+    }
+    for id in REQUIRED_PAGES {
+        if !pages.iter().any(|p| p.id == id) {
+            problems.push(Problem::new(
+                content_dir.join("seiten"),
+                ProblemKind::MissingRequiredPage { id },
+            ));
+        }
+    }
+
+    let membership = raw_membership
+        .and_then(|m| link_membership(m, &data.join("mitgliedschaft.yaml"), &mut problems));
+
+    if !problems.is_empty() {
+        let problems = problems.into_iter().map(|p| p.relative_to(root)).collect();
+        return Err(Problems(problems).sorted());
+    }
+    let (home_file, home) = home.expect("no problems means the home page loaded");
+    Ok(Site {
+        root: root.to_path_buf(),
+        config: config.expect("no problems means the config loaded"),
+        levels,
+        prices: raw_prices
+            .map(|p| PriceRules {
+                vat_percent: p.mehrwertsteuer_prozent,
+                non_member_surcharge_percent: p.aufschlag_nichtmitglieder_prozent,
+            })
+            .expect("no problems means the prices loaded"),
+        membership: membership.expect("no problems means the membership rules loaded"),
+        faq_categories: categories,
+        topics,
+        lecturers,
+        units,
+        courses,
+        authorities,
+        faq,
+        pages,
+        home: Home {
+            title: home.titel,
+            description: home.beschreibung,
+            body: home_file.body,
+        },
+    })
+}
+
+fn collect<T>(r: Result<T, Problem>, problems: &mut Vec<Problem>) -> Option<T> {
+    r.map_err(|p| problems.push(p)).ok()
+}
+
+fn index_of<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
+    ids.enumerate().map(|(i, id)| (id, i)).collect()
+}
+
+/// Keeps files whose id is valid and unique within their folder.
+fn accept_ids<T>(items: Vec<(SourceFile, T)>, problems: &mut Vec<Problem>) -> Vec<(SourceFile, T)> {
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (file, item) in items {
+        if !slug::is_valid_id(&file.id) {
+            problems.push(file.problem(ProblemKind::InvalidId {
+                id: file.id.clone(),
+                suggestion: slug::slugify(&file.id),
+            }));
+        } else if let Some(other) = seen.get(&file.id) {
+            problems.push(file.problem(ProblemKind::DuplicateId {
+                id: file.id.clone(),
+                other: other.clone(),
+            }));
+        } else {
+            seen.insert(file.id.clone(), file.path.clone());
+            out.push((file, item));
+        }
+    }
+    out
+}
+
+fn resolve<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+    file: &SourceFile,
+    reference: &content::Located<String>,
+    kind: RefKind,
+    known: &HashMap<K, usize>,
+    problems: &mut Vec<Problem>,
+) -> Option<usize> {
+    let id = reference.value.as_str();
+    if let Some(i) = known.get(id) {
+        return Some(*i);
+    }
+    let suggestion = slug::closest(id, known.keys().map(|k| k.borrow())).map(str::to_string);
+    problems.push(file.problem_at(
+        reference,
+        ProblemKind::UnknownReference {
+            kind,
+            id: id.to_string(),
+            suggestion,
+        },
+    ));
+    None
+}
+
+fn resolve_list<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+    file: &SourceFile,
+    references: &[content::Located<String>],
+    kind: RefKind,
+    known: &HashMap<K, usize>,
+    problems: &mut Vec<Problem>,
+) -> Vec<usize> {
+    let mut out = Vec::with_capacity(references.len());
+    for r in references {
+        if let Some(i) = resolve(file, r, kind, known, problems) {
+            if out.contains(&i) {
+                problems.push(file.problem_at(
+                    r,
+                    ProblemKind::DuplicateReference {
+                        kind,
+                        id: r.value.clone(),
+                    },
+                ));
+            } else {
+                out.push(i);
+            }
+        }
+    }
+    out
+}
+
+fn link_unit(
+    f: &SourceFile,
+    u: RawUnit,
+    levels: &HashMap<&str, usize>,
+    topics: &HashMap<&str, usize>,
+    lecturers: &HashMap<&str, usize>,
+    problems: &mut Vec<Problem>,
+) -> Unit {
+    let level = resolve(f, &u.niveau, RefKind::Level, levels, problems).unwrap_or(0);
+    if u.themen.value.is_empty() {
+        problems.push(f.problem_at(
+            &u.themen,
+            ProblemKind::InvalidValue {
+                field: "themen",
+                message: "Mindestens ein Thema angeben.".into(),
+            },
+        ));
+    }
+    let topic_list = resolve_list(f, &u.themen.value, RefKind::Topic, topics, problems);
+    let lecturer_list = resolve_list(f, &u.dozierende, RefKind::Lecturer, lecturers, problems);
+    if !(u.aufwand_stunden.value > 0.0 && u.aufwand_stunden.value <= 500.0) {
+        problems.push(f.problem_at(
+            &u.aufwand_stunden,
+            ProblemKind::InvalidValue {
+                field: "aufwand_stunden",
+                message: "Eine Stundenzahl größer als 0 angeben.".into(),
+            },
+        ));
+    }
+    let mut dates = Vec::new();
+    match (u.format, &u.termine, &u.start_link) {
+        (Format::Hybrid, _, Some(link)) => problems.push(f.problem_at(
+            link,
+            ProblemKind::ForbiddenField {
+                field: "start_link",
+                why: "Hybrid-Einheiten starten mit dem Live-Termin",
+            },
+        )),
+        (Format::OnDemand, Some(t), _) => problems.push(f.problem_at(
+            t,
+            ProblemKind::ForbiddenField {
+                field: "termine",
+                why: "On-Demand-Einheiten haben keine Live-Termine",
+            },
+        )),
+        (Format::OnDemand, None, None) => problems.push(f.problem(ProblemKind::MissingField {
+            field: "start_link",
+            why: "On-Demand-Einheiten brauchen den Link zum Start",
+        })),
+        _ => {}
+    }
+    if let Some(link) = &u.start_link {
+        if !(link.value.starts_with("https://") || link.value.starts_with("http://")) {
+            problems.push(f.problem_at(
+                link,
+                ProblemKind::InvalidValue {
+                    field: "start_link",
+                    message: "Der Link muss mit https:// beginnen.".into(),
+                },
+            ));
+        }
+    }
+    for raw in u.termine.iter().flat_map(|t| t.value.iter()) {
+        let Some(date) = parse_date(&raw.datum.value) else {
+            problems.push(f.problem_at(
+                &raw.datum,
+                ProblemKind::InvalidDate {
+                    value: raw.datum.value.clone(),
+                },
+            ));
+            continue;
+        };
+        if crate::time::is_weekend(date) {
+            problems.push(f.problem_at(
+                &raw.datum,
+                ProblemKind::WeekendDate {
+                    value: raw.datum.value.clone(),
+                },
+            ));
+        }
+        if dates.iter().any(|d: &LiveDate| d.date == date) {
+            problems.push(f.problem_at(
+                &raw.datum,
+                ProblemKind::DuplicateDate {
+                    value: raw.datum.value.clone(),
+                },
+            ));
+        }
+        if raw.plaetze.value == 0 {
+            problems.push(f.problem_at(
+                &raw.plaetze,
+                ProblemKind::InvalidValue {
+                    field: "plaetze",
+                    message: "Ein Termin braucht mindestens einen Platz.".into(),
+                },
+            ));
+        }
+        if raw.vergeben > raw.plaetze.value {
+            problems.push(f.problem_at(
+                &raw.plaetze,
+                ProblemKind::Overbooked {
+                    date: raw.datum.value.clone(),
+                    capacity: raw.plaetze.value,
+                    taken: raw.vergeben,
+                },
+            ));
+        }
+        dates.push(LiveDate {
+            date,
+            capacity: raw.plaetze.value,
+            taken: raw.vergeben,
+        });
+    }
+    dates.sort_by_key(|d| d.date);
+    Unit {
+        id: f.id.clone(),
+        title: u.titel,
+        summary: u.kurzbeschreibung,
+        format: u.format,
+        level,
+        topics: topic_list,
+        lecturers: lecturer_list,
+        workload_hours: u.aufwand_stunden.value,
+        competences: u.kompetenzen,
+        dates,
+        start_link: u.start_link.map(|l| l.value),
+        body: f.body.clone(),
+        source: f.path.clone(),
+    }
+}
+
+/// Strict `YYYY-MM-DD`.
+pub fn parse_date(value: &str) -> Option<NaiveDate> {
+    if value.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+}
+
+fn link_course(
+    f: SourceFile,
+    c: RawCourse,
+    units: &HashMap<&str, usize>,
+    problems: &mut Vec<Problem>,
+) -> Course {
+    let count = c.einheiten.value.len();
+    if !(3..=6).contains(&count) {
+        problems.push(f.problem_at(&c.einheiten, ProblemKind::CourseUnitCount { count }));
+    }
+    let mut list: Vec<CourseUnit> = Vec::new();
+    for cu in &c.einheiten.value {
+        if let Some(unit) = resolve(&f, &cu.einheit, RefKind::Unit, units, problems) {
+            if list.iter().any(|x| x.unit == unit) {
+                problems.push(f.problem_at(
+                    &cu.einheit,
+                    ProblemKind::DuplicateReference {
+                        kind: RefKind::Unit,
+                        id: cu.einheit.value.clone(),
+                    },
+                ));
+            } else {
+                list.push(CourseUnit { unit, role: cu.art });
+            }
+        }
+    }
+    let electives = c
+        .einheiten
+        .value
+        .iter()
+        .filter(|cu| cu.art == UnitRole::Wahlpflicht)
+        .count();
+    let required = match &c.wahlpflicht_anzahl {
+        Some(n) => {
+            if n.value as usize > electives {
+                problems.push(f.problem_at(
+                    n,
+                    ProblemKind::ElectiveCount {
+                        required: n.value,
+                        available: electives,
+                    },
+                ));
+            }
+            n.value
+        }
+        None => u32::from(electives > 0),
+    };
+    Course {
+        id: f.id,
+        title: c.titel,
+        summary: c.kurzbeschreibung,
+        units: list,
+        electives_required: required,
+        certificate: c.zertifikat,
+        body: f.body,
+        source: f.path,
+    }
+}
+
+fn check_image(
+    f: &SourceFile,
+    path: &content::Located<String>,
+    static_dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let rel = path.value.trim_start_matches('/');
+    let ok = path.value.starts_with('/')
+        && !rel.split('/').any(|s| s == "..")
+        && static_dir.join(rel).is_file();
+    if !ok {
+        problems.push(f.problem_at(
+            path,
+            ProblemKind::MissingImage {
+                path: path.value.clone(),
+            },
+        ));
+    }
+}
+
+fn link_authority(
+    f: SourceFile,
+    a: RawAuthority,
+    units: &HashMap<&str, usize>,
+    static_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Authority {
+    let unit_list = resolve_list(&f, &a.einheiten, RefKind::Unit, units, problems);
+    check_image(&f, &a.logo, static_dir, problems);
+    check_image(&f, &a.bild.datei, static_dir, problems);
+    if a.bild.alt.value.trim().is_empty() {
+        problems.push(f.problem_at(
+            &a.bild.alt,
+            ProblemKind::InvalidValue {
+                field: "bild.alt",
+                message: "Beschreiben Sie das Bild für Menschen, die es nicht sehen können.".into(),
+            },
+        ));
+    }
+    if !a.ansprechperson.email.contains('@') {
+        problems.push(f.problem(ProblemKind::InvalidValue {
+            field: "ansprechperson.email",
+            message: format!("„{}“ ist keine E-Mail-Adresse.", a.ansprechperson.email),
+        }));
+    }
+    match (a.freigabe.value, &a.freigabe_email) {
+        (Approval::Kommune, None) => problems.push(f.problem_at(
+            &a.freigabe,
+            ProblemKind::MissingField {
+                field: "freigabe_email",
+                why: "bei „freigabe: kommune“ gehen Buchungsanfragen an diese Adresse",
+            },
+        )),
+        (Approval::Kommune, Some(e)) if !e.contains('@') => problems.push(f.problem_at(
+            &a.freigabe,
+            ProblemKind::InvalidValue {
+                field: "freigabe_email",
+                message: format!("„{e}“ ist keine E-Mail-Adresse."),
+            },
+        )),
+        _ => {}
+    }
+    Authority {
+        id: f.id,
+        name: a.name,
+        kind: a.art,
+        member: a.mitglied,
+        employees: a.beschaeftigte,
+        logo: a.logo.value,
+        picture: Picture {
+            file: a.bild.datei.value,
+            alt: a.bild.alt.value,
+        },
+        units: unit_list,
+        contact: a.ansprechperson,
+        approval: a.freigabe.value,
+        approver_email: a.freigabe_email,
+        body: f.body,
+        source: f.path,
+    }
+}
+
+fn link_membership(
+    m: RawMembership,
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<Membership> {
+    let mut brackets = Vec::new();
+    let mut last_upper = 0u32;
+    let count = m.staffel.len();
+    for (i, b) in m.staffel.iter().enumerate() {
+        let line = b.referenced.line();
+        let bad = |message: String| {
+            Problem::new(path, ProblemKind::InvalidShareBrackets { message })
+                .at(line, Some(b.referenced.column()))
+        };
+        match b.value.bis {
+            Some(u) if u <= last_upper => problems.push(bad(format!(
+                "„bis: {u}“ ist nicht größer als die vorige Stufe ({last_upper})."
+            ))),
+            None if i + 1 != count => {
+                problems.push(bad("Nur die letzte Stufe darf ohne „bis“ sein.".into()))
+            }
+            Some(_) if i + 1 == count => problems.push(bad(
+                "Die letzte Stufe braucht kein „bis“: sie gilt für alle größeren Kommunen.".into(),
+            )),
+            _ => {}
+        }
+        last_upper = b.value.bis.unwrap_or(last_upper);
+        brackets.push((b.value.bis, b.value.anteile));
+    }
+    if brackets.is_empty() {
+        problems.push(Problem::new(
+            path,
+            ProblemKind::InvalidShareBrackets {
+                message: "Keine Stufen angegeben.".into(),
+            },
+        ));
+        return None;
+    }
+    Some(Membership {
+        share_value: Cents::from_euros(m.anteil_euro),
+        brackets,
+        annual_fee_factor: m.jahresbeitrag_faktor,
+        reduction_percent_of_bookings: m.beitragsminderung.prozent_der_buchungen,
+        reduction_max_percent: m.beitragsminderung.hoechstens_prozent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn membership() -> Membership {
+        Membership {
+            share_value: Cents::from_euros(1000),
+            brackets: vec![
+                (Some(50), 1),
+                (Some(250), 2),
+                (Some(500), 3),
+                (Some(1000), 4),
+                (Some(2000), 5),
+                (None, 6),
+            ],
+            annual_fee_factor: 2,
+            reduction_percent_of_bookings: 50,
+            reduction_max_percent: 100,
+        }
+    }
+
+    #[test]
+    fn shares_follow_the_brackets() {
+        let m = membership();
+        let cases = [
+            (1, 1),
+            (50, 1),
+            (51, 2),
+            (250, 2),
+            (251, 3),
+            (500, 3),
+            (501, 4),
+            (1000, 4),
+            (1001, 5),
+            (2000, 5),
+            (2001, 6),
+            (40_000, 6),
+        ];
+        for (employees, shares) in cases {
+            assert_eq!(m.shares_for(employees), shares, "{employees} employees");
+        }
+        // Landkreis Bad Dürkheim: 501-1000 employees, 4 shares, 4.000 EUR.
+        let q = m.quote(730);
+        assert_eq!(q.deposit, Cents::from_euros(4000));
+        assert_eq!(q.annual_fee, Cents::from_euros(8000));
+    }
+
+    #[test]
+    fn share_table_covers_all_sizes() {
+        let rows = membership().table();
+        assert_eq!(rows.len(), 6);
+        assert_eq!((rows[0].0, rows[0].1), (1, Some(50)));
+        assert_eq!((rows[5].0, rows[5].1), (2001, None));
+        assert_eq!(rows[5].2.deposit, Cents::from_euros(6000));
+    }
+
+    #[test]
+    fn fee_reduction_is_capped() {
+        let m = membership();
+        assert_eq!(
+            m.reduced_fee(Cents::from_euros(8000), Cents::from_euros(2000)),
+            Cents::from_euros(7000)
+        );
+        assert_eq!(
+            m.reduced_fee(Cents::from_euros(8000), Cents::from_euros(100_000)),
+            Cents(0)
+        );
+    }
+
+    #[test]
+    fn strict_dates() {
+        assert!(parse_date("2027-02-10").is_some());
+        assert!(parse_date("2027-2-10").is_none());
+        assert!(parse_date("2027-02-30").is_none());
+        assert!(parse_date("10.02.2027").is_none());
+    }
+}

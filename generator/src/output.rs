@@ -1,0 +1,95 @@
+//! Writing the rendered site: into a fresh directory beside the target, then
+//! swapped in, so a failed build never leaves a half-written `public/`.
+
+use crate::error::{Problem, ProblemKind};
+use crate::render::Output;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn io_problem(path: &Path, e: std::io::Error) -> Problem {
+    Problem::new(
+        path,
+        ProblemKind::Output {
+            reason: e.to_string(),
+        },
+    )
+}
+
+/// Writes all outputs below `dir` (which must exist), in parallel.
+pub fn write_all(dir: &Path, outputs: &[Output]) -> Result<(), Problem> {
+    let parents: BTreeSet<PathBuf> = outputs
+        .iter()
+        .filter_map(|o| dir.join(&o.path).parent().map(Path::to_path_buf))
+        .collect();
+    for p in &parents {
+        std::fs::create_dir_all(p).map_err(|e| io_problem(p, e))?;
+    }
+    outputs.par_iter().try_for_each(|o| {
+        let path = dir.join(&o.path);
+        std::fs::write(&path, &o.bytes).map_err(|e| io_problem(&path, e))
+    })
+}
+
+/// Copies a static folder (theme or site assets) below `dir`.
+pub fn copy_static(from: &Path, dir: &Path) -> Result<usize, Problem> {
+    if !from.is_dir() {
+        return Ok(0);
+    }
+    let mut count = 0;
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.map_err(|e| {
+            Problem::new(
+                from,
+                ProblemKind::Output {
+                    reason: e.to_string(),
+                },
+            )
+        })?;
+        let rel = entry.path().strip_prefix(from).expect("below from");
+        let target = dir.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| io_problem(&target, e))?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).map_err(|e| io_problem(&target, e))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// A fresh, empty staging directory beside `out`.
+pub fn staging_dir(out: &Path) -> Result<PathBuf, Problem> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
+    let name = out
+        .file_name()
+        .map_or("public".into(), |n| n.to_string_lossy().into_owned());
+    let staging = parent.join(format!(".{name}.neu-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
+    Ok(staging)
+}
+
+/// Replaces `out` by `staging`. The old output is removed only after the new
+/// one is in place.
+pub fn swap_into_place(staging: &Path, out: &Path) -> Result<(), Problem> {
+    if out.exists() {
+        let old = staging.with_extension("alt");
+        std::fs::rename(out, &old).map_err(|e| io_problem(out, e))?;
+        if let Err(e) = std::fs::rename(staging, out) {
+            // Put the previous site back before reporting.
+            let _ = std::fs::rename(&old, out);
+            return Err(io_problem(out, e));
+        }
+        std::fs::remove_dir_all(&old).map_err(|e| io_problem(&old, e))?;
+    } else {
+        std::fs::rename(staging, out).map_err(|e| io_problem(out, e))?;
+    }
+    Ok(())
+}

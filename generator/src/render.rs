@@ -1,0 +1,737 @@
+//! Turns a validated [`Site`] into rendered pages with Tera.
+//!
+//! View data is built once per item (unit cards, course cards, ...) and
+//! shared by every page that shows it; pages render in parallel.
+
+use crate::config::Config;
+use crate::content::{Approval, Format, PageTemplate, UnitRole};
+use crate::error::{Problem, ProblemKind, Problems};
+use crate::ics;
+use crate::markdown;
+use crate::model::{LiveDate, Site, Unit};
+use crate::money::{group_thousands, Cents};
+use crate::time;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tera::{Context, Tera};
+
+/// One file of the output, by path relative to the output root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Options that change what is rendered, not what the content says.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// "Today" for next dates; fixed in tests for stable output.
+    pub today: NaiveDate,
+    /// Timestamp written into calendar files (DTSTAMP).
+    pub stamp: NaiveDateTime,
+    /// Adds the live-reload script (only `campus serve`).
+    pub live_reload: bool,
+}
+
+/// Thank-you and error pages the form backend redirects to.
+pub const FORM_RESULTS: [(&str, &str, &str, &str); 7] = [
+    ("danke-buchung", "danke", "Vielen Dank für Ihre Buchungsanfrage", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Anfrage. Erst danach geht sie zur Freigabe weiter."),
+    ("danke-einschreibung", "danke", "Vielen Dank für Ihre Einschreibung", "Wir haben Ihnen eine E-Mail mit allen weiteren Schritten geschickt."),
+    ("danke-registrierung", "danke", "Fast geschafft", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Registrierung."),
+    ("danke-kontakt", "danke", "Vielen Dank für Ihre Nachricht", "Die Geschäftsstelle meldet sich in der Regel innerhalb von zwei Arbeitstagen bei Ihnen."),
+    ("danke-newsletter", "danke", "Bitte bestätigen Sie Ihre Anmeldung", "Wir haben Ihnen eine E-Mail geschickt. Erst wenn Sie darin auf „Anmeldung bestätigen“ klicken, erhalten Sie den Newsletter."),
+    ("bestaetigt", "danke", "Vielen Dank, Ihre Bestätigung ist eingegangen", "Sie erhalten in Kürze eine E-Mail mit allen Einzelheiten."),
+    ("fehler", "fehler", "Das hat leider nicht geklappt", "Ihre Angaben konnten nicht verarbeitet werden. Bitte gehen Sie zurück und versuchen Sie es erneut, oder schreiben Sie uns eine E-Mail."),
+];
+
+/// Loads the theme's templates, then the site's overrides of the same names.
+pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
+    let theme_templates = config.theme_dir(root).join("templates");
+    let override_dir = root.join("templates");
+    let mut files: HashMap<String, PathBuf> = HashMap::new();
+    for dir in [&theme_templates, &override_dir] {
+        for entry in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if entry.file_type().is_file() {
+                let name = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .expect("below dir")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(name, entry.into_path());
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(Problem::new(
+            &theme_templates,
+            ProblemKind::Template {
+                message: "Keine Vorlagen gefunden.".into(),
+            },
+        )
+        .into());
+    }
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    register_filters(&mut tera);
+    let mut problems = Vec::new();
+    // Parse each file alone first so a syntax error names its own file.
+    for (name, path) in &files {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| tera::Error::msg(e.to_string()))
+            .and_then(|text| tera::Template::new(name, None, &text));
+        if let Err(e) = parsed {
+            problems.push(template_problem(path, &e, root));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems).sorted());
+    }
+    let list: Vec<(PathBuf, Option<String>)> = files
+        .iter()
+        .map(|(n, p)| (p.clone(), Some(n.clone())))
+        .collect();
+    tera.add_template_files(list)
+        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+    Ok(tera)
+}
+
+fn template_problem(path: &Path, e: &tera::Error, root: &Path) -> Problem {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    let line = message
+        .split("-->")
+        .nth(1)
+        .and_then(|rest| rest.trim().split(':').next()?.trim().parse::<u64>().ok());
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let p = Problem::new(path, ProblemKind::Template { message }).relative_to(root);
+    match line {
+        Some(l) => p.at(l, None),
+        None => p,
+    }
+}
+
+fn register_filters(tera: &mut Tera) {
+    tera.register_filter("euro", |v: &Value, _: &HashMap<String, Value>| {
+        let cents = v
+            .as_i64()
+            .ok_or_else(|| tera::Error::msg("euro: Zahl (Cent) erwartet"))?;
+        Ok(Value::String(Cents(cents).to_string()))
+    });
+    fn date_filter(f: fn(NaiveDate) -> String) -> impl tera::Filter {
+        move |v: &Value, _: &HashMap<String, Value>| {
+            let s = v
+                .as_str()
+                .ok_or_else(|| tera::Error::msg("Datum als Text erwartet"))?;
+            let d = crate::model::parse_date(s)
+                .ok_or_else(|| tera::Error::msg(format!("kein Datum: {s}")))?;
+            Ok(Value::String(f(d)))
+        }
+    }
+    tera.register_filter("date_long", date_filter(time::german_long_date));
+    tera.register_filter("date_short", date_filter(time::german_short_date));
+}
+
+// ---------------------------------------------------------------- views
+
+/// Pre-computed view data shared by all pages.
+struct Views {
+    global: Value,
+    unit_cards: Vec<Value>,
+    course_cards: Vec<Value>,
+    topic_cards: Vec<Value>,
+}
+
+fn unit_url(id: &str) -> String {
+    format!("/lerneinheiten/{id}/")
+}
+
+fn hours_label(h: f64) -> String {
+    let text = if h.fract() == 0.0 {
+        format!("{}", h as i64)
+    } else {
+        format!("{h}").replace('.', ",")
+    };
+    format!("{text} Std.")
+}
+
+fn date_view(unit: &Unit, d: &LiveDate) -> Value {
+    let iso = d.date.format("%Y-%m-%d").to_string();
+    json!({
+        "iso": iso,
+        "long": time::german_long_date(d.date),
+        "short": time::german_short_date(d.date),
+        "capacity": d.capacity,
+        "taken": d.taken,
+        "free": d.free(),
+        "full": d.free() == 0,
+        "nearly_full": (1..=2).contains(&d.free()),
+        "preparation_opens": time::german_long_date(time::preparation_opens(d.date)),
+        "follow_up_opens": time::german_long_date(time::follow_up_opens(d.date)),
+        "ics_url": format!("/termine/{}-{iso}.ics", unit.id),
+    })
+}
+
+fn unit_card(site: &Site, unit: &Unit, today: NaiveDate) -> Value {
+    let price = site.unit_price(unit);
+    let level = &site.levels[unit.level];
+    json!({
+        "id": unit.id,
+        "url": unit_url(&unit.id),
+        "title": unit.title,
+        "summary": unit.summary,
+        "format": match unit.format { Format::Hybrid => "hybrid", Format::OnDemand => "on-demand" },
+        "format_label": match unit.format { Format::Hybrid => "Hybrid", Format::OnDemand => "On-Demand" },
+        "level": { "id": level.id, "name": level.name },
+        "topics": unit.topics.iter().map(|t| {
+            let t = &site.topics[*t];
+            json!({ "id": t.id, "title": t.title, "url": format!("/themen/{}/", t.id) })
+        }).collect::<Vec<_>>(),
+        "workload_hours": unit.workload_hours,
+        "workload_label": hours_label(unit.workload_hours),
+        "is_free": price.member.is_zero(),
+        "price": { "member": price.member.0, "non_member": price.non_member.0 },
+        "next_date": unit.next_free_date(today).map(|d| date_view(unit, d)),
+        "has_free_date": unit.next_free_date(today).is_some(),
+        "upcoming_count": unit.upcoming_dates(today).count(),
+    })
+}
+
+fn course_card(site: &Site, course: &crate::model::Course) -> Value {
+    let price = site.course_price(course);
+    json!({
+        "id": course.id,
+        "url": format!("/kurse/{}/", course.id),
+        "title": course.title,
+        "summary": course.summary,
+        "unit_count": course.units.len(),
+        "workload_hours": site.course_workload(course),
+        "workload_label": hours_label(site.course_workload(course)),
+        "price": { "member": price.member.0, "non_member": price.non_member.0 },
+    })
+}
+
+fn build_views(site: &Site, options: &RenderOptions) -> Views {
+    let unit_cards: Vec<Value> = site
+        .units
+        .par_iter()
+        .map(|u| unit_card(site, u, options.today))
+        .collect();
+    let course_cards = site.courses.iter().map(|c| course_card(site, c)).collect();
+    let topic_cards = site
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({
+                "id": t.id,
+                "url": format!("/themen/{}/", t.id),
+                "title": t.title,
+                "summary": t.summary,
+                "unit_count": site.units.iter().filter(|u| u.topics.contains(&i)).count(),
+            })
+        })
+        .collect();
+    let page_link = |id: &str| {
+        site.page(id)
+            .map(|p| json!({ "title": p.title, "url": format!("/{}/", p.id) }))
+    };
+    let legal: Vec<Value> = [
+        "impressum",
+        "datenschutz",
+        "barrierefreiheit",
+        "leichte-sprache",
+        "gebaerdensprache",
+    ]
+    .iter()
+    .filter_map(|id| page_link(id))
+    .collect();
+    let mut nav = vec![
+        json!({ "title": "Lerneinheiten", "url": "/lerneinheiten/" }),
+        json!({ "title": "Kurse", "url": "/kurse/" }),
+        json!({ "title": "Themen", "url": "/themen/" }),
+        json!({ "title": "Kommunen", "url": "/kommunen/" }),
+    ];
+    nav.extend(["mitgliedschaft"].iter().filter_map(|id| page_link(id)));
+    nav.push(json!({ "title": "FAQ", "url": "/faq/" }));
+    nav.extend(["kontakt"].iter().filter_map(|id| page_link(id)));
+    let mut authorities: Vec<Value> = site
+        .authorities
+        .iter()
+        .map(|a| json!({ "id": a.id, "name": a.display_name(), "member": a.member }))
+        .collect();
+    authorities.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let c = &site.config;
+    let global = json!({
+        "name": c.site.name,
+        "description": c.site.beschreibung,
+        "base_url": c.site.base_url,
+        "forms_url": c.forms.url,
+        "contact": c.kontakt,
+        "nav": nav,
+        "legal": legal,
+        "year": options.today.year(),
+        "live_reload": options.live_reload,
+        "authorities": authorities,
+    });
+    Views {
+        global,
+        unit_cards,
+        course_cards,
+        topic_cards,
+    }
+}
+
+// ---------------------------------------------------------------- pages
+
+/// A page to render: output path, template, and its own context values.
+struct Job {
+    path: String,
+    template: &'static str,
+    url: String,
+    title: String,
+    description: String,
+    values: Vec<(&'static str, Value)>,
+}
+
+impl Job {
+    fn new(url: impl Into<String>, template: &'static str, title: impl Into<String>) -> Job {
+        let url = url.into();
+        let path = if url.ends_with('/') {
+            format!("{}index.html", url.trim_start_matches('/'))
+        } else {
+            url.trim_start_matches('/').to_string()
+        };
+        Job {
+            path,
+            template,
+            url,
+            title: title.into(),
+            description: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn describe(mut self, d: &str) -> Job {
+        self.description = d.to_string();
+        self
+    }
+
+    fn with(mut self, key: &'static str, value: Value) -> Job {
+        self.values.push((key, value));
+        self
+    }
+}
+
+fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let cards = |idx: &[usize]| {
+        idx.iter()
+            .map(|i| views.unit_cards[*i].clone())
+            .collect::<Vec<_>>()
+    };
+
+    // Home
+    let mut upcoming: Vec<(NaiveDate, usize)> = site
+        .units
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| u.next_free_date(today).map(|d| (d.date, i)))
+        .collect();
+    upcoming.sort();
+    let upcoming: Vec<usize> = upcoming.into_iter().take(6).map(|(_, i)| i).collect();
+    jobs.push(
+        Job::new("/", "index.html", &site.home.title)
+            .describe(&site.home.description)
+            .with(
+                "home",
+                json!({ "title": site.home.title, "content": markdown::to_html(&site.home.body) }),
+            )
+            .with("topics", Value::Array(views.topic_cards.clone()))
+            .with("upcoming", Value::Array(cards(&upcoming)))
+            .with("courses", Value::Array(views.course_cards.clone()))
+            .with("authority_count", json!(site.authorities.len()))
+            .with("unit_count", json!(site.units.len())),
+    );
+
+    // Catalog, sorted by title
+    let mut by_title: Vec<usize> = (0..site.units.len()).collect();
+    by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
+    jobs.push(
+        Job::new("/lerneinheiten/", "catalog.html", "Alle Lerneinheiten")
+            .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
+            .with("units", Value::Array(cards(&by_title)))
+            .with("topics", Value::Array(views.topic_cards.clone()))
+            .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
+            .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }])),
+    );
+
+    // Units
+    for (i, unit) in site.units.iter().enumerate() {
+        let price = site.unit_price(unit);
+        let level = &site.levels[unit.level];
+        let mut view = views.unit_cards[i].clone();
+        let extra = json!({
+            "content": markdown::to_html(&unit.body),
+            "competences": unit.competences,
+            "lecturers": unit.lecturers.iter().map(|l| {
+                let l = &site.lecturers[*l];
+                json!({ "id": l.id, "name": l.name, "role": l.role, "url": format!("/dozierende/{}/", l.id) })
+            }).collect::<Vec<_>>(),
+            "dates": unit.upcoming_dates(today).map(|d| date_view(unit, d)).collect::<Vec<_>>(),
+            "start_link": unit.start_link,
+            "vat_percent": site.prices.vat_percent,
+            "vat_member": price.member.vat_included(site.prices.vat_percent).0,
+            "vat_non_member": price.non_member.vat_included(site.prices.vat_percent).0,
+            "surcharge_percent": site.prices.non_member_surcharge_percent,
+            "billing_unit": level.billing_unit,
+        });
+        merge(&mut view, extra);
+        let courses: Vec<Value> = site
+            .courses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.units.iter().any(|cu| cu.unit == i))
+            .map(|(ci, _)| views.course_cards[ci].clone())
+            .collect();
+        let selected_by: Vec<Value> = site
+            .authorities_with_unit(i)
+            .map(|a| json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) }))
+            .collect();
+        jobs.push(
+            Job::new(unit_url(&unit.id), "unit.html", &unit.title)
+                .describe(&unit.summary)
+                .with("unit", view)
+                .with("courses", Value::Array(courses))
+                .with("selected_by", Value::Array(selected_by)),
+        );
+    }
+
+    // Courses
+    jobs.push(
+        Job::new("/kurse/", "courses.html", "Kurse")
+            .describe("Kurse aus mehreren Lerneinheiten mit Zertifikat.")
+            .with("courses", Value::Array(views.course_cards.clone())),
+    );
+    for (ci, course) in site.courses.iter().enumerate() {
+        let mut view = views.course_cards[ci].clone();
+        merge(
+            &mut view,
+            json!({
+                "content": markdown::to_html(&course.body),
+                "certificate": course.certificate,
+                "electives_required": course.electives_required,
+                "vat_percent": site.prices.vat_percent,
+                "units": course.units.iter().map(|cu| json!({
+                    "role": match cu.role { UnitRole::Pflicht => "pflicht", UnitRole::Wahlpflicht => "wahlpflicht" },
+                    "role_label": match cu.role { UnitRole::Pflicht => "Pflicht", UnitRole::Wahlpflicht => "Wahlpflicht" },
+                    "unit": views.unit_cards[cu.unit],
+                })).collect::<Vec<_>>(),
+            }),
+        );
+        jobs.push(
+            Job::new(
+                format!("/kurse/{}/", course.id),
+                "course.html",
+                &course.title,
+            )
+            .describe(&course.summary)
+            .with("course", view),
+        );
+    }
+
+    // Topics
+    jobs.push(
+        Job::new("/themen/", "topics.html", "Themen")
+            .describe("Die Themen und Module der Lerneinheiten.")
+            .with("topics", Value::Array(views.topic_cards.clone())),
+    );
+    for (ti, topic) in site.topics.iter().enumerate() {
+        let mut view = views.topic_cards[ti].clone();
+        merge(
+            &mut view,
+            json!({ "content": markdown::to_html(&topic.body) }),
+        );
+        let units: Vec<usize> = by_title
+            .iter()
+            .copied()
+            .filter(|u| site.units[*u].topics.contains(&ti))
+            .collect();
+        jobs.push(
+            Job::new(format!("/themen/{}/", topic.id), "topic.html", &topic.title)
+                .describe(&topic.summary)
+                .with("topic", view)
+                .with("units", Value::Array(cards(&units))),
+        );
+    }
+
+    // Lecturers
+    for (li, lecturer) in site.lecturers.iter().enumerate() {
+        let units: Vec<usize> = by_title
+            .iter()
+            .copied()
+            .filter(|u| site.units[*u].lecturers.contains(&li))
+            .collect();
+        jobs.push(
+            Job::new(format!("/dozierende/{}/", lecturer.id), "lecturer.html", &lecturer.name)
+                .describe(&lecturer.role)
+                .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
+                .with("units", Value::Array(cards(&units))),
+        );
+    }
+
+    // Authorities
+    let mut list: Vec<&crate::model::Authority> = site.authorities.iter().collect();
+    list.sort_by_key(|a| a.display_name());
+    jobs.push(
+        Job::new("/kommunen/", "authorities.html", "Kommunen")
+            .describe("Die Kommunen der KommunalCampus eG und ihre Lernangebote.")
+            .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect())),
+    );
+    for a in &site.authorities {
+        let units: Vec<Value> = a
+            .units
+            .iter()
+            .map(|u| {
+                let mut card = views.unit_cards[*u].clone();
+                let price = site
+                    .prices
+                    .for_staff_of(site.unit_price(&site.units[*u]), a.member);
+                merge(&mut card, json!({ "price_for_staff": price.0 }));
+                card
+            })
+            .collect();
+        let name = a.display_name();
+        jobs.push(
+            Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
+                .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
+                .with(
+                    "authority",
+                    json!({
+                        "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": name, "kind": a.kind,
+                        "member": a.member, "employees": a.employees, "logo": a.logo,
+                        "picture": { "file": a.picture.file, "alt": a.picture.alt },
+                        "content": markdown::to_html(&a.body), "contact": a.contact,
+                        "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
+                        "approver_email": a.approver_email,
+                    }),
+                )
+                .with("units", Value::Array(units)),
+        );
+    }
+
+    // FAQ
+    let categories: Vec<Value> = site
+        .faq_categories
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let mut entries: Vec<&crate::model::FaqEntry> = site.faq.iter().filter(|e| e.category == ci).collect();
+            entries.sort_by(|a, b| (a.order.unwrap_or(i64::MAX), &a.question).cmp(&(b.order.unwrap_or(i64::MAX), &b.question)));
+            json!({
+                "id": c.id, "name": c.name,
+                "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html(&e.body) })).collect::<Vec<_>>(),
+            })
+        })
+        .filter(|c| c["entries"].as_array().is_some_and(|e| !e.is_empty()))
+        .collect();
+    jobs.push(
+        Job::new("/faq/", "faq.html", "Häufige Fragen")
+            .describe(
+                "Antworten auf häufige Fragen zu Mitgliedschaft, Kosten, Buchung und Plattform.",
+            )
+            .with("categories", Value::Array(categories)),
+    );
+
+    // Pages
+    for page in &site.pages {
+        let template = match page.template {
+            PageTemplate::Seite => "page.html",
+            PageTemplate::Mitgliedschaft => "membership.html",
+            PageTemplate::Kontakt => "contact.html",
+            PageTemplate::Newsletter => "newsletter.html",
+            PageTemplate::Registrierung => "registration.html",
+        };
+        let mut job = Job::new(format!("/{}/", page.id), template, &page.title)
+            .describe(&page.description)
+            .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html(&page.body) }));
+        if page.template == PageTemplate::Mitgliedschaft {
+            job = job.with("membership", membership_view(site));
+        }
+        jobs.push(job);
+    }
+
+    for (id, kind, title, message) in FORM_RESULTS {
+        jobs.push(
+            Job::new(format!("/formular/{id}/"), "form_result.html", title).with(
+                "result",
+                json!({ "id": id, "title": title, "message": message, "kind": kind }),
+            ),
+        );
+    }
+    jobs.push(Job::new("/404.html", "404.html", "Seite nicht gefunden"));
+    jobs
+}
+
+/// The share table and the rules the calculator script needs.
+pub fn membership_view(site: &Site) -> Value {
+    let m = &site.membership;
+    let rows: Vec<Value> = m
+        .table()
+        .into_iter()
+        .map(|(from, to, q)| {
+            let label = match to {
+                Some(to) => format!("{} bis {}", group_thousands(from.into()), group_thousands(to.into())),
+                None => format!("mehr als {}", group_thousands((from - 1).into())),
+            };
+            json!({ "from": from, "to": to, "label": label, "shares": q.shares, "deposit": q.deposit.0, "annual_fee": q.annual_fee.0 })
+        })
+        .collect();
+    let rules = json!({
+        "share_value_cents": m.share_value.0,
+        "brackets": m.brackets.iter().map(|(to, shares)| json!([to, shares])).collect::<Vec<_>>(),
+        "fee_factor": m.annual_fee_factor,
+    });
+    json!({
+        "share_value": m.share_value.0,
+        "rows": rows,
+        "fee_factor": m.annual_fee_factor,
+        "reduction_percent": m.reduction_percent_of_bookings,
+        "reduction_max_percent": m.reduction_max_percent,
+        // Escaped so the JSON cannot close its <script> element.
+        "rules_json": rules.to_string().replace('<', "\\u003c"),
+        "calculator_url": format!("{}/forms/mitgliedschaft/rechner", site.config.forms.url),
+    })
+}
+
+fn merge(target: &mut Value, extra: Value) {
+    if let (Value::Object(t), Value::Object(e)) = (target, extra) {
+        t.extend(e);
+    }
+}
+
+/// Renders every page, calendar file, sitemap and robots.txt.
+pub fn render_site(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+) -> Result<Vec<Output>, Problems> {
+    let views = build_views(site, options);
+    let jobs = page_jobs(site, &views, options.today);
+    let results: Vec<Result<Output, Problem>> = jobs
+        .par_iter()
+        .map(|job| render_job(site, tera, &views, job))
+        .collect();
+    let mut outputs = Vec::with_capacity(results.len() + 64);
+    let mut problems = Vec::new();
+    for r in results {
+        match r {
+            Ok(o) => outputs.push(o),
+            Err(p) => problems.push(p),
+        }
+    }
+    if !problems.is_empty() {
+        // One broken template fails every page using it: report each once.
+        problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
+        return Err(Problems(problems).sorted());
+    }
+    outputs.extend(calendar_files(site, options));
+    outputs.push(sitemap(site, &outputs));
+    outputs.push(Output {
+        path: "robots.txt".into(),
+        bytes: format!(
+            "User-agent: *\nAllow: /\nDisallow: /forms/\n\nSitemap: {}/sitemap.xml\n",
+            site.config.site.base_url
+        )
+        .into_bytes(),
+    });
+    Ok(outputs)
+}
+
+fn render_job(site: &Site, tera: &Tera, views: &Views, job: &Job) -> Result<Output, Problem> {
+    let mut ctx = Context::new();
+    ctx.insert("site", &views.global);
+    ctx.insert("page_url", &job.url);
+    ctx.insert("page_title", &job.title);
+    ctx.insert("description", &job.description);
+    for (k, v) in &job.values {
+        ctx.insert(*k, v);
+    }
+    let theme_file = site
+        .config
+        .theme_dir(&site.root)
+        .join("templates")
+        .join(job.template);
+    let html = tera
+        .render(job.template, &ctx)
+        .map_err(|e| template_problem(&theme_file, &e, &site.root))?;
+    Ok(Output {
+        path: job.path.clone(),
+        bytes: html.into_bytes(),
+    })
+}
+
+fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {
+    let host = site
+        .config
+        .site
+        .base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("kommunalcampus")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("kommunalcampus")
+        .to_string();
+    site.units
+        .iter()
+        .flat_map(|u| u.upcoming_dates(options.today).map(move |d| (u, d)))
+        .map(|(u, d)| {
+            let event = ics::LiveEvent {
+                uid: ics::uid_for(&u.id, d.date, &host),
+                sequence: 0,
+                summary: &u.title,
+                description: ics::describe(d.date),
+                date: d.date,
+                url: Some(format!("{}{}", site.config.site.base_url, unit_url(&u.id))),
+                stamp: options.stamp,
+            };
+            Output {
+                path: format!("termine/{}-{}.ics", u.id, d.date.format("%Y-%m-%d")),
+                bytes: ics::calendar(&event).into_bytes(),
+            }
+        })
+        .collect()
+}
+
+fn sitemap(site: &Site, outputs: &[Output]) -> Output {
+    let mut urls: Vec<&str> = outputs
+        .iter()
+        .filter(|o| o.path.ends_with("index.html") && !o.path.starts_with("formular/"))
+        .map(|o| o.path.trim_end_matches("index.html"))
+        .collect();
+    urls.sort();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for u in urls {
+        xml.push_str(&format!(
+            "  <url><loc>{}/{}</loc></url>\n",
+            site.config.site.base_url, u
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    Output {
+        path: "sitemap.xml".into(),
+        bytes: xml.into_bytes(),
+    }
+}

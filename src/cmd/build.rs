@@ -1,0 +1,39 @@
+use campus_generator::{build_site, BuildOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output folder; default: public/ inside the site folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Treat this date (YYYY-MM-DD) as today, for reproducible builds.
+    #[arg(long, value_parser = super::parse_date)]
+    today: Option<chrono::NaiveDate>,
+}
+
+pub fn run(site: &Path, args: Args) -> ExitCode {
+    let out = args.out.unwrap_or_else(|| site.join("public"));
+    let mut options = BuildOptions::new(site, &out);
+    options.today = args.today;
+    match build_site(&options) {
+        Ok(report) => {
+            println!(
+                "Fertig: {} Seiten, {} Dateien in {} ({} ms).",
+                report.pages,
+                report.files,
+                out.display(),
+                report.duration.as_millis()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            eprintln!(
+                "Die bisherige Ausgabe in {} bleibt unverändert.",
+                out.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

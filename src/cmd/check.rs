@@ -1,0 +1,31 @@
+use campus_generator::{check_site, BuildOptions};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Treat this date (YYYY-MM-DD) as today.
+    #[arg(long, value_parser = super::parse_date)]
+    today: Option<chrono::NaiveDate>,
+}
+
+pub fn run(site: &Path, args: Args) -> ExitCode {
+    let mut options = BuildOptions::new(site, site.join("public"));
+    options.today = args.today;
+    match check_site(&options) {
+        Ok((site, outputs)) => {
+            println!(
+                "Keine Fehler: {} Lerneinheiten, {} Kurse, {} Kommunen, {} Dateien würden erzeugt.",
+                site.units.len(),
+                site.courses.len(),
+                site.authorities.len(),
+                outputs.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            ExitCode::FAILURE
+        }
+    }
+}

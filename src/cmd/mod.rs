@@ -1,0 +1,8 @@
+pub mod build;
+pub mod check;
+
+/// Parses `--heute` style overrides of today's date (for reproducible output).
+pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("„{s}“ ist kein Datum im Format JJJJ-MM-TT"))
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the `campus` binary and the generator, one module per
+//! feature. Fixture sites live in `tests/fixtures/` and are copied into
+//! temporary folders, so tests never touch the repository's own `public/`.
+
+mod support;
+
+mod build_errors;
+mod sample_site;
