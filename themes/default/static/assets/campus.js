@@ -1,0 +1,168 @@
+/* KommunalCampus – progressive Verbesserungen.
+   Alle Seiten funktionieren ohne dieses Skript. Keine Abhängigkeiten, keine Inline-Handler. */
+(function () {
+  'use strict';
+
+  function euro(cents) {
+    return (cents / 100).toLocaleString('de-DE', { style: 'currency', currency: 'EUR' });
+  }
+
+  function zahl(n) {
+    return n.toLocaleString('de-DE');
+  }
+
+  /* ---------- (a) Beitragsrechner auf /mitgliedschaft/ ---------- */
+  function beitragsrechner() {
+    var daten = document.getElementById('anteilsregeln');
+    var feld = document.getElementById('beschaeftigte');
+    var ausgabe = document.getElementById('rechner-ergebnis');
+    if (!daten || !feld || !ausgabe) { return; }
+    var regeln;
+    try {
+      regeln = JSON.parse(daten.textContent);
+    } catch (e) {
+      return;
+    }
+    if (!regeln || !regeln.brackets || !regeln.brackets.length) { return; }
+    var formular = feld.form;
+
+    function anteile(beschaeftigte) {
+      for (var i = 0; i < regeln.brackets.length; i++) {
+        var bis = regeln.brackets[i][0];
+        if (bis === null || beschaeftigte <= bis) { return regeln.brackets[i][1]; }
+      }
+      return regeln.brackets[regeln.brackets.length - 1][1];
+    }
+
+    /* Liefert true, wenn ein Ergebnis berechnet werden konnte. */
+    function berechnen() {
+      var roh = feld.value.trim();
+      if (roh === '') {
+        ausgabe.textContent = '';
+        return false;
+      }
+      var n = Number(roh);
+      if (!isFinite(n) || n < 1 || Math.floor(n) !== n) {
+        ausgabe.textContent = 'Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 ein.';
+        return false;
+      }
+      var a = anteile(n);
+      var einlage = a * regeln.share_value_cents;
+      var beitrag = einlage * (regeln.fee_factor || 1);
+      ausgabe.textContent = 'Bei ' + zahl(n) + ' Beschäftigten' +
+        ' zeichnet Ihre Kommune ' + a + (a === 1 ? ' Geschäftsanteil' : ' Geschäftsanteile') +
+        '. Die einmalige Einlage beträgt ' + euro(einlage) +
+        ', der Jahresbeitrag vor der Minderung durch Buchungen ' + euro(beitrag) + '.';
+      return true;
+    }
+
+    feld.addEventListener('input', berechnen);
+    if (formular) {
+      formular.addEventListener('submit', function (ereignis) {
+        if (berechnen()) { ereignis.preventDefault(); }
+      });
+    }
+    if (feld.value) { berechnen(); }
+  }
+
+  /* ---------- (b) Kommune aus ?kommune=<id> vorauswählen ---------- */
+  function kommuneVorauswahl() {
+    if (!window.URLSearchParams) { return; }
+    var id = new URLSearchParams(window.location.search).get('kommune');
+    if (!id) { return; }
+    var listen = document.querySelectorAll('select[name="kommune"]');
+    for (var i = 0; i < listen.length; i++) {
+      var liste = listen[i];
+      for (var j = 0; j < liste.options.length; j++) {
+        if (liste.options[j].value === id) {
+          liste.value = id;
+          break;
+        }
+      }
+    }
+  }
+
+  /* ---------- (c) Filter im Katalog ---------- */
+  function katalogfilter() {
+    var formular = document.getElementById('katalogfilter');
+    if (!formular || !window.URLSearchParams) { return; }
+    var karten = document.querySelectorAll('#katalog-liste > li');
+    if (!karten.length) { karten = document.querySelectorAll('li[data-format]'); }
+    var anzahl = document.getElementById('katalog-anzahl');
+    var leer = document.getElementById('katalog-leer');
+    var thema = formular.elements.namedItem('thema');
+    var format = formular.elements.namedItem('format');
+    var niveau = formular.elements.namedItem('niveau');
+    var frei = formular.elements.namedItem('freier_termin');
+
+    function setzeAuswahl(liste, wert) {
+      if (!liste || wert === null) { return; }
+      for (var i = 0; i < liste.options.length; i++) {
+        if (liste.options[i].value === wert) { liste.value = wert; return; }
+      }
+    }
+
+    /* Zustand aus der Adresse übernehmen (der Server wertet die Abfrage nicht aus). */
+    var start = new URLSearchParams(window.location.search);
+    setzeAuswahl(thema, start.get('thema'));
+    setzeAuswahl(format, start.get('format'));
+    setzeAuswahl(niveau, start.get('niveau'));
+    if (frei && start.get('freier_termin') === 'ja') { frei.checked = true; }
+
+    function anwenden(ansagen) {
+      var t = thema ? thema.value : '';
+      var f = format ? format.value : '';
+      var n = niveau ? niveau.value : '';
+      var nurFrei = frei ? frei.checked : false;
+      var treffer = 0;
+      for (var i = 0; i < karten.length; i++) {
+        var k = karten[i];
+        var themen = (k.getAttribute('data-themen') || '').split(/\s+/);
+        var passt = (!t || themen.indexOf(t) !== -1) &&
+          (!f || k.getAttribute('data-format') === f) &&
+          (!n || k.getAttribute('data-niveau') === n) &&
+          (!nurFrei || k.getAttribute('data-freier-termin') === 'ja');
+        k.hidden = !passt;
+        if (passt) { treffer++; }
+      }
+      if (leer) { leer.hidden = treffer !== 0; }
+      if (anzahl && ansagen) {
+        anzahl.textContent = treffer === 1 ? '1 Lerneinheit gefunden' : treffer + ' Lerneinheiten gefunden';
+      }
+
+      var abfrage = new URLSearchParams();
+      if (t) { abfrage.set('thema', t); }
+      if (f) { abfrage.set('format', f); }
+      if (n) { abfrage.set('niveau', n); }
+      if (nurFrei) { abfrage.set('freier_termin', 'ja'); }
+      var text = abfrage.toString();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', window.location.pathname + (text ? '?' + text : '') + window.location.hash);
+      }
+    }
+
+    formular.addEventListener('change', function () { anwenden(true); });
+    formular.addEventListener('submit', function (ereignis) {
+      ereignis.preventDefault();
+      anwenden(true);
+    });
+    formular.addEventListener('reset', function () {
+      window.setTimeout(function () { anwenden(true); }, 0);
+    });
+
+    var aktiv = (thema && thema.value) || (format && format.value) || (niveau && niveau.value) || (frei && frei.checked);
+    if (aktiv) { anwenden(true); }
+  }
+
+  function los() {
+    beitragsrechner();
+    kommuneVorauswahl();
+    katalogfilter();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', los);
+  } else {
+    los();
+  }
+}());
