@@ -150,7 +150,7 @@ pub fn is_content_file(path: &Path) -> bool {
 
 /// Reads and parses every file of a folder in parallel. Returns the parsed
 /// items and every problem met on the way.
-pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> (Vec<(SourceFile, T)>, Vec<Problem>) {
+pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> Folder<T> {
     let results: Vec<Result<(SourceFile, T), Problem>> = markdown_files(dir)
         .par_iter()
         .map(|path| {
@@ -159,15 +159,32 @@ pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> (Vec<(SourceFile, 
             Ok((file, front))
         })
         .collect();
-    let mut items = Vec::with_capacity(results.len());
-    let mut problems = Vec::new();
+    let mut folder = Folder {
+        items: Vec::with_capacity(results.len()),
+        problems: Vec::new(),
+        broken_ids: Vec::new(),
+    };
     for r in results {
         match r {
-            Ok(item) => items.push(item),
-            Err(p) => problems.push(p),
+            Ok(item) => folder.items.push(item),
+            Err(p) => {
+                if let Some(stem) = p.file.file_stem() {
+                    folder.broken_ids.push(stem.to_string_lossy().into_owned());
+                }
+                folder.problems.push(p);
+            }
         }
     }
-    (items, problems)
+    folder
+}
+
+/// The files of one content folder after parsing.
+pub struct Folder<T> {
+    pub items: Vec<(SourceFile, T)>,
+    pub problems: Vec<Problem>,
+    /// Ids of files that exist but could not be parsed: references to them
+    /// are not reported a second time as unknown.
+    pub broken_ids: Vec<String>,
 }
 
 // ---------------------------------------------------------------- raw shapes

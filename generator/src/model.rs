@@ -404,20 +404,32 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
     )
     .unwrap_or_default();
 
-    let (raw_topics, p) = content::load_folder::<RawTopic>(&content_dir.join("themen"));
-    problems.extend(p);
-    let (raw_lecturers, p) = content::load_folder::<RawLecturer>(&content_dir.join("dozierende"));
-    problems.extend(p);
-    let (raw_units, p) = content::load_folder::<RawUnit>(&content_dir.join("einheiten"));
-    problems.extend(p);
-    let (raw_courses, p) = content::load_folder::<RawCourse>(&content_dir.join("kurse"));
-    problems.extend(p);
-    let (raw_authorities, p) = content::load_folder::<RawAuthority>(&content_dir.join("kommunen"));
-    problems.extend(p);
-    let (raw_faq, p) = content::load_folder::<RawFaq>(&content_dir.join("faq"));
-    problems.extend(p);
-    let (raw_pages, p) = content::load_folder::<RawPage>(&content_dir.join("seiten"));
-    problems.extend(p);
+    let raw_topics_folder = content::load_folder::<RawTopic>(&content_dir.join("themen"));
+    problems.extend(raw_topics_folder.problems);
+    let raw_topics_broken = raw_topics_folder.broken_ids;
+    let raw_topics = raw_topics_folder.items;
+    let raw_lecturers_folder = content::load_folder::<RawLecturer>(&content_dir.join("dozierende"));
+    problems.extend(raw_lecturers_folder.problems);
+    let raw_lecturers_broken = raw_lecturers_folder.broken_ids;
+    let raw_lecturers = raw_lecturers_folder.items;
+    let raw_units_folder = content::load_folder::<RawUnit>(&content_dir.join("einheiten"));
+    problems.extend(raw_units_folder.problems);
+    let raw_units_broken = raw_units_folder.broken_ids;
+    let raw_units = raw_units_folder.items;
+    let raw_courses_folder = content::load_folder::<RawCourse>(&content_dir.join("kurse"));
+    problems.extend(raw_courses_folder.problems);
+    let raw_courses = raw_courses_folder.items;
+    let raw_authorities_folder =
+        content::load_folder::<RawAuthority>(&content_dir.join("kommunen"));
+    problems.extend(raw_authorities_folder.problems);
+    let raw_authorities = raw_authorities_folder.items;
+    let raw_faq_folder = content::load_folder::<RawFaq>(&content_dir.join("faq"));
+    problems.extend(raw_faq_folder.problems);
+    let raw_faq = raw_faq_folder.items;
+    let raw_pages_folder = content::load_folder::<RawPage>(&content_dir.join("seiten"));
+    problems.extend(raw_pages_folder.problems);
+    let raw_pages_broken = raw_pages_folder.broken_ids;
+    let raw_pages = raw_pages_folder.items;
     let home_file = content_dir.join("start.md");
     let home = collect(
         SourceFile::read(&home_file).and_then(|f| f.front_matter::<RawHome>().map(|h| (f, h))),
@@ -471,7 +483,10 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
             source: f.path,
         })
         .collect();
-    let topic_ids = index_of(topics.iter().map(|t| t.id.as_str()));
+    let topic_ids = with_broken(
+        index_of(topics.iter().map(|t| t.id.as_str())),
+        &raw_topics_broken,
+    );
     let lecturers: Vec<Lecturer> = accept_ids(raw_lecturers, &mut problems)
         .into_iter()
         .map(|(f, l)| Lecturer {
@@ -482,7 +497,10 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
             source: f.path,
         })
         .collect();
-    let lecturer_ids = index_of(lecturers.iter().map(|l| l.id.as_str()));
+    let lecturer_ids = with_broken(
+        index_of(lecturers.iter().map(|l| l.id.as_str())),
+        &raw_lecturers_broken,
+    );
 
     // Units with problems stay in the list (the run fails anyway), so
     // references to them are not reported as unknown a second time.
@@ -490,7 +508,10 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
         .into_iter()
         .map(|(f, u)| link_unit(&f, u, &level_ids, &topic_ids, &lecturer_ids, &mut problems))
         .collect();
-    let unit_ids = index_of(units.iter().map(|u| u.id.as_str()));
+    let unit_ids = with_broken(
+        index_of(units.iter().map(|u| u.id.as_str())),
+        &raw_units_broken,
+    );
 
     let courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
         .into_iter()
@@ -550,7 +571,7 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
         }
     }
     for id in REQUIRED_PAGES {
-        if !pages.iter().any(|p| p.id == id) {
+        if !pages.iter().any(|p| p.id == id) && !raw_pages_broken.iter().any(|b| b == id) {
             problems.push(Problem::new(
                 content_dir.join("seiten"),
                 ProblemKind::MissingRequiredPage { id },
@@ -595,6 +616,18 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
 
 fn collect<T>(r: Result<T, Problem>, problems: &mut Vec<Problem>) -> Option<T> {
     r.map_err(|p| problems.push(p)).ok()
+}
+
+/// Adds ids of unparseable files with an index that is never used: the run
+/// fails on their own problem, and references to them are not "unknown".
+fn with_broken<'a>(
+    mut ids: HashMap<&'a str, usize>,
+    broken: &'a [String],
+) -> HashMap<&'a str, usize> {
+    for id in broken {
+        ids.entry(id.as_str()).or_insert(usize::MAX);
+    }
+    ids
 }
 
 fn index_of<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {

@@ -659,6 +659,46 @@ pub fn render_site(
     Ok(outputs)
 }
 
+/// Renders the one page at `url` (e.g. "/kontakt/") with its usual context
+/// plus `extra` values; `None` when the site has no page there. Used by the
+/// form backend to show a form page again with `form { values, errors }`.
+pub fn render_page(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+    url: &str,
+    extra: &[(&'static str, Value)],
+) -> Result<Option<String>, Problem> {
+    let views = build_views(site, options);
+    let Some(mut job) = page_jobs(site, &views, options.today)
+        .into_iter()
+        .find(|j| j.url == url)
+    else {
+        return Ok(None);
+    };
+    job.values.extend(extra.iter().cloned());
+    render_job(site, tera, &views, &job)
+        .map(|o| Some(String::from_utf8_lossy(&o.bytes).into_owned()))
+}
+
+/// Renders any template (e.g. one the form backend adds to `tera`) with the
+/// shared context every page gets (`site`, `page_url`, `page_title`,
+/// `description`) plus `extra` values.
+pub fn render_template(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+    template: &'static str,
+    url: &str,
+    title: &str,
+    extra: &[(&'static str, Value)],
+) -> Result<String, Problem> {
+    let views = build_views(site, options);
+    let mut job = Job::new(url, template, title);
+    job.values.extend(extra.iter().cloned());
+    render_job(site, tera, &views, &job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+}
+
 fn render_job(site: &Site, tera: &Tera, views: &Views, job: &Job) -> Result<Output, Problem> {
     let mut ctx = Context::new();
     ctx.insert("site", &views.global);

@@ -274,7 +274,7 @@ fn approval_by_authority_needs_an_address() {
             ..
         }
     ));
-    assert_eq!(p.line, Some(16));
+    assert_eq!(p.line, Some(14));
 }
 
 #[test]
