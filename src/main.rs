@@ -26,6 +26,8 @@ enum Command {
     Build(cmd::build::Args),
     /// Check content and templates without writing anything.
     Check(cmd::check::Args),
+    /// Serve the site with the form backend, rebuild on changes, live reload.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +35,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Build(args) => cmd::build::run(&cli.site, args),
         Command::Check(args) => cmd::check::run(&cli.site, args),
+        Command::Serve(args) => cmd::serve::run(&cli.site, args),
     }
 }

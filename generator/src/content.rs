@@ -103,9 +103,16 @@ pub fn parse_yaml<T: DeserializeOwned>(
     })
 }
 
+/// The parser's message without its own location (relative to the front
+/// matter, so misleading): ours, in file lines, is printed in front.
 fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message).trim();
-    // serde-saphyr appends its own location; we print ours in front.
+    let mut line = message.lines().next().unwrap_or(message).trim();
+    line = line.strip_prefix("error: ").unwrap_or(line);
+    if let Some(rest) = line.strip_prefix("line ") {
+        if let Some((_, after)) = rest.split_once(": ") {
+            line = after;
+        }
+    }
     match line.rfind(" at line ") {
         Some(i) => line[..i].to_string(),
         None => line.to_string(),

@@ -1,5 +1,6 @@
 pub mod build;
 pub mod check;
+pub mod serve;
 
 /// Parses `--heute` style overrides of today's date (for reproducible output).
 pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {

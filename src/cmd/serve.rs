@@ -1,0 +1,418 @@
+//! `campus serve`: builds the site, serves it from memory together with the
+//! form backend on one address, watches the sources and live-reloads the
+//! browser. On a content error the last good site keeps being served and the
+//! errors show in the terminal and in the browser.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use campus_generator::render::Output;
+use campus_generator::{check_site, BuildOptions};
+use notify::{RecursiveMode, Watcher};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on (default: [serve] address in campus.toml, else 127.0.0.1:8080).
+    #[arg(long)]
+    address: Option<String>,
+    /// Poll for changes instead of using file-system events (network drives, containers).
+    #[arg(long)]
+    poll: bool,
+}
+
+/// What the browser is told after each build.
+#[derive(Clone, Debug, PartialEq)]
+enum BuildState {
+    Ok { generation: u64 },
+    Failed { generation: u64, report: String },
+}
+
+/// The site currently served: rendered pages in memory, assets from disk.
+pub struct LiveSite {
+    site_dir: PathBuf,
+    static_dirs: Vec<PathBuf>,
+    pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
+    state: watch::Sender<BuildState>,
+}
+
+impl LiveSite {
+    fn new(site_dir: &Path) -> Arc<LiveSite> {
+        let (state, _) = watch::channel(BuildState::Ok { generation: 0 });
+        Arc::new(LiveSite {
+            site_dir: site_dir.to_path_buf(),
+            static_dirs: Vec::new(),
+            pages: RwLock::new(Arc::new(HashMap::new())),
+            state,
+        })
+    }
+
+    /// Rebuilds everything; on success swaps the served pages atomically.
+    fn rebuild(&self) -> Result<(usize, Duration), String> {
+        let started = Instant::now();
+        let mut options = BuildOptions::new(&self.site_dir, self.site_dir.join("public"));
+        options.live_reload = true;
+        let generation = match &*self.state.borrow() {
+            BuildState::Ok { generation } | BuildState::Failed { generation, .. } => generation + 1,
+        };
+        match check_site(&options) {
+            Ok((_, outputs)) => {
+                let count = outputs.len();
+                let map: HashMap<String, Arc<Vec<u8>>> = outputs
+                    .into_iter()
+                    .map(|Output { path, bytes }| (path, Arc::new(bytes)))
+                    .collect();
+                *self.pages.write().expect("pages lock") = Arc::new(map);
+                self.state.send_replace(BuildState::Ok { generation });
+                Ok((count, started.elapsed()))
+            }
+            Err(problems) => {
+                let report = problems.to_string();
+                self.state.send_replace(BuildState::Failed {
+                    generation,
+                    report: report.clone(),
+                });
+                Err(report)
+            }
+        }
+    }
+
+    fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.pages.read().expect("pages lock").get(key).cloned()
+    }
+}
+
+pub fn run(site: &Path, args: Args) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(serve(site, args))
+}
+
+async fn serve(site: &Path, args: Args) -> ExitCode {
+    let site_dir = site.canonicalize().unwrap_or_else(|_| site.to_path_buf());
+    let config = match campus_generator::config::Config::load(&site_dir) {
+        Ok(c) => c,
+        Err(p) => {
+            eprintln!("{p}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = args
+        .address
+        .or_else(|| {
+            config
+                .rest
+                .get("serve")?
+                .get("address")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!("Die Adresse {address} ist schon belegt. Beenden Sie das andere Programm oder wählen Sie eine andere mit --address 127.0.0.1:8081.");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("Die Adresse {address} kann nicht geöffnet werden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut live = LiveSite::new(&site_dir);
+    Arc::get_mut(&mut live).expect("not shared yet").static_dirs = vec![
+        site_dir.join("static"),
+        config.theme_dir(&site_dir).join("static"),
+    ];
+    match live.rebuild() {
+        Ok((files, took)) => println!(
+            "Website gebaut: {files} Dateien in {} ms.",
+            took.as_millis()
+        ),
+        Err(report) => {
+            eprintln!("{report}\nDie Website wird angezeigt, sobald die Fehler behoben sind.")
+        }
+    }
+    let _watcher = match watch_sources(live.clone(), args.poll) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("Änderungen können nicht beobachtet werden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let app = router(live.clone());
+    println!("KommunalCampus läuft auf http://{address}/ (Beenden mit Strg+C)");
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        println!("\nWird beendet …");
+    })
+    .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Serverfehler: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn router(live: Arc<LiveSite>) -> Router {
+    Router::new()
+        .route("/__campus/live-reload", get(live_reload_events))
+        .route("/__campus/live-reload.js", get(live_reload_script))
+        .fallback(static_page)
+        .with_state(live)
+}
+
+// ---------------------------------------------------------------- watching
+
+/// Only these parts of the site trigger a rebuild.
+fn is_source(site_dir: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(site_dir) else {
+        return false;
+    };
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Editor temp and backup files: saved-by-rename leaves a real event on the target too.
+    if name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+    {
+        return false;
+    }
+    rel == Path::new("campus.toml")
+        || ["content", "data", "static", "templates", "themes"]
+            .iter()
+            .any(|d| rel.starts_with(d))
+}
+
+/// Reads (our own build reads every file) are not changes.
+fn changes_source(dir: &Path, event: notify::Result<notify::Event>) -> bool {
+    use notify::event::{EventKind, MetadataKind, ModifyKind};
+    let Ok(event) = event else { return true };
+    let is_change = match event.kind {
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    };
+    is_change && event.paths.iter().any(|p| is_source(dir, p))
+}
+
+fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watcher + Send>> {
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher: Box<dyn Watcher + Send> = if poll {
+        Box::new(notify::PollWatcher::new(
+            tx,
+            notify::Config::default().with_poll_interval(Duration::from_millis(300)),
+        )?)
+    } else {
+        match notify::recommended_watcher(tx.clone()) {
+            Ok(w) => Box::new(w),
+            Err(_) => Box::new(notify::PollWatcher::new(
+                tx,
+                notify::Config::default().with_poll_interval(Duration::from_millis(300)),
+            )?),
+        }
+    };
+    let dir = live.site_dir.clone();
+    watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+    for sub in ["content", "data", "static", "templates", "themes"] {
+        let path = dir.join(sub);
+        if path.is_dir() {
+            watcher.watch(&path, RecursiveMode::Recursive)?;
+        }
+    }
+    std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut relevant = changes_source(&dir, first);
+            // Debounce: editors write, rename and touch in quick succession.
+            while let Ok(next) = rx.recv_timeout(Duration::from_millis(25)) {
+                relevant |= changes_source(&dir, next);
+            }
+            if !relevant {
+                continue;
+            }
+            match live.rebuild() {
+                Ok((_, took)) => println!("Neu gebaut in {} ms.", took.as_millis()),
+                Err(report) => {
+                    eprintln!("{report}\nEs wird weiter die letzte fehlerfreie Fassung angezeigt.")
+                }
+            }
+        }
+    });
+    Ok(watcher)
+}
+
+// ---------------------------------------------------------------- serving
+
+async fn static_page(State(live): State<Arc<LiveSite>>, request: Request<Body>) -> Response {
+    let path = request.uri().path();
+    if path.split('/').any(|s| s == ".." || s.starts_with('.')) {
+        return not_found(&live);
+    }
+    let key = path.trim_start_matches('/');
+    let key = if key.is_empty() || key.ends_with('/') {
+        format!("{key}index.html")
+    } else {
+        key.to_string()
+    };
+    if let Some(bytes) = live.page(&key) {
+        return file_response(&key, Body::from(bytes.as_ref().clone()), StatusCode::OK);
+    }
+    if !key.contains('.') && live.page(&format!("{key}/index.html")).is_some() {
+        return Response::builder()
+            .status(StatusCode::PERMANENT_REDIRECT)
+            .header(header::LOCATION, format!("{path}/"))
+            .body(Body::empty())
+            .expect("redirect");
+    }
+    for dir in &live.static_dirs {
+        let file = dir.join(&key);
+        if file.is_file() {
+            if let Ok(bytes) = tokio::fs::read(&file).await {
+                return file_response(&key, Body::from(bytes), StatusCode::OK);
+            }
+        }
+    }
+    not_found(&live)
+}
+
+fn not_found(live: &LiveSite) -> Response {
+    let body = live.page("404.html").map_or_else(
+        || Body::from("Seite nicht gefunden"),
+        |b| Body::from(b.as_ref().clone()),
+    );
+    file_response("404.html", body, StatusCode::NOT_FOUND)
+}
+
+pub fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "ics" => "text/calendar; charset=utf-8",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Same-origin only: no third-party scripts, fonts, frames or images.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+
+fn file_response(key: &str, body: Body, status: StatusCode) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(key)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
+}
+
+async fn live_reload_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        LIVE_RELOAD_JS,
+    )
+}
+
+/// Server-sent events: "reload" after a good build, "fehler" with the report
+/// after a bad one. A freshly (re)connected page learns the current state.
+async fn live_reload_events(
+    State(live): State<Arc<LiveSite>>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let mut rx = live.state.subscribe();
+    let initial = rx.borrow_and_update().clone();
+    let first = match initial {
+        BuildState::Failed { report, .. } => Some(Event::default().event("fehler").data(report)),
+        BuildState::Ok { generation } => Some(
+            Event::default()
+                .event("bereit")
+                .data(generation.to_string()),
+        ),
+    };
+    let stream = futures_util::stream::unfold((first, rx), |(pending, mut rx)| async move {
+        if let Some(event) = pending {
+            return Some((Ok(event), (None, rx)));
+        }
+        rx.changed().await.ok()?;
+        let event = match rx.borrow_and_update().clone() {
+            BuildState::Ok { generation } => Event::default()
+                .event("reload")
+                .data(generation.to_string()),
+            BuildState::Failed { report, .. } => Event::default().event("fehler").data(report),
+        };
+        Some((Ok(event), (None, rx)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+const LIVE_RELOAD_JS: &str = r#"// Injected by `campus serve` only: reloads the page after each good build
+// and shows build errors over the page until they are fixed.
+(function () {
+  var source = new EventSource("/__campus/live-reload");
+  var box = null;
+  source.addEventListener("reload", function () { window.location.reload(); });
+  source.addEventListener("bereit", function () { if (box) { window.location.reload(); } });
+  source.addEventListener("fehler", function (event) {
+    if (!box) {
+      box = document.createElement("div");
+      box.setAttribute("role", "alert");
+      box.className = "campus-build-fehler";
+      document.body.prepend(box);
+    }
+    box.textContent = "";
+    var title = document.createElement("strong");
+    title.textContent = "Die Website konnte nicht gebaut werden. Angezeigt wird die letzte fehlerfreie Fassung.";
+    var pre = document.createElement("pre");
+    pre.textContent = event.data;
+    box.appendChild(title);
+    box.appendChild(pre);
+  });
+})();
+"#;
