@@ -209,11 +209,10 @@ fn is_source(site_dir: &Path, path: &Path) -> bool {
 fn changes_source(dir: &Path, event: notify::Result<notify::Event>) -> bool {
     use notify::event::{EventKind, MetadataKind, ModifyKind};
     let Ok(event) = event else { return true };
-    let is_change = match event.kind {
-        EventKind::Access(_) => false,
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
-        _ => true,
-    };
+    let is_change = !matches!(
+        event.kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+    );
     is_change && event.paths.iter().any(|p| is_source(dir, p))
 }
 
