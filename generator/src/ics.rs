@@ -121,6 +121,11 @@ mod tests {
             ics.lines().all(|l| l.trim_end_matches('\r').len() <= 75),
             "lines are folded"
         );
-        assert!(ics.contains("27.01.2027") && ics.contains("24.02.2027"));
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(
+            unfolded.contains("Vorbereitungsmodul öffnet am 27.01.2027"),
+            "{unfolded}"
+        );
+        assert!(unfolded.contains("Nachbereitungsmodul öffnet am 24.02.2027"));
     }
 }

@@ -355,18 +355,27 @@ impl Site {
                 .sum::<f64>()
     }
 
-    /// Courses a unit belongs to.
-    pub fn courses_with_unit(&self, unit: usize) -> impl Iterator<Item = &Course> {
-        self.courses
-            .iter()
-            .filter(move |c| c.units.iter().any(|cu| cu.unit == unit))
+    /// For each unit, the indices of the courses that contain it.
+    pub fn courses_by_unit(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.units.len()];
+        for (ci, c) in self.courses.iter().enumerate() {
+            for cu in &c.units {
+                out[cu.unit].push(ci);
+            }
+        }
+        out
     }
 
-    /// Authorities that selected a unit.
-    pub fn authorities_with_unit(&self, unit: usize) -> impl Iterator<Item = &Authority> {
-        self.authorities
-            .iter()
-            .filter(move |a| a.units.contains(&unit))
+    /// For each unit, the indices of the authorities that selected it.
+    /// Built once: with 11,000 authorities a scan per unit would dominate.
+    pub fn authorities_by_unit(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.units.len()];
+        for (ai, a) in self.authorities.iter().enumerate() {
+            for u in &a.units {
+                out[*u].push(ai);
+            }
+        }
+        out
     }
 }
 

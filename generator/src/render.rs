@@ -283,6 +283,8 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
         "legal": legal,
         "year": options.today.year(),
         "live_reload": options.live_reload,
+        "vat_percent": site.prices.vat_percent,
+        "surcharge_percent": site.prices.non_member_surcharge_percent,
         "authorities": authorities,
     });
     Views {
@@ -378,6 +380,8 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
     );
 
     // Units
+    let courses_by_unit = site.courses_by_unit();
+    let authorities_by_unit = site.authorities_by_unit();
     for (i, unit) in site.units.iter().enumerate() {
         let price = site.unit_price(unit);
         let level = &site.levels[unit.level];
@@ -398,16 +402,16 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
             "billing_unit": level.billing_unit,
         });
         merge(&mut view, extra);
-        let courses: Vec<Value> = site
-            .courses
+        let courses: Vec<Value> = courses_by_unit[i]
             .iter()
-            .enumerate()
-            .filter(|(_, c)| c.units.iter().any(|cu| cu.unit == i))
-            .map(|(ci, _)| views.course_cards[ci].clone())
+            .map(|ci| views.course_cards[*ci].clone())
             .collect();
-        let selected_by: Vec<Value> = site
-            .authorities_with_unit(i)
-            .map(|a| json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) }))
+        let selected_by: Vec<Value> = authorities_by_unit[i]
+            .iter()
+            .map(|ai| {
+                let a = &site.authorities[*ai];
+                json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) })
+            })
             .collect();
         jobs.push(
             Job::new(unit_url(&unit.id), "unit.html", &unit.title)

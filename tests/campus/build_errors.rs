@@ -363,3 +363,17 @@ fn cli_check_exits_non_zero_with_file_and_line() {
     );
     assert!(!site.path().join("public").exists(), "check writes nothing");
 }
+
+#[test]
+fn site_templates_override_single_theme_templates() {
+    let site = fixture("minimal");
+    write(
+        site.path(),
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>Eigene Fehlerseite</h1>{% endblock %}",
+    );
+    build(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    assert!(read(site.path(), "public/404.html").contains("Eigene Fehlerseite"));
+    // Other pages still come from the theme.
+    assert!(read(site.path(), "public/faq/index.html").contains("Was kostet das?"));
+}
