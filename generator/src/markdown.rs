@@ -8,6 +8,12 @@ use crate::slug::slugify;
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 pub fn to_html(markdown: &str) -> String {
+    to_html_below(markdown, 2)
+}
+
+/// Like [`to_html`], with the body's headings starting at level `top`
+/// (e.g. 4 for an FAQ answer under an `<h3>` question).
+pub fn to_html_below(markdown: &str, top: u8) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut events: Vec<Event> = Vec::new();
     let mut heading_start: Option<usize> = None;
@@ -77,6 +83,19 @@ pub fn to_html(markdown: &str) -> String {
     out
 }
 
+/// Moves a heading down so that `#` and `##` both land on level `top`,
+/// keeping the order of deeper levels.
+fn shift(level: HeadingLevel, top: u8) -> HeadingLevel {
+    let n = (level as u8).max(2) + top.saturating_sub(2);
+    match n.min(6) {
+        2 => HeadingLevel::H2,
+        3 => HeadingLevel::H3,
+        4 => HeadingLevel::H4,
+        5 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
+}
+
 /// Plain text of a Markdown snippet (for meta descriptions and search).
 pub fn to_plain_text(markdown: &str) -> String {
     let mut out = String::new();
@@ -112,6 +131,13 @@ mod tests {
         );
         assert!(html.contains("<h2 id=\"ablauf\">"));
         assert!(html.contains("<h2 id=\"ablauf-2\">"));
+    }
+
+    #[test]
+    fn answers_nest_below_their_question() {
+        let html = to_html_below("## Kosten\n\n### Details\n", 4);
+        assert!(html.contains("<h4 id=\"kosten\">"), "{html}");
+        assert!(html.contains("<h5 id=\"details\">"), "{html}");
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
     }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
+    // Tera's default also escapes "/", which makes every URL unreadable in the
+    // page source; these five characters are all HTML needs.
+    tera.set_escape_fn(escape_html);
     register_filters(&mut tera);
     let mut problems = Vec::new();
     // Parse each file alone first so a syntax error names its own file.
@@ -120,6 +123,21 @@ fn template_problem(path: &Path, e: &tera::Error, root: &Path) -> Problem {
         Some(l) => p.at(l, None),
         None => p,
     }
+}
+
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 8);
+    for ch in input.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn register_filters(tera: &mut Tera) {
@@ -545,7 +563,7 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
             entries.sort_by(|a, b| (a.order.unwrap_or(i64::MAX), &a.question).cmp(&(b.order.unwrap_or(i64::MAX), &b.question)));
             json!({
                 "id": c.id, "name": c.name,
-                "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html(&e.body) })).collect::<Vec<_>>(),
+                "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html_below(&e.body, 4) })).collect::<Vec<_>>(),
             })
         })
         .filter(|c| c["entries"].as_array().is_some_and(|e| !e.is_empty()))
