@@ -28,13 +28,8 @@ pub fn to_html_below(markdown: &str, top: u8) -> String {
                 attrs,
             }) => {
                 heading_start = Some(events.len());
-                // A top-level heading inside a body would compete with the
-                // page title: demote it.
-                let level = if level == HeadingLevel::H1 {
-                    HeadingLevel::H2
-                } else {
-                    level
-                };
+                // Headings in a body sit below the page's own headings.
+                let level = shift(level, top);
                 events.push(Event::Start(Tag::Heading {
                     level,
                     id,
@@ -68,12 +63,7 @@ pub fn to_html_below(markdown: &str, top: u8) -> String {
                         }
                     }
                 }
-                let level = if level == HeadingLevel::H1 {
-                    HeadingLevel::H2
-                } else {
-                    level
-                };
-                events.push(Event::End(TagEnd::Heading(level)));
+                events.push(Event::End(TagEnd::Heading(shift(level, top))));
             }
             other => events.push(other),
         }
