@@ -1,0 +1,331 @@
+//! The backend's part of `campus.toml` (`[backend]`, `[mail]`, `[aufbewahrung]`),
+//! read from `Config.rest`, with `CAMPUS_*` environment overrides.
+//!
+//! Secrets (SMTP password, signing key) are wrapped in [`Secret`], whose
+//! `Debug` never shows the value, so logging the settings is safe.
+
+use campus_generator::config::Config;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A value that must never appear in logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("Secret(<leer>)")
+        } else {
+            f.write_str("Secret(***)")
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("campus.toml, Tabelle [{table}]: {message}")]
+    Table {
+        table: &'static str,
+        message: String,
+    },
+    #[error("Umgebungsvariable {name}: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawBackend {
+    datenverzeichnis: Option<String>,
+    datenbank: Option<String>,
+    erlaubte_origins: Vec<String>,
+    signaturschluessel: Option<String>,
+    min_ausfuellzeit_sekunden: Option<u64>,
+    formular_gueltig_stunden: Option<u64>,
+    bestaetigung_gueltig_stunden: Option<u64>,
+    anfragen_pro_ip_je_10_minuten: Option<u32>,
+    mails_pro_empfaenger_je_stunde: Option<u32>,
+    max_anfrage_bytes: Option<usize>,
+    vertraue_x_forwarded_for: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawMail {
+    transport: Option<String>,
+    verzeichnis: Option<String>,
+    absender: Option<String>,
+    geschaeftsstelle: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_benutzer: Option<String>,
+    smtp_passwort: Option<String>,
+    smtp_tls: Option<String>,
+    max_versuche: Option<u32>,
+    wiederholung_basis_sekunden: Option<u64>,
+}
+
+/// How mails leave the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// One `.eml` file per message in this directory (default).
+    Files(PathBuf),
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub password: Secret,
+    pub tls: SmtpTls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Tls,
+    /// Plain SMTP; only for a relay on loopback and for tests.
+    None,
+}
+
+/// Everything the backend needs besides the content model.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: PathBuf,
+    /// Origins accepted in addition to the site's base URL.
+    pub allowed_origins: Vec<String>,
+    /// Explicit signing key; `None` = generated and kept in the data dir.
+    pub signing_key: Option<Secret>,
+    /// A form posted sooner than this after its token was issued is a bot.
+    pub min_fill_time: Duration,
+    /// A form token older than this is replaced by the interstitial page.
+    pub form_token_max_age: Duration,
+    /// Confirmation links expire, unconfirmed sign-ups are deleted after this.
+    pub confirm_valid: Duration,
+    pub per_ip_per_10_min: u32,
+    pub per_recipient_per_hour: u32,
+    pub body_limit: usize,
+    pub trust_forwarded_for: bool,
+    pub transport: MailTransport,
+    pub sender: String,
+    pub office: String,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+    /// Days to keep submissions, by form name; forms not listed: 365.
+    pub retention_days: BTreeMap<String, u32>,
+}
+
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+impl Settings {
+    /// Reads the settings, with overrides from the process environment.
+    pub fn load(site_dir: &Path, config: &Config) -> Result<Settings, ConfigError> {
+        Self::from_parts(site_dir, config, &|k| std::env::var(k).ok())
+    }
+
+    /// Same as [`Settings::load`] with an explicit environment (tests).
+    pub fn from_parts(
+        site_dir: &Path,
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let backend: RawBackend = table(config, "backend")?;
+        let mail: RawMail = table(config, "mail")?;
+        let retention: BTreeMap<String, u32> = table(config, "aufbewahrung")?;
+        let at_site = |p: String| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                site_dir.join(p)
+            }
+        };
+        let data_dir = at_site(
+            env("CAMPUS_DATA_DIR")
+                .or(backend.datenverzeichnis)
+                .unwrap_or_else(|| "var".into()),
+        );
+        let database = env("CAMPUS_DATABASE")
+            .or(backend.datenbank)
+            .map(at_site)
+            .unwrap_or_else(|| data_dir.join("campus.db"));
+        let transport_name = env("CAMPUS_MAIL_TRANSPORT")
+            .or(mail.transport)
+            .unwrap_or_else(|| "datei".into());
+        let transport = match transport_name.as_str() {
+            "datei" => MailTransport::Files(
+                env("CAMPUS_MAIL_DIR")
+                    .or(mail.verzeichnis)
+                    .map(at_site)
+                    .unwrap_or_else(|| data_dir.join("mail")),
+            ),
+            "smtp" => {
+                let host =
+                    env("CAMPUS_SMTP_HOST")
+                        .or(mail.smtp_host)
+                        .ok_or(ConfigError::Table {
+                            table: "mail",
+                            message: "transport = \"smtp\" braucht smtp_host".into(),
+                        })?;
+                let port = match env("CAMPUS_SMTP_PORT") {
+                    Some(p) => p.parse().map_err(|_| ConfigError::Env {
+                        name: "CAMPUS_SMTP_PORT",
+                        message: format!("„{p}“ ist keine Portnummer"),
+                    })?,
+                    None => mail.smtp_port.unwrap_or(587),
+                };
+                let tls = match env("CAMPUS_SMTP_TLS")
+                    .or(mail.smtp_tls)
+                    .as_deref()
+                    .unwrap_or("starttls")
+                {
+                    "starttls" => SmtpTls::StartTls,
+                    "tls" => SmtpTls::Tls,
+                    "keine" => SmtpTls::None,
+                    other => {
+                        return Err(ConfigError::Table {
+                            table: "mail",
+                            message: format!(
+                                "smtp_tls = „{other}“: erlaubt sind starttls, tls, keine"
+                            ),
+                        })
+                    }
+                };
+                MailTransport::Smtp(SmtpSettings {
+                    host,
+                    port,
+                    user: env("CAMPUS_SMTP_USER").or(mail.smtp_benutzer),
+                    password: Secret(
+                        env("CAMPUS_SMTP_PASSWORD")
+                            .or(mail.smtp_passwort)
+                            .unwrap_or_default(),
+                    ),
+                    tls,
+                })
+            }
+            other => {
+                return Err(ConfigError::Table {
+                    table: "mail",
+                    message: format!("transport = „{other}“: erlaubt sind datei, smtp"),
+                })
+            }
+        };
+        let sender = env("CAMPUS_MAIL_FROM")
+            .or(mail.absender)
+            .unwrap_or_else(|| format!("{} <{}>", config.site.name, config.kontakt.email));
+        let office = mail
+            .geschaeftsstelle
+            .unwrap_or_else(|| config.kontakt.email.clone());
+        for (name, value) in [("absender", &sender), ("geschaeftsstelle", &office)] {
+            if value.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(ConfigError::Table {
+                    table: "mail",
+                    message: format!("{name} = „{value}“ ist keine gültige E-Mail-Adresse"),
+                });
+            }
+        }
+        Ok(Settings {
+            data_dir,
+            database,
+            allowed_origins: backend
+                .erlaubte_origins
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect(),
+            signing_key: env("CAMPUS_SIGNING_KEY")
+                .or(backend.signaturschluessel)
+                .filter(|k| !k.is_empty())
+                .map(Secret),
+            min_fill_time: Duration::from_secs(backend.min_ausfuellzeit_sekunden.unwrap_or(2)),
+            form_token_max_age: Duration::from_secs(
+                3600 * backend.formular_gueltig_stunden.unwrap_or(24),
+            ),
+            confirm_valid: Duration::from_secs(
+                3600 * backend.bestaetigung_gueltig_stunden.unwrap_or(48),
+            ),
+            per_ip_per_10_min: backend.anfragen_pro_ip_je_10_minuten.unwrap_or(20),
+            per_recipient_per_hour: backend.mails_pro_empfaenger_je_stunde.unwrap_or(3),
+            body_limit: backend.max_anfrage_bytes.unwrap_or(32 * 1024),
+            trust_forwarded_for: backend.vertraue_x_forwarded_for.unwrap_or(false),
+            transport,
+            sender,
+            office,
+            max_attempts: mail.max_versuche.unwrap_or(10),
+            retry_base: Duration::from_secs(mail.wiederholung_basis_sekunden.unwrap_or(30)),
+            retention_days: retention,
+        })
+    }
+
+    pub fn retention_days(&self, form: &str) -> u32 {
+        self.retention_days
+            .get(form)
+            .copied()
+            .unwrap_or(DEFAULT_RETENTION_DAYS)
+    }
+}
+
+fn table<T: serde::de::DeserializeOwned + Default>(
+    config: &Config,
+    name: &'static str,
+) -> Result<T, ConfigError> {
+    match config.rest.get(name) {
+        None => Ok(T::default()),
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Table {
+                table: name,
+                message: e.message().to_string(),
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        let text = format!("[site]\nname = \"KC\"\nbase_url = \"http://a\"\n[kontakt]\norganisation=\"a\"\nstrasse=\"b\"\nort=\"c\"\nemail=\"gs@example.org\"\ntelefon=\"e\"\n{extra}");
+        Config::parse(&text, Path::new("campus.toml")).unwrap()
+    }
+
+    #[test]
+    fn defaults_live_in_var() {
+        let s = Settings::from_parts(Path::new("/site"), &config(""), &|_| None).unwrap();
+        assert_eq!(s.database, Path::new("/site/var/campus.db"));
+        assert_eq!(s.transport, MailTransport::Files("/site/var/mail".into()));
+        assert_eq!(s.office, "gs@example.org");
+        assert_eq!(s.retention_days("kontakt"), DEFAULT_RETENTION_DAYS);
+    }
+
+    #[test]
+    fn env_overrides_and_secret_is_not_printed() {
+        let c = config("[mail]\ntransport = \"smtp\"\nsmtp_host = \"mx\"\nsmtp_passwort = \"geheim1\"\n[aufbewahrung]\nkontakt = 30\n");
+        let env = |k: &str| match k {
+            "CAMPUS_SMTP_PASSWORD" => Some("geheim2".to_string()),
+            "CAMPUS_DATABASE" => Some("/tmp/x.db".to_string()),
+            _ => None,
+        };
+        let s = Settings::from_parts(Path::new("/site"), &c, &env).unwrap();
+        assert_eq!(s.database, Path::new("/tmp/x.db"));
+        let MailTransport::Smtp(smtp) = &s.transport else {
+            panic!("smtp expected")
+        };
+        assert_eq!(smtp.password.0, "geheim2");
+        assert_eq!(s.retention_days("kontakt"), 30);
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("geheim"), "{printed}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let c = config("[backend]\ndatenbnak = \"x\"\n");
+        assert!(Settings::from_parts(Path::new("/site"), &c, &|_| None).is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! The KommunalCampus form backend.
+//!
+//! Data flows request → [`validate`] → [`store`] → [`workflow`] →
+//! [`mail`]/[`outbox`]. The HTTP side lives in [`web`]; `campus serve`
+//! needs only [`start`] (or [`AppState::open`] + [`app`] + [`spawn_worker`]).
+//!
+//! ```no_run
+//! # async fn serve(site_dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+//! let (router, worker) = campus_forms::start(site_dir).await?;
+//! // merge `router` with the static files, serve with graceful shutdown, then:
+//! worker.shutdown().await; // lets the mail being sent finish
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod mail;
+pub mod ops;
+pub mod outbox;
+pub mod pages;
+pub mod sign;
+pub mod store;
+pub mod validate;
+pub mod web;
+pub mod workflow;
+
+use campus_generator::config::Config;
+use campus_generator::render::RenderOptions;
+use campus_generator::Site;
+pub use config::Settings;
+pub use outbox::WorkerHandle;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use tera::Tera;
+use tokio::sync::Notify;
+pub use web::{app, AppError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Inhalte: {0}")]
+    Site(String),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("Signaturschlüssel: {0}")]
+    Key(std::io::Error),
+    #[error("Mail-Versand: {0}")]
+    Transport(#[from] lettre::transport::smtp::Error),
+}
+
+/// The content model and templates the backend renders with.
+pub struct Loaded {
+    pub site: Site,
+    pub tera: Tera,
+    pub letterhead: mail::Letterhead,
+    /// Where links in mails point to: `[forms] url`, else the site's base URL.
+    pub backend_url: String,
+    /// Origins accepted on posts.
+    pub origins: Vec<String>,
+}
+
+impl Loaded {
+    fn new(site: Site, settings: &Settings) -> Result<Loaded, StartError> {
+        let mut tera = campus_generator::render::load_templates(&site.root, &site.config)
+            .map_err(|p| StartError::Site(p.to_string()))?;
+        tera.add_raw_templates(pages::TEMPLATES.iter().copied())
+            .map_err(|e| StartError::Site(format!("Vorlagen des Formular-Backends: {e}")))?;
+        let c = &site.config;
+        let backend_url = if c.forms.url.is_empty() {
+            c.site.base_url.clone()
+        } else {
+            c.forms.url.clone()
+        };
+        let mut origins = vec![origin_of(&c.site.base_url)];
+        if !c.forms.url.is_empty() {
+            origins.push(origin_of(&c.forms.url));
+        }
+        origins.extend(settings.allowed_origins.iter().map(|o| origin_of(o)));
+        let letterhead = mail::Letterhead {
+            sender: settings.sender.clone(),
+            site_name: c.site.name.clone(),
+            base_url: c.site.base_url.clone(),
+            organisation: c.kontakt.organisation.clone(),
+            address_lines: [&c.kontakt.strasse, &c.kontakt.ort, &c.kontakt.telefon]
+                .into_iter()
+                .filter(|l| !l.is_empty())
+                .cloned()
+                .collect(),
+        };
+        Ok(Loaded {
+            site,
+            tera,
+            letterhead,
+            backend_url,
+            origins,
+        })
+    }
+
+    pub fn render_options(&self) -> RenderOptions {
+        let now = chrono::Local::now().naive_local();
+        RenderOptions {
+            today: now.date(),
+            stamp: chrono::Utc::now().naive_utc(),
+            live_reload: false,
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lowercased.
+pub fn origin_of(url: &str) -> String {
+    let url = url.trim().to_ascii_lowercase();
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            format!("{scheme}://{host}")
+        }
+        None => url,
+    }
+}
+
+/// Shared state of the router and the worker; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    loaded: RwLock<Arc<Loaded>>,
+    pub settings: Arc<Settings>,
+    pub store: Arc<store::Store>,
+    pub signer: sign::Signer,
+    pub limiter: web::RateLimiter,
+    /// Wakes the worker when a mail was queued.
+    pub wake: Arc<Notify>,
+    extra_origins: RwLock<Vec<String>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Loads content, config (with env overrides), opens the database and
+    /// the signing key of the site in `site_dir`.
+    pub fn open(site_dir: &Path) -> Result<AppState, StartError> {
+        let site =
+            campus_generator::model::load(site_dir).map_err(|p| StartError::Site(p.to_string()))?;
+        let settings = Settings::load(site_dir, &site.config)?;
+        AppState::new(site, settings)
+    }
+
+    pub fn new(site: Site, settings: Settings) -> Result<AppState, StartError> {
+        let store = store::Store::open(&settings.database)?;
+        let signer = match &settings.signing_key {
+            Some(k) => sign::Signer::from_text(&k.0),
+            None => sign::Signer::load_or_create(&settings.data_dir).map_err(StartError::Key)?,
+        };
+        let loaded = Loaded::new(site, &settings)?;
+        tracing::info!(database = %settings.database.display(), transport = ?settings.transport,
+            "Formular-Backend bereit");
+        Ok(AppState(Arc::new(Inner {
+            loaded: RwLock::new(Arc::new(loaded)),
+            limiter: web::RateLimiter::new(
+                settings.per_ip_per_10_min,
+                std::time::Duration::from_secs(600),
+            ),
+            settings: Arc::new(settings),
+            store: Arc::new(store),
+            signer,
+            wake: Arc::new(Notify::new()),
+            extra_origins: RwLock::new(Vec::new()),
+        })))
+    }
+
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a newly loaded site (after `campus serve` rebuilt it).
+    pub fn reload(&self, site: Site) -> Result<(), StartError> {
+        let loaded = Arc::new(Loaded::new(site, &self.settings)?);
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+        Ok(())
+    }
+
+    /// Accepts posts from `origin` too (e.g. the address `campus serve`
+    /// listens on when it differs from the base URL).
+    pub fn allow_origin(&self, origin: &str) {
+        self.extra_origins
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(origin_of(origin));
+    }
+
+    pub fn extra_origins(&self) -> Vec<String> {
+        self.extra_origins
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn config(&self) -> Config {
+        self.loaded().site.config.clone()
+    }
+}
+
+/// Starts the mail worker (with the daily purge) for `state`.
+pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
+    let transport = outbox::Transport::new(&state.settings.transport)?;
+    Ok(outbox::Worker {
+        store: state.store.clone(),
+        transport: Arc::new(transport),
+        wake: state.wake.clone(),
+        max_attempts: state.settings.max_attempts,
+        retry_base: state.settings.retry_base,
+        settings_for_purge: Some(state.settings.clone()),
+    }
+    .spawn())
+}
+
+/// Everything `campus serve` needs: the router (routes under `/forms/` and
+/// `/healthz`) and the running mail worker. Call inside a tokio runtime.
+pub async fn start(site_dir: &Path) -> Result<(axum::Router, WorkerHandle), StartError> {
+    let dir = site_dir.to_path_buf();
+    let state = tokio::task::spawn_blocking(move || AppState::open(&dir))
+        .await
+        .map_err(|e| StartError::Site(e.to_string()))??;
+    let worker = spawn_worker(&state)?;
+    Ok((app(state), worker))
+}

@@ -1,0 +1,109 @@
+//! Operations for the office and operators: retention purge and CSV export.
+
+use crate::config::Settings;
+use crate::store::{self, PurgeReport, Store, StoreError};
+use crate::validate::FormKind;
+use std::io::Write;
+
+/// Days sent and failed mails stay in the outbox (key `mail` in `[aufbewahrung]`).
+pub const DEFAULT_MAIL_DAYS: u32 = 30;
+
+/// Deletes everything past its retention period (see [`Store::purge`]).
+pub fn purge(store: &Store, settings: &Settings) -> Result<PurgeReport, StoreError> {
+    let now = store::now();
+    let mail_days = settings
+        .retention_days
+        .get("mail")
+        .copied()
+        .unwrap_or(DEFAULT_MAIL_DAYS);
+    store.purge(
+        now,
+        &|form| settings.retention_days(form),
+        now - settings.confirm_valid.as_secs() as i64,
+        mail_days,
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("Unbekanntes Formular „{0}“; bekannt sind registrierung, kontakt, newsletter.")]
+    UnknownForm(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("Ausgabe: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes the submissions of one form as CSV (`;`-separated, UTF-8 with BOM
+/// so spreadsheet programs open umlauts correctly).
+pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, ExportError> {
+    let kind = [
+        FormKind::Registrierung,
+        FormKind::Kontakt,
+        FormKind::Newsletter,
+    ]
+    .into_iter()
+    .find(|k| k.name() == form)
+    .ok_or_else(|| ExportError::UnknownForm(form.to_string()))?;
+    let columns: Vec<&str> = match kind {
+        FormKind::Registrierung => vec!["name", "email", "kommune"],
+        FormKind::Kontakt => vec![
+            "name",
+            "organisation",
+            "email",
+            "telefon",
+            "termine",
+            "nachricht",
+        ],
+        FormKind::Newsletter => vec!["email", "name"],
+    };
+    let rows = store.export(form)?;
+    let mut out = out;
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+    let mut header = vec!["id", "eingegangen", "status"];
+    header.extend(&columns);
+    w.write_record(&header)?;
+    for r in &rows {
+        let created = chrono::DateTime::from_timestamp(r.created_at, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default();
+        let mut record = vec![r.id.to_string(), created, r.status.clone()];
+        for c in &columns {
+            let v = &r.payload[*c];
+            record.push(match v {
+                serde_json::Value::String(s) => neutralise(s),
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            });
+        }
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(rows.len())
+}
+
+/// Cells starting with = @ (or + - not followed by a digit) are formulas in
+/// spreadsheets: prefix them. Phone numbers like "+49 621" stay as they are.
+fn neutralise(s: &str) -> String {
+    let mut chars = s.chars();
+    let first = chars.next();
+    let digit_next = chars.next().is_some_and(|c| c.is_ascii_digit() || c == ' ');
+    let formula = match first {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !digit_next,
+        _ => false,
+    };
+    if formula {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,246 @@
+//! Delivery of outbox rows: a tokio task claims one due message at a time
+//! with a lease (queued/retry → sending), hands it to the transport and
+//! records the result (sent, or retry with exponential backoff, or failed).
+//!
+//! Guarantees: a committed mail is delivered after restarts and SMTP
+//! outages; two workers never hold the same message (claims happen in
+//! `BEGIN IMMEDIATE` transactions). If a worker dies after the server
+//! accepted a message but before it recorded that, the message is sent again
+//! after the lease ran out — with the same Message-ID, so receivers can tell.
+//! The file transport names files by Message-ID and is idempotent.
+
+use crate::config::{MailTransport, Settings, SmtpSettings, SmtpTls};
+use crate::sign::{hex, random_bytes};
+use crate::store::{self, ClaimedMail, Store};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+/// A lease must outlast one SMTP conversation (timeout 30 s).
+pub const LEASE: Duration = Duration::from_secs(120);
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Debug)]
+pub struct DeliveryError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+pub enum Transport {
+    Files(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    pub fn new(config: &MailTransport) -> Result<Transport, lettre::transport::smtp::Error> {
+        Ok(match config {
+            MailTransport::Files(dir) => Transport::Files(dir.clone()),
+            MailTransport::Smtp(s) => Transport::Smtp(smtp(s)?),
+        })
+    }
+
+    pub async fn send(&self, mail: &ClaimedMail) -> Result<(), DeliveryError> {
+        match self {
+            Transport::Files(dir) => {
+                let dir = dir.clone();
+                let id = mail.message_id.clone();
+                let raw = mail.raw.clone();
+                tokio::task::spawn_blocking(move || write_eml(&dir, &id, &raw))
+                    .await
+                    .map_err(|e| DeliveryError {
+                        permanent: false,
+                        message: e.to_string(),
+                    })?
+                    .map_err(|e| DeliveryError {
+                        permanent: false,
+                        message: e.to_string(),
+                    })
+            }
+            Transport::Smtp(t) => {
+                let envelope = Envelope::new(
+                    Some(mail.envelope_from.parse().map_err(|_| DeliveryError {
+                        permanent: true,
+                        message: "ungültiger Absender".into(),
+                    })?),
+                    vec![mail.recipient.parse().map_err(|_| DeliveryError {
+                        permanent: true,
+                        message: "ungültiger Empfänger".into(),
+                    })?],
+                )
+                .map_err(|e| DeliveryError {
+                    permanent: true,
+                    message: e.to_string(),
+                })?;
+                t.send_raw(&envelope, &mail.raw)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DeliveryError {
+                        permanent: e.is_permanent(),
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+fn smtp(
+    s: &SmtpSettings,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+    let mut b = match s.tls {
+        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?,
+        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+    }
+    .port(s.port)
+    .timeout(Some(SMTP_TIMEOUT));
+    if let Some(user) = &s.user {
+        b = b.credentials(Credentials::new(user.clone(), s.password.0.clone()));
+    }
+    Ok(b.build())
+}
+
+/// `<id>.eml`, written to a temporary name and renamed: never half a file,
+/// and a second delivery of the same message replaces the first.
+pub fn write_eml(dir: &Path, message_id: &str, raw: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let name: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, raw)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, dir.join(format!("{name}.eml")))
+}
+
+/// Controls a running worker.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    join: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Asks the worker to stop and waits until it has: a mail being sent
+    /// is finished and recorded first.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.join.await;
+    }
+}
+
+/// What the worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Arc<Store>,
+    pub transport: Arc<Transport>,
+    pub wake: Arc<Notify>,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+    /// `None`: no daily purge (tests with several workers).
+    pub settings_for_purge: Option<Arc<Settings>>,
+}
+
+impl Worker {
+    pub fn spawn(self) -> WorkerHandle {
+        let (stop, mut stopped) = watch::channel(false);
+        let id = hex(&random_bytes()[..8]);
+        let join = tokio::spawn(async move {
+            tracing::info!(worker = %id, "Mail-Auslieferung gestartet");
+            let poll = self
+                .retry_base
+                .clamp(Duration::from_millis(200), Duration::from_secs(5));
+            let mut last_purge: Option<Instant> = None;
+            loop {
+                if *stopped.borrow() {
+                    break;
+                }
+                if let Some(settings) = &self.settings_for_purge {
+                    if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                        last_purge = Some(Instant::now());
+                        let (store, settings) = (self.store.clone(), settings.clone());
+                        match tokio::task::spawn_blocking(move || {
+                            crate::ops::purge(&store, &settings)
+                        })
+                        .await
+                        {
+                            Ok(Ok(report)) => {
+                                tracing::info!(?report, "Aufbewahrungsfristen angewendet")
+                            }
+                            Ok(Err(e)) => {
+                                tracing::error!(error = %e, "Löschen abgelaufener Daten fehlgeschlagen")
+                            }
+                            Err(e) => tracing::error!(error = %e, "Löschlauf abgebrochen"),
+                        }
+                    }
+                }
+                match self.step(&id).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "Postausgang nicht lesbar"),
+                }
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+            tracing::info!(worker = %id, "Mail-Auslieferung beendet");
+        });
+        WorkerHandle { stop, join }
+    }
+
+    /// Delivers at most one due message; true if there was one.
+    pub async fn step(&self, worker: &str) -> Result<bool, store::StoreError> {
+        let store = self.store.clone();
+        let w = worker.to_string();
+        let claimed =
+            tokio::task::spawn_blocking(move || store.claim_next(&w, store::now(), LEASE))
+                .await
+                .expect("claim task")?;
+        let Some(mail) = claimed else {
+            return Ok(false);
+        };
+        let result = self.transport.send(&mail).await;
+        let store = self.store.clone();
+        let w = worker.to_string();
+        let (max, base) = (self.max_attempts, self.retry_base);
+        tokio::task::spawn_blocking(move || {
+            let now = store::now();
+            match result {
+                Ok(()) => {
+                    if store.mark_sent(mail.id, &w, now)? {
+                        tracing::info!(outbox_id = mail.id, message_id = %mail.message_id, "Mail zugestellt");
+                    } else {
+                        tracing::warn!(outbox_id = mail.id, "Mail zugestellt, aber Auftrag war nicht mehr reserviert");
+                    }
+                }
+                Err(e) => {
+                    let next = (!e.permanent && mail.attempts < max).then(|| {
+                        let factor = 2u32.saturating_pow(mail.attempts.saturating_sub(1));
+                        now + base.saturating_mul(factor).min(MAX_BACKOFF).as_secs().max(1) as i64
+                    });
+                    tracing::warn!(outbox_id = mail.id, attempt = mail.attempts, error = %e.message,
+                        retry_at = ?next, "Mail nicht zugestellt");
+                    store.mark_attempt_failed(mail.id, &w, &e.message, next)?;
+                }
+            }
+            Ok::<bool, store::StoreError>(true)
+        })
+        .await
+        .expect("mark task")
+    }
+}

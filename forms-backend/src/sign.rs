@@ -1,0 +1,217 @@
+//! HMAC-SHA256 signatures (form timestamps, unsubscribe links, IP hashes) and
+//! random one-time tokens (confirmation links; stored only as SHA-256 hashes).
+//!
+//! Signed values are stateless and never expire unless they carry a time;
+//! one-time tokens live in the database and can be used once. Bookings will
+//! use both (approval links are one-time tokens with purpose `freigabe`).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Clone)]
+pub struct Signer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(***)")
+    }
+}
+
+/// Result of checking a signed form timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormStamp {
+    Valid,
+    /// Younger than the minimum fill time: a bot, or a very quick click.
+    TooFast,
+    /// Missing, forged or expired: ask the person to send again.
+    Invalid,
+}
+
+impl Signer {
+    pub fn new(key: [u8; 32]) -> Signer {
+        Signer { key }
+    }
+
+    /// Derives the key from configured text (any length).
+    pub fn from_text(text: &str) -> Signer {
+        Signer::new(Sha256::digest(text.as_bytes()).into())
+    }
+
+    /// Reads the key file in `data_dir`, or creates it (mode 0600) with a
+    /// fresh random key on first start.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Signer> {
+        let path = data_dir.join("signing.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes = B64
+                    .decode(text.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        std::io::Error::other(format!("{} ist beschädigt", path.display()))
+                    })?;
+                Ok(Signer::new(bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir)?;
+                let key = random_bytes();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                match options.open(&path) {
+                    Ok(mut file) => {
+                        writeln!(file, "{}", B64.encode(key))?;
+                        file.sync_all()?;
+                        tracing::info!(path = %path.display(), "Signaturschlüssel erzeugt");
+                        Ok(Signer::new(key))
+                    }
+                    // Another process was faster: use its key.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::load_or_create(data_dir)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn mac(&self, purpose: &str, payload: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    /// `payload.signature`, the payload base64url-encoded.
+    pub fn sign(&self, purpose: &str, payload: &str) -> String {
+        let tag = self.mac(purpose, payload).finalize().into_bytes();
+        format!("{}.{}", B64.encode(payload), B64.encode(tag))
+    }
+
+    /// The payload of a token made by [`Signer::sign`] for the same purpose.
+    pub fn verify(&self, purpose: &str, token: &str) -> Option<String> {
+        let (payload, tag) = token.split_once('.')?;
+        let payload = String::from_utf8(B64.decode(payload).ok()?).ok()?;
+        let tag = B64.decode(tag).ok()?;
+        self.mac(purpose, &payload).verify_slice(&tag).ok()?;
+        Some(payload)
+    }
+
+    /// A signed form timestamp (`ts` field) issued now.
+    pub fn form_stamp(&self) -> String {
+        self.form_stamp_at(now_millis())
+    }
+
+    pub fn form_stamp_at(&self, millis: u64) -> String {
+        self.sign("ts", &millis.to_string())
+    }
+
+    pub fn check_form_stamp(&self, token: &str, min_age: Duration, max_age: Duration) -> FormStamp {
+        let Some(issued) = self.verify("ts", token).and_then(|p| p.parse::<u64>().ok()) else {
+            return FormStamp::Invalid;
+        };
+        let now = now_millis();
+        let age = Duration::from_millis(now.saturating_sub(issued));
+        if issued > now + 60_000 || age > max_age {
+            FormStamp::Invalid
+        } else if age < min_age {
+            FormStamp::TooFast
+        } else {
+            FormStamp::Valid
+        }
+    }
+
+    /// A keyed hash of a client address: lets limits and audits match
+    /// requests without storing the raw IP.
+    pub fn ip_hash(&self, ip: &str) -> String {
+        let tag = self.mac("ip", ip).finalize().into_bytes();
+        hex(&tag[..12])
+    }
+}
+
+/// A fresh one-time token for a link (256 bits, base64url).
+pub fn random_token() -> String {
+    B64.encode(random_bytes())
+}
+
+/// What the database keeps of a one-time token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn random_bytes() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("system random source");
+    b
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_bind_purpose_and_payload() {
+        let s = Signer::from_text("k");
+        let t = s.sign("abmelden", "a@b.de");
+        assert_eq!(s.verify("abmelden", &t).as_deref(), Some("a@b.de"));
+        assert_eq!(s.verify("ts", &t), None);
+        assert_eq!(Signer::from_text("other").verify("abmelden", &t), None);
+        let forged = format!("{}.{}", B64.encode("x@b.de"), t.split_once('.').unwrap().1);
+        assert_eq!(s.verify("abmelden", &forged), None);
+    }
+
+    #[test]
+    fn form_stamps_have_a_window() {
+        let s = Signer::from_text("k");
+        let min = Duration::from_secs(2);
+        let max = Duration::from_secs(3600);
+        assert_eq!(
+            s.check_form_stamp(&s.form_stamp(), min, max),
+            FormStamp::TooFast
+        );
+        let old = s.form_stamp_at(now_millis() - 5_000);
+        assert_eq!(s.check_form_stamp(&old, min, max), FormStamp::Valid);
+        let expired = s.form_stamp_at(now_millis() - 7_200_000);
+        assert_eq!(s.check_form_stamp(&expired, min, max), FormStamp::Invalid);
+        assert_eq!(s.check_form_stamp("", min, max), FormStamp::Invalid);
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Signer::load_or_create(dir.path()).unwrap();
+        let b = Signer::load_or_create(dir.path()).unwrap();
+        assert_eq!(a.key, b.key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("signing.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,732 @@
+//! Durable storage: SQLite (WAL, busy timeout, versioned migrations in
+//! `PRAGMA user_version`), every write in a `BEGIN IMMEDIATE` transaction.
+//!
+//! This module is the storage boundary: the rest of the crate calls the
+//! domain methods of [`Store`] and [`Tx`] only and never sees SQL, so a
+//! PostgreSQL backend can follow by implementing the same methods. Times are
+//! Unix seconds (UTC).
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Datenbank: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("Datenbank: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
+    TooNew { found: i64, known: i64 },
+}
+
+/// Schema versions; index + 1 is the `user_version` after applying.
+const MIGRATIONS: &[&str] = &[
+    // 1: intake, consent, newsletter, one-time tokens, outbox
+    "
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        form TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        email TEXT,
+        status TEXT NOT NULL CHECK (status IN ('eingegangen', 'unbestaetigt', 'bestaetigt')),
+        ip_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER
+    );
+    CREATE INDEX submissions_form_created ON submissions (form, created_at);
+    CREATE INDEX submissions_email ON submissions (email);
+
+    CREATE TABLE consents (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE CASCADE,
+        email TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        text_version TEXT NOT NULL,
+        given_at INTEGER NOT NULL,
+        given_ip_hash TEXT NOT NULL,
+        confirmed_at INTEGER,
+        confirm_ip_hash TEXT,
+        confirm_user_agent TEXT,
+        withdrawn_at INTEGER
+    );
+    CREATE INDEX consents_email ON consents (email);
+
+    CREATE TABLE newsletter_subscribers (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('unbestaetigt', 'aktiv')),
+        consent_id INTEGER REFERENCES consents (id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER
+    );
+
+    CREATE TABLE action_tokens (
+        token_hash TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        consent_id INTEGER REFERENCES consents (id) ON DELETE CASCADE,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    );
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE SET NULL,
+        kind TEXT NOT NULL,
+        envelope_from TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'sent', 'retry', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        claimed_by TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_recipient ON outbox (recipient, created_at);
+    ",
+];
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+/// A write transaction; see the domain methods below.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSubmission<'a> {
+    pub form: &'a str,
+    pub payload: &'a Value,
+    pub email: Option<&'a str>,
+    pub status: &'a str,
+    pub ip_hash: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConsent<'a> {
+    pub submission_id: Option<i64>,
+    pub email: &'a str,
+    pub purpose: &'a str,
+    pub text_version: &'a str,
+    pub ip_hash: &'a str,
+    pub now: i64,
+}
+
+/// A message ready to send: formatted once, stored with its Message-ID, so
+/// every attempt sends the same bytes.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub message_id: String,
+    pub kind: String,
+    pub envelope_from: String,
+    pub recipient: String,
+    pub raw: Vec<u8>,
+    pub submission_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedMail {
+    pub id: i64,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipient: String,
+    pub raw: Vec<u8>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub purpose: String,
+    pub consent_id: Option<i64>,
+    pub submission_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub email: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message_id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub state: String,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub submissions: usize,
+    pub unconfirmed: usize,
+    pub subscribers: usize,
+    pub consents: usize,
+    pub tokens: usize,
+    pub mails: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub status: String,
+    pub payload: Value,
+}
+
+impl Store {
+    /// Opens (creating) the database and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits when it returns Ok.
+    pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx { tx };
+        let value = f(&tx)?;
+        tx.tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    // ------------------------------------------------------------ outbox
+
+    /// Claims the next due message for `worker` with a lease: queued and retry
+    /// rows that are due, and `sending` rows whose lease ran out (a worker died).
+    pub fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease: Duration,
+    ) -> Result<Option<ClaimedMail>> {
+        self.write(|tx| {
+            let row = tx
+                .tx
+                .query_row(
+                    "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
+                     WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?1)
+                        OR (state = 'sending' AND lease_until < ?1)
+                     ORDER BY next_attempt_at, id LIMIT 1",
+                    [now],
+                    |r| {
+                        Ok(ClaimedMail {
+                            id: r.get(0)?,
+                            message_id: r.get(1)?,
+                            envelope_from: r.get(2)?,
+                            recipient: r.get(3)?,
+                            raw: r.get(4)?,
+                            attempts: r.get(5)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let Some(mut mail) = row else { return Ok(None) };
+            tx.tx.execute(
+                "UPDATE outbox SET state = 'sending', claimed_by = ?2, lease_until = ?3,
+                        attempts = attempts + 1 WHERE id = ?1",
+                params![mail.id, worker, now + lease.as_secs() as i64],
+            )?;
+            mail.attempts += 1;
+            Ok(Some(mail))
+        })
+    }
+
+    /// Marks a claimed message sent; false if the claim was lost meanwhile.
+    pub fn mark_sent(&self, id: i64, worker: &str, now: i64) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.tx.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?3, lease_until = NULL, last_error = NULL
+                 WHERE id = ?1 AND claimed_by = ?2 AND state = 'sending'",
+                params![id, worker, now],
+            )? == 1)
+        })
+    }
+
+    /// Records a failed attempt: `retry` at `next_at`, or `failed` for good.
+    pub fn mark_attempt_failed(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        next_at: Option<i64>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let (state, next) = match next_at {
+                Some(t) => ("retry", t),
+                None => ("failed", 0),
+            };
+            Ok(tx.tx.execute(
+                "UPDATE outbox SET state = ?3, next_attempt_at = CASE WHEN ?3 = 'retry' THEN ?4 ELSE next_attempt_at END,
+                        lease_until = NULL, last_error = ?5
+                 WHERE id = ?1 AND claimed_by = ?2 AND state = 'sending'",
+                params![id, worker, state, next, error],
+            )? == 1)
+        })
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(
+            "SELECT id, message_id, kind, recipient, state, attempts FROM outbox ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxRow {
+                    id: r.get(0)?,
+                    message_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    recipient: r.get(3)?,
+                    state: r.get(4)?,
+                    attempts: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Counts rows of a table (tests and the health check).
+    pub fn count(&self, table: Table) -> Result<i64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(
+            conn.query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    // ------------------------------------------------------------ operations
+
+    /// Deletes what is past its retention: submissions per form
+    /// (`retention_days(form)`), unconfirmed sign-ups older than
+    /// `unconfirmed_before`, withdrawn consents, used or expired tokens and
+    /// sent or failed mails older than `mail_days`.
+    pub fn purge(
+        &self,
+        now: i64,
+        retention_days: &dyn Fn(&str) -> u32,
+        unconfirmed_before: i64,
+        mail_days: u32,
+    ) -> Result<PurgeReport> {
+        self.write(|tx| {
+            let t = &tx.tx;
+            let mut report = PurgeReport::default();
+            let forms: Vec<String> = t
+                .prepare("SELECT DISTINCT form FROM submissions")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for form in forms {
+                let before = now - 86_400 * i64::from(retention_days(&form));
+                report.submissions += t.execute(
+                    "DELETE FROM submissions WHERE form = ?1 AND created_at < ?2",
+                    params![form, before],
+                )?;
+            }
+            report.unconfirmed += t.execute(
+                "DELETE FROM submissions WHERE status = 'unbestaetigt' AND created_at < ?1",
+                [unconfirmed_before],
+            )?;
+            report.subscribers += t.execute(
+                "DELETE FROM newsletter_subscribers WHERE status = 'unbestaetigt' AND created_at < ?1",
+                [unconfirmed_before],
+            )?;
+            let newsletter_before = now - 86_400 * i64::from(retention_days("newsletter"));
+            report.consents += t.execute(
+                "DELETE FROM consents WHERE (confirmed_at IS NULL AND given_at < ?1)
+                    OR (withdrawn_at IS NOT NULL AND withdrawn_at < ?2)",
+                params![unconfirmed_before, newsletter_before],
+            )?;
+            report.tokens += t.execute(
+                "DELETE FROM action_tokens WHERE expires_at < ?1 OR used_at IS NOT NULL",
+                [now],
+            )?;
+            report.mails += t.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1",
+                [now - 86_400 * i64::from(mail_days)],
+            )?;
+            Ok(report)
+        })
+    }
+
+    pub fn export(&self, form: &str) -> Result<Vec<ExportRow>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(
+            "SELECT id, created_at, status, payload FROM submissions WHERE form = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([form], |r| {
+                let payload: String = r.get(3)?;
+                Ok(ExportRow {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    status: r.get(2)?,
+                    payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// Tables that may be counted from outside.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Submissions,
+    Consents,
+    Subscribers,
+    Tokens,
+    Outbox,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Submissions => "submissions",
+            Table::Consents => "consents",
+            Table::Subscribers => "newsletter_subscribers",
+            Table::Tokens => "action_tokens",
+            Table::Outbox => "outbox",
+        }
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tracing::info!(version = i + 1, "Datenbank-Migration angewendet");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl Tx<'_> {
+    pub fn insert_submission(&self, s: &NewSubmission) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO submissions (form, payload, email, status, ip_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                s.form,
+                s.payload.to_string(),
+                s.email,
+                s.status,
+                s.ip_hash,
+                s.now
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub fn insert_consent(&self, c: &NewConsent) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO consents (submission_id, email, purpose, text_version, given_at, given_ip_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![c.submission_id, c.email, c.purpose, c.text_version, c.now, c.ip_hash],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub fn insert_token(
+        &self,
+        hash: &str,
+        purpose: &str,
+        consent_id: Option<i64>,
+        submission_id: Option<i64>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO action_tokens (token_hash, purpose, consent_id, submission_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, purpose, consent_id, submission_id, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// A valid (unused, unexpired) token, without using it.
+    pub fn find_token(&self, hash: &str, now: i64) -> Result<Option<TokenRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT purpose, consent_id, submission_id FROM action_tokens
+                 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at >= ?2",
+                params![hash, now],
+                |r| {
+                    Ok(TokenRow {
+                        purpose: r.get(0)?,
+                        consent_id: r.get(1)?,
+                        submission_id: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Uses a valid token once; `None` if it is unknown, used or expired.
+    pub fn use_token(&self, hash: &str, now: i64) -> Result<Option<TokenRow>> {
+        let row = self.find_token(hash, now)?;
+        if row.is_some() {
+            self.tx.execute(
+                "UPDATE action_tokens SET used_at = ?2 WHERE token_hash = ?1",
+                params![hash, now],
+            )?;
+        }
+        Ok(row)
+    }
+
+    pub fn enqueue(&self, mail: &OutgoingMail, now: i64) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO outbox (message_id, submission_id, kind, envelope_from, recipient, raw,
+                                 next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![
+                mail.message_id,
+                mail.submission_id,
+                mail.kind,
+                mail.envelope_from,
+                mail.recipient,
+                mail.raw,
+                now
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Messages queued for `recipient` since `since` (per-recipient limit).
+    pub fn mails_to_since(&self, recipient: &str, since: i64) -> Result<u32> {
+        Ok(self.tx.query_row(
+            "SELECT count(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2",
+            params![recipient, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn has_confirmed(&self, form: &str, email: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT 1 FROM submissions WHERE form = ?1 AND email = ?2 AND status = 'bestaetigt' LIMIT 1",
+                params![form, email],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn subscriber_status(&self, email: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT status FROM newsletter_subscribers WHERE email = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn upsert_pending_subscriber(
+        &self,
+        email: &str,
+        name: &str,
+        consent_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO newsletter_subscribers (email, name, status, consent_id, created_at)
+             VALUES (?1, ?2, 'unbestaetigt', ?3, ?4)
+             ON CONFLICT (email) DO UPDATE SET name = excluded.name, consent_id = excluded.consent_id,
+                 created_at = excluded.created_at
+             WHERE newsletter_subscribers.status = 'unbestaetigt'",
+            params![email, name, consent_id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records the confirmation of a consent with the confirming request.
+    pub fn confirm_consent(
+        &self,
+        consent_id: i64,
+        now: i64,
+        ip_hash: &str,
+        user_agent: &str,
+    ) -> Result<Option<ConsentRow>> {
+        self.tx.execute(
+            "UPDATE consents SET confirmed_at = ?2, confirm_ip_hash = ?3, confirm_user_agent = ?4
+             WHERE id = ?1 AND confirmed_at IS NULL",
+            params![consent_id, now, ip_hash, user_agent],
+        )?;
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT email, purpose FROM consents WHERE id = ?1",
+                [consent_id],
+                |r| {
+                    Ok(ConsentRow {
+                        email: r.get(0)?,
+                        purpose: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn confirm_submission(&self, id: i64, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE submissions SET status = 'bestaetigt', confirmed_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn activate_subscriber(&self, email: &str, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE newsletter_subscribers SET status = 'aktiv', confirmed_at = ?2 WHERE email = ?1",
+            params![email, now],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a subscriber and marks the newsletter consent withdrawn.
+    pub fn unsubscribe(&self, email: &str, now: i64) -> Result<bool> {
+        let removed = self.tx.execute(
+            "DELETE FROM newsletter_subscribers WHERE email = ?1",
+            [email],
+        )?;
+        self.tx.execute(
+            "UPDATE consents SET withdrawn_at = ?2 WHERE email = ?1 AND purpose = 'newsletter' AND withdrawn_at IS NULL",
+            params![email, now],
+        )?;
+        Ok(removed > 0)
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(id: &str) -> OutgoingMail {
+        OutgoingMail {
+            message_id: id.into(),
+            kind: "test".into(),
+            envelope_from: "a@b.de".into(),
+            recipient: "c@d.de".into(),
+            raw: b"x".to_vec(),
+            submission_id: None,
+        }
+    }
+
+    #[test]
+    fn migrations_are_versioned_and_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let mode: String = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_failed_closure_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let r: Result<()> = store.write(|tx| {
+            tx.enqueue(&mail("<1@x>"), 0)?;
+            Err(StoreError::Io(std::io::Error::other("boom")))
+        });
+        assert!(r.is_err());
+        assert_eq!(store.count(Table::Outbox).unwrap(), 0);
+    }
+
+    #[test]
+    fn claims_are_exclusive_and_leases_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let a = Store::open(&path).unwrap();
+        let b = Store::open(&path).unwrap();
+        a.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = a.claim_next("wa", 100, lease).unwrap().unwrap();
+        assert!(b.claim_next("wb", 100, lease).unwrap().is_none());
+        // After the lease, another worker may take over; the first loses it.
+        let again = b.claim_next("wb", 200, lease).unwrap().unwrap();
+        assert_eq!(again.id, claimed.id);
+        assert_eq!(again.attempts, 2);
+        assert!(!a.mark_sent(claimed.id, "wa", 201).unwrap());
+        assert!(b.mark_sent(claimed.id, "wb", 201).unwrap());
+        assert!(a.claim_next("wa", 10_000, lease).unwrap().is_none());
+    }
+
+    #[test]
+    fn tokens_are_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        store
+            .write(|tx| tx.insert_token("h", "bestaetigen", None, None, 0, 100))
+            .unwrap();
+        assert!(store.write(|tx| tx.find_token("h", 50)).unwrap().is_some());
+        assert!(store.write(|tx| tx.find_token("h", 101)).unwrap().is_none());
+        assert!(store.write(|tx| tx.use_token("h", 50)).unwrap().is_some());
+        assert!(store.write(|tx| tx.use_token("h", 51)).unwrap().is_none());
+    }
+}

@@ -1,0 +1,348 @@
+//! Step 2 of a request: turn raw fields into a valid form or German
+//! messages per field. Nothing here touches storage or mail.
+//!
+//! Single-line fields must not contain control characters (CR/LF above
+//! all): they may end up in mail headers (name in `To`, subject).
+
+use campus_generator::Site;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Field name → German message.
+pub type Errors = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormKind {
+    Registrierung,
+    Kontakt,
+    Newsletter,
+}
+
+impl FormKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FormKind::Registrierung => "registrierung",
+            FormKind::Kontakt => "kontakt",
+            FormKind::Newsletter => "newsletter",
+        }
+    }
+
+    /// The site page that shows this form.
+    pub fn page_url(self) -> &'static str {
+        match self {
+            FormKind::Registrierung => "/registrierung/",
+            FormKind::Kontakt => "/kontakt/",
+            FormKind::Newsletter => "/newsletter/",
+        }
+    }
+
+    /// Fields the form has (besides `website` and `ts`), in page order.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            FormKind::Registrierung => &["name", "email", "kommune", "einwilligung"],
+            FormKind::Kontakt => &[
+                "name",
+                "organisation",
+                "email",
+                "telefon",
+                "termin1",
+                "termin2",
+                "termin3",
+                "nachricht",
+                "einwilligung",
+            ],
+            FormKind::Newsletter => &["email", "name", "einwilligung"],
+        }
+    }
+}
+
+/// The fields of one request: the first value of each known field, trimmed.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub values: BTreeMap<String, String>,
+    pub honeypot: String,
+    pub ts: String,
+}
+
+impl Input {
+    pub fn from_pairs(kind: FormKind, pairs: impl IntoIterator<Item = (String, String)>) -> Input {
+        let mut input = Input::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "website" => input.honeypot = v,
+                "ts" => input.ts = v.trim().to_string(),
+                _ if kind.fields().contains(&k.as_str()) => {
+                    input
+                        .values
+                        .entry(k)
+                        .or_insert_with(|| v.trim().to_string());
+                }
+                _ => {}
+            }
+        }
+        input
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub kommune: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub name: String,
+    pub organisation: String,
+    pub email: String,
+    pub telefon: String,
+    pub termine: Vec<String>,
+    pub nachricht: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewsletterSignup {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Valid {
+    Registration(Registration),
+    Contact(Contact),
+    Newsletter(NewsletterSignup),
+}
+
+struct Check<'a> {
+    input: &'a Input,
+    errors: Errors,
+}
+
+const NO_LINE_BREAKS: &str = "Bitte geben Sie hier keine Zeilenumbrüche oder Steuerzeichen ein.";
+
+impl<'a> Check<'a> {
+    fn fail(&mut self, field: &str, message: &str) {
+        self.errors
+            .entry(field.to_string())
+            .or_insert_with(|| message.to_string());
+    }
+
+    /// A single-line text; `missing` is the message when empty and required.
+    fn line(&mut self, field: &str, max: usize, missing: Option<&str>) -> String {
+        let v = self.input.get(field);
+        if v.chars().any(char::is_control) {
+            self.fail(field, NO_LINE_BREAKS);
+        } else if v.chars().count() > max {
+            self.fail(
+                field,
+                &format!("Bitte kürzen Sie Ihre Eingabe auf höchstens {max} Zeichen."),
+            );
+        } else if v.is_empty() {
+            if let Some(m) = missing {
+                self.fail(field, m);
+            }
+        }
+        v.to_string()
+    }
+
+    fn email(&mut self, field: &str) -> String {
+        let v = self.line(field, 254, Some("Bitte geben Sie Ihre E-Mail-Adresse an."));
+        if !v.is_empty() && !self.errors.contains_key(field) && !email_ok(&v) {
+            self.fail(
+                field,
+                "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@kommune.de.",
+            );
+        }
+        // Domains are case-insensitive; local parts in practice too.
+        v.to_lowercase()
+    }
+
+    fn consent(&mut self) {
+        if self.input.get("einwilligung") != "ja" {
+            self.fail(
+                "einwilligung",
+                "Bitte stimmen Sie der Verarbeitung Ihrer Angaben zu, sonst können wir Ihre Anfrage nicht bearbeiten.",
+            );
+        }
+    }
+}
+
+/// A conservative address check (what lettre will also accept as a mailbox).
+pub fn email_ok(v: &str) -> bool {
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c))
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        && v.parse::<lettre::Address>().is_ok()
+}
+
+/// Validates `input` as `kind`. `now` is local (Berlin) time for the
+/// proposed dates of the contact form.
+pub fn validate(
+    kind: FormKind,
+    input: &Input,
+    site: &Site,
+    now: NaiveDateTime,
+) -> Result<Valid, Errors> {
+    let mut c = Check {
+        input,
+        errors: Errors::new(),
+    };
+    let valid = match kind {
+        FormKind::Registrierung => {
+            let name = c.line(
+                "name",
+                200,
+                Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
+            );
+            let email = c.email("email");
+            let kommune = c.line("kommune", 100, Some("Bitte wählen Sie Ihre Kommune aus."));
+            if !kommune.is_empty() && kommune != "andere" && site.authority(&kommune).is_none() {
+                c.fail(
+                    "kommune",
+                    "Bitte wählen Sie eine Kommune aus der Liste aus.",
+                );
+            }
+            c.consent();
+            Valid::Registration(Registration {
+                name,
+                email,
+                kommune,
+            })
+        }
+        FormKind::Kontakt => {
+            let name = c.line(
+                "name",
+                200,
+                Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
+            );
+            let organisation = c.line(
+                "organisation",
+                200,
+                Some("Bitte geben Sie Ihre Kommune oder Organisation an."),
+            );
+            let email = c.email("email");
+            let telefon = c.line(
+                "telefon",
+                40,
+                Some("Bitte geben Sie eine Telefonnummer an."),
+            );
+            if !telefon.is_empty()
+                && !c.errors.contains_key("telefon")
+                && (!telefon
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || " +-/()".contains(ch))
+                    || telefon.chars().filter(char::is_ascii_digit).count() < 5)
+            {
+                c.fail(
+                    "telefon",
+                    "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + - / ( ) an.",
+                );
+            }
+            let mut termine = Vec::new();
+            for field in ["termin1", "termin2", "termin3"] {
+                let v = c.line(field, 20, Some("Bitte schlagen Sie einen Termin vor."));
+                if v.is_empty() || c.errors.contains_key(field) {
+                    continue;
+                }
+                match NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
+                    Err(_) => c.fail(
+                        field,
+                        "Bitte geben Sie Datum und Uhrzeit an, zum Beispiel 10.02.2027, 10:00 Uhr.",
+                    ),
+                    Ok(t) if t <= now => {
+                        c.fail(field, "Bitte schlagen Sie einen Termin in der Zukunft vor.")
+                    }
+                    Ok(t) if termine.contains(&v) => {
+                        let _ = t;
+                        c.fail(field, "Bitte schlagen Sie drei verschiedene Termine vor.")
+                    }
+                    Ok(_) => termine.push(v),
+                }
+            }
+            let nachricht = input.get("nachricht").to_string();
+            if nachricht.chars().count() > 5000 {
+                c.fail(
+                    "nachricht",
+                    "Bitte kürzen Sie Ihre Nachricht auf höchstens 5.000 Zeichen.",
+                );
+            } else if nachricht
+                .chars()
+                .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+            {
+                c.fail(
+                    "nachricht",
+                    "Ihre Nachricht enthält unzulässige Steuerzeichen.",
+                );
+            }
+            c.consent();
+            Valid::Contact(Contact {
+                name,
+                organisation,
+                email,
+                telefon,
+                termine,
+                nachricht: nachricht.replace("\r\n", "\n"),
+            })
+        }
+        FormKind::Newsletter => {
+            let email = c.email("email");
+            let name = c.line("name", 200, None);
+            c.consent();
+            Valid::Newsletter(NewsletterSignup { email, name })
+        }
+    };
+    if c.errors.is_empty() {
+        Ok(valid)
+    } else {
+        Err(c.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert!(email_ok("e.mustermann@musterstadt.example"));
+        assert!(!email_ok("a@b"));
+        assert!(!email_ok("a b@c.de"));
+        assert!(!email_ok("a@c.de\r\nBcc: x@y.de"));
+        assert!(!email_ok("<a@c.de>"));
+        assert!(!email_ok("a@c.de, b@d.de"));
+    }
+
+    #[test]
+    fn honeypot_and_ts_are_separated_and_first_value_wins() {
+        let input = Input::from_pairs(
+            FormKind::Newsletter,
+            [
+                ("email".to_string(), " a@b.de ".to_string()),
+                ("email".to_string(), "x@y.de".to_string()),
+                ("website".to_string(), "spam".to_string()),
+                ("unbekannt".to_string(), "x".to_string()),
+            ],
+        );
+        assert_eq!(input.get("email"), "a@b.de");
+        assert_eq!(input.honeypot, "spam");
+        assert!(!input.values.contains_key("unbekannt"));
+    }
+}

@@ -1,0 +1,841 @@
+//! Step 1 of a request and the answers: routes, body parsing, abuse checks
+//! (body limit, honeypot, signed form timestamp, per-IP limit, Origin), and
+//! the one error type [`AppError`].
+
+use crate::pages;
+use crate::sign::FormStamp;
+use crate::validate::{self, Errors, FormKind, Input, Valid};
+use crate::workflow::{self, Ctx};
+use crate::{AppState, Loaded};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The one error type of the handlers. HTML or JSON, as the client asked.
+#[derive(Debug)]
+pub enum AppError {
+    /// 422: per-field messages; `html` is the form page with them (None = JSON).
+    Invalid {
+        errors: Errors,
+        html: Option<String>,
+    },
+    /// The signed timestamp is missing, expired or too young: HTML gets a
+    /// page repeating the values with a fresh token (200), JSON a 422 with it.
+    Resend {
+        ts: String,
+        message: &'static str,
+        html: Option<String>,
+    },
+    Forbidden {
+        json: bool,
+    },
+    TooLarge {
+        json: bool,
+    },
+    Unsupported {
+        json: bool,
+    },
+    RateLimited {
+        json: bool,
+    },
+    NotFound {
+        json: bool,
+    },
+    /// A link that is used, expired or forged (410).
+    Gone {
+        html: Option<String>,
+    },
+    /// Logged with its detail; the client sees a generic German message.
+    Internal(String),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let simple = |status: StatusCode, json: bool, key: &str, title: &str, message: &str| {
+            if json {
+                (
+                    status,
+                    Json(json!({ "ok": false, "errors": { key: message } })),
+                )
+                    .into_response()
+            } else {
+                (status, html_headers(), pages::fallback(title, message)).into_response()
+            }
+        };
+        match self {
+            AppError::Invalid { errors, html: Some(html) } => {
+                let _ = errors;
+                (StatusCode::UNPROCESSABLE_ENTITY, html_headers(), html).into_response()
+            }
+            AppError::Invalid { errors, html: None } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "ok": false, "errors": errors })),
+            )
+                .into_response(),
+            AppError::Resend { html: Some(html), .. } => (StatusCode::OK, html_headers(), html).into_response(),
+            AppError::Resend { ts, message, html: None } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "ok": false, "errors": { "ts": message }, "ts": ts })),
+            )
+                .into_response(),
+            AppError::Forbidden { json } => simple(
+                StatusCode::FORBIDDEN,
+                json,
+                "formular",
+                "Anfrage abgelehnt",
+                "Dieses Formular kann nur von den Seiten des KommunalCampus aus abgeschickt werden.",
+            ),
+            AppError::TooLarge { json } => simple(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json,
+                "formular",
+                "Zu viele Daten",
+                "Ihre Angaben sind zu umfangreich. Bitte kürzen Sie Ihre Nachricht.",
+            ),
+            AppError::Unsupported { json } => simple(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json,
+                "formular",
+                "Format nicht unterstützt",
+                "Bitte senden Sie das Formular als normales HTML-Formular oder als JSON.",
+            ),
+            AppError::RateLimited { json } => {
+                let mut r = simple(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json,
+                    "formular",
+                    "Zu viele Anfragen",
+                    "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Anfragen. Bitte versuchen Sie es in einigen Minuten erneut.",
+                );
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+                r
+            }
+            AppError::NotFound { json } => simple(
+                StatusCode::NOT_FOUND,
+                json,
+                "formular",
+                "Seite nicht gefunden",
+                "Diese Adresse gibt es nicht.",
+            ),
+            AppError::Gone { html: Some(html) } => (StatusCode::GONE, html_headers(), html).into_response(),
+            AppError::Gone { html: None } => (
+                StatusCode::GONE,
+                Json(json!({ "ok": false, "errors": { "link": "Dieser Link ist nicht mehr gültig." } })),
+            )
+                .into_response(),
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "Interner Fehler");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    html_headers(),
+                    pages::fallback(
+                        "Das hat leider nicht geklappt",
+                        "Ihre Angaben konnten wegen eines technischen Fehlers nicht gespeichert werden. Bitte versuchen Sie es später erneut oder schreiben Sie uns eine E-Mail.",
+                    ),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ]
+}
+
+/// Per-key sliding-window limit, in memory: it resets on restart and is per
+/// process (enough for one `campus serve`; a shared limit would go into the
+/// store). The per-recipient mail limit is durable in the outbox instead.
+pub struct RateLimiter {
+    max: u32,
+    window: Duration,
+    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            max,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn allow(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        if hits.len() > 10_000 {
+            hits.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
+        }
+        let q = hits.entry(key.to_string()).or_default();
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            q.pop_front();
+        }
+        if q.len() as u32 >= self.max {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+}
+
+/// The router: `/forms/...` and `/healthz`. No fallback, so `campus serve`
+/// can merge it with its static files.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/forms/token", get(form_token))
+        .route(
+            "/forms/registrierung",
+            post(|s: State<AppState>, r: Request| submit(s, FormKind::Registrierung, r)),
+        )
+        .route(
+            "/forms/kontakt",
+            post(|s: State<AppState>, r: Request| submit(s, FormKind::Kontakt, r)),
+        )
+        .route(
+            "/forms/newsletter",
+            post(|s: State<AppState>, r: Request| submit(s, FormKind::Newsletter, r)),
+        )
+        .route(
+            "/forms/bestaetigen/{token}",
+            get(confirm_page).post(confirm_post),
+        )
+        .route(
+            "/forms/newsletter/abmelden/{token}",
+            get(unsubscribe_page).post(unsubscribe_post),
+        )
+        .route("/forms/mitgliedschaft/rechner", get(calculator))
+        .route(
+            "/forms/{*rest}",
+            any(|h: HeaderMap| async move {
+                AppError::NotFound {
+                    json: wants_json(&h),
+                }
+            }),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+        .with_state(state)
+}
+
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    let has = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"))
+    };
+    has(header::ACCEPT) || has(header::CONTENT_TYPE)
+}
+
+/// Rejects state-changing requests from other sites: an `Origin` must be
+/// the site's (or the backend's, or a configured one). Requests without
+/// `Origin` (curl, mail servers doing one-click unsubscribe) pass unless the
+/// browser says they are cross-site. Unsubscribe links carry their own
+/// signature and are exempt (RFC 8058 posts come from mail servers).
+async fn origin_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let exempt = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path().starts_with("/forms/newsletter/abmelden/");
+    if !exempt {
+        let headers = req.headers();
+        let json = wants_json(headers);
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let origin = crate::origin_of(origin.to_str().unwrap_or("null"));
+            if !state.origin_allowed(&origin) {
+                tracing::warn!(%origin, path = req.uri().path(), "Fremde Herkunft abgelehnt");
+                return AppError::Forbidden { json }.into_response();
+            }
+        } else if headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site")
+        {
+            return AppError::Forbidden { json }.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+impl AppState {
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.loaded().origins.iter().any(|o| o == origin)
+            || self.extra_origins().iter().any(|o| o == origin)
+    }
+}
+
+fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> String {
+    if trust_forwarded {
+        if let Some(ip) = req_parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return ip.to_string();
+        }
+    }
+    req_parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unbekannt".to_string(), |c| c.0.ip().to_string())
+}
+
+fn parse_body(
+    headers: &HeaderMap,
+    bytes: &[u8],
+    json: bool,
+) -> Result<Vec<(String, String)>, AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/x-www-form-urlencoded");
+    if content_type.starts_with("application/json") {
+        let map: serde_json::Map<String, Value> =
+            serde_json::from_slice(bytes).map_err(|_| AppError::Unsupported { json: true })?;
+        Ok(map
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s,
+                    Value::Bool(true) => "ja".into(),
+                    Value::Bool(false) => String::new(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some((k, v))
+            })
+            .collect())
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(bytes).map_err(|_| AppError::Unsupported { json })
+    } else {
+        Err(AppError::Unsupported { json })
+    }
+}
+
+/// Where a form sends people after success: a page of the site, never a
+/// target taken from the request.
+fn site_redirect(loaded: &Loaded, path: &'static str) -> Response {
+    debug_assert!(path.starts_with('/') && !path.starts_with("//"));
+    let c = &loaded.site.config;
+    let location = if c.forms.url.is_empty() {
+        path.to_string()
+    } else {
+        format!("{}{path}", c.site.base_url)
+    };
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&location).expect("ASCII path"),
+        )],
+    )
+        .into_response()
+}
+
+fn success(loaded: &Loaded, kind: FormKind, json: bool) -> Response {
+    if json {
+        return Json(json!({ "ok": true })).into_response();
+    }
+    site_redirect(
+        loaded,
+        match kind {
+            FormKind::Registrierung => "/formular/danke-registrierung/",
+            FormKind::Kontakt => "/formular/danke-kontakt/",
+            FormKind::Newsletter => "/formular/danke-newsletter/",
+        },
+    )
+}
+
+fn berlin_now() -> chrono::NaiveDateTime {
+    let utc = chrono::Utc::now().naive_utc();
+    utc + chrono::Duration::hours(campus_generator::time::berlin_offset_hours_at_utc(utc))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    kind: FormKind,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, body) = req.into_parts();
+    let json = wants_json(&parts.headers);
+    let ip = client_ip(&parts, state.settings.trust_forwarded_for);
+    if !state.limiter.allow(&ip) {
+        tracing::warn!(form = kind.name(), "Anfrage-Limit je Adresse erreicht");
+        return Err(AppError::RateLimited { json });
+    }
+    let bytes = axum::body::to_bytes(body, state.settings.body_limit)
+        .await
+        .map_err(|_| AppError::TooLarge { json })?;
+    let input = Input::from_pairs(kind, parse_body(&parts.headers, &bytes, json)?);
+    let loaded = state.loaded();
+    if !input.honeypot.is_empty() {
+        // Bots get the normal answer and nothing is stored or sent.
+        tracing::info!(form = kind.name(), "Honeypot ausgefüllt, Anfrage verworfen");
+        return Ok(success(&loaded, kind, json));
+    }
+    let valid = match validate::validate(kind, &input, &loaded.site, berlin_now()) {
+        Ok(v) => v,
+        Err(errors) => return Err(invalid(&state, &loaded, kind, &input, errors, json)),
+    };
+    let stamp = state.signer.check_form_stamp(
+        &input.ts,
+        state.settings.min_fill_time,
+        state.settings.form_token_max_age,
+    );
+    if stamp != FormStamp::Valid {
+        tracing::info!(
+            form = kind.name(),
+            ?stamp,
+            "Formular ohne gültigen Zeitstempel"
+        );
+        return Err(resend(&state, &loaded, kind, &input, stamp, json));
+    }
+    let ip_hash = state.signer.ip_hash(&ip);
+    let st = state.clone();
+    let ld = loaded.clone();
+    tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            store: &st.store,
+            letterhead: &ld.letterhead,
+            signer: &st.signer,
+            backend_url: &ld.backend_url,
+            office: &st.settings.office,
+            confirm_valid: st.settings.confirm_valid,
+            per_recipient_per_hour: st.settings.per_recipient_per_hour,
+            ip_hash: &ip_hash,
+            now: crate::store::now(),
+        };
+        match &valid {
+            Valid::Registration(r) => workflow::register(&ctx, r),
+            Valid::Contact(c) => workflow::contact(&ctx, c),
+            Valid::Newsletter(n) => workflow::newsletter(&ctx, n),
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    state.wake.notify_one();
+    tracing::info!(form = kind.name(), "Formular gespeichert");
+    Ok(success(&loaded, kind, json))
+}
+
+/// The form page again, with `form { name, values, errors, ts }` in its context.
+fn invalid(
+    state: &AppState,
+    loaded: &Loaded,
+    kind: FormKind,
+    input: &Input,
+    errors: Errors,
+    json: bool,
+) -> AppError {
+    if json {
+        return AppError::Invalid { errors, html: None };
+    }
+    let ts = state.signer.form_stamp();
+    let form = json!({ "name": kind.name(), "values": input.values, "errors": errors, "ts": ts });
+    let rendered = campus_generator::render::render_page(
+        &loaded.site,
+        &loaded.tera,
+        &loaded.render_options(),
+        kind.page_url(),
+        &[("form", form)],
+    );
+    let ordered: Vec<(String, String)> = kind
+        .fields()
+        .iter()
+        .filter_map(|f| errors.get(*f).map(|m| (f.to_string(), m.clone())))
+        .collect();
+    let html = match rendered {
+        Ok(Some(html)) => {
+            let values: Vec<(String, String)> = input.values.clone().into_iter().collect();
+            let html = pages::keep_values(html, kind.name(), &values);
+            pages::annotate_form_page(html, kind.name(), &ordered, &ts)
+        }
+        other => {
+            if let Err(e) = other {
+                tracing::error!(error = %e, "Formularseite nicht darstellbar");
+            }
+            own_page(
+                loaded,
+                "forms/meldung.html",
+                kind.page_url(),
+                "Bitte prüfen Sie Ihre Angaben",
+                vec![
+                    (
+                        "message",
+                        json!("Einige Angaben fehlen oder sind nicht gültig:"),
+                    ),
+                    (
+                        "errors",
+                        json!(ordered.iter().map(|(_, m)| m).collect::<Vec<_>>()),
+                    ),
+                    ("back", json!(kind.page_url())),
+                ],
+            )
+        }
+    };
+    AppError::Invalid {
+        errors,
+        html: Some(html),
+    }
+}
+
+fn resend(
+    state: &AppState,
+    loaded: &Loaded,
+    kind: FormKind,
+    input: &Input,
+    stamp: FormStamp,
+    json: bool,
+) -> AppError {
+    let ts = state.signer.form_stamp();
+    let message = match stamp {
+        FormStamp::TooFast => "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten.",
+        _ => "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen.",
+    };
+    if json {
+        return AppError::Resend {
+            ts,
+            message,
+            html: None,
+        };
+    }
+    let fields: Vec<Value> = kind
+        .fields()
+        .iter()
+        .filter_map(|f| {
+            input
+                .values
+                .get(*f)
+                .map(|v| json!({ "name": f, "value": v }))
+        })
+        .collect();
+    let html = own_page(
+        loaded,
+        "forms/erneut.html",
+        &format!("/forms/{}", kind.name()),
+        "Formular absenden",
+        vec![
+            ("message", json!(message)),
+            ("fields", json!(fields)),
+            ("ts", json!(ts)),
+            ("action", json!(format!("/forms/{}", kind.name()))),
+        ],
+    );
+    AppError::Resend {
+        ts,
+        message,
+        html: Some(html),
+    }
+}
+
+/// Renders one of the backend's own pages in the theme, or the fallback.
+fn own_page(
+    loaded: &Loaded,
+    template: &'static str,
+    url: &str,
+    title: &str,
+    extra: Vec<(&'static str, Value)>,
+) -> String {
+    let message = extra
+        .iter()
+        .find(|(k, _)| *k == "message")
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    campus_generator::render::render_template(
+        &loaded.site,
+        &loaded.tera,
+        &loaded.render_options(),
+        template,
+        url,
+        title,
+        &extra,
+    )
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, template, "Seite des Formular-Backends nicht darstellbar");
+        pages::fallback(title, &message)
+    })
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.schema_version()).await {
+        Ok(Ok(v)) => Json(json!({ "ok": true, "schema": v })).into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ok": false })),
+        )
+            .into_response(),
+    }
+}
+
+async fn form_token(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(json!({ "ts": state.signer.form_stamp() })),
+    )
+        .into_response()
+}
+
+fn link_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    r
+}
+
+/// GET (and HEAD) only shows a button: mail scanners that follow links
+/// confirm nothing.
+async fn confirm_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let store = state.store.clone();
+    let t = token.clone();
+    let valid = tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let loaded = state.loaded();
+    let html = own_page(
+        &loaded,
+        "forms/bestaetigen.html",
+        "/forms/bestaetigen/",
+        if valid {
+            "Anmeldung bestätigen"
+        } else {
+            "Link nicht mehr gültig"
+        },
+        vec![
+            ("valid", json!(valid)),
+            ("action", json!(format!("/forms/bestaetigen/{token}"))),
+        ],
+    );
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(link_headers((status, html_headers(), html).into_response()))
+}
+
+async fn confirm_post(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let json = wants_json(&parts.headers);
+    let ip = client_ip(&parts, state.settings.trust_forwarded_for);
+    if !state.limiter.allow(&ip) {
+        return Err(AppError::RateLimited { json });
+    }
+    let ua = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let ip_hash = state.signer.ip_hash(&ip);
+    let st = state.clone();
+    let loaded = state.loaded();
+    let ld = loaded.clone();
+    let confirmed = tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            store: &st.store,
+            letterhead: &ld.letterhead,
+            signer: &st.signer,
+            backend_url: &ld.backend_url,
+            office: &st.settings.office,
+            confirm_valid: st.settings.confirm_valid,
+            per_recipient_per_hour: st.settings.per_recipient_per_hour,
+            ip_hash: &ip_hash,
+            now: crate::store::now(),
+        };
+        workflow::confirm(&ctx, &token, &ua)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !confirmed {
+        let html = (!json).then(|| {
+            own_page(
+                &loaded,
+                "forms/bestaetigen.html",
+                "/forms/bestaetigen/",
+                "Link nicht mehr gültig",
+                vec![("valid", json!(false)), ("action", json!(""))],
+            )
+        });
+        return Err(AppError::Gone { html });
+    }
+    state.wake.notify_one();
+    if json {
+        return Ok(Json(json!({ "ok": true })).into_response());
+    }
+    Ok(link_headers(site_redirect(
+        &loaded,
+        "/formular/bestaetigt/",
+    )))
+}
+
+async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let valid = state
+        .signer
+        .verify(workflow::PURPOSE_UNSUBSCRIBE, &token)
+        .is_some();
+    let loaded = state.loaded();
+    let html = own_page(
+        &loaded,
+        "forms/abmelden.html",
+        "/forms/newsletter/abmelden/",
+        "Newsletter abbestellen",
+        vec![
+            ("valid", json!(valid)),
+            ("done", json!(false)),
+            (
+                "action",
+                json!(format!("/forms/newsletter/abmelden/{token}")),
+            ),
+        ],
+    );
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    link_headers((status, html_headers(), html).into_response())
+}
+
+/// Both the button on the page and RFC 8058 one-click posts
+/// (`List-Unsubscribe=One-Click`) land here.
+async fn unsubscribe_post(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let store = state.store.clone();
+    let signer = state.signer.clone();
+    let done = tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let loaded = state.loaded();
+    let html = own_page(
+        &loaded,
+        "forms/abmelden.html",
+        "/forms/newsletter/abmelden/",
+        if done {
+            "Newsletter abbestellt"
+        } else {
+            "Newsletter abbestellen"
+        },
+        vec![
+            ("valid", json!(done)),
+            ("done", json!(done)),
+            ("action", json!("")),
+        ],
+    );
+    let status = if done {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(link_headers((status, html_headers(), html).into_response()))
+}
+
+/// The membership calculator without JavaScript; same rules as the page.
+async fn calculator(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let json = wants_json(&headers);
+    let loaded = state.loaded();
+    let raw = query
+        .get("beschaeftigte")
+        .map(String::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
+        .collect();
+    let employees = digits
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1 && *n <= 10_000_000);
+    let m = &loaded.site.membership;
+    let quote = employees.map(|n| (n, m.quote(n)));
+    if json {
+        return match quote {
+            Some((n, q)) => Json(json!({
+                "ok": true, "employees": n, "shares": q.shares,
+                "deposit": q.deposit.0, "annual_fee": q.annual_fee.0,
+            }))
+            .into_response(),
+            None => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "ok": false, "errors": { "beschaeftigte": "Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an." } })),
+            )
+                .into_response(),
+        };
+    }
+    let html =
+        own_page(
+            &loaded,
+            "forms/rechner.html",
+            "/forms/mitgliedschaft/rechner",
+            "Mitgliedsbeitrag berechnen",
+            vec![
+            (
+                "quote",
+                quote.map_or(Value::Null, |(n, q)| {
+                    json!({
+                        "employees": n,
+                        "employees_label": campus_generator::money::group_thousands(n.into()),
+                        "shares": q.shares, "deposit": q.deposit.0, "annual_fee": q.annual_fee.0,
+                    })
+                }),
+            ),
+            ("error", json!("Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an.")),
+            ("employees", json!(raw)),
+            ("reduction_percent", json!(m.reduction_percent_of_bookings)),
+            ("reduction_max_percent", json!(m.reduction_max_percent)),
+            ("action", json!("/forms/mitgliedschaft/rechner")),
+            ("message", json!("")),
+        ],
+        );
+    let status = if quote.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, html_headers(), html).into_response()
+}

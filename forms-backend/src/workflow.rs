@@ -1,0 +1,374 @@
+//! Step 3–4 of a request: what a valid form causes. Each function runs one
+//! `BEGIN IMMEDIATE` transaction that stores the submission, the consent,
+//! one-time tokens and the outbox mail together — all or nothing — and
+//! returns only after the commit.
+//!
+//! Answers never depend on whether an address is already known: a known
+//! address gets a different *mail*, never a different HTTP answer.
+
+use crate::mail::{Draft, Letterhead};
+use crate::sign::{random_token, token_hash, Signer};
+use crate::store::{self, NewConsent, NewSubmission, Store, StoreError, Tx};
+use crate::validate::{Contact, NewsletterSignup, Registration};
+use serde_json::json;
+use std::time::Duration;
+
+/// Version of the consent text on the forms (stored with each consent).
+pub const CONSENT_VERSION: &str = "datenschutz-2026-11";
+
+/// Purpose of double-opt-in tokens.
+pub const PURPOSE_CONFIRM: &str = "bestaetigen";
+/// Purpose of signed unsubscribe links.
+pub const PURPOSE_UNSUBSCRIBE: &str = "abmelden";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Compose(#[from] crate::mail::ComposeError),
+}
+
+/// Everything a workflow step needs besides the form.
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    pub letterhead: &'a Letterhead,
+    pub signer: &'a Signer,
+    /// Base URL of the backend for links in mails (no trailing slash).
+    pub backend_url: &'a str,
+    pub office: &'a str,
+    pub confirm_valid: Duration,
+    pub per_recipient_per_hour: u32,
+    pub ip_hash: &'a str,
+    pub now: i64,
+}
+
+impl Ctx<'_> {
+    /// Queues `draft` unless its recipient already got too many mails this
+    /// hour (nobody can bomb a victim's mailbox through our forms).
+    fn queue(
+        &self,
+        tx: &Tx,
+        draft: &Draft,
+        submission: Option<i64>,
+    ) -> Result<bool, WorkflowError> {
+        if tx.mails_to_since(&draft.to_address, self.now - 3600)? >= self.per_recipient_per_hour {
+            tracing::warn!(
+                kind = draft.kind,
+                "Empfänger-Limit erreicht, Mail nicht eingereiht"
+            );
+            return Ok(false);
+        }
+        let mail = self.letterhead.compose(draft, submission)?;
+        tx.enqueue(&mail, self.now)?;
+        Ok(true)
+    }
+
+    fn confirm_token(
+        &self,
+        tx: &Tx,
+        consent: i64,
+        submission: i64,
+    ) -> Result<String, WorkflowError> {
+        let token = random_token();
+        tx.insert_token(
+            &token_hash(&token),
+            PURPOSE_CONFIRM,
+            Some(consent),
+            Some(submission),
+            self.now,
+            self.now + self.confirm_valid.as_secs() as i64,
+        )?;
+        Ok(format!("{}/forms/bestaetigen/{token}", self.backend_url))
+    }
+
+    fn hours_valid(&self) -> u64 {
+        self.confirm_valid.as_secs() / 3600
+    }
+
+    pub fn unsubscribe_url(&self, email: &str) -> String {
+        unsubscribe_url(self.signer, self.backend_url, email)
+    }
+}
+
+pub fn unsubscribe_url(signer: &Signer, backend_url: &str, email: &str) -> String {
+    format!(
+        "{backend_url}/forms/newsletter/abmelden/{}",
+        signer.sign(PURPOSE_UNSUBSCRIBE, email)
+    )
+}
+
+fn submission<'a>(
+    form: &'a str,
+    payload: &'a serde_json::Value,
+    email: &'a str,
+    status: &'a str,
+    ctx: &'a Ctx,
+) -> NewSubmission<'a> {
+    NewSubmission {
+        form,
+        payload,
+        email: Some(email),
+        status,
+        ip_hash: ctx.ip_hash,
+        now: ctx.now,
+    }
+}
+
+fn consent<'a>(
+    submission_id: i64,
+    email: &'a str,
+    purpose: &'a str,
+    ctx: &'a Ctx,
+) -> NewConsent<'a> {
+    NewConsent {
+        submission_id: Some(submission_id),
+        email,
+        purpose,
+        text_version: CONSENT_VERSION,
+        ip_hash: ctx.ip_hash,
+        now: ctx.now,
+    }
+}
+
+pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
+    ctx.store.write(|tx| {
+        let run = || -> Result<(), WorkflowError> {
+            if tx.has_confirmed("registrierung", &r.email)? {
+                let draft = Draft {
+                    kind: "registrierung-bekannt",
+                    to_address: r.email.clone(),
+                    to_name: r.name.clone(),
+                    reply_to: None,
+                    subject: "Sie sind bereits registriert".into(),
+                    paragraphs: vec![
+                        format!("Guten Tag {},", r.name),
+                        "jemand – vermutlich Sie – hat sich gerade mit dieser E-Mail-Adresse bei uns registriert. Sie sind bereits registriert; es ist nichts weiter zu tun.".into(),
+                        "Wenn Sie das nicht waren, können Sie diese E-Mail einfach löschen.".into(),
+                    ],
+                    action: None,
+                    unsubscribe: None,
+                };
+                ctx.queue(tx, &draft, None)?;
+                return Ok(());
+            }
+            let payload = json!(r);
+            let id = tx.insert_submission(&submission("registrierung", &payload, &r.email, "unbestaetigt", ctx))?;
+            let consent_id = tx.insert_consent(&consent(id, &r.email, "registrierung", ctx))?;
+            let link = ctx.confirm_token(tx, consent_id, id)?;
+            let draft = Draft {
+                kind: "registrierung-bestaetigen",
+                to_address: r.email.clone(),
+                to_name: r.name.clone(),
+                reply_to: None,
+                subject: "Bitte bestätigen Sie Ihre Registrierung".into(),
+                paragraphs: vec![
+                    format!("Guten Tag {},", r.name),
+                    "vielen Dank für Ihre Registrierung beim KommunalCampus. Bitte bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört. Erst danach ist Ihre Registrierung wirksam.".into(),
+                    format!("Der Link ist {} Stunden gültig. Wenn Sie sich nicht registriert haben, löschen Sie diese E-Mail einfach; Ihre Angaben werden dann automatisch gelöscht.", ctx.hours_valid()),
+                ],
+                action: Some(("Registrierung bestätigen".into(), link)),
+                unsubscribe: None,
+            };
+            ctx.queue(tx, &draft, Some(id))?;
+            Ok(())
+        };
+        run().map_err(into_store)
+    }).map_err(from_store)
+}
+
+pub fn contact(ctx: &Ctx, c: &Contact) -> Result<(), WorkflowError> {
+    ctx.store
+        .write(|tx| {
+            let run = || -> Result<(), WorkflowError> {
+                let payload = json!(c);
+                let id = tx.insert_submission(&submission(
+                    "kontakt",
+                    &payload,
+                    &c.email,
+                    "eingegangen",
+                    ctx,
+                ))?;
+                let consent_id = tx.insert_consent(&consent(id, &c.email, "kontakt", ctx))?;
+                // No double opt-in for a contact request: consent is given with the post.
+                tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, "Formular")?;
+                let termine: Vec<String> = c.termine.iter().map(|t| format_termin(t)).collect();
+                let mut paragraphs = vec![
+                    "Über das Kontaktformular ist eine neue Anfrage eingegangen.".to_string(),
+                    format!(
+                        "Name: {}\nKommune/Organisation: {}\nE-Mail: {}\nTelefon: {}",
+                        c.name, c.organisation, c.email, c.telefon
+                    ),
+                    format!(
+                        "Terminvorschläge für das Informationsgespräch:\n{}",
+                        termine.join("\n")
+                    ),
+                ];
+                if !c.nachricht.is_empty() {
+                    paragraphs.push(format!("Anliegen:\n{}", c.nachricht));
+                }
+                paragraphs.push(format!(
+                    "Vorgangsnummer: K-{id}. Antworten an diese E-Mail gehen direkt an {}.",
+                    c.email
+                ));
+                let draft = Draft {
+                    kind: "kontakt-geschaeftsstelle",
+                    to_address: ctx.office.to_string(),
+                    to_name: String::new(),
+                    reply_to: Some(c.email.clone()),
+                    subject: format!("Kontaktanfrage K-{id}: {} ({})", c.name, c.organisation),
+                    paragraphs,
+                    action: None,
+                    unsubscribe: None,
+                };
+                // The office address is not limited per recipient; the per-IP
+                // limit protects it.
+                let mail = ctx.letterhead.compose(&draft, Some(id))?;
+                tx.enqueue(&mail, ctx.now)?;
+                Ok(())
+            };
+            run().map_err(into_store)
+        })
+        .map_err(from_store)
+}
+
+pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> {
+    ctx.store.write(|tx| {
+        let run = || -> Result<(), WorkflowError> {
+            let greeting = if n.name.is_empty() { "Guten Tag,".to_string() } else { format!("Guten Tag {},", n.name) };
+            if tx.subscriber_status(&n.email)?.as_deref() == Some("aktiv") {
+                let draft = Draft {
+                    kind: "newsletter-bekannt",
+                    to_address: n.email.clone(),
+                    to_name: n.name.clone(),
+                    reply_to: None,
+                    subject: "Sie erhalten unseren Newsletter bereits".into(),
+                    paragraphs: vec![
+                        greeting,
+                        "jemand – vermutlich Sie – hat diese E-Mail-Adresse gerade für unseren Newsletter angemeldet. Sie erhalten ihn bereits; es ist nichts weiter zu tun.".into(),
+                    ],
+                    action: None,
+                    unsubscribe: Some(ctx.unsubscribe_url(&n.email)),
+                };
+                ctx.queue(tx, &draft, None)?;
+                return Ok(());
+            }
+            let payload = json!(n);
+            let id = tx.insert_submission(&submission("newsletter", &payload, &n.email, "unbestaetigt", ctx))?;
+            let consent_id = tx.insert_consent(&consent(id, &n.email, "newsletter", ctx))?;
+            tx.upsert_pending_subscriber(&n.email, &n.name, consent_id, ctx.now)?;
+            let link = ctx.confirm_token(tx, consent_id, id)?;
+            let draft = Draft {
+                kind: "newsletter-bestaetigen",
+                to_address: n.email.clone(),
+                to_name: n.name.clone(),
+                reply_to: None,
+                subject: "Bitte bestätigen Sie Ihre Newsletter-Anmeldung".into(),
+                paragraphs: vec![
+                    greeting,
+                    "Sie haben sich für den Newsletter des KommunalCampus angemeldet. Bitte bestätigen Sie Ihre Anmeldung. Erst danach erhalten Sie den Newsletter.".into(),
+                    format!("Der Link ist {} Stunden gültig. Wenn Sie sich nicht angemeldet haben, löschen Sie diese E-Mail einfach; Ihre Adresse wird dann automatisch gelöscht.", ctx.hours_valid()),
+                ],
+                action: Some(("Anmeldung bestätigen".into(), link)),
+                unsubscribe: None,
+            };
+            ctx.queue(tx, &draft, Some(id))?;
+            Ok(())
+        };
+        run().map_err(into_store)
+    }).map_err(from_store)
+}
+
+/// What a one-time confirmation token stands for (without using it).
+pub fn token_is_valid(store: &Store, token: &str) -> Result<bool, StoreError> {
+    store.write(|tx| Ok(tx.find_token(&token_hash(token), store::now())?.is_some()))
+}
+
+/// Uses a confirmation token: records the confirmation with the confirming
+/// request and queues the welcome mail. False if the link is not valid.
+pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, WorkflowError> {
+    ctx.store.write(|tx| {
+        let run = || -> Result<bool, WorkflowError> {
+            let Some(row) = tx.use_token(&token_hash(token), ctx.now)? else { return Ok(false) };
+            if row.purpose != PURPOSE_CONFIRM {
+                return Ok(false);
+            }
+            let Some(consent_id) = row.consent_id else { return Ok(false) };
+            let ua: String = user_agent.chars().filter(|c| !c.is_control()).take(300).collect();
+            let Some(consent) = tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, &ua)? else { return Ok(false) };
+            if let Some(id) = row.submission_id {
+                tx.confirm_submission(id, ctx.now)?;
+            }
+            let draft = match consent.purpose.as_str() {
+                "newsletter" => {
+                    tx.activate_subscriber(&consent.email, ctx.now)?;
+                    Draft {
+                        kind: "newsletter-willkommen",
+                        to_address: consent.email.clone(),
+                        to_name: String::new(),
+                        reply_to: None,
+                        subject: "Willkommen beim Newsletter des KommunalCampus".into(),
+                        paragraphs: vec![
+                            "Guten Tag,".into(),
+                            "vielen Dank, Ihre Anmeldung zum Newsletter ist bestätigt. Sie erhalten ab jetzt Neuigkeiten zu Lerneinheiten, Terminen und Veranstaltungen.".into(),
+                            "Sie können den Newsletter jederzeit mit einem Klick abbestellen; den Link finden Sie am Ende jeder Ausgabe.".into(),
+                        ],
+                        action: None,
+                        unsubscribe: Some(ctx.unsubscribe_url(&consent.email)),
+                    }
+                }
+                _ => Draft {
+                    kind: "registrierung-willkommen",
+                    to_address: consent.email.clone(),
+                    to_name: String::new(),
+                    reply_to: None,
+                    subject: "Ihre Registrierung ist bestätigt".into(),
+                    paragraphs: vec![
+                        "Guten Tag,".into(),
+                        "vielen Dank, Ihre Registrierung beim KommunalCampus ist bestätigt. Sie können jetzt Lerneinheiten buchen und sich für On-Demand-Kurse einschreiben.".into(),
+                    ],
+                    action: Some(("Zu den Lerneinheiten".into(), format!("{}/lerneinheiten/", ctx.letterhead.base_url))),
+                    unsubscribe: None,
+                },
+            };
+            let mail = ctx.letterhead.compose(&draft, row.submission_id)?;
+            tx.enqueue(&mail, ctx.now)?;
+            Ok(true)
+        };
+        run().map_err(into_store)
+    }).map_err(from_store)
+}
+
+/// Removes the address behind a signed unsubscribe token. The answer is the
+/// same whether or not it was subscribed; false only for a forged token.
+pub fn unsubscribe(store: &Store, signer: &Signer, token: &str) -> Result<bool, StoreError> {
+    let Some(email) = signer.verify(PURPOSE_UNSUBSCRIBE, token) else {
+        return Ok(false);
+    };
+    store.write(|tx| tx.unsubscribe(&email, store::now()))?;
+    Ok(true)
+}
+
+fn format_termin(iso: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(iso, "%Y-%m-%dT%H:%M")
+        .map(|t| {
+            format!(
+                "{}, {} Uhr",
+                campus_generator::time::german_long_date(t.date()),
+                t.format("%H:%M")
+            )
+        })
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+// The store's closure returns StoreError; carry compose errors through it.
+fn into_store(e: WorkflowError) -> StoreError {
+    match e {
+        WorkflowError::Store(s) => s,
+        WorkflowError::Compose(c) => StoreError::Io(std::io::Error::other(c.to_string())),
+    }
+}
+
+fn from_store(e: StoreError) -> WorkflowError {
+    WorkflowError::Store(e)
+}
