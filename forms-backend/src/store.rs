@@ -323,6 +323,12 @@ impl Store {
         Ok(rows)
     }
 
+    /// The stored bytes of one outbox message.
+    pub fn raw_message(&self, id: i64) -> Result<Vec<u8>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(conn.query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
     /// Counts rows of a table (tests and the health check).
     pub fn count(&self, table: Table) -> Result<i64> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
