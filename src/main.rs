@@ -28,6 +28,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Serve the site with the form backend, rebuild on changes, live reload.
     Serve(cmd::serve::Args),
+    /// Form backend data: purge expired data, export submissions as CSV.
+    Forms(cmd::forms::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +38,6 @@ fn main() -> ExitCode {
         Command::Build(args) => cmd::build::run(&cli.site, args),
         Command::Check(args) => cmd::check::run(&cli.site, args),
         Command::Serve(args) => cmd::serve::run(&cli.site, args),
+        Command::Forms(args) => cmd::forms::run(&cli.site, args),
     }
 }

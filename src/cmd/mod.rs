@@ -1,5 +1,6 @@
 pub mod build;
 pub mod check;
+pub mod forms;
 pub mod serve;
 
 /// Parses `--heute` style overrides of today's date (for reproducible output).

@@ -6,3 +6,4 @@ mod support;
 
 mod build_errors;
 mod sample_site;
+mod forms;
