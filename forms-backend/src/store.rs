@@ -724,6 +724,74 @@ mod tests {
     }
 
     #[test]
+    fn purge_removes_unconfirmed_and_expired_but_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let day = 86_400;
+        let now = 1_000 * day;
+        let payload = serde_json::json!({});
+        store
+            .write(|tx| {
+                for (form, status, age, email) in [
+                    ("kontakt", "eingegangen", 40, "alt@x.de"),
+                    ("kontakt", "eingegangen", 10, "neu@x.de"),
+                    ("newsletter", "unbestaetigt", 3, "offen@x.de"),
+                    ("newsletter", "bestaetigt", 3, "aktiv@x.de"),
+                ] {
+                    let id = tx.insert_submission(&NewSubmission {
+                        form,
+                        payload: &payload,
+                        email: Some(email),
+                        status,
+                        ip_hash: "h",
+                        now: now - age * day,
+                    })?;
+                    let consent = tx.insert_consent(&NewConsent {
+                        submission_id: Some(id),
+                        email,
+                        purpose: form,
+                        text_version: "v1",
+                        ip_hash: "h",
+                        now: now - age * day,
+                    })?;
+                    if status != "unbestaetigt" {
+                        tx.confirm_consent(consent, now - age * day, "h", "ua")?;
+                    }
+                    if form == "newsletter" {
+                        tx.upsert_pending_subscriber(email, "", consent, now - age * day)?;
+                        if status == "bestaetigt" {
+                            tx.activate_subscriber(email, now - age * day)?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        let report = store
+            .purge(
+                now,
+                &|f| if f == "kontakt" { 30 } else { 365 },
+                now - 2 * day,
+                30,
+            )
+            .unwrap();
+        assert_eq!(report.submissions, 1, "{report:?}");
+        assert_eq!(report.unconfirmed, 1, "{report:?}");
+        assert_eq!(report.subscribers, 1, "{report:?}");
+        assert_eq!(store.count(Table::Submissions).unwrap(), 2);
+        assert_eq!(store.count(Table::Subscribers).unwrap(), 1);
+        // Consents went with their submissions (cascade).
+        assert_eq!(store.count(Table::Consents).unwrap(), 2);
+        let kept: Vec<String> = store
+            .export("kontakt")
+            .unwrap()
+            .iter()
+            .map(|r| r.status.clone())
+            .collect();
+        assert_eq!(kept, ["eingegangen"]);
+    }
+
+    #[test]
     fn tokens_are_used_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("x.db")).unwrap();

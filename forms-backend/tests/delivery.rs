@@ -26,6 +26,8 @@ struct Received {
 struct Sink {
     got: Arc<Mutex<Vec<Received>>>,
     current: Received,
+    /// Time the server takes to accept a message.
+    delay: Duration,
 }
 
 impl Handler for Sink {
@@ -44,6 +46,7 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
+        std::thread::sleep(self.delay);
         self.got
             .lock()
             .unwrap()
@@ -56,7 +59,14 @@ type Inbox = Arc<Mutex<Vec<Received>>>;
 
 /// Starts an SMTP server on `listener` in a background thread.
 fn smtp_server(listener: TcpListener) -> Inbox {
-    let sink = Sink::default();
+    slow_smtp_server(listener, Duration::ZERO)
+}
+
+fn slow_smtp_server(listener: TcpListener, delay: Duration) -> Inbox {
+    let sink = Sink {
+        delay,
+        ..Sink::default()
+    };
     let inbox = sink.got.clone();
     let mut server = Server::new(sink);
     server.with_name("test.example").with_tcp_listener(listener);
@@ -324,4 +334,26 @@ async fn default_transport_writes_eml_files_named_by_message_id() {
     assert!(site.path().join("var/campus.db").exists());
     // The signing key was generated on first start.
     assert!(site.path().join("var/signing.key").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_the_current_mail_finish() {
+    let site = site_dir();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = slow_smtp_server(listener, Duration::from_millis(800));
+    let state = state_with(site.path(), smtp_settings(site.path(), port));
+    let worker = spawn_worker(&state).unwrap();
+    register(&state, "langsam@beispiel.example").await;
+    eventually("the mail being sent", Duration::from_secs(10), || {
+        (states(&state) == ["sending"]).then_some(())
+    })
+    .await;
+    worker.shutdown().await;
+    assert_eq!(
+        states(&state),
+        ["sent"],
+        "finished and recorded before stopping"
+    );
+    assert_eq!(inbox.lock().unwrap().len(), 1);
 }

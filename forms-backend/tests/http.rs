@@ -611,3 +611,20 @@ async fn membership_calculator_uses_the_same_rules() {
     assert!(r.body.contains("ganze Zahl"));
     assert_eq!(get(&state, "/forms/gibtsnicht").await.status, 404);
 }
+
+#[tokio::test]
+async fn start_returns_router_and_a_worker_that_shuts_down() {
+    let site = site_dir();
+    let (router, worker) = campus_forms::start(site.path()).await.unwrap();
+    let res = tower::ServiceExt::oneshot(
+        router,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::timeout(Duration::from_secs(5), worker.shutdown())
+        .await
+        .expect("worker stops promptly");
+    assert!(site.path().join("var/campus.db").exists());
+}
