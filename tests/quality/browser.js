@@ -64,7 +64,8 @@ const pages = only ? PAGES.filter((p) => only.split(',').includes(p.path)) : PAG
 
 const failures = []; // { check, page, message }
 const counts = {};
-function fail(check, page, message) { failures.push({ check, page, message }); }
+// Findings with the same check and message are grouped across pages; `detail` is shown once.
+function fail(check, page, message, detail = '') { failures.push({ check, page, message, detail }); }
 function ran(check) { counts[check] = (counts[check] || 0) + 1; }
 
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -141,9 +142,10 @@ async function focusProblems(page, maxTabs = 60) {
     if (seenKinds.has(r.kind + r.label)) continue;
     seenKinds.add(r.kind + r.label);
     checked++;
-    if (!r.visible) problems.push(`${r.kind} „${r.label}“ erhält Fokus, ist aber nicht sichtbar`);
-    else if (!r.outline && !r.shadow && r.other.length === 0) problems.push(`${r.kind} „${r.label}“: kein sichtbarer Fokus (outline/box-shadow unverändert)`);
-    else if (!r.outline && !r.shadow) problems.push(`${r.kind} „${r.label}“: Fokus nur durch ${r.other.join(', ')} erkennbar (kein outline/box-shadow)`);
+    const what = `${r.kind} „${r.label}“`;
+    if (!r.visible) problems.push({ reason: 'erhält Fokus, ist aber nicht sichtbar', what });
+    else if (!r.outline && !r.shadow && r.other.length === 0) problems.push({ reason: 'kein sichtbarer Fokus (Stil mit und ohne Fokus gleich)', what });
+    else if (!r.outline && !r.shadow) problems.push({ reason: 'Fokus ohne outline/box-shadow (nur Farbe, Hintergrund, Rahmen oder Unterstreichung ändern sich)', what: `${what} [${r.other.join(', ')}]` });
   }
   return { checked, problems };
 }
@@ -154,9 +156,16 @@ async function overflowAt(page, width) {
     const de = document.documentElement;
     if (de.scrollWidth <= window.innerWidth) return null;
     const culprits = [];
+    // content of a scroll container (e.g. a wide table in an overflow:auto region) is fine
+    const insideScroller = (el) => {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+      }
+      return false;
+    };
     for (const el of document.body.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
-      if (r.right > window.innerWidth + 1 && r.width > 0) {
+      if (r.right > window.innerWidth + 1 && r.width > 0 && !insideScroller(el)) {
         const parentOver = el.parentElement && el.parentElement.getBoundingClientRect().right > window.innerWidth + 1;
         if (!parentOver) culprits.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} (rechts bei ${Math.round(r.right)} px)`);
       }
@@ -190,7 +199,7 @@ async function main() {
     const consoleErrors = [];
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     for (const p of pages) {
-      const label = `${p.type} ${p.path}`;
+      const label = p.path;
       const resp = await page.goto(base + p.path, { waitUntil: 'load' });
       const status = resp ? resp.status() : 0;
       ran('status');
@@ -205,8 +214,8 @@ async function main() {
       ran('axe');
       const axe = await runAxe(page);
       for (const v of axe.violations) {
-        const nodes = v.nodes.slice(0, 5).map((n) => `\n        bei ${n.target}\n          ${n.html}\n          ${n.summary.replace(/\n/g, '\n          ')}`).join('');
-        fail('axe (WCAG 2.1 AA)', label, `[${v.impact}] ${v.id}: ${v.help} (${v.nodes.length}×) ${v.helpUrl}${nodes}`);
+        const nodes = v.nodes.slice(0, 3).map((n) => `\n        bei ${n.target}\n          ${n.html}\n          ${n.summary.replace(/\n/g, '\n          ')}`).join('');
+        fail('axe (WCAG 2.1 AA)', label, `[${v.impact}] ${v.id}: ${v.help} ${v.helpUrl.replace(/\?.*/, '')}`, `${v.nodes.length} Element(e), z. B.:${nodes}`);
       }
 
       // (3a) labels
@@ -218,7 +227,11 @@ async function main() {
       ran('focus');
       const fp = await focusProblems(page);
       if (fp.checked === 0) fail('Fokus', label, 'kein Element per Tab erreichbar');
-      for (const m of fp.problems) fail('Fokus', label, m);
+      const byReason = new Map();
+      for (const m of fp.problems) { if (!byReason.has(m.reason)) byReason.set(m.reason, []); byReason.get(m.reason).push(m.what); }
+      for (const [reason, whats] of byReason) {
+        fail('Fokus', label, reason, `z. B. ${whats.slice(0, 3).join('; ')}${whats.length > 3 ? ` (insgesamt ${whats.length} Elemente auf ${label})` : ''}`);
+      }
 
       // (3c) reflow at 320 px and 1280 px @ 200 % (= 640 CSS px)
       for (const w of [320, 640]) {
@@ -288,7 +301,13 @@ async function main() {
   console.log(`Browser: ${pages.length} Seiten in ${((Date.now() - t0) / 1000).toFixed(1)} s geprüft; Screenshots in ${path.relative(process.cwd(), shotDir) || shotDir}`);
   for (const [check, list] of Object.entries(byCheck)) {
     console.log(`\n✗ ${check}: ${list.length} Befund(e)`);
-    for (const f of list) console.log(`  - ${f.page}: ${f.message}`);
+    const groups = new Map();
+    for (const f of list) { if (!groups.has(f.message)) groups.set(f.message, []); groups.get(f.message).push(f); }
+    for (const [message, fs_] of groups) {
+      const where = fs_.map((f) => f.page);
+      console.log(`  - ${message}\n      auf ${where.length} Seite(n): ${where.slice(0, 6).join(', ')}${where.length > 6 ? `, … (+${where.length - 6})` : ''}`);
+      if (fs_[0].detail) console.log(`      ${fs_[0].detail}`);
+    }
   }
   if (failures.length) process.exit(1);
   console.log('Barrierefreiheit (axe), Labels, Fokus, Umbruch bei 320/640 px, Herkunft, Beitragsrechner: in Ordnung.');

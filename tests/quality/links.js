@@ -66,7 +66,8 @@ function resolvePath(urlPath) {
   return null;
 }
 
-const problems = [];
+const problems = []; // { page, detail } – grouped by detail when printed
+function problem(page, detail) { problems.push({ page, detail }); }
 let checkedLinks = 0;
 let checkedAnchors = 0;
 
@@ -85,25 +86,26 @@ for (const file of htmlFiles) {
       if (raw === undefined) continue;
       const values = attr === 'srcset' ? raw.split(',').map((s) => s.trim().split(/\s+/)[0]).filter(Boolean) : [raw.trim()];
       for (let value of values) {
-        const where = `${rel}:${lineOf(page.html, t.index)} <${t.name} ${attr}="${value}">`;
-        if (value === '') { problems.push(`${where}: leerer Verweis`); continue; }
+        const at = `${rel}:${lineOf(page.html, t.index)}`;
+        const link = `<${t.name} ${attr}="${value}">`;
+        if (value === '') { problem(at, `${link}: leerer Verweis`); continue; }
         if (baseUrl && (value === baseUrl || value.startsWith(baseUrl + '/') || value.startsWith(baseUrl + '#'))) {
           value = value.slice(baseUrl.length) || '/';
         }
         if (/^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith('//')) continue; // external, mailto:, tel:, data:
         let url;
-        try { url = new URL(value, 'http://site.invalid' + pageUrl); } catch { problems.push(`${where}: ungültige Adresse`); continue; }
+        try { url = new URL(value, 'http://site.invalid' + pageUrl); } catch { problem(at, `${link}: ungültige Adresse`); continue; }
         if (SKIP_PREFIXES.some((s) => url.pathname.startsWith(s))) continue;
         checkedLinks++;
         const target = resolvePath(url.pathname);
-        if (!target) { problems.push(`${where}: Ziel ${url.pathname} existiert nicht in public/`); continue; }
+        if (!target) { problem(at, `${link}: Ziel ${url.pathname} existiert nicht in public/`); continue; }
         const frag = url.hash ? url.hash.slice(1) : '';
         if (frag && target.endsWith('.html')) {
           checkedAnchors++;
           let id;
           try { id = decodeURIComponent(frag); } catch { id = frag; }
           if (id !== 'top' && !load(target).ids.has(id)) {
-            problems.push(`${where}: Anker #${id} fehlt auf ${url.pathname}`);
+            problem(at, `${link}: Anker #${id} fehlt auf ${url.pathname}`);
           }
         }
       }
@@ -112,13 +114,13 @@ for (const file of htmlFiles) {
 
   // (6) mandatory links inside <footer>
   if (footerStart < 0 || footerEnd < footerStart) {
-    problems.push(`${rel}: kein <footer> gefunden (Pflichtlinks fehlen)`);
+    problem(rel, 'kein <footer> gefunden (Pflichtlinks fehlen)');
   } else {
     const footerHrefs = new Set(page.tags
       .filter((t) => t.name === 'a' && t.index > footerStart && t.index < footerEnd && t.attrs.href)
       .map((t) => t.attrs.href.replace(baseUrl, '')));
     for (const m of MANDATORY) {
-      if (!footerHrefs.has(m.href)) problems.push(`${rel}: Fußzeile verlinkt nicht ${m.name} (${m.href})`);
+      if (!footerHrefs.has(m.href)) problem(rel, `Fußzeile verlinkt nicht ${m.name} (${m.href})`);
     }
   }
 }
@@ -126,18 +128,23 @@ for (const file of htmlFiles) {
 // Accessibility statement: must name a feedback contact (e-mail or link to the contact form).
 const statement = resolvePath('/barrierefreiheit/');
 if (!statement) {
-  problems.push('/barrierefreiheit/: Erklärung zur Barrierefreiheit fehlt');
+  problem('/barrierefreiheit/', 'Erklärung zur Barrierefreiheit fehlt');
 } else {
   const main = (load(statement).html.match(/<main\b[\s\S]*?<\/main>/i) || [''])[0];
   if (!/feedback|kontakt/i.test(main) || !(/[\w.+-]+@[\w-]+\.[\w.-]+/.test(main) || /href="\/kontakt\/"/.test(main))) {
-    problems.push('/barrierefreiheit/: kein Feedback-Kontakt (E-Mail-Adresse oder Kontaktformular) gefunden');
+    problem('/barrierefreiheit/', 'kein Feedback-Kontakt (E-Mail-Adresse oder Kontaktformular) gefunden');
   }
 }
 
 console.log(`Links: ${htmlFiles.length} HTML-Seiten, ${checkedLinks} interne Verweise, ${checkedAnchors} Anker geprüft.`);
 if (problems.length) {
-  console.log(`${problems.length} Problem(e):`);
-  for (const p of problems) console.log('  - ' + p);
+  const groups = new Map();
+  for (const p of problems) { if (!groups.has(p.detail)) groups.set(p.detail, []); groups.get(p.detail).push(p.page); }
+  console.log(`${problems.length} Problem(e), ${groups.size} verschiedene:`);
+  for (const [detail, where] of groups) {
+    const shown = where.slice(0, 4).join(', ') + (where.length > 4 ? `, … (+${where.length - 4})` : '');
+    console.log(`  - ${detail}\n      ${where.length}× in ${shown}`);
+  }
   process.exit(1);
 }
 console.log('Links, Anker und Pflichtlinks in der Fußzeile: in Ordnung.');
