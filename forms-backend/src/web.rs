@@ -253,16 +253,46 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 /// `Origin` (curl, mail servers doing one-click unsubscribe) pass unless the
 /// browser says they are cross-site. Unsubscribe links carry their own
 /// signature and are exempt (RFC 8058 posts come from mail servers).
+///
+/// Allowed origins also get CORS headers, so the page script can fetch
+/// `/forms/token` and post JSON when `[forms] url` is another origin.
 async fn origin_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let exempt = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|o| crate::origin_of(o.to_str().unwrap_or("null")));
+    let allowed = origin.as_deref().is_some_and(|o| state.origin_allowed(o));
+    if *req.method() == Method::OPTIONS {
+        let mut r = if allowed {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            StatusCode::FORBIDDEN.into_response()
+        };
+        if allowed {
+            let h = r.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("Content-Type, Accept"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+        }
+        return cors(r, origin.as_deref().filter(|_| allowed));
+    }
+    let exempt = matches!(*req.method(), Method::GET | Method::HEAD)
         || req.uri().path().starts_with("/forms/newsletter/abmelden/");
     if !exempt {
         let headers = req.headers();
         let json = wants_json(headers);
-        if let Some(origin) = headers.get(header::ORIGIN) {
-            let origin = crate::origin_of(origin.to_str().unwrap_or("null"));
-            if !state.origin_allowed(&origin) {
-                tracing::warn!(%origin, path = req.uri().path(), "Fremde Herkunft abgelehnt");
+        if let Some(o) = &origin {
+            if !allowed {
+                tracing::warn!(origin = %o, path = req.uri().path(), "Fremde Herkunft abgelehnt");
                 return AppError::Forbidden { json }.into_response();
             }
         } else if headers
@@ -272,7 +302,17 @@ async fn origin_guard(State(state): State<AppState>, req: Request, next: Next) -
             return AppError::Forbidden { json }.into_response();
         }
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    cors(response, origin.as_deref().filter(|_| allowed))
+}
+
+fn cors(mut r: Response, origin: Option<&str>) -> Response {
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    r
 }
 
 impl AppState {

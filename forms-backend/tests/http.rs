@@ -628,3 +628,42 @@ async fn start_returns_router_and_a_worker_that_shuts_down() {
         .expect("worker stops promptly");
     assert!(site.path().join("var/campus.db").exists());
 }
+
+#[tokio::test]
+async fn cors_only_for_allowed_origins() {
+    let site = site_dir();
+    let state = state(site.path());
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/forms/newsletter")
+            .header(header::ORIGIN, origin)
+            .header("access-control-request-method", "POST")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = send(&state, preflight(BASE)).await;
+    assert_eq!(ok.status, 204);
+    assert_eq!(ok.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], BASE);
+    let bad = send(&state, preflight("https://evil.example")).await;
+    assert_eq!(bad.status, 403);
+    assert!(!bad
+        .headers
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    let req = Request::get("/forms/token")
+        .header(header::ORIGIN, BASE)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&state, req).await.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        BASE
+    );
+    let req = Request::get("/forms/token")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    assert!(!send(&state, req)
+        .await
+        .headers
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
