@@ -178,6 +178,19 @@ pub struct OutboxRow {
     pub attempts: u32,
 }
 
+/// Proof of one consent (DSGVO Art. 7 (1)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub purpose: String,
+    pub text_version: String,
+    pub given_at: i64,
+    pub given_ip_hash: String,
+    pub confirmed_at: Option<i64>,
+    pub confirm_ip_hash: Option<String>,
+    pub confirm_user_agent: Option<String>,
+    pub withdrawn_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeReport {
     pub submissions: usize,
@@ -317,6 +330,30 @@ impl Store {
                     recipient: r.get(3)?,
                     state: r.get(4)?,
                     attempts: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The consents recorded for an address, oldest first.
+    pub fn consents(&self, email: &str) -> Result<Vec<ConsentRecord>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(
+            "SELECT purpose, text_version, given_at, given_ip_hash, confirmed_at, confirm_ip_hash,
+                    confirm_user_agent, withdrawn_at FROM consents WHERE email = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([email], |r| {
+                Ok(ConsentRecord {
+                    purpose: r.get(0)?,
+                    text_version: r.get(1)?,
+                    given_at: r.get(2)?,
+                    given_ip_hash: r.get(3)?,
+                    confirmed_at: r.get(4)?,
+                    confirm_ip_hash: r.get(5)?,
+                    confirm_user_agent: r.get(6)?,
+                    withdrawn_at: r.get(7)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -322,7 +322,12 @@ impl AppState {
     }
 }
 
-fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> String {
+/// The client address: the connection's peer (needs
+/// `into_make_service_with_connect_info::<SocketAddr>()`), or the last
+/// `X-Forwarded-For` entry when configured behind a proxy. `None` when
+/// unknown: then there is no per-IP limit (one shared bucket for everybody
+/// would lock out all visitors), and a warning is logged once.
+fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> Option<String> {
     if trust_forwarded {
         if let Some(ip) = req_parts
             .headers
@@ -332,13 +337,38 @@ fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> S
             .map(str::trim)
             .filter(|v| !v.is_empty())
         {
-            return ip.to_string();
+            return Some(ip.to_string());
         }
     }
-    req_parts
+    let ip = req_parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unbekannt".to_string(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip().to_string());
+    if ip.is_none() {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "Client-Adresse unbekannt: kein Limit je IP (Server ohne ConnectInfo gestartet?)"
+            )
+        });
+    }
+    ip
+}
+
+/// Applies the per-IP limit; returns the address to hash.
+fn check_ip_limit(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    json: bool,
+) -> Result<String, AppError> {
+    match client_ip(parts, state.settings.trust_forwarded_for) {
+        Some(ip) if !state.limiter.allow(&ip) => {
+            tracing::warn!(path = parts.uri.path(), "Anfrage-Limit je Adresse erreicht");
+            Err(AppError::RateLimited { json })
+        }
+        Some(ip) => Ok(ip),
+        None => Ok("unbekannt".into()),
+    }
 }
 
 fn parse_body(
@@ -419,11 +449,7 @@ async fn submit(
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let json = wants_json(&parts.headers);
-    let ip = client_ip(&parts, state.settings.trust_forwarded_for);
-    if !state.limiter.allow(&ip) {
-        tracing::warn!(form = kind.name(), "Anfrage-Limit je Adresse erreicht");
-        return Err(AppError::RateLimited { json });
-    }
+    let ip = check_ip_limit(&state, &parts, json)?;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json })?;
@@ -692,10 +718,7 @@ async fn confirm_post(
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let json = wants_json(&parts.headers);
-    let ip = client_ip(&parts, state.settings.trust_forwarded_for);
-    if !state.limiter.allow(&ip) {
-        return Err(AppError::RateLimited { json });
-    }
+    let ip = check_ip_limit(&state, &parts, json)?;
     let ua = parts
         .headers
         .get(header::USER_AGENT)

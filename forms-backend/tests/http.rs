@@ -667,3 +667,98 @@ async fn cors_only_for_allowed_origins() {
         .headers
         .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
 }
+
+#[tokio::test]
+async fn registration_double_opt_in_records_proof_without_raw_ip() {
+    let site = site_dir();
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let r = post_form(
+        &state,
+        "/forms/registrierung",
+        &registration(&ts, "neu@beispiel.example"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let raw = state
+        .store
+        .raw_message(state.store.outbox().unwrap()[0].id)
+        .unwrap();
+    let path = link_in(&raw, "https://campus.example/forms/bestaetigen/")
+        .trim_start_matches(BASE)
+        .to_string();
+    let consent = &state.store.consents("neu@beispiel.example").unwrap()[0];
+    assert_eq!(consent.confirmed_at, None);
+    let mut req = Request::post(path.as_str())
+        .header(header::ORIGIN, BASE)
+        .header(header::USER_AGENT, "Testbrowser/1.0")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(
+        "198.51.100.9:1234".parse::<std::net::SocketAddr>().unwrap(),
+    ));
+    assert_eq!(send(&state, req).await.status, 303);
+    let consent = &state.store.consents("neu@beispiel.example").unwrap()[0];
+    assert_eq!(consent.purpose, "registrierung");
+    assert_eq!(
+        consent.text_version,
+        campus_forms::workflow::CONSENT_VERSION
+    );
+    assert!(consent.confirmed_at.is_some());
+    assert_eq!(
+        consent.confirm_user_agent.as_deref(),
+        Some("Testbrowser/1.0")
+    );
+    assert_eq!(consent.given_ip_hash, state.signer.ip_hash(CLIENT_IP));
+    assert_eq!(
+        consent.confirm_ip_hash.as_deref(),
+        Some(state.signer.ip_hash("198.51.100.9").as_str())
+    );
+    assert_eq!(
+        state.store.export("registrierung").unwrap()[0].status,
+        "bestaetigt"
+    );
+    let kinds: Vec<String> = state
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["registrierung-bestaetigen", "registrierung-willkommen"]
+    );
+
+    // Registering again: same answer, a notice instead of a new link.
+    let again = post_form(
+        &state,
+        "/forms/registrierung",
+        &registration(&ts, "neu@beispiel.example"),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.location.clone()),
+        (r.status, r.location.clone())
+    );
+    assert_eq!(
+        state.store.outbox().unwrap().last().unwrap().kind,
+        "registrierung-bekannt"
+    );
+
+    // Neither address appears in the database files in raw form.
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(site.path().join("var")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.to_string_lossy().contains("campus.db") {
+            bytes.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    assert!(!bytes.is_empty());
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("neu@beispiel.example"),
+        "sanity: the scan sees data"
+    );
+    assert!(!text.contains(CLIENT_IP) && !text.contains("198.51.100.9"));
+}

@@ -100,13 +100,23 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
     }
 }
 
+/// The client address the test requests come from.
+pub const CLIENT_IP: &str = "203.0.113.7";
+
+fn from_client(mut req: Request<Body>) -> Request<Body> {
+    let addr: std::net::SocketAddr = format!("{CLIENT_IP}:50000").parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
 pub async fn post_form(state: &AppState, path: &str, pairs: &[(&str, &str)]) -> Reply {
     let req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, BASE)
         .body(Body::from(urlencode(pairs)))
         .unwrap();
-    send(state, req).await
+    send(state, from_client(req)).await
 }
 
 pub async fn post_json(state: &AppState, path: &str, body: serde_json::Value) -> Reply {
@@ -116,7 +126,7 @@ pub async fn post_json(state: &AppState, path: &str, body: serde_json::Value) ->
         .header(header::ORIGIN, BASE)
         .body(Body::from(body.to_string()))
         .unwrap();
-    send(state, req).await
+    send(state, from_client(req)).await
 }
 
 pub async fn get(state: &AppState, path: &str) -> Reply {
