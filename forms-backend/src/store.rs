@@ -398,8 +398,12 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             for form in forms {
                 let before = now - 86_400 * i64::from(retention_days(&form));
+                // A subscription that is still active keeps its sign-up and
+                // consent (the proof) until it ends.
                 report.submissions += t.execute(
-                    "DELETE FROM submissions WHERE form = ?1 AND created_at < ?2",
+                    "DELETE FROM submissions WHERE form = ?1 AND created_at < ?2
+                       AND NOT (form = 'newsletter' AND email IN
+                           (SELECT email FROM newsletter_subscribers WHERE status = 'aktiv'))",
                     params![form, before],
                 )?;
             }
@@ -804,16 +808,18 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+        // Newsletter retention (1 day) is shorter than the age of the active
+        // sign-up: it is kept all the same while the subscription lasts.
         let report = store
             .purge(
                 now,
-                &|f| if f == "kontakt" { 30 } else { 365 },
+                &|f| if f == "kontakt" { 30 } else { 1 },
                 now - 2 * day,
                 30,
             )
             .unwrap();
-        assert_eq!(report.submissions, 1, "{report:?}");
-        assert_eq!(report.unconfirmed, 1, "{report:?}");
+        // The old contact request and the unconfirmed sign-up.
+        assert_eq!(report.submissions + report.unconfirmed, 2, "{report:?}");
         assert_eq!(report.subscribers, 1, "{report:?}");
         assert_eq!(store.count(Table::Submissions).unwrap(), 2);
         assert_eq!(store.count(Table::Subscribers).unwrap(), 1);
@@ -826,6 +832,17 @@ mod tests {
             .map(|r| r.status.clone())
             .collect();
         assert_eq!(kept, ["eingegangen"]);
+        let newsletter: Vec<String> = store
+            .export("newsletter")
+            .unwrap()
+            .iter()
+            .map(|r| r.status.clone())
+            .collect();
+        assert_eq!(
+            newsletter,
+            ["bestaetigt"],
+            "the active subscription keeps its proof"
+        );
     }
 
     #[test]
