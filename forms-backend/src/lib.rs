@@ -7,7 +7,9 @@
 //! ```no_run
 //! # async fn serve(site_dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
 //! let (router, worker) = campus_forms::start(site_dir).await?;
-//! // merge `router` with the static files, serve with graceful shutdown, then:
+//! // merge `router` with the static files (it has no fallback), serve with
+//! // `into_make_service_with_connect_info::<SocketAddr>()` (per-IP limit)
+//! // and graceful shutdown, then:
 //! worker.shutdown().await; // lets the mail being sent finish
 //! # Ok(()) }
 //! ```
