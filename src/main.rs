@@ -34,6 +34,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Structured logs of the form backend; RUST_LOG-style filtering is left
+    // to the operator's log system.
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command {
         Command::Build(args) => cmd::build::run(&cli.site, args),
         Command::Check(args) => cmd::check::run(&cli.site, args),

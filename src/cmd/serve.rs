@@ -41,6 +41,8 @@ enum BuildState {
 /// The site currently served: rendered pages in memory, assets from disk.
 pub struct LiveSite {
     site_dir: PathBuf,
+    /// The form backend, told about new content after each good build.
+    forms: std::sync::OnceLock<campus_forms::AppState>,
     static_dirs: Vec<PathBuf>,
     pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
     state: watch::Sender<BuildState>,
@@ -51,6 +53,7 @@ impl LiveSite {
         let (state, _) = watch::channel(BuildState::Ok { generation: 0 });
         Arc::new(LiveSite {
             site_dir: site_dir.to_path_buf(),
+            forms: std::sync::OnceLock::new(),
             static_dirs: Vec::new(),
             pages: RwLock::new(Arc::new(HashMap::new())),
             state,
@@ -66,7 +69,12 @@ impl LiveSite {
             BuildState::Ok { generation } | BuildState::Failed { generation, .. } => generation + 1,
         };
         match check_site(&options) {
-            Ok((_, outputs)) => {
+            Ok((site, outputs)) => {
+                if let Some(forms) = self.forms.get() {
+                    if let Err(e) = forms.reload(site) {
+                        eprintln!("Formular-Backend: {e}");
+                    }
+                }
                 let count = outputs.len();
                 let map: HashMap<String, Arc<Vec<u8>>> = outputs
                     .into_iter()
@@ -154,7 +162,30 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
         }
     };
 
-    let app = router(live.clone());
+    let mut app = router(live.clone());
+    let dir = site_dir.clone();
+    let worker = match tokio::task::spawn_blocking(move || campus_forms::AppState::open(&dir))
+        .await
+        .expect("open task")
+    {
+        Ok(state) => {
+            state.allow_origin(&format!("http://{address}"));
+            let worker = match campus_forms::spawn_worker(&state) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("Formular-Backend kann nicht starten: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            app = campus_forms::app(state.clone()).merge(app);
+            let _ = live.forms.set(state);
+            Some(worker)
+        }
+        Err(e) => {
+            eprintln!("Formular-Backend nicht gestartet (Formulare antworten mit 404): {e}");
+            None
+        }
+    };
     println!("KommunalCampus läuft auf http://{address}/ (Beenden mit Strg+C)");
     let served = axum::serve(
         listener,
@@ -165,6 +196,10 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
         println!("\nWird beendet …");
     })
     .await;
+    if let Some(worker) = worker {
+        // Lets the mail being sent right now finish.
+        worker.shutdown().await;
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
