@@ -213,12 +213,16 @@ pub fn validate(
                 Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
             );
             let email = c.email("email");
-            let kommune = c.line("kommune", 100, Some("Bitte wählen Sie Ihre Kommune aus."));
-            if !kommune.is_empty() && kommune != "andere" && site.authority(&kommune).is_none() {
-                c.fail(
-                    "kommune",
-                    "Bitte wählen Sie eine Kommune aus der Liste aus.",
-                );
+            let mut kommune = c.line("kommune", 100, Some("Bitte wählen Sie Ihre Kommune aus."));
+            if !kommune.is_empty() && kommune != "andere" {
+                // Large sites take a typed name instead of a select.
+                match site.find_authority(&kommune) {
+                    Some(a) => kommune = a.id.clone(),
+                    None => c.fail(
+                        "kommune",
+                        "Diese Kommune kennen wir nicht. Bitte wählen Sie sie aus der Liste aus oder geben Sie „andere“ an.",
+                    ),
+                }
             }
             c.consent();
             Valid::Registration(Registration {

@@ -318,6 +318,18 @@ impl Site {
         self.authorities.iter().find(|a| a.id == id)
     }
 
+    /// The authority a person named in a form: its id, or its name typed
+    /// with or without the kind ("Ahornfeld", "Stadt Ahornfeld"), any case.
+    pub fn find_authority(&self, input: &str) -> Option<&Authority> {
+        let wanted = input.trim();
+        self.authority(wanted).or_else(|| {
+            let lower = wanted.to_lowercase();
+            self.authorities.iter().find(|a| {
+                a.display_name().to_lowercase() == lower || a.name.to_lowercase() == lower
+            })
+        })
+    }
+
     pub fn page(&self, id: &str) -> Option<&Page> {
         self.pages.iter().find(|p| p.id == id)
     }

@@ -240,6 +240,20 @@ fn course_card(site: &Site, course: &crate::model::Course) -> Value {
     })
 }
 
+/// Up to this many authorities, forms offer them in a select.
+pub const AUTHORITY_SELECT_LIMIT: usize = 300;
+
+/// Authorities sorted by name, as forms offer them.
+fn authority_list(site: &Site) -> Vec<Value> {
+    let mut list: Vec<Value> = site
+        .authorities
+        .iter()
+        .map(|a| json!({ "id": a.id, "name": a.display_name(), "member": a.member }))
+        .collect();
+    list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    list
+}
+
 fn build_views(site: &Site, options: &RenderOptions) -> Views {
     let unit_cards: Vec<Value> = site
         .units
@@ -284,12 +298,14 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
     nav.extend(["mitgliedschaft"].iter().filter_map(|id| page_link(id)));
     nav.push(json!({ "title": "FAQ", "url": "/faq/" }));
     nav.extend(["kontakt"].iter().filter_map(|id| page_link(id)));
-    let mut authorities: Vec<Value> = site
-        .authorities
-        .iter()
-        .map(|a| json!({ "id": a.id, "name": a.display_name(), "member": a.member }))
-        .collect();
-    authorities.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    // Every page gets the global context; a select of 11,000 authorities on
+    // each page would dominate build time and page weight. Above the limit
+    // forms take a typed name (completed from /kommunen.json by script).
+    let authorities: Vec<Value> = if site.authorities.len() <= AUTHORITY_SELECT_LIMIT {
+        authority_list(site)
+    } else {
+        Vec::new()
+    };
     let c = &site.config;
     let global = json!({
         "name": c.site.name,
@@ -669,6 +685,10 @@ pub fn render_site(
         return Err(Problems(problems).sorted());
     }
     outputs.extend(calendar_files(site, options));
+    outputs.push(Output {
+        path: "kommunen.json".into(),
+        bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
+    });
     outputs.push(sitemap(site, &outputs));
     outputs.push(Output {
         path: "robots.txt".into(),

@@ -5,5 +5,6 @@
 mod support;
 
 mod build_errors;
-mod sample_site;
 mod forms;
+mod large_sites;
+mod sample_site;

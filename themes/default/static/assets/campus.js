@@ -154,10 +154,31 @@
     if (aktiv) { anwenden(true); }
   }
 
+  /* Sehr viele Kommunen: statt einer Auswahlliste ein Textfeld, das aus
+     /kommunen.json Vorschläge bekommt (datalist). */
+  function kommunenVorschlaege() {
+    var felder = document.querySelectorAll('input[data-kommunen-liste]');
+    if (!felder.length || !window.fetch) { return; }
+    window.fetch('/kommunen.json').then(function (antwort) {
+      return antwort.ok ? antwort.json() : [];
+    }).then(function (kommunen) {
+      var liste = document.createElement('datalist');
+      liste.id = 'kommunen-vorschlaege';
+      kommunen.forEach(function (k) {
+        var option = document.createElement('option');
+        option.value = k.name;
+        liste.appendChild(option);
+      });
+      document.body.appendChild(liste);
+      felder.forEach(function (feld) { feld.setAttribute('list', liste.id); });
+    }).catch(function () { /* ohne Vorschläge bleibt das Textfeld nutzbar */ });
+  }
+
   function los() {
     beitragsrechner();
     kommuneVorauswahl();
     katalogfilter();
+    kommunenVorschlaege();
   }
 
   if (document.readyState === 'loading') {
