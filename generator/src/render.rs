@@ -164,11 +164,11 @@ fn register_filters(tera: &mut Tera) {
 // ---------------------------------------------------------------- views
 
 /// Pre-computed view data shared by all pages.
-struct Views {
-    global: Value,
-    unit_cards: Vec<Value>,
-    course_cards: Vec<Value>,
-    topic_cards: Vec<Value>,
+pub(crate) struct Views {
+    pub(crate) global: Value,
+    pub(crate) unit_cards: Vec<Value>,
+    pub(crate) course_cards: Vec<Value>,
+    pub(crate) topic_cards: Vec<Value>,
 }
 
 fn unit_url(id: &str) -> String {
@@ -332,17 +332,17 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
 // ---------------------------------------------------------------- pages
 
 /// A page to render: output path, template, and its own context values.
-struct Job {
-    path: String,
-    template: &'static str,
-    url: String,
-    title: String,
-    description: String,
-    values: Vec<(&'static str, Value)>,
+pub(crate) struct Job {
+    pub(crate) path: String,
+    pub(crate) template: &'static str,
+    pub(crate) url: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) values: Vec<(&'static str, Value)>,
 }
 
 impl Job {
-    fn new(url: impl Into<String>, template: &'static str, title: impl Into<String>) -> Job {
+    pub(crate) fn new(url: impl Into<String>, template: &'static str, title: impl Into<String>) -> Job {
         let url = url.into();
         let path = if url.ends_with('/') {
             format!("{}index.html", url.trim_start_matches('/'))
@@ -359,12 +359,12 @@ impl Job {
         }
     }
 
-    fn describe(mut self, d: &str) -> Job {
+    pub(crate) fn describe(mut self, d: &str) -> Job {
         self.description = d.to_string();
         self
     }
 
-    fn with(mut self, key: &'static str, value: Value) -> Job {
+    pub(crate) fn with(mut self, key: &'static str, value: Value) -> Job {
         self.values.push((key, value));
         self
     }
