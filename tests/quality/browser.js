@@ -15,6 +15,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { runAxe } = require('./lib/axe');
 
 const args = process.argv.slice(2);
 const base = (args[0] || '').replace(/\/$/, '');
@@ -67,23 +68,6 @@ const counts = {};
 // Findings with the same check and message are grouped across pages; `detail` is shown once.
 function fail(check, page, message, detail = '') { failures.push({ check, page, message, detail }); }
 function ran(check) { counts[check] = (counts[check] || 0) + 1; }
-
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-let axeLocale = null;
-try { axeLocale = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('axe-core/axe.min.js')), 'locales', 'de.json'), 'utf8')); } catch { /* English */ }
-
-async function runAxe(page) {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async (locale) => {
-    if (locale) window.axe.configure({ locale });
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      resultTypes: ['violations'],
-    });
-    return { passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary, html: n.html.slice(0, 200) })) })) };
-  }, axeLocale);
-}
 
 // Form fields without a real label (label element or aria-labelledby; placeholder/title do not count).
 async function unlabelledFields(page) {

@@ -3,10 +3,10 @@
 # site (never the repository), runs scripts/quality-gate --site <copy> and expects exit 1
 # plus the named findings in the output. Not part of CI (about 25 s per case).
 #
-#   tests/quality/prove-failures.sh [case ...]     cases: a11y-trio, browser-only
+#   tests/quality/prove-failures.sh [case ...]     cases: a11y-trio, browser-only, form
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CASES=("$@"); [ ${#CASES[@]} -eq 0 ] && CASES=(a11y-trio browser-only)
+CASES=("$@"); [ ${#CASES[@]} -eq 0 ] && CASES=(a11y-trio browser-only form)
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/campus-prove.XXXXXX")"
 trap 'rm -rf "$SCRATCH"' EXIT
 RESULT=0
@@ -40,6 +40,10 @@ for c in "${CASES[@]}"; do
       sed -i 's#{% for item in site.legal -%}#{% for item in site.legal | filter(attribute="url", value="/impressum/") -%}#' "$T/templates/base.html"
       sed -i 's|{{ m::input(form="newsletter", name="email", label="E-Mail-Adresse", type="email", required=true, autocomplete="email") }}|<div class="feld"><input type="email" id="newsletter-email" name="email" placeholder="E-Mail-Adresse" required></div>|' "$T/templates/newsletter.html"
       ;;
+    form)
+      echo "== $c: Kontaktformular schickt das E-Mail-Feld unter falschem Namen (Backend lehnt ab)"
+      sed -i 's|m::input(form="kontakt", name="email",|m::input(form="kontakt", name="mail",|' "$T/templates/contact.html"
+      ;;
     *) echo "unbekannter Fall: $c"; exit 2 ;;
   esac
   echo "  Änderungen gegenüber themes/default:"
@@ -63,6 +67,11 @@ for c in "${CASES[@]}"; do
       expect "Pflichtlink Leichte Sprache fehlt" 'Fußzeile verlinkt nicht Leichte Sprache'
       expect "Beitragsrechner mit JS schlägt an" 'mit JS: nach Eingabe 730'
       expect "Platzhalter statt Label (axe lässt das durch)" 'Feld ohne echtes Label: <input id="newsletter-email"'
+      ;;
+    form)
+      expect "ohne JS: Danke-Seite nicht erreicht" 'ohne JavaScript: Danke-Seite nicht erreicht'
+      expect "mit JS: Danke-Seite nicht erreicht" 'mit JavaScript: Danke-Seite nicht erreicht'
+      expect "Schritt forms-e2e schlägt fehl" 'FAIL  forms-e2e'
       ;;
   esac
   sed -n '/== Zusammenfassung/,$p' "$SCRATCH/out.log" | sed 's/^/    /'
