@@ -102,11 +102,19 @@ async function contactFlow(browser, javaScriptEnabled) {
     for (let attempt = 1; attempt <= 3; attempt++) {
       await page.waitForTimeout(2500); // a person needs longer than the backend's minimum fill time
       const submit = page.locator('form[action$="/forms/kontakt"]').locator('button[type="submit"], input[type="submit"]').first();
-      const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), submit.click()]);
+      let resp;
+      try {
+        [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), submit.click()]);
+      } catch (e) {
+        const invalid = await page.evaluate(() => [...document.querySelectorAll('form :invalid')]
+          .filter((el) => el.tagName !== 'FORM').map((el) => `${el.name || el.id}: ${el.validationMessage}`));
+        fail(`${mode}: Absenden führt zu keiner Seite (Versuch ${attempt})${invalid.length ? ' – Browser-Prüfung blockiert: ' + invalid.join('; ') : ': ' + e.message.split('\n')[0]}`);
+        return;
+      }
       landed = new URL(page.url()).pathname;
       if (landed === '/formular/danke-kontakt/') break;
       const h1 = (await page.locator('h1').first().textContent().catch(() => '')) || '';
-      const msgs = (await page.locator('[role="alert"], .fehler, .fehlermeldung, .feld-fehler').allTextContents()).map((s) => s.trim()).filter(Boolean);
+      const msgs = (await page.locator('[role="alert"], .fehler, .fehlermeldung, .feld-fehler').allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean);
       console.log(`    Versuch ${attempt}: HTTP ${resp ? resp.status() : '?'} ${landed} – „${h1.trim()}“${msgs.length ? ' – ' + msgs.join(' | ').slice(0, 300) : ''}`);
       if (javaScriptEnabled && !axeChecked.has(landed + h1)) { // backend pages must be accessible too (axe needs JS)
         axeChecked.add(landed + h1);
@@ -114,7 +122,11 @@ async function contactFlow(browser, javaScriptEnabled) {
         for (const v of axe.violations) fail(`${mode}: axe auf „${h1.trim()}“ (${landed}): [${v.impact}] ${v.id}: ${v.help} – ${v.nodes.slice(0, 3).map((n) => n.html).join(' | ')}`);
         if (!axe.violations.length) ok(`${mode}: axe auf Zwischenseite „${h1.trim()}“: 0 Verstöße`);
       }
-      if (javaScriptEnabled) notes.push(`mit JavaScript war Versuch ${attempt} nicht erfolgreich („${h1.trim()}“): das Skript holt keinen Zeitstempel von /forms/token, die Person muss erneut absenden`);
+      if (javaScriptEnabled && resp && resp.status() === 200) notes.push(`mit JavaScript war Versuch ${attempt} nicht erfolgreich („${h1.trim()}“): das Skript holt keinen Zeitstempel von /forms/token, die Person muss erneut absenden`);
+      if (resp && resp.status() !== 200) { // 422 etc.: the form came back with errors a person would have to fix
+        fail(`${mode}: Backend lehnt die ausgefüllte Seite ab (HTTP ${resp.status()})${msgs.length ? ': ' + msgs.join(' | ').replace(/\s+/g, ' ').slice(0, 300) : ''}`);
+        break;
+      }
       if (await page.locator('form[action$="/forms/kontakt"]').count() === 0) break; // nothing to resubmit
     }
     if (landed !== '/formular/danke-kontakt/') { fail(`${mode}: Danke-Seite nicht erreicht (zuletzt ${landed})`); return; }
@@ -140,8 +152,9 @@ async function main() {
   });
   try {
     const browser = context.browser();
-    await contactFlow(browser, false);
-    await contactFlow(browser, true);
+    for (const js of [false, true]) {
+      try { await contactFlow(browser, js); } catch (e) { fail(`${js ? 'mit' : 'ohne'} JavaScript: Abbruch: ${e.message.split('\n')[0]}`); }
+    }
   } finally {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });

@@ -74,6 +74,8 @@ for c in "${CASES[@]}"; do
       expect "Schritt forms-e2e schlägt fehl" 'FAIL  forms-e2e'
       ;;
   esac
+  echo "  Befunde (Auszug):"
+  grep -E '^(✗|  ✗|  - |[0-9]+ Fehler)' "$SCRATCH/out.log" | cut -c1-200 | head -14 | sed 's/^/    /'
   sed -n '/== Zusammenfassung/,$p' "$SCRATCH/out.log" | sed 's/^/    /'
 done
 exit "$RESULT"
