@@ -7,6 +7,7 @@ use crate::output;
 use crate::render::{self, Output, RenderOptions};
 use chrono::{Local, NaiveDate};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -51,9 +52,9 @@ pub struct BuildReport {
     pub duration: Duration,
 }
 
-/// Loads, validates and renders the site in memory. Writes nothing.
-/// Every problem (content and templates) is reported together.
-pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
+/// Loads and validates content and templates; every problem of both is
+/// reported together.
+fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
     let root = &options.site_dir;
     let site = model::load(root);
     let templates = match (&site, Config::load(root)) {
@@ -61,43 +62,57 @@ pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problem
         (Ok(_), Err(p)) => Some(Err(Problems::from(p))),
         (Err(_), Err(_)) => None, // already reported by the content loader
     };
-    let (site, tera) = match (site, templates) {
-        (Ok(site), Some(Ok(tera))) => (site, tera),
+    match (site, templates) {
+        (Ok(site), Some(Ok(tera))) => Ok((site, tera)),
         (site, templates) => {
             let mut all = site.err().unwrap_or_default().0;
             if let Some(Err(t)) = templates {
                 all.extend(t.0);
             }
-            return Err(Problems(all).sorted());
+            Err(Problems(all).sorted())
         }
-    };
+    }
+}
+
+/// Loads, validates and renders the site in memory. Writes nothing.
+pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
+    let (site, tera) = load(options)?;
     let outputs = render::render_site(&site, &tera, &options.render_options())?;
     Ok((site, outputs))
 }
 
-/// Builds the site into `options.out_dir`. On any problem the previous
-/// output stays untouched.
+/// Builds the site into `options.out_dir`: pages are written into a staging
+/// folder as they are rendered (nothing accumulates in memory), and the
+/// staging folder replaces the output only when everything succeeded. On any
+/// problem the previous output stays untouched.
 pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let started = Instant::now();
-    let (site, outputs) = check_site(options)?;
+    let (site, tera) = load(options)?;
     let staging = output::staging_dir(&options.out_dir)?;
+    let pages = AtomicUsize::new(0);
     let result = (|| {
         let mut files =
             output::copy_static(&site.config.theme_dir(&site.root).join("static"), &staging)?;
         files += output::copy_static(&site.root.join("static"), &staging)?;
-        output::write_all(&staging, &outputs)?;
+        let sink = |o: Output| {
+            if o.path.ends_with(".html") {
+                pages.fetch_add(1, Ordering::Relaxed);
+            }
+            output::write_one(&staging, &o)
+        };
+        files += render::render_site_into(&site, &tera, &options.render_options(), &sink)?;
         output::swap_into_place(&staging, &options.out_dir)?;
-        Ok::<usize, crate::error::Problem>(files + outputs.len())
+        Ok::<usize, Problems>(files)
     })();
     match result {
         Ok(files) => Ok(BuildReport {
-            pages: outputs.iter().filter(|o| o.path.ends_with(".html")).count(),
+            pages: pages.into_inner(),
             files,
             duration: started.elapsed(),
         }),
         Err(p) => {
             let _ = std::fs::remove_dir_all(&staging);
-            Err(p.into())
+            Err(p)
         }
     }
 }

@@ -31,6 +31,15 @@ pub fn write_all(dir: &Path, outputs: &[Output]) -> Result<(), Problem> {
     })
 }
 
+/// Writes one output below `dir`, creating its folder.
+pub fn write_one(dir: &Path, output: &Output) -> Result<(), Problem> {
+    let path = dir.join(&output.path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
+    }
+    std::fs::write(&path, &output.bytes).map_err(|e| io_problem(&path, e))
+}
+
 /// Copies a static folder (theme or site assets) below `dir`.
 pub fn copy_static(from: &Path, dir: &Path) -> Result<usize, Problem> {
     if !from.is_dir() {

@@ -332,6 +332,7 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
 // ---------------------------------------------------------------- pages
 
 /// A page to render: output path, template, and its own context values.
+#[derive(Clone)]
 pub(crate) struct Job {
     pub(crate) path: String,
     pub(crate) template: &'static str,
@@ -342,7 +343,11 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    pub(crate) fn new(url: impl Into<String>, template: &'static str, title: impl Into<String>) -> Job {
+    pub(crate) fn new(
+        url: impl Into<String>,
+        template: &'static str,
+        title: impl Into<String>,
+    ) -> Job {
         let url = url.into();
         let path = if url.ends_with('/') {
             format!("{}index.html", url.trim_start_matches('/'))
@@ -370,7 +375,276 @@ impl Job {
     }
 }
 
-fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
+/// Pages that exist once per item: their contexts are built only when the
+/// page is rendered, so a Germany-scale site never holds 13,000 contexts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageRef {
+    Unit(usize),
+    Course(usize),
+    Topic(usize),
+    Lecturer(usize),
+    Authority(usize),
+    /// One of the site-wide pages built by [`page_jobs`].
+    Single(usize),
+}
+
+/// Everything shared by the pages of one render: views and reverse indexes.
+pub struct Renderer<'a> {
+    site: &'a Site,
+    tera: &'a Tera,
+    options: &'a RenderOptions,
+    views: Views,
+    by_title: Vec<usize>,
+    courses_by_unit: Vec<Vec<usize>>,
+    authorities_by_unit: Vec<Vec<usize>>,
+    singles: Vec<Job>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(site: &'a Site, tera: &'a Tera, options: &'a RenderOptions) -> Renderer<'a> {
+        let views = build_views(site, options);
+        let mut by_title: Vec<usize> = (0..site.units.len()).collect();
+        by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
+        let singles = page_jobs(site, &views, options.today, &by_title);
+        Renderer {
+            site,
+            tera,
+            options,
+            views,
+            by_title,
+            courses_by_unit: site.courses_by_unit(),
+            authorities_by_unit: site.authorities_by_unit(),
+            singles,
+        }
+    }
+
+    /// Every page of the site, in a stable order.
+    pub fn pages(&self) -> Vec<PageRef> {
+        let s = self.site;
+        (0..self.singles.len())
+            .map(PageRef::Single)
+            .chain((0..s.units.len()).map(PageRef::Unit))
+            .chain((0..s.courses.len()).map(PageRef::Course))
+            .chain((0..s.topics.len()).map(PageRef::Topic))
+            .chain((0..s.lecturers.len()).map(PageRef::Lecturer))
+            .chain((0..s.authorities.len()).map(PageRef::Authority))
+            .collect()
+    }
+
+    /// The URL path of a page, without rendering it.
+    pub fn url(&self, page: PageRef) -> String {
+        let s = self.site;
+        match page {
+            PageRef::Unit(i) => unit_url(&s.units[i].id),
+            PageRef::Course(i) => format!("/kurse/{}/", s.courses[i].id),
+            PageRef::Topic(i) => format!("/themen/{}/", s.topics[i].id),
+            PageRef::Lecturer(i) => format!("/dozierende/{}/", s.lecturers[i].id),
+            PageRef::Authority(i) => format!("/kommunen/{}/", s.authorities[i].id),
+            PageRef::Single(i) => self.singles[i].url.clone(),
+        }
+    }
+
+    pub fn render(&self, page: PageRef) -> Result<Output, Problem> {
+        match page {
+            PageRef::Single(i) => render_job(self.site, self.tera, &self.views, &self.singles[i]),
+            other => render_job(self.site, self.tera, &self.views, &self.job(other)),
+        }
+    }
+
+    /// Renders `page` with `extra` context values added (form errors, ...).
+    pub fn render_with(
+        &self,
+        page: PageRef,
+        extra: &[(&'static str, Value)],
+    ) -> Result<Output, Problem> {
+        let mut job = match page {
+            PageRef::Single(i) => self.singles[i].clone(),
+            other => self.job(other),
+        };
+        job.values.extend(extra.iter().cloned());
+        render_job(self.site, self.tera, &self.views, &job)
+    }
+
+    pub fn find(&self, url: &str) -> Option<PageRef> {
+        self.pages().into_iter().find(|p| self.url(*p) == url)
+    }
+
+    fn cards(&self, idx: impl Iterator<Item = usize>) -> Value {
+        Value::Array(idx.map(|i| self.views.unit_cards[i].clone()).collect())
+    }
+
+    fn job(&self, page: PageRef) -> Job {
+        let (site, views, today) = (self.site, &self.views, self.options.today);
+        match page {
+            PageRef::Unit(i) => {
+                let unit = &site.units[i];
+                let price = site.unit_price(unit);
+                let level = &site.levels[unit.level];
+                let mut view = views.unit_cards[i].clone();
+                merge(
+                    &mut view,
+                    json!({
+                        "content": markdown::to_html(&unit.body),
+                        "competences": unit.competences,
+                        "lecturers": unit.lecturers.iter().map(|l| {
+                            let l = &site.lecturers[*l];
+                            json!({ "id": l.id, "name": l.name, "role": l.role, "url": format!("/dozierende/{}/", l.id) })
+                        }).collect::<Vec<_>>(),
+                        "dates": unit.upcoming_dates(today).map(|d| date_view(unit, d)).collect::<Vec<_>>(),
+                        "start_link": unit.start_link,
+                        "vat_percent": site.prices.vat_percent,
+                        "vat_member": price.member.vat_included(site.prices.vat_percent).0,
+                        "vat_non_member": price.non_member.vat_included(site.prices.vat_percent).0,
+                        "surcharge_percent": site.prices.non_member_surcharge_percent,
+                        "billing_unit": level.billing_unit,
+                    }),
+                );
+                let courses: Vec<Value> = self.courses_by_unit[i]
+                    .iter()
+                    .map(|ci| views.course_cards[*ci].clone())
+                    .collect();
+                let selected_by: Vec<Value> = self.authorities_by_unit[i]
+                    .iter()
+                    .map(|ai| {
+                        let a = &site.authorities[*ai];
+                        json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) })
+                    })
+                    .collect();
+                Job::new(unit_url(&unit.id), "unit.html", &unit.title)
+                    .describe(&unit.summary)
+                    .with("unit", view)
+                    .with("courses", Value::Array(courses))
+                    .with("selected_by", Value::Array(selected_by))
+            }
+            PageRef::Course(ci) => {
+                let course = &site.courses[ci];
+                let mut view = views.course_cards[ci].clone();
+                merge(
+                    &mut view,
+                    json!({
+                        "content": markdown::to_html(&course.body),
+                        "certificate": course.certificate,
+                        "electives_required": course.electives_required,
+                        "vat_percent": site.prices.vat_percent,
+                        "units": course.units.iter().map(|cu| json!({
+                            "role": match cu.role { UnitRole::Pflicht => "pflicht", UnitRole::Wahlpflicht => "wahlpflicht" },
+                            "role_label": match cu.role { UnitRole::Pflicht => "Pflicht", UnitRole::Wahlpflicht => "Wahlpflicht" },
+                            "unit": views.unit_cards[cu.unit],
+                        })).collect::<Vec<_>>(),
+                    }),
+                );
+                Job::new(
+                    format!("/kurse/{}/", course.id),
+                    "course.html",
+                    &course.title,
+                )
+                .describe(&course.summary)
+                .with("course", view)
+            }
+            PageRef::Topic(ti) => {
+                let topic = &site.topics[ti];
+                let mut view = views.topic_cards[ti].clone();
+                merge(
+                    &mut view,
+                    json!({ "content": markdown::to_html(&topic.body) }),
+                );
+                let units = self
+                    .by_title
+                    .iter()
+                    .copied()
+                    .filter(|u| site.units[*u].topics.contains(&ti));
+                Job::new(format!("/themen/{}/", topic.id), "topic.html", &topic.title)
+                    .describe(&topic.summary)
+                    .with("topic", view)
+                    .with("units", self.cards(units))
+            }
+            PageRef::Lecturer(li) => {
+                let lecturer = &site.lecturers[li];
+                let units = self
+                    .by_title
+                    .iter()
+                    .copied()
+                    .filter(|u| site.units[*u].lecturers.contains(&li));
+                Job::new(format!("/dozierende/{}/", lecturer.id), "lecturer.html", &lecturer.name)
+                    .describe(&lecturer.role)
+                    .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
+                    .with("units", self.cards(units))
+            }
+            PageRef::Authority(ai) => {
+                let a = &site.authorities[ai];
+                let units: Vec<Value> = a
+                    .units
+                    .iter()
+                    .map(|u| {
+                        let mut card = views.unit_cards[*u].clone();
+                        let price = site
+                            .prices
+                            .for_staff_of(site.unit_price(&site.units[*u]), a.member);
+                        merge(&mut card, json!({ "price_for_staff": price.0 }));
+                        card
+                    })
+                    .collect();
+                let name = a.display_name();
+                Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
+                    .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
+                    .with(
+                        "authority",
+                        json!({
+                            "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": name, "kind": a.kind,
+                            "member": a.member, "employees": a.employees, "logo": a.logo,
+                            "picture": { "file": a.picture.file, "alt": a.picture.alt },
+                            "content": markdown::to_html(&a.body), "contact": a.contact,
+                            "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
+                            "approver_email": a.approver_email,
+                        }),
+                    )
+                    .with("units", Value::Array(units))
+            }
+            PageRef::Single(i) => self.singles[i].clone(),
+        }
+    }
+
+    /// Calendar files, sitemap, robots.txt and the authority list for forms.
+    pub fn extra_outputs(&self) -> Vec<Output> {
+        let site = self.site;
+        let mut outputs = calendar_files(site, self.options);
+        outputs.push(Output {
+            path: "kommunen.json".into(),
+            bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
+        });
+        let mut urls: Vec<String> = self
+            .pages()
+            .into_iter()
+            .map(|p| self.url(p))
+            .filter(|u| u.ends_with('/') && !u.starts_with("/formular/"))
+            .collect();
+        urls.sort();
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        for u in urls {
+            xml.push_str(&format!(
+                "  <url><loc>{}{}</loc></url>\n",
+                site.config.site.base_url, u
+            ));
+        }
+        xml.push_str("</urlset>\n");
+        outputs.push(Output {
+            path: "sitemap.xml".into(),
+            bytes: xml.into_bytes(),
+        });
+        outputs.push(Output {
+            path: "robots.txt".into(),
+            bytes: format!(
+                "User-agent: *\nAllow: /\nDisallow: /forms/\n\nSitemap: {}/sitemap.xml\n",
+                site.config.site.base_url
+            )
+            .into_bytes(),
+        });
+        outputs
+    }
+}
+
+/// The site-wide pages (home, lists, FAQ, editor pages, form results, 404).
+fn page_jobs(site: &Site, views: &Views, today: NaiveDate, by_title: &[usize]) -> Vec<Job> {
     let mut jobs = Vec::new();
     let cards = |idx: &[usize]| {
         idx.iter()
@@ -402,134 +676,24 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
     );
 
     // Catalog, sorted by title
-    let mut by_title: Vec<usize> = (0..site.units.len()).collect();
-    by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
     jobs.push(
         Job::new("/lerneinheiten/", "catalog.html", "Alle Lerneinheiten")
             .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
-            .with("units", Value::Array(cards(&by_title)))
+            .with("units", Value::Array(cards(by_title)))
             .with("topics", Value::Array(views.topic_cards.clone()))
             .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
             .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }])),
     );
-
-    // Units
-    let courses_by_unit = site.courses_by_unit();
-    let authorities_by_unit = site.authorities_by_unit();
-    for (i, unit) in site.units.iter().enumerate() {
-        let price = site.unit_price(unit);
-        let level = &site.levels[unit.level];
-        let mut view = views.unit_cards[i].clone();
-        let extra = json!({
-            "content": markdown::to_html(&unit.body),
-            "competences": unit.competences,
-            "lecturers": unit.lecturers.iter().map(|l| {
-                let l = &site.lecturers[*l];
-                json!({ "id": l.id, "name": l.name, "role": l.role, "url": format!("/dozierende/{}/", l.id) })
-            }).collect::<Vec<_>>(),
-            "dates": unit.upcoming_dates(today).map(|d| date_view(unit, d)).collect::<Vec<_>>(),
-            "start_link": unit.start_link,
-            "vat_percent": site.prices.vat_percent,
-            "vat_member": price.member.vat_included(site.prices.vat_percent).0,
-            "vat_non_member": price.non_member.vat_included(site.prices.vat_percent).0,
-            "surcharge_percent": site.prices.non_member_surcharge_percent,
-            "billing_unit": level.billing_unit,
-        });
-        merge(&mut view, extra);
-        let courses: Vec<Value> = courses_by_unit[i]
-            .iter()
-            .map(|ci| views.course_cards[*ci].clone())
-            .collect();
-        let selected_by: Vec<Value> = authorities_by_unit[i]
-            .iter()
-            .map(|ai| {
-                let a = &site.authorities[*ai];
-                json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) })
-            })
-            .collect();
-        jobs.push(
-            Job::new(unit_url(&unit.id), "unit.html", &unit.title)
-                .describe(&unit.summary)
-                .with("unit", view)
-                .with("courses", Value::Array(courses))
-                .with("selected_by", Value::Array(selected_by)),
-        );
-    }
-
-    // Courses
     jobs.push(
         Job::new("/kurse/", "courses.html", "Kurse")
             .describe("Kurse aus mehreren Lerneinheiten mit Zertifikat.")
             .with("courses", Value::Array(views.course_cards.clone())),
     );
-    for (ci, course) in site.courses.iter().enumerate() {
-        let mut view = views.course_cards[ci].clone();
-        merge(
-            &mut view,
-            json!({
-                "content": markdown::to_html(&course.body),
-                "certificate": course.certificate,
-                "electives_required": course.electives_required,
-                "vat_percent": site.prices.vat_percent,
-                "units": course.units.iter().map(|cu| json!({
-                    "role": match cu.role { UnitRole::Pflicht => "pflicht", UnitRole::Wahlpflicht => "wahlpflicht" },
-                    "role_label": match cu.role { UnitRole::Pflicht => "Pflicht", UnitRole::Wahlpflicht => "Wahlpflicht" },
-                    "unit": views.unit_cards[cu.unit],
-                })).collect::<Vec<_>>(),
-            }),
-        );
-        jobs.push(
-            Job::new(
-                format!("/kurse/{}/", course.id),
-                "course.html",
-                &course.title,
-            )
-            .describe(&course.summary)
-            .with("course", view),
-        );
-    }
-
-    // Topics
     jobs.push(
         Job::new("/themen/", "topics.html", "Themen")
             .describe("Die Themen und Module der Lerneinheiten.")
             .with("topics", Value::Array(views.topic_cards.clone())),
     );
-    for (ti, topic) in site.topics.iter().enumerate() {
-        let mut view = views.topic_cards[ti].clone();
-        merge(
-            &mut view,
-            json!({ "content": markdown::to_html(&topic.body) }),
-        );
-        let units: Vec<usize> = by_title
-            .iter()
-            .copied()
-            .filter(|u| site.units[*u].topics.contains(&ti))
-            .collect();
-        jobs.push(
-            Job::new(format!("/themen/{}/", topic.id), "topic.html", &topic.title)
-                .describe(&topic.summary)
-                .with("topic", view)
-                .with("units", Value::Array(cards(&units))),
-        );
-    }
-
-    // Lecturers
-    for (li, lecturer) in site.lecturers.iter().enumerate() {
-        let units: Vec<usize> = by_title
-            .iter()
-            .copied()
-            .filter(|u| site.units[*u].lecturers.contains(&li))
-            .collect();
-        jobs.push(
-            Job::new(format!("/dozierende/{}/", lecturer.id), "lecturer.html", &lecturer.name)
-                .describe(&lecturer.role)
-                .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
-                .with("units", Value::Array(cards(&units))),
-        );
-    }
-
-    // Authorities
     let mut list: Vec<&crate::model::Authority> = site.authorities.iter().collect();
     list.sort_by_key(|a| a.display_name());
     jobs.push(
@@ -537,37 +701,6 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
             .describe("Die Kommunen der KommunalCampus eG und ihre Lernangebote.")
             .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect())),
     );
-    for a in &site.authorities {
-        let units: Vec<Value> = a
-            .units
-            .iter()
-            .map(|u| {
-                let mut card = views.unit_cards[*u].clone();
-                let price = site
-                    .prices
-                    .for_staff_of(site.unit_price(&site.units[*u]), a.member);
-                merge(&mut card, json!({ "price_for_staff": price.0 }));
-                card
-            })
-            .collect();
-        let name = a.display_name();
-        jobs.push(
-            Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
-                .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
-                .with(
-                    "authority",
-                    json!({
-                        "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": name, "kind": a.kind,
-                        "member": a.member, "employees": a.employees, "logo": a.logo,
-                        "picture": { "file": a.picture.file, "alt": a.picture.alt },
-                        "content": markdown::to_html(&a.body), "contact": a.contact,
-                        "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
-                        "approver_email": a.approver_email,
-                    }),
-                )
-                .with("units", Value::Array(units)),
-        );
-    }
 
     // FAQ
     let categories: Vec<Value> = site
@@ -659,46 +792,48 @@ fn merge(target: &mut Value, extra: Value) {
     }
 }
 
-/// Renders every page, calendar file, sitemap and robots.txt.
+/// Renders every page, calendar file, sitemap and robots.txt into memory.
 pub fn render_site(
     site: &Site,
     tera: &Tera,
     options: &RenderOptions,
 ) -> Result<Vec<Output>, Problems> {
-    let views = build_views(site, options);
-    let jobs = page_jobs(site, &views, options.today);
-    let results: Vec<Result<Output, Problem>> = jobs
+    let collected = std::sync::Mutex::new(Vec::new());
+    render_site_into(site, tera, options, &|o| {
+        collected.lock().expect("outputs lock").push(o);
+        Ok(())
+    })?;
+    let mut outputs = collected.into_inner().expect("outputs lock");
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(outputs)
+}
+
+/// Renders every output and hands each to `sink` as soon as it is ready (in
+/// parallel), so nothing accumulates. Returns how many outputs were made.
+pub fn render_site_into(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+    sink: &(dyn Fn(Output) -> Result<(), Problem> + Sync),
+) -> Result<usize, Problems> {
+    let renderer = Renderer::new(site, tera, options);
+    let pages = renderer.pages();
+    let mut problems: Vec<Problem> = pages
         .par_iter()
-        .map(|job| render_job(site, tera, &views, job))
+        .filter_map(|p| renderer.render(*p).and_then(sink).err())
         .collect();
-    let mut outputs = Vec::with_capacity(results.len() + 64);
-    let mut problems = Vec::new();
-    for r in results {
-        match r {
-            Ok(o) => outputs.push(o),
-            Err(p) => problems.push(p),
-        }
-    }
     if !problems.is_empty() {
         // One broken template fails every page using it: report each once.
+        problems.sort_by(|a, b| (&a.file, a.kind.message()).cmp(&(&b.file, b.kind.message())));
         problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
         return Err(Problems(problems).sorted());
     }
-    outputs.extend(calendar_files(site, options));
-    outputs.push(Output {
-        path: "kommunen.json".into(),
-        bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
-    });
-    outputs.push(sitemap(site, &outputs));
-    outputs.push(Output {
-        path: "robots.txt".into(),
-        bytes: format!(
-            "User-agent: *\nAllow: /\nDisallow: /forms/\n\nSitemap: {}/sitemap.xml\n",
-            site.config.site.base_url
-        )
-        .into_bytes(),
-    });
-    Ok(outputs)
+    let extra = renderer.extra_outputs();
+    let count = pages.len() + extra.len();
+    for o in extra {
+        sink(o)?;
+    }
+    Ok(count)
 }
 
 /// Renders the one page at `url` (e.g. "/kontakt/") with its usual context
@@ -711,15 +846,12 @@ pub fn render_page(
     url: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<Option<String>, Problem> {
-    let views = build_views(site, options);
-    let Some(mut job) = page_jobs(site, &views, options.today)
-        .into_iter()
-        .find(|j| j.url == url)
-    else {
+    let renderer = Renderer::new(site, tera, options);
+    let Some(page) = renderer.find(url) else {
         return Ok(None);
     };
-    job.values.extend(extra.iter().cloned());
-    render_job(site, tera, &views, &job)
+    renderer
+        .render_with(page, extra)
         .map(|o| Some(String::from_utf8_lossy(&o.bytes).into_owned()))
 }
 
@@ -795,25 +927,4 @@ fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {
             }
         })
         .collect()
-}
-
-fn sitemap(site: &Site, outputs: &[Output]) -> Output {
-    let mut urls: Vec<&str> = outputs
-        .iter()
-        .filter(|o| o.path.ends_with("index.html") && !o.path.starts_with("formular/"))
-        .map(|o| o.path.trim_end_matches("index.html"))
-        .collect();
-    urls.sort();
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for u in urls {
-        xml.push_str(&format!(
-            "  <url><loc>{}/{}</loc></url>\n",
-            site.config.site.base_url, u
-        ));
-    }
-    xml.push_str("</urlset>\n");
-    Output {
-        path: "sitemap.xml".into(),
-        bytes: xml.into_bytes(),
-    }
 }
