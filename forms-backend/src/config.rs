@@ -68,6 +68,14 @@ struct RawMail {
     wiederholung_basis_sekunden: Option<u64>,
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawBooking {
+    angebot_gueltig_stunden: Option<u64>,
+    freigabe_gueltig_tage: Option<u64>,
+    pruefen_alle_sekunden: Option<u64>,
+}
+
 /// How mails leave the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailTransport {
@@ -119,6 +127,12 @@ pub struct Settings {
     pub retry_base: Duration,
     /// Days to keep submissions, by form name; forms not listed: 365.
     pub retention_days: BTreeMap<String, u32>,
+    /// How long an offered place from the waiting list is held (`[buchung]`).
+    pub offer_hold: Duration,
+    /// How long approval links in mails to approvers stay valid.
+    pub approval_valid: Duration,
+    /// How often expired offers are passed on.
+    pub booking_tick: Duration,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -138,6 +152,7 @@ impl Settings {
         let backend: RawBackend = table(config, "backend")?;
         let mail: RawMail = table(config, "mail")?;
         let retention: BTreeMap<String, u32> = table(config, "aufbewahrung")?;
+        let booking: RawBooking = table(config, "buchung")?;
         let at_site = |p: String| {
             let p = PathBuf::from(p);
             if p.is_absolute() {
@@ -259,6 +274,11 @@ impl Settings {
             max_attempts: mail.max_versuche.unwrap_or(10),
             retry_base: Duration::from_secs(mail.wiederholung_basis_sekunden.unwrap_or(30)),
             retention_days: retention,
+            offer_hold: Duration::from_secs(3600 * booking.angebot_gueltig_stunden.unwrap_or(48)),
+            approval_valid: Duration::from_secs(
+                86_400 * booking.freigabe_gueltig_tage.unwrap_or(14),
+            ),
+            booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
         })
     }
 

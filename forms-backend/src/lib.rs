@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod booking;
 pub mod config;
 pub mod mail;
 pub mod ops;
@@ -161,7 +162,7 @@ impl AppState {
         let loaded = Loaded::new(site, &settings)?;
         tracing::info!(database = %settings.database.display(), transport = ?settings.transport,
             "Formular-Backend bereit");
-        Ok(AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             loaded: RwLock::new(Arc::new(loaded)),
             limiter: web::RateLimiter::new(
                 settings.per_ip_per_10_min,
@@ -172,7 +173,23 @@ impl AppState {
             signer,
             wake: Arc::new(Notify::new()),
             extra_origins: RwLock::new(Vec::new()),
-        })))
+        }));
+        state.sync_bookings();
+        Ok(state)
+    }
+
+    /// Brings bookings in line with the live dates in content (see
+    /// [`booking::sync_content`]); errors are logged, the content still loads.
+    pub fn sync_bookings(&self) {
+        match booking::with_env(self, "", booking::sync_content) {
+            Ok(report) => {
+                if report != booking::SyncReport::default() {
+                    tracing::info!(?report, "Buchungen an geänderte Termine angepasst");
+                    self.wake.notify_one();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "Buchungen nicht an Inhalte angepasst"),
+        }
     }
 
     pub fn loaded(&self) -> Arc<Loaded> {
@@ -186,6 +203,7 @@ impl AppState {
     pub fn reload(&self, site: Site) -> Result<(), StartError> {
         let loaded = Arc::new(Loaded::new(site, &self.settings)?);
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+        self.sync_bookings();
         Ok(())
     }
 
@@ -210,10 +228,11 @@ impl AppState {
     }
 }
 
-/// Starts the mail worker (with the daily purge) for `state`.
+/// Starts the mail worker (with the daily purge) for `state`, and the
+/// booking ticker that passes on expired offers.
 pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
     let transport = outbox::Transport::new(&state.settings.transport)?;
-    Ok(outbox::Worker {
+    let mut handle = outbox::Worker {
         store: state.store.clone(),
         transport: Arc::new(transport),
         wake: state.wake.clone(),
@@ -221,7 +240,9 @@ pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
         retry_base: state.settings.retry_base,
         settings_for_purge: Some(state.settings.clone()),
     }
-    .spawn())
+    .spawn();
+    handle.attach(booking::spawn_ticker(state.clone(), handle.stop_signal()));
+    Ok(handle)
 }
 
 /// Everything `campus serve` needs: the router (routes under `/forms/` and

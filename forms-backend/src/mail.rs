@@ -4,8 +4,9 @@
 
 use crate::sign::{hex, random_bytes};
 use crate::store::OutgoingMail;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::Message;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,15 @@ pub struct Draft {
     pub unsubscribe: Option<String>,
 }
 
+/// A file attached to a mail (e.g. the `.ics` of a live date).
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    pub filename: String,
+    /// Full MIME type, e.g. `text/calendar; charset=utf-8; method=PUBLISH`.
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
 /// Sender and site data every mail needs.
 #[derive(Debug, Clone)]
 pub struct Letterhead {
@@ -55,6 +65,16 @@ impl Letterhead {
         &self,
         draft: &Draft,
         submission_id: Option<i64>,
+    ) -> Result<OutgoingMail, ComposeError> {
+        self.compose_with(draft, submission_id, &[])
+    }
+
+    /// Like [`Letterhead::compose`], with files attached (multipart/mixed).
+    pub fn compose_with(
+        &self,
+        draft: &Draft,
+        submission_id: Option<i64>,
+        attachments: &[FileAttachment],
     ) -> Result<OutgoingMail, ComposeError> {
         let from = self.sender()?;
         let address: lettre::Address = draft
@@ -87,10 +107,20 @@ impl Letterhead {
                     "List-Unsubscribe=One-Click".into(),
                 ));
         }
-        let message = builder.multipart(MultiPart::alternative_plain_html(
-            self.text(draft),
-            self.html(draft),
-        ))?;
+        let body = MultiPart::alternative_plain_html(self.text(draft), self.html(draft));
+        let message = if attachments.is_empty() {
+            builder.multipart(body)?
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in attachments {
+                let content_type = ContentType::parse(&a.content_type)
+                    .map_err(|_| ComposeError::Address(a.content_type.clone()))?;
+                mixed = mixed.singlepart(
+                    Attachment::new(a.filename.clone()).body(a.body.clone(), content_type),
+                );
+            }
+            builder.multipart(mixed)?
+        };
         Ok(OutgoingMail {
             message_id,
             kind: draft.kind.to_string(),

@@ -58,6 +58,7 @@ pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, E
             "nachricht",
         ],
         FormKind::Newsletter => vec!["email", "name"],
+        FormKind::Buchung | FormKind::Einschreibung => unreachable!("not in the list above"),
     };
     let rows = store.export(form)?;
     let mut out = out;
@@ -106,4 +107,99 @@ fn neutralise(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// German labels of booking states (lists and exports for the office).
+pub fn booking_state_label(state: &str) -> &str {
+    match state {
+        "unbestaetigt" => "nicht bestätigt",
+        "freigabe" => "wartet auf Freigabe",
+        "bestaetigt" => "gebucht",
+        "warteliste" => "Warteliste",
+        "angebot" => "Platz angeboten",
+        "abgelehnt" => "abgelehnt",
+        "storniert" => "storniert",
+        "verfallen" => "Angebot verfallen",
+        "eingeschrieben" => "eingeschrieben",
+        other => other,
+    }
+}
+
+/// Which live date a booking belongs to in lists: the held/confirmed date,
+/// else the wanted one (`naechster`, or empty for on-demand enrolments).
+pub fn booking_date(b: &crate::store::BookingRow) -> &str {
+    b.live_date.as_deref().unwrap_or(&b.wanted)
+}
+
+/// Writes bookings as CSV (`;`, UTF-8 with BOM), in the order of
+/// [`Store::bookings`]: per unit and live date, booked before waiting.
+pub fn export_bookings_csv(
+    rows: &[crate::store::BookingRow],
+    vat_percent: i64,
+    out: impl Write,
+) -> Result<usize, ExportError> {
+    let mut out = out;
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+    w.write_record([
+        "Vorgang",
+        "Lerneinheit",
+        "Titel",
+        "Termin",
+        "Status",
+        "Wartelistenplatz",
+        "Name",
+        "E-Mail",
+        "Kommune",
+        "Mitglied",
+        "Preis brutto (EUR)",
+        "darin MwSt. (EUR)",
+        "Freigabe durch",
+        "angefragt (UTC)",
+        "zuletzt geändert (UTC)",
+    ])?;
+    let time = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    let euros = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    // Place on the unit's waiting list (queue numbers are global).
+    let mut waiting: Vec<&crate::store::BookingRow> =
+        rows.iter().filter(|b| b.state == "warteliste").collect();
+    waiting.sort_by_key(|b| (b.unit_id.clone(), b.queue_no));
+    let mut place = std::collections::HashMap::new();
+    for (i, b) in waiting.iter().enumerate() {
+        let first = waiting
+            .iter()
+            .position(|x| x.unit_id == b.unit_id)
+            .unwrap_or(i);
+        place.insert(b.id, i - first + 1);
+    }
+    for b in rows {
+        let vat = campus_generator::money::Cents(b.price_cents).vat_included(vat_percent);
+        w.write_record([
+            format!("B-{}", b.id),
+            b.unit_id.clone(),
+            neutralise(&b.unit_title),
+            booking_date(b).to_string(),
+            booking_state_label(&b.state).to_string(),
+            place.get(&b.id).map(|q| q.to_string()).unwrap_or_default(),
+            neutralise(&b.name),
+            neutralise(&b.email),
+            b.authority_id.clone(),
+            if b.member { "ja" } else { "nein" }.to_string(),
+            euros(b.price_cents),
+            euros(vat.0),
+            match b.approver.as_str() {
+                "kommune" => format!("Kommune ({})", b.approver_email),
+                "genossenschaft" => "Geschäftsstelle".to_string(),
+                _ => "keine".to_string(),
+            },
+            time(b.created_at),
+            time(b.updated_at),
+        ])?;
+    }
+    w.flush()?;
+    Ok(rows.len())
 }

@@ -131,6 +131,8 @@ pub fn write_eml(dir: &Path, message_id: &str, raw: &[u8]) -> std::io::Result<()
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     join: JoinHandle<()>,
+    /// Further background tasks stopped together with the worker.
+    companions: Vec<JoinHandle<()>>,
 }
 
 impl WorkerHandle {
@@ -139,6 +141,19 @@ impl WorkerHandle {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.join.await;
+        for c in self.companions {
+            let _ = c.await;
+        }
+    }
+
+    /// Becomes true when [`WorkerHandle::shutdown`] is called.
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Lets `task` (which watches [`WorkerHandle::stop_signal`]) be awaited on shutdown.
+    pub fn attach(&mut self, task: JoinHandle<()>) {
+        self.companions.push(task);
     }
 }
 
@@ -200,7 +215,11 @@ impl Worker {
             }
             tracing::info!(worker = %id, "Mail-Auslieferung beendet");
         });
-        WorkerHandle { stop, join }
+        WorkerHandle {
+            stop,
+            join,
+            companions: Vec::new(),
+        }
     }
 
     /// Delivers at most one due message; true if there was one.

@@ -7,6 +7,32 @@ use crate::mail::escape;
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "forms/buchung.html",
+        r#"{% extends "base.html" %}
+{% block content %}
+<article class="seite formular-ergebnis">
+  <h1>{{ page_title }}</h1>
+  <p>{{ message }}</p>
+  {% if facts %}
+  <dl class="fakten">
+    {% for f in facts %}<div><dt>{{ f.0 }}</dt><dd>{{ f.1 }}</dd></div>
+    {% endfor %}
+  </dl>
+  {% endif %}
+  {% if action %}
+  <form method="post" action="{{ action }}">
+    <p><button type="submit" class="knopf">{{ button }}</button></p>
+  </form>
+  {% endif %}
+  {% if other_url %}<p><a href="{{ other_url }}">{{ other_label }}</a></p>{% endif %}
+  {% if not valid %}
+  <p>Bei Fragen schreiben Sie uns an <a href="mailto:{{ site.contact.email }}">{{ site.contact.email }}</a>.</p>
+  {% endif %}
+</article>
+{% endblock content %}
+"#,
+    ),
+    (
         "forms/bestaetigen.html",
         r#"{% extends "base.html" %}
 {% block content %}

@@ -12,6 +12,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod bookings;
+pub use bookings::{BookingEvent, BookingFilter, BookingRow, KnownDate, NewBooking, Transition};
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +99,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
     CREATE INDEX outbox_recipient ON outbox (recipient, created_at);
     ",
+    // 2: bookings and enrolments with their history, live dates seen in content
+    bookings::MIGRATION,
 ];
 
 pub struct Store {
@@ -160,6 +165,7 @@ pub struct TokenRow {
     pub purpose: String,
     pub consent_id: Option<i64>,
     pub submission_id: Option<i64>,
+    pub booking_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,6 +417,11 @@ impl Store {
                 "DELETE FROM submissions WHERE status = 'unbestaetigt' AND created_at < ?1",
                 [unconfirmed_before],
             )?;
+            // Booking requests nobody confirmed by mail (their history goes with them).
+            report.unconfirmed += t.execute(
+                "DELETE FROM bookings WHERE state = 'unbestaetigt' AND created_at < ?1",
+                [unconfirmed_before],
+            )?;
             report.subscribers += t.execute(
                 "DELETE FROM newsletter_subscribers WHERE status = 'unbestaetigt' AND created_at < ?1",
                 [unconfirmed_before],
@@ -461,6 +472,8 @@ pub enum Table {
     Subscribers,
     Tokens,
     Outbox,
+    Bookings,
+    BookingEvents,
 }
 
 impl Table {
@@ -471,6 +484,8 @@ impl Table {
             Table::Subscribers => "newsletter_subscribers",
             Table::Tokens => "action_tokens",
             Table::Outbox => "outbox",
+            Table::Bookings => "bookings",
+            Table::BookingEvents => "booking_events",
         }
     }
 }
@@ -542,7 +557,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .query_row(
-                "SELECT purpose, consent_id, submission_id FROM action_tokens
+                "SELECT purpose, consent_id, submission_id, booking_id FROM action_tokens
                  WHERE token_hash = ?1 AND used_at IS NULL AND expires_at >= ?2",
                 params![hash, now],
                 |r| {
@@ -550,6 +565,7 @@ impl Tx<'_> {
                         purpose: r.get(0)?,
                         consent_id: r.get(1)?,
                         submission_id: r.get(2)?,
+                        booking_id: r.get(3)?,
                     })
                 },
             )

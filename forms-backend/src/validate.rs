@@ -4,6 +4,7 @@
 //! Single-line fields must not contain control characters (CR/LF above
 //! all): they may end up in mail headers (name in `To`, subject).
 
+use campus_generator::content::Format;
 use campus_generator::Site;
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -18,6 +19,8 @@ pub enum FormKind {
     Registrierung,
     Kontakt,
     Newsletter,
+    Buchung,
+    Einschreibung,
 }
 
 impl FormKind {
@@ -26,15 +29,29 @@ impl FormKind {
             FormKind::Registrierung => "registrierung",
             FormKind::Kontakt => "kontakt",
             FormKind::Newsletter => "newsletter",
+            FormKind::Buchung => "buchung",
+            FormKind::Einschreibung => "einschreibung",
         }
     }
 
-    /// The site page that shows this form.
-    pub fn page_url(self) -> &'static str {
+    /// The site page that shows this form (booking forms: the unit's page).
+    pub fn page_url(self, input: &Input) -> String {
         match self {
-            FormKind::Registrierung => "/registrierung/",
-            FormKind::Kontakt => "/kontakt/",
-            FormKind::Newsletter => "/newsletter/",
+            FormKind::Registrierung => "/registrierung/".into(),
+            FormKind::Kontakt => "/kontakt/".into(),
+            FormKind::Newsletter => "/newsletter/".into(),
+            FormKind::Buchung | FormKind::Einschreibung => {
+                let unit = input.get("einheit");
+                if !unit.is_empty()
+                    && unit
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    format!("/lerneinheiten/{unit}/")
+                } else {
+                    "/lerneinheiten/".into()
+                }
+            }
         }
     }
 
@@ -54,6 +71,15 @@ impl FormKind {
                 "einwilligung",
             ],
             FormKind::Newsletter => &["email", "name", "einwilligung"],
+            FormKind::Buchung => &[
+                "einheit",
+                "termin",
+                "name",
+                "email",
+                "kommune",
+                "einwilligung",
+            ],
+            FormKind::Einschreibung => &["einheit", "name", "email", "kommune", "einwilligung"],
         }
     }
 }
@@ -113,11 +139,26 @@ pub struct NewsletterSignup {
     pub name: String,
 }
 
+/// A booking of a hybrid unit or an enrolment in an on-demand unit. The
+/// price is not part of it: the workflow computes it from content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookingRequest {
+    pub kind: FormKind,
+    pub einheit: String,
+    /// ISO date of a live date, `naechster`, or empty for on-demand units.
+    pub termin: String,
+    pub name: String,
+    pub email: String,
+    /// Authority id or `andere`.
+    pub kommune: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Valid {
     Registration(Registration),
     Contact(Contact),
     Newsletter(NewsletterSignup),
+    Booking(BookingRequest),
 }
 
 struct Check<'a> {
@@ -162,6 +203,22 @@ impl<'a> Check<'a> {
         }
         // Domains are case-insensitive; local parts in practice too.
         v.to_lowercase()
+    }
+
+    /// Authority id (a typed name is resolved) or `andere`.
+    fn authority(&mut self, site: &Site) -> String {
+        let mut kommune = self.line("kommune", 100, Some("Bitte wählen Sie Ihre Kommune aus."));
+        if !kommune.is_empty() && kommune != "andere" {
+            // Large sites take a typed name instead of a select.
+            match site.find_authority(&kommune) {
+                Some(a) => kommune = a.id.clone(),
+                None => self.fail(
+                    "kommune",
+                    "Diese Kommune kennen wir nicht. Bitte wählen Sie sie aus der Liste aus oder geben Sie „andere“ an.",
+                ),
+            }
+        }
+        kommune
     }
 
     fn consent(&mut self) {
@@ -213,17 +270,7 @@ pub fn validate(
                 Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
             );
             let email = c.email("email");
-            let mut kommune = c.line("kommune", 100, Some("Bitte wählen Sie Ihre Kommune aus."));
-            if !kommune.is_empty() && kommune != "andere" {
-                // Large sites take a typed name instead of a select.
-                match site.find_authority(&kommune) {
-                    Some(a) => kommune = a.id.clone(),
-                    None => c.fail(
-                        "kommune",
-                        "Diese Kommune kennen wir nicht. Bitte wählen Sie sie aus der Liste aus oder geben Sie „andere“ an.",
-                    ),
-                }
-            }
+            let kommune = c.authority(site);
             c.consent();
             Valid::Registration(Registration {
                 name,
@@ -311,6 +358,63 @@ pub fn validate(
             let name = c.line("name", 200, None);
             c.consent();
             Valid::Newsletter(NewsletterSignup { email, name })
+        }
+        FormKind::Buchung | FormKind::Einschreibung => {
+            let einheit = c.line("einheit", 100, Some("Bitte wählen Sie eine Lerneinheit."));
+            let unit = site.units.iter().find(|u| u.id == einheit);
+            let hybrid = kind == FormKind::Buchung;
+            match unit {
+                None if !einheit.is_empty() => c.fail(
+                    "einheit",
+                    "Diese Lerneinheit gibt es nicht (mehr). Bitte wählen Sie eine aus dem Katalog.",
+                ),
+                Some(u) if (u.format == Format::Hybrid) != hybrid => c.fail(
+                    "einheit",
+                    if hybrid {
+                        "Für diese Lerneinheit gibt es keine Live-Termine; bitte schreiben Sie sich ein."
+                    } else {
+                        "Diese Lerneinheit hat Live-Termine; bitte buchen Sie einen Termin."
+                    },
+                ),
+                _ => {}
+            }
+            let mut termin = String::new();
+            if hybrid {
+                termin = c.line(
+                    "termin",
+                    20,
+                    Some("Bitte wählen Sie einen Termin oder „Nächster möglicher Termin“."),
+                );
+                if !termin.is_empty() && termin != "naechster" {
+                    let today = now.date();
+                    let known = unit.is_some_and(|u| {
+                        u.upcoming_dates(today)
+                            .any(|d| d.date.format("%Y-%m-%d").to_string() == termin)
+                    });
+                    if unit.is_some() && !known {
+                        c.fail(
+                            "termin",
+                            "Diesen Termin gibt es nicht mehr. Bitte wählen Sie einen anderen Termin oder „Nächster möglicher Termin“.",
+                        );
+                    }
+                }
+            }
+            let name = c.line(
+                "name",
+                200,
+                Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
+            );
+            let email = c.email("email");
+            let kommune = c.authority(site);
+            c.consent();
+            Valid::Booking(BookingRequest {
+                kind,
+                einheit,
+                termin,
+                name,
+                email,
+                kommune,
+            })
         }
     };
     if c.errors.is_empty() {

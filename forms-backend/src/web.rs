@@ -19,6 +19,8 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod booking;
+
 /// The one error type of the handlers. HTML or JSON, as the client asked.
 #[derive(Debug)]
 pub enum AppError {
@@ -217,6 +219,15 @@ pub fn app(state: AppState) -> Router {
             "/forms/newsletter",
             post(|s: State<AppState>, r: Request| submit(s, FormKind::Newsletter, r)),
         )
+        .route(
+            "/forms/buchung",
+            post(|s: State<AppState>, r: Request| submit(s, FormKind::Buchung, r)),
+        )
+        .route(
+            "/forms/einschreibung",
+            post(|s: State<AppState>, r: Request| submit(s, FormKind::Einschreibung, r)),
+        )
+        .merge(booking::routes())
         .route(
             "/forms/bestaetigen/{token}",
             get(confirm_page).post(confirm_post),
@@ -433,6 +444,8 @@ fn success(loaded: &Loaded, kind: FormKind, json: bool) -> Response {
             FormKind::Registrierung => "/formular/danke-registrierung/",
             FormKind::Kontakt => "/formular/danke-kontakt/",
             FormKind::Newsletter => "/formular/danke-newsletter/",
+            FormKind::Buchung => "/formular/danke-buchung/",
+            FormKind::Einschreibung => "/formular/danke-einschreibung/",
         },
     )
 }
@@ -496,6 +509,10 @@ async fn submit(
             Valid::Registration(r) => workflow::register(&ctx, r),
             Valid::Contact(c) => workflow::contact(&ctx, c),
             Valid::Newsletter(n) => workflow::newsletter(&ctx, n),
+            Valid::Booking(b) => {
+                crate::booking::with_env(&st, &ip_hash, |env| crate::booking::request(env, b))
+                    .map(|_| ())
+            }
         }
     })
     .await
@@ -520,11 +537,12 @@ fn invalid(
     }
     let ts = state.signer.form_stamp();
     let form = json!({ "name": kind.name(), "values": input.values, "errors": errors, "ts": ts });
+    let page_url = kind.page_url(input);
     let rendered = campus_generator::render::render_page(
         &loaded.site,
         &loaded.tera,
         &loaded.render_options(),
-        kind.page_url(),
+        &page_url,
         &[("form", form)],
     );
     let ordered: Vec<(String, String)> = kind
@@ -545,7 +563,7 @@ fn invalid(
             own_page(
                 loaded,
                 "forms/meldung.html",
-                kind.page_url(),
+                &page_url,
                 "Bitte prüfen Sie Ihre Angaben",
                 vec![
                     (
@@ -556,7 +574,7 @@ fn invalid(
                         "errors",
                         json!(ordered.iter().map(|(_, m)| m).collect::<Vec<_>>()),
                     ),
-                    ("back", json!(kind.page_url())),
+                    ("back", json!(page_url)),
                 ],
             )
         }

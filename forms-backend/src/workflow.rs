@@ -27,6 +27,9 @@ pub enum WorkflowError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Compose(#[from] crate::mail::ComposeError),
+    /// A request that content no longer allows (e.g. the unit was removed).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Everything a workflow step needs besides the form.
@@ -46,7 +49,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Queues `draft` unless its recipient already got too many mails this
     /// hour (nobody can bomb a victim's mailbox through our forms).
-    fn queue(
+    pub(crate) fn queue(
         &self,
         tx: &Tx,
         draft: &Draft,
@@ -362,13 +365,14 @@ fn format_termin(iso: &str) -> String {
 }
 
 // The store's closure returns StoreError; carry compose errors through it.
-fn into_store(e: WorkflowError) -> StoreError {
+pub(crate) fn into_store(e: WorkflowError) -> StoreError {
     match e {
         WorkflowError::Store(s) => s,
         WorkflowError::Compose(c) => StoreError::Io(std::io::Error::other(c.to_string())),
+        WorkflowError::Invalid(m) => StoreError::Io(std::io::Error::other(m)),
     }
 }
 
-fn from_store(e: StoreError) -> WorkflowError {
+pub(crate) fn from_store(e: StoreError) -> WorkflowError {
     WorkflowError::Store(e)
 }

@@ -1,0 +1,1174 @@
+//! The booking workflow: hybrid units with live dates and on-demand
+//! enrolments, approval by the cooperative's office or the authority,
+//! waiting list with offers, cancellation and the calendar attachment.
+//!
+//! States of a booking (`bookings.state`) and who moves it:
+//!
+//! ```text
+//! request ─► unbestaetigt ─(person confirms, POST)─► freigabe ─(approver, POST)─► allocate
+//!                 │                                      └─(approver rejects)─► abgelehnt
+//!                 └─(free unit: no approval)─► allocate
+//! allocate: place free on the wanted date ─► bestaetigt, else ─► warteliste
+//! warteliste ─(place frees / date published)─► angebot ─(accept, POST)─► bestaetigt
+//!                                                 └─(holding time over)─► verfallen (next one gets it)
+//! bestaetigt | angebot | warteliste | freigabe ─(cancel)─► storniert (frees the place)
+//! bestaetigt | angebot ─(date removed from content)─► warteliste (next possible date)
+//! on-demand: free ─► eingeschrieben at once; paid ─► approval like above ─► eingeschrieben
+//! ```
+//!
+//! Every function runs one `BEGIN IMMEDIATE` transaction ([`Store::write`]):
+//! reading free places and taking one happen under the same write lock, so
+//! two approvers (two processes, two connections) can never give away the
+//! same place. Each change is a conditional update recorded in
+//! `booking_events` with time and actor.
+
+use crate::mail::{Draft, FileAttachment};
+use crate::sign::{random_token, token_hash};
+use crate::store::{self, BookingRow, NewBooking, NewConsent, Store, Transition, Tx};
+use crate::validate::{BookingRequest, FormKind};
+use crate::workflow::{from_store, into_store, Ctx, WorkflowError, CONSENT_VERSION};
+use crate::AppState;
+use campus_generator::content::{Approval, Format};
+use campus_generator::money::Cents;
+use campus_generator::{ics, time, Site};
+use chrono::{DateTime, NaiveDate};
+use std::time::Duration;
+
+/// Double opt-in of a booking request (one-time token).
+pub const PURPOSE_BOOKING_CONFIRM: &str = "buchung-bestaetigen";
+/// The approver's links (one one-time token for approve and reject).
+pub const PURPOSE_APPROVAL: &str = "freigabe";
+/// Accepting an offered place (one-time token, expires with the offer).
+pub const PURPOSE_OFFER: &str = "angebot";
+/// Cancellation by the participant (signed booking id, stateless).
+pub const PURPOSE_CANCEL: &str = "stornieren";
+
+pub const UNCONFIRMED: &str = "unbestaetigt";
+pub const APPROVAL: &str = "freigabe";
+pub const CONFIRMED: &str = "bestaetigt";
+pub const WAITING: &str = "warteliste";
+pub const OFFERED: &str = "angebot";
+pub const REJECTED: &str = "abgelehnt";
+pub const CANCELLED: &str = "storniert";
+pub const LAPSED: &str = "verfallen";
+pub const ENROLLED: &str = "eingeschrieben";
+/// `wanted` of people waiting for the next possible date.
+pub const NEXT: &str = "naechster";
+
+pub type Result<T> = std::result::Result<T, WorkflowError>;
+
+/// What a booking step needs: the mail/storage context, the content and
+/// the `[buchung]` settings.
+pub struct Env<'a> {
+    pub ctx: Ctx<'a>,
+    pub site: &'a Site,
+    /// Today in Berlin (dates before it are past).
+    pub today: NaiveDate,
+    pub offer_hold: Duration,
+    pub approval_valid: Duration,
+}
+
+/// Runs `f` with an [`Env`] for `state` at the current time.
+pub fn with_env<T>(state: &AppState, ip_hash: &str, f: impl FnOnce(&Env) -> T) -> T {
+    with_env_at(state, ip_hash, store::now(), f)
+}
+
+/// Runs `f` with an [`Env`] for `state` at `now` (Unix seconds; tests and
+/// the command line).
+pub fn with_env_at<T>(state: &AppState, ip_hash: &str, now: i64, f: impl FnOnce(&Env) -> T) -> T {
+    let loaded = state.loaded();
+    let env = Env {
+        ctx: Ctx {
+            store: &state.store,
+            letterhead: &loaded.letterhead,
+            signer: &state.signer,
+            backend_url: &loaded.backend_url,
+            office: &state.settings.office,
+            confirm_valid: state.settings.confirm_valid,
+            per_recipient_per_hour: state.settings.per_recipient_per_hour,
+            ip_hash,
+            now,
+        },
+        site: &loaded.site,
+        today: berlin_date(now),
+        offer_hold: state.settings.offer_hold,
+        approval_valid: state.settings.approval_valid,
+    };
+    f(&env)
+}
+
+fn berlin_local(ts: i64) -> chrono::NaiveDateTime {
+    let utc = DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    utc + chrono::Duration::hours(time::berlin_offset_hours_at_utc(utc))
+}
+
+fn berlin_date(ts: i64) -> NaiveDate {
+    berlin_local(ts).date()
+}
+
+/// "Mittwoch, 10. Februar 2027, 18:30 Uhr"
+fn berlin_time_text(ts: i64) -> String {
+    let local = berlin_local(ts);
+    format!(
+        "{}, {} Uhr",
+        time::german_long_date(local.date()),
+        local.format("%H:%M")
+    )
+}
+
+fn parse_date(iso: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok()
+}
+
+fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// One store transaction whose closure may fail with workflow errors.
+fn write<T>(env: &Env, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+    env.ctx
+        .store
+        .write(|tx| f(tx).map_err(into_store))
+        .map_err(from_store)
+}
+
+// ------------------------------------------------------------------ texts
+
+impl Env<'_> {
+    fn host(&self) -> String {
+        self.site
+            .config
+            .site
+            .base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("kommunalcampus")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("kommunalcampus")
+            .to_string()
+    }
+
+    fn unit_url(&self, unit_id: &str) -> String {
+        format!(
+            "{}/lerneinheiten/{unit_id}/",
+            self.ctx.letterhead.base_url.trim_end_matches('/')
+        )
+    }
+
+    fn cancel_url(&self, id: i64) -> String {
+        format!(
+            "{}/forms/buchung/stornieren/{}",
+            self.ctx.backend_url,
+            self.ctx.signer.sign(PURPOSE_CANCEL, &id.to_string())
+        )
+    }
+
+    fn authority_text(&self, b: &BookingRow) -> String {
+        match self.site.authority(&b.authority_id) {
+            Some(a) => format!(
+                "{} ({})",
+                a.display_name(),
+                if a.member {
+                    "Mitglied"
+                } else {
+                    "kein Mitglied"
+                }
+            ),
+            None => "andere Kommune (kein Mitglied)".into(),
+        }
+    }
+
+    /// "199,00 € je Teilnahme, Preis für Mitglieder, inkl. 19 % MwSt. (31,77 €)"
+    pub fn price_text(&self, b: &BookingRow) -> String {
+        if b.price_cents == 0 {
+            return "kostenlos".into();
+        }
+        let price = Cents(b.price_cents);
+        let vat = self.site.prices.vat_percent;
+        let billing = self
+            .site
+            .units
+            .iter()
+            .find(|u| u.id == b.unit_id)
+            .map(|u| self.site.levels[u.level].billing_unit.clone())
+            .filter(|s| !s.is_empty())
+            .map(|s| format!(" je {s}"))
+            .unwrap_or_default();
+        let who = if b.member {
+            "Preis für Mitglieder".to_string()
+        } else {
+            format!(
+                "Preis für Nicht-Mitglieder (+{} %)",
+                self.site.prices.non_member_surcharge_percent
+            )
+        };
+        format!(
+            "{price}{billing}, {who}, inkl. {vat} % MwSt. ({})",
+            price.vat_included(vat)
+        )
+    }
+
+    fn date_text(&self, b: &BookingRow) -> String {
+        let date = b.live_date.as_deref().unwrap_or(&b.wanted);
+        match (b.kind.as_str(), parse_date(date)) {
+            ("einschreibung", _) => "jederzeit (Selbststudium)".into(),
+            (_, Some(d)) => format!(
+                "Live-Tutorium am {}, 09:00–13:00 Uhr",
+                time::german_long_date(d)
+            ),
+            _ => "nächster möglicher Termin".into(),
+        }
+    }
+
+    /// The facts of a booking as (label, value) pairs for pages.
+    pub fn facts(&self, b: &BookingRow) -> Vec<(String, String)> {
+        self.summary(b)
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The facts of a booking, as one paragraph of every mail about it.
+    fn summary(&self, b: &BookingRow) -> String {
+        format!(
+            "Vorgangsnummer: B-{}\nLerneinheit: {}\nTermin: {}\nName: {}\nE-Mail: {}\nKommune: {}\nPreis: {}",
+            b.id,
+            b.unit_title,
+            self.date_text(b),
+            b.name,
+            b.email,
+            self.authority_text(b),
+            self.price_text(b)
+        )
+    }
+
+    fn greeting(b: &BookingRow) -> String {
+        format!("Guten Tag {},", b.name)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// Queues a mail about `b` to the participant (no per-recipient limit:
+    /// these mails follow actions of the office, approvers or the person).
+    fn tell(
+        &self,
+        tx: &Tx,
+        b: &BookingRow,
+        kind: &'static str,
+        subject: String,
+        mut paragraphs: Vec<String>,
+        action: Option<(String, String)>,
+        attachments: &[FileAttachment],
+    ) -> Result<()> {
+        paragraphs.insert(0, Self::greeting(b));
+        paragraphs.push(self.summary(b));
+        let draft = Draft {
+            kind,
+            to_address: b.email.clone(),
+            to_name: b.name.clone(),
+            reply_to: None,
+            subject,
+            paragraphs,
+            action,
+            unsubscribe: None,
+        };
+        let mail = self
+            .ctx
+            .letterhead
+            .compose_with(&draft, None, attachments)?;
+        tx.enqueue(&mail, self.ctx.now)?;
+        Ok(())
+    }
+
+    fn one_time_link(
+        &self,
+        tx: &Tx,
+        purpose: &str,
+        b: i64,
+        consent: Option<i64>,
+        expires_at: i64,
+        path: &str,
+    ) -> Result<String> {
+        let token = random_token();
+        tx.insert_booking_token(
+            &token_hash(&token),
+            purpose,
+            b,
+            consent,
+            self.ctx.now,
+            expires_at,
+        )?;
+        Ok(format!(
+            "{}/forms/buchung/{path}/{token}",
+            self.ctx.backend_url
+        ))
+    }
+
+    /// The calendar file of a confirmed live date (no private links).
+    pub fn calendar(&self, tx: &Tx, b: &BookingRow, date: NaiveDate) -> Result<FileAttachment> {
+        let sequence = tx.date_sequence(&b.unit_id, &iso(date))?;
+        let event = ics::LiveEvent {
+            uid: ics::uid_for(&b.unit_id, date, &self.host()),
+            sequence: sequence.max(0) as u32,
+            summary: &b.unit_title,
+            description: ics::describe(date),
+            date,
+            url: Some(self.unit_url(&b.unit_id)),
+            stamp: DateTime::from_timestamp(self.ctx.now, 0)
+                .unwrap_or_default()
+                .naive_utc(),
+        };
+        Ok(FileAttachment {
+            filename: format!("{}-{}.ics", b.unit_id, iso(date)),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            body: ics::calendar(&event).into_bytes(),
+        })
+    }
+
+    fn tell_confirmed(&self, tx: &Tx, b: &BookingRow, subject: String) -> Result<()> {
+        let date = b
+            .live_date
+            .as_deref()
+            .and_then(parse_date)
+            .ok_or_else(|| WorkflowError::Invalid("bestätigte Buchung ohne Termin".into()))?;
+        let ics = self.calendar(tx, b, date)?;
+        self.tell(
+            tx,
+            b,
+            "buchung-bestaetigt",
+            subject,
+            vec![
+                format!(
+                    "Ihr Platz in der Lerneinheit „{}“ ist verbindlich gebucht: Live-Tutorium am {} von 09:00 bis 13:00 Uhr im virtuellen Gruppenraum. Bitte halten Sie Kamera und Mikrofon bereit.",
+                    b.unit_title,
+                    time::german_long_date(date)
+                ),
+                format!(
+                    "Das Vorbereitungsmodul im Selbststudium öffnet am {} (14 Tage vorher). Das Nachbereitungsmodul öffnet am {} (14 Tage danach).",
+                    time::german_long_date(time::preparation_opens(date)),
+                    time::german_long_date(time::follow_up_opens(date))
+                ),
+                "Den Termin für Ihren Kalender finden Sie im Anhang (ICS-Datei).".into(),
+                format!(
+                    "Falls Sie nicht teilnehmen können, stornieren Sie bitte rechtzeitig, damit jemand von der Warteliste nachrücken kann:\n{}",
+                    self.cancel_url(b.id)
+                ),
+            ],
+            None,
+            &[ics],
+        )
+    }
+
+    fn tell_waiting(&self, tx: &Tx, b: &BookingRow, why: &str) -> Result<()> {
+        let position = tx.waiting_position(b)?;
+        self.tell(
+            tx,
+            b,
+            "buchung-warteliste",
+            format!("Sie stehen auf der Warteliste: {}", b.unit_title),
+            vec![
+                format!("{why} Sie stehen jetzt auf Platz {position} der Warteliste."),
+                format!(
+                    "Sobald ein Platz frei wird oder ein neuer Termin feststeht, bieten wir ihn der Reihe nach an. Das Angebot gilt dann {} Stunden; Sie erhalten dazu eine E-Mail mit einem Link zum Annehmen.",
+                    self.offer_hold.as_secs() / 3600
+                ),
+                format!(
+                    "Wenn Sie nicht mehr teilnehmen möchten, tragen Sie sich hier aus:\n{}",
+                    self.cancel_url(b.id)
+                ),
+            ],
+            None,
+            &[],
+        )
+    }
+}
+
+// ------------------------------------------------------------------ capacity
+
+/// Free places of a content date: capacity − taken outside the platform −
+/// places held by bookings (confirmed or offered).
+fn free_places(
+    tx: &Tx,
+    capacity: u32,
+    taken: u32,
+    unit_id: &str,
+    date: &str,
+) -> store::Result<i64> {
+    Ok(i64::from(capacity) - i64::from(taken) - i64::from(tx.places_held(unit_id, date)?))
+}
+
+/// The date a booking gets a place on now, if any: the wanted date when it
+/// has a free place, or for `naechster` the first upcoming date that has one.
+fn free_date_for(env: &Env, tx: &Tx, b: &BookingRow) -> Result<Option<String>> {
+    let Some(unit) = env.site.units.iter().find(|u| u.id == b.unit_id) else {
+        return Ok(None);
+    };
+    for d in unit.upcoming_dates(env.today) {
+        let date = iso(d.date);
+        if b.wanted != NEXT && b.wanted != date {
+            continue;
+        }
+        if free_places(tx, d.capacity, d.taken, &unit.id, &date)? > 0 {
+            return Ok(Some(date));
+        }
+    }
+    Ok(None)
+}
+
+/// Gives `b` (in state `from`) a place, or puts it on the waiting list,
+/// and tells the person. Returns the new state (None: somebody else changed
+/// the booking first).
+fn allocate(
+    env: &Env,
+    tx: &Tx,
+    b: &BookingRow,
+    from: &str,
+    actor: &str,
+) -> Result<Option<&'static str>> {
+    let now = env.ctx.now;
+    if b.kind == "einschreibung" {
+        let t = Transition {
+            id: b.id,
+            from,
+            to: ENROLLED,
+            live_date: None,
+            wanted: None,
+            offer_until: None,
+            actor,
+            note: "",
+            now,
+        };
+        if !tx.transition(&t)? {
+            return Ok(None);
+        }
+        tell_enrolled(env, tx, b)?;
+        return Ok(Some(ENROLLED));
+    }
+    // A wanted date that is no longer in content: wait for the next one.
+    let still_offered = b.wanted == NEXT
+        || env
+            .site
+            .units
+            .iter()
+            .find(|u| u.id == b.unit_id)
+            .is_some_and(|u| u.upcoming_dates(env.today).any(|d| iso(d.date) == b.wanted));
+    let wanted = (!still_offered).then_some(NEXT);
+    let target = if still_offered {
+        free_date_for(env, tx, b)?
+    } else {
+        None
+    };
+    let (to, note) = match &target {
+        Some(_) => (CONFIRMED, ""),
+        None if !still_offered => (WAITING, "gewünschter Termin entfallen"),
+        None => (WAITING, "kein freier Platz"),
+    };
+    let t = Transition {
+        id: b.id,
+        from,
+        to,
+        live_date: target.as_deref(),
+        wanted,
+        offer_until: None,
+        actor,
+        note,
+        now,
+    };
+    if !tx.transition(&t)? {
+        return Ok(None);
+    }
+    let b = tx.booking(b.id)?.expect("just updated");
+    if to == CONFIRMED {
+        env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
+    } else {
+        let why = if still_offered && b.wanted != NEXT {
+            "Ihre Buchung ist freigegeben, aber an diesem Termin ist leider kein Platz mehr frei."
+        } else if still_offered {
+            "Ihre Buchung ist freigegeben, aber zurzeit gibt es keinen Termin mit freiem Platz."
+        } else {
+            "Ihre Buchung ist freigegeben, aber der gewünschte Termin findet nicht mehr statt."
+        };
+        env.tell_waiting(tx, &b, why)?;
+    }
+    Ok(Some(to))
+}
+
+fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {
+    let link = env
+        .site
+        .units
+        .iter()
+        .find(|u| u.id == b.unit_id)
+        .and_then(|u| u.start_link.clone())
+        .unwrap_or_else(|| env.unit_url(&b.unit_id));
+    env.tell(
+        tx,
+        b,
+        "einschreibung-start",
+        format!("Sie sind eingeschrieben: {}", b.unit_title),
+        vec![format!(
+            "Sie sind in die Lerneinheit „{}“ eingeschrieben und können sofort beginnen – wann und wo es Ihnen passt.",
+            b.unit_title
+        )],
+        Some(("Lerneinheit starten".into(), link)),
+        &[],
+    )
+}
+
+/// Offers free places of one date to the people waiting, first come first
+/// served, until the date is full or nobody waits. Returns the offers made.
+fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
+    let Some(unit) = env.site.units.iter().find(|u| u.id == unit_id) else {
+        return Ok(0);
+    };
+    let Some(d) = unit.upcoming_dates(env.today).find(|d| iso(d.date) == date) else {
+        return Ok(0);
+    };
+    let mut offers = 0;
+    while free_places(tx, d.capacity, d.taken, unit_id, date)? > 0 {
+        let Some(w) = tx.first_waiting(unit_id, date)? else {
+            break;
+        };
+        let until = env.ctx.now + env.offer_hold.as_secs() as i64;
+        let t = Transition {
+            id: w.id,
+            from: WAITING,
+            to: OFFERED,
+            live_date: Some(date),
+            wanted: None,
+            offer_until: Some(until),
+            actor: "system",
+            note: "Platz frei",
+            now: env.ctx.now,
+        };
+        if !tx.transition(&t)? {
+            break;
+        }
+        let w = tx.booking(w.id)?.expect("just updated");
+        let link = env.one_time_link(tx, PURPOSE_OFFER, w.id, None, until, "angebot")?;
+        env.tell(
+            tx,
+            &w,
+            "buchung-angebot",
+            format!("Ein Platz ist frei: {}", w.unit_title),
+            vec![
+                format!(
+                    "gute Nachricht: In der Lerneinheit „{}“ ist ein Platz für Sie frei, Live-Tutorium am {} von 09:00 bis 13:00 Uhr.",
+                    w.unit_title,
+                    time::german_long_date(d.date)
+                ),
+                format!(
+                    "Wir halten den Platz für Sie bis {}. Bitte nehmen Sie ihn mit dem Link unten an; danach ist die Buchung verbindlich. Nehmen Sie ihn nicht an, geht er an die nächste Person auf der Warteliste.",
+                    berlin_time_text(until)
+                ),
+                format!(
+                    "Möchten Sie nicht mehr teilnehmen, tragen Sie sich hier aus:\n{}",
+                    env.cancel_url(w.id)
+                ),
+            ],
+            Some(("Platz annehmen".into(), link)),
+            &[],
+        )?;
+        offers += 1;
+    }
+    Ok(offers)
+}
+
+// ------------------------------------------------------------------ steps
+
+/// Stores a booking or enrolment request. Free on-demand units enrol at
+/// once; everything else gets a confirmation link (double opt-in). Returns
+/// the booking id.
+pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
+    let site = env.site;
+    let unit = site
+        .units
+        .iter()
+        .find(|u| u.id == r.einheit)
+        .ok_or_else(|| WorkflowError::Invalid(format!("Lerneinheit {} fehlt", r.einheit)))?;
+    let authority = site.authority(&r.kommune);
+    let member = authority.is_some_and(|a| a.member);
+    let price = site.prices.for_staff_of(site.unit_price(unit), member);
+    let (approver, approver_email) = if price.is_zero() {
+        ("", String::new())
+    } else {
+        match authority {
+            Some(a) if a.approval == Approval::Kommune => (
+                "kommune",
+                a.approver_email
+                    .clone()
+                    .unwrap_or_else(|| env.ctx.office.to_string()),
+            ),
+            _ => ("genossenschaft", env.ctx.office.to_string()),
+        }
+    };
+    let kind = if r.kind == FormKind::Einschreibung || unit.format == Format::OnDemand {
+        "einschreibung"
+    } else {
+        "buchung"
+    };
+    let enrol_now = kind == "einschreibung" && price.is_zero();
+    write(env, |tx| {
+        let consent = tx.insert_consent(&NewConsent {
+            submission_id: None,
+            email: &r.email,
+            purpose: kind,
+            text_version: CONSENT_VERSION,
+            ip_hash: env.ctx.ip_hash,
+            now: env.ctx.now,
+        })?;
+        let id = tx.insert_booking(&NewBooking {
+            kind,
+            unit_id: &unit.id,
+            unit_title: &unit.title,
+            wanted: if kind == "buchung" { &r.termin } else { "" },
+            name: &r.name,
+            email: &r.email,
+            authority_id: &r.kommune,
+            member,
+            price_cents: price.0,
+            approver,
+            approver_email: &approver_email,
+            state: UNCONFIRMED,
+            consent_id: Some(consent),
+            ip_hash: env.ctx.ip_hash,
+            actor: "teilnehmer",
+            now: env.ctx.now,
+        })?;
+        let b = tx.booking(id)?.expect("just inserted");
+        if enrol_now {
+            // Nothing to approve and nothing private in the mail: the
+            // consent is given with the post, as for a contact request.
+            tx.confirm_consent(consent, env.ctx.now, env.ctx.ip_hash, "Formular")?;
+            allocate(env, tx, &b, UNCONFIRMED, "teilnehmer")?;
+            return Ok(id);
+        }
+        let link = env.one_time_link(
+            tx,
+            PURPOSE_BOOKING_CONFIRM,
+            id,
+            Some(consent),
+            env.ctx.now + env.ctx.confirm_valid.as_secs() as i64,
+            "bestaetigen",
+        )?;
+        let what = if kind == "buchung" {
+            "Buchungsanfrage"
+        } else {
+            "Einschreibung"
+        };
+        let next = if approver.is_empty() {
+            "Danach reservieren wir Ihren Platz.".to_string()
+        } else if approver == "kommune" {
+            "Danach geht Ihre Anfrage zur Freigabe an Ihre Verwaltung.".to_string()
+        } else {
+            "Danach geht Ihre Anfrage zur Freigabe an die Geschäftsstelle der KommunalCampus eG."
+                .to_string()
+        };
+        let draft = Draft {
+            kind: "buchung-bestaetigen",
+            to_address: r.email.clone(),
+            to_name: r.name.clone(),
+            reply_to: None,
+            subject: format!("Bitte bestätigen Sie Ihre {what}: {}", unit.title),
+            paragraphs: vec![
+                Env::greeting(&b),
+                format!("vielen Dank für Ihre {what}. Bitte bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört und die Anfrage von Ihnen stammt. {next}"),
+                format!(
+                    "Der Link ist {} Stunden gültig. Wenn Sie nichts angefragt haben, löschen Sie diese E-Mail einfach; Ihre Angaben werden dann automatisch gelöscht.",
+                    env.ctx.confirm_valid.as_secs() / 3600
+                ),
+                env.summary(&b),
+            ],
+            action: Some((format!("{what} bestätigen"), link)),
+            unsubscribe: None,
+        };
+        env.ctx.queue(tx, &draft, None)?;
+        Ok(id)
+    })
+}
+
+/// What an action link stands for, for the page a GET shows (changes nothing).
+#[derive(Debug, Clone)]
+pub struct LinkInfo {
+    pub booking: BookingRow,
+    pub purpose: String,
+}
+
+/// Looks a one-time link up without using it (GET/HEAD).
+pub fn peek(store: &Store, token: &str, purpose: &str) -> store::Result<Option<LinkInfo>> {
+    store.write(|tx| {
+        let Some(row) = tx.find_token(&token_hash(token), store::now())? else {
+            return Ok(None);
+        };
+        if row.purpose != purpose {
+            return Ok(None);
+        }
+        let Some(id) = row.booking_id else {
+            return Ok(None);
+        };
+        Ok(tx.booking(id)?.map(|booking| LinkInfo {
+            booking,
+            purpose: row.purpose,
+        }))
+    })
+}
+
+/// Uses a one-time link of `purpose`; the booking it belongs to.
+fn use_link(
+    tx: &Tx,
+    token: &str,
+    purpose: &str,
+    now: i64,
+) -> store::Result<Option<(BookingRow, Option<i64>)>> {
+    let Some(row) = tx.find_token(&token_hash(token), now)? else {
+        return Ok(None);
+    };
+    if row.purpose != purpose {
+        return Ok(None);
+    }
+    let Some(id) = row.booking_id else {
+        return Ok(None);
+    };
+    tx.use_token(&token_hash(token), now)?;
+    Ok(tx.booking(id)?.map(|b| (b, row.consent_id)))
+}
+
+/// The person confirms their request (POST). Free bookings are allocated at
+/// once; the rest goes to the approver. None if the link is not valid.
+pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<BookingRow>> {
+    write(env, |tx| {
+        let Some((b, consent)) = use_link(tx, token, PURPOSE_BOOKING_CONFIRM, env.ctx.now)? else {
+            return Ok(None);
+        };
+        if b.state != UNCONFIRMED {
+            return Ok(None);
+        }
+        let ua: String = user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        if let Some(c) = consent {
+            tx.confirm_consent(c, env.ctx.now, env.ctx.ip_hash, &ua)?;
+        }
+        if b.approver.is_empty() {
+            allocate(env, tx, &b, UNCONFIRMED, "teilnehmer")?;
+            return Ok(tx.booking(b.id)?);
+        }
+        let t = Transition {
+            id: b.id,
+            from: UNCONFIRMED,
+            to: APPROVAL,
+            live_date: None,
+            wanted: None,
+            offer_until: None,
+            actor: "teilnehmer",
+            note: "per E-Mail bestätigt",
+            now: env.ctx.now,
+        };
+        if !tx.transition(&t)? {
+            return Ok(None);
+        }
+        let expires = env.ctx.now + env.approval_valid.as_secs() as i64;
+        let approve = env.one_time_link(tx, PURPOSE_APPROVAL, b.id, None, expires, "freigeben")?;
+        let reject = approve.replacen("/forms/buchung/freigeben/", "/forms/buchung/ablehnen/", 1);
+        let (to, who) = if b.approver == "kommune" {
+            (b.approver_email.clone(), "Ihre Kommune hat mit der KommunalCampus eG vereinbart, dass sie Buchungen ihrer Beschäftigten selbst freigibt.")
+        } else {
+            (
+                env.ctx.office.to_string(),
+                "Diese Buchung gibt die Geschäftsstelle frei.",
+            )
+        };
+        let draft = Draft {
+            kind: "buchung-freigabe-anfrage",
+            to_address: to,
+            to_name: String::new(),
+            reply_to: Some(b.email.clone()),
+            subject: format!("Freigabe erbeten: B-{} {} – {}", b.id, b.unit_title, b.name),
+            paragraphs: vec![
+                "Guten Tag,".into(),
+                format!("{} bittet um Freigabe einer kostenpflichtigen Buchung. {who}", b.name),
+                env.summary(&b),
+                format!(
+                    "Bitte geben Sie die Buchung frei oder lehnen Sie sie ab. Die Links gelten {} Tage und nur einmal; sie öffnen eine Seite, auf der Sie Ihre Entscheidung noch einmal bestätigen.",
+                    env.approval_valid.as_secs() / 86_400
+                ),
+                format!("Ablehnen:\n{reject}"),
+            ],
+            action: Some(("Buchung freigeben".into(), approve)),
+            unsubscribe: None,
+        };
+        let mail = env.ctx.letterhead.compose(&draft, None)?;
+        tx.enqueue(&mail, env.ctx.now)?;
+        let b = tx.booking(b.id)?.expect("just updated");
+        let by = if b.approver == "kommune" {
+            "Ihrer Verwaltung"
+        } else {
+            "der Geschäftsstelle der KommunalCampus eG"
+        };
+        env.tell(
+            tx,
+            &b,
+            "buchung-in-freigabe",
+            format!("Ihre Anfrage liegt zur Freigabe vor: {}", b.unit_title),
+            vec![format!("vielen Dank, Ihre Anfrage ist bestätigt und liegt jetzt zur Freigabe bei {by}. Sie erhalten eine E-Mail, sobald entschieden ist.")],
+            None,
+            &[],
+        )?;
+        Ok(Some(b))
+    })
+}
+
+/// The outcome of an approver's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Approved; the new state (`bestaetigt`, `warteliste`, `eingeschrieben`).
+    Approved(&'static str),
+    Rejected,
+    /// Link used, expired or forged, or the booking is no longer waiting for approval.
+    NotPending,
+}
+
+/// The approver decides through the link in their mail (POST). Returns the
+/// decision and the booking after it.
+pub fn decide(env: &Env, token: &str, approve: bool) -> Result<(Decision, Option<BookingRow>)> {
+    write(env, |tx| {
+        let Some((b, _)) = use_link(tx, token, PURPOSE_APPROVAL, env.ctx.now)? else {
+            return Ok((Decision::NotPending, None));
+        };
+        let actor = if b.approver == "kommune" {
+            format!("freigabe-kommune:{}", b.approver_email)
+        } else {
+            "freigabe-geschaeftsstelle".to_string()
+        };
+        let decision = decide_in(env, tx, &b, approve, &actor)?;
+        Ok((decision, tx.booking(b.id)?))
+    })
+}
+
+/// The office decides on the command line (`campus bookings approve|reject`).
+pub fn decide_by_id(env: &Env, id: i64, approve: bool, actor: &str) -> Result<Decision> {
+    write(env, |tx| {
+        let Some(b) = tx.booking(id)? else {
+            return Ok(Decision::NotPending);
+        };
+        decide_in(env, tx, &b, approve, actor)
+    })
+}
+
+fn decide_in(env: &Env, tx: &Tx, b: &BookingRow, approve: bool, actor: &str) -> Result<Decision> {
+    if b.state != APPROVAL {
+        return Ok(Decision::NotPending);
+    }
+    tx.void_booking_tokens(b.id, PURPOSE_APPROVAL, env.ctx.now)?;
+    if approve {
+        return Ok(match allocate(env, tx, b, APPROVAL, actor)? {
+            Some(state) => Decision::Approved(state),
+            None => Decision::NotPending,
+        });
+    }
+    let t = Transition {
+        id: b.id,
+        from: APPROVAL,
+        to: REJECTED,
+        live_date: None,
+        wanted: None,
+        offer_until: None,
+        actor,
+        note: "",
+        now: env.ctx.now,
+    };
+    if !tx.transition(&t)? {
+        return Ok(Decision::NotPending);
+    }
+    let b = tx.booking(b.id)?.expect("just updated");
+    let by = if b.approver == "kommune" {
+        "Ihre Verwaltung"
+    } else {
+        "die Geschäftsstelle"
+    };
+    env.tell(
+        tx,
+        &b,
+        "buchung-abgelehnt",
+        format!("Ihre Buchung wurde nicht freigegeben: {}", b.unit_title),
+        vec![format!("leider hat {by} Ihre Buchung nicht freigegeben. Bei Fragen wenden Sie sich bitte an Ihre Personalabteilung oder an die Geschäftsstelle der KommunalCampus eG.")],
+        None,
+        &[],
+    )?;
+    Ok(Decision::Rejected)
+}
+
+/// The person accepts an offered place (POST). None if the link is not
+/// valid (used, or the offer ran out).
+pub fn accept_offer(env: &Env, token: &str) -> Result<Option<BookingRow>> {
+    write(env, |tx| {
+        let Some((b, _)) = use_link(tx, token, PURPOSE_OFFER, env.ctx.now)? else {
+            return Ok(None);
+        };
+        if b.state != OFFERED || b.offer_until.is_some_and(|u| u < env.ctx.now) {
+            return Ok(None);
+        }
+        let t = Transition {
+            id: b.id,
+            from: OFFERED,
+            to: CONFIRMED,
+            live_date: b.live_date.as_deref(),
+            wanted: None,
+            offer_until: None,
+            actor: "teilnehmer",
+            note: "Angebot angenommen",
+            now: env.ctx.now,
+        };
+        if !tx.transition(&t)? {
+            return Ok(None);
+        }
+        let b = tx.booking(b.id)?.expect("just updated");
+        env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
+        Ok(Some(b))
+    })
+}
+
+/// The booking id behind a signed cancellation link.
+pub fn cancel_link_booking(env_signer: &crate::sign::Signer, token: &str) -> Option<i64> {
+    env_signer.verify(PURPOSE_CANCEL, token)?.parse().ok()
+}
+
+/// Cancels a booking (participant through the signed link, or the office).
+/// A held place goes to the waiting list. None if there was nothing to cancel.
+pub fn cancel(env: &Env, id: i64, actor: &str) -> Result<Option<BookingRow>> {
+    write(env, |tx| {
+        let Some(b) = tx.booking(id)? else {
+            return Ok(None);
+        };
+        if ![UNCONFIRMED, APPROVAL, CONFIRMED, WAITING, OFFERED].contains(&b.state.as_str()) {
+            return Ok(None);
+        }
+        let t = Transition {
+            id,
+            from: &b.state,
+            to: CANCELLED,
+            live_date: b.live_date.as_deref(),
+            wanted: None,
+            offer_until: None,
+            actor,
+            note: "",
+            now: env.ctx.now,
+        };
+        if !tx.transition(&t)? {
+            return Ok(None);
+        }
+        for purpose in [PURPOSE_BOOKING_CONFIRM, PURPOSE_APPROVAL, PURPOSE_OFFER] {
+            tx.void_booking_tokens(id, purpose, env.ctx.now)?;
+        }
+        let after = tx.booking(id)?.expect("just updated");
+        env.tell(
+            tx,
+            &after,
+            "buchung-storniert",
+            format!("Storniert: {}", b.unit_title),
+            vec![if actor == "teilnehmer" {
+                "Sie haben Ihre Buchung storniert. Wir haben Sie ausgetragen.".to_string()
+            } else {
+                "die Geschäftsstelle hat Ihre Buchung storniert. Bei Fragen antworten Sie bitte auf diese E-Mail oder rufen Sie uns an.".to_string()
+            }],
+            None,
+            &[],
+        )?;
+        if let (CONFIRMED | OFFERED, Some(date)) = (b.state.as_str(), b.live_date.as_deref()) {
+            fill(env, tx, &b.unit_id, date)?;
+        }
+        Ok(Some(after))
+    })
+}
+
+/// Passes offers whose holding time ran out to the next person waiting.
+/// Safe with several workers: each offer lapses in a conditional update,
+/// so it is passed on exactly once. Returns the lapsed offers.
+pub fn expire_offers(env: &Env) -> Result<usize> {
+    write(env, |tx| {
+        let mut lapsed = 0;
+        for b in tx.expired_offers(env.ctx.now)? {
+            let t = Transition {
+                id: b.id,
+                from: OFFERED,
+                to: LAPSED,
+                live_date: b.live_date.as_deref(),
+                wanted: None,
+                offer_until: b.offer_until,
+                actor: "system",
+                note: "Angebot nicht angenommen",
+                now: env.ctx.now,
+            };
+            if !tx.transition(&t)? {
+                continue;
+            }
+            tx.void_booking_tokens(b.id, PURPOSE_OFFER, env.ctx.now)?;
+            lapsed += 1;
+            let after = tx.booking(b.id)?.expect("just updated");
+            env.tell(
+                tx,
+                &after,
+                "buchung-angebot-verfallen",
+                format!("Angebot verfallen: {}", b.unit_title),
+                vec!["Sie haben den angebotenen Platz nicht rechtzeitig angenommen. Er geht jetzt an die nächste Person auf der Warteliste, und Sie stehen nicht mehr auf der Warteliste. Sie können sich jederzeit erneut anmelden.".into()],
+                None,
+                &[],
+            )?;
+            if let Some(date) = b.live_date.as_deref() {
+                fill(env, tx, &b.unit_id, date)?;
+            }
+        }
+        Ok(lapsed)
+    })
+}
+
+/// What a content reload changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub published: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub moved_to_waiting: usize,
+    pub offers: usize,
+}
+
+/// Compares the live dates in content with the ones seen before: bookings
+/// on a removed date go to the waiting list (and are told), new dates and
+/// new free places are offered to the people waiting, people waiting for
+/// the next possible date hear about a new date, and a changed event gets a
+/// higher SEQUENCE (participants receive the updated calendar file).
+pub fn sync_content(env: &Env) -> Result<SyncReport> {
+    write(env, |tx| {
+        let mut report = SyncReport::default();
+        let known = tx.known_dates()?;
+        let current: Vec<(&campus_generator::model::Unit, String)> = env
+            .site
+            .units
+            .iter()
+            .flat_map(|u| u.upcoming_dates(env.today).map(move |d| (u, iso(d.date))))
+            .collect();
+        // Removed dates (past dates that drop out of content are not news).
+        for k in known.iter().filter(|k| !k.removed) {
+            let upcoming = parse_date(&k.date).is_some_and(|d| d >= env.today);
+            if !upcoming
+                || current
+                    .iter()
+                    .any(|(u, d)| u.id == k.unit_id && *d == k.date)
+            {
+                continue;
+            }
+            report.removed += 1;
+            tx.mark_date_removed(&k.unit_id, &k.date, env.ctx.now)?;
+            let mut affected = tx.on_date(&k.unit_id, &k.date, CONFIRMED)?;
+            affected.extend(tx.on_date(&k.unit_id, &k.date, OFFERED)?);
+            affected.extend(tx.waiting_for(&k.unit_id, &k.date)?);
+            affected.sort_by_key(|b| (b.queue_no.is_some(), b.queue_no, b.id));
+            for b in affected {
+                let t = Transition {
+                    id: b.id,
+                    from: &b.state,
+                    to: WAITING,
+                    live_date: None,
+                    wanted: Some(NEXT),
+                    offer_until: None,
+                    actor: "system",
+                    note: "Termin aus dem Angebot entfernt",
+                    now: env.ctx.now,
+                };
+                if !tx.transition(&t)? {
+                    continue;
+                }
+                tx.void_booking_tokens(b.id, PURPOSE_OFFER, env.ctx.now)?;
+                report.moved_to_waiting += 1;
+                let after = tx.booking(b.id)?.expect("just updated");
+                let date = parse_date(&k.date)
+                    .map(time::german_long_date)
+                    .unwrap_or_default();
+                env.tell_waiting(
+                    tx,
+                    &after,
+                    &format!("der Termin am {date} für die Lerneinheit „{}“ findet leider nicht statt. Ihre Buchung ist nicht verloren: Sie stehen jetzt auf der Warteliste für den nächsten möglichen Termin.", b.unit_title),
+                )?;
+            }
+        }
+        // New, reappearing and changed dates; then fill every upcoming date.
+        for (unit, date) in &current {
+            let k = known
+                .iter()
+                .find(|k| k.unit_id == unit.id && k.date == *date);
+            let published = k.is_none_or(|k| k.removed);
+            let changed = k.is_some_and(|k| !k.removed && k.title != unit.title);
+            let sequence = match k {
+                None => 0,
+                Some(k) if k.removed || changed => k.sequence + 1,
+                Some(k) => k.sequence,
+            };
+            if k.is_none() || published || changed {
+                tx.upsert_known_date(&unit.id, date, &unit.title, sequence)?;
+            }
+            if changed {
+                report.changed += 1;
+                for mut b in tx.on_date(&unit.id, date, CONFIRMED)? {
+                    b.unit_title = unit.title.clone();
+                    env.tell_confirmed(tx, &b, format!("Termin aktualisiert: {}", unit.title))?;
+                }
+            }
+            report.offers += fill(env, tx, &unit.id, date)?;
+            if published {
+                report.published += 1;
+                let d = parse_date(date)
+                    .map(time::german_long_date)
+                    .unwrap_or_default();
+                for b in tx.waiting_for(&unit.id, NEXT)? {
+                    env.tell(
+                        tx,
+                        &b,
+                        "buchung-neuer-termin",
+                        format!("Neuer Termin: {}", b.unit_title),
+                        vec![
+                            format!("für die Lerneinheit „{}“ steht ein neuer Termin fest: Live-Tutorium am {d}, 09:00–13:00 Uhr.", b.unit_title),
+                            "Sie bleiben auf der Warteliste. Wird ein Platz für Sie frei, erhalten Sie ein Angebot per E-Mail.".into(),
+                        ],
+                        None,
+                        &[],
+                    )?;
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// Background task: every `[buchung] pruefen_alle_sekunden` passes on
+/// expired offers, until `stop` turns true.
+pub fn spawn_ticker(
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let st = state.clone();
+            match tokio::task::spawn_blocking(move || with_env(&st, "", expire_offers)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(lapsed = n, "Abgelaufene Angebote weitergegeben");
+                    state.wake.notify_one();
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "Angebote nicht geprüft"),
+                Err(e) => tracing::error!(error = %e, "Angebotsprüfung abgebrochen"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(state.settings.booking_tick) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    })
+}

@@ -1,0 +1,478 @@
+//! SQL of bookings, enrolments, their history and the live dates seen in
+//! content. Callers get domain methods only (see the module doc of `store`).
+//!
+//! Every state change goes through [`Tx::transition`]: a conditional
+//! `UPDATE … WHERE state = <expected>` plus a row in `booking_events`, so two
+//! processes racing for the same booking change it at most once.
+
+use super::{Result, Store, Tx};
+use rusqlite::{params, OptionalExtension, Row};
+
+pub(super) const MIGRATION: &str = "
+    CREATE TABLE bookings (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('buchung', 'einschreibung')),
+        unit_id TEXT NOT NULL,
+        unit_title TEXT NOT NULL,
+        -- 'YYYY-MM-DD', 'naechster' (next possible date) or '' (on-demand)
+        wanted TEXT NOT NULL,
+        -- the date a place is held (offer) or confirmed on
+        live_date TEXT,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        authority_id TEXT NOT NULL,
+        member INTEGER NOT NULL,
+        price_cents INTEGER NOT NULL,
+        -- '' (no approval needed), 'genossenschaft' or 'kommune'
+        approver TEXT NOT NULL,
+        approver_email TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('unbestaetigt', 'freigabe', 'bestaetigt',
+            'warteliste', 'angebot', 'abgelehnt', 'storniert', 'verfallen', 'eingeschrieben')),
+        queue_no INTEGER,
+        offer_until INTEGER,
+        consent_id INTEGER REFERENCES consents (id) ON DELETE SET NULL,
+        ip_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX bookings_slot ON bookings (unit_id, live_date, state);
+    CREATE INDEX bookings_queue ON bookings (unit_id, state, queue_no);
+    CREATE INDEX bookings_email ON bookings (email);
+
+    CREATE TABLE booking_events (
+        id INTEGER PRIMARY KEY,
+        booking_id INTEGER NOT NULL REFERENCES bookings (id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        live_date TEXT,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX booking_events_booking ON booking_events (booking_id, id);
+
+    CREATE TABLE live_dates (
+        unit_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        title TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        removed_at INTEGER,
+        PRIMARY KEY (unit_id, date)
+    );
+
+    ALTER TABLE action_tokens ADD COLUMN booking_id INTEGER REFERENCES bookings (id) ON DELETE CASCADE;
+";
+
+/// Places count against capacity in these states.
+const HOLDING: &str = "('bestaetigt', 'angebot')";
+
+#[derive(Debug, Clone)]
+pub struct NewBooking<'a> {
+    pub kind: &'a str,
+    pub unit_id: &'a str,
+    pub unit_title: &'a str,
+    pub wanted: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub authority_id: &'a str,
+    pub member: bool,
+    pub price_cents: i64,
+    pub approver: &'a str,
+    pub approver_email: &'a str,
+    pub state: &'a str,
+    pub consent_id: Option<i64>,
+    pub ip_hash: &'a str,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BookingRow {
+    pub id: i64,
+    pub kind: String,
+    pub unit_id: String,
+    pub unit_title: String,
+    pub wanted: String,
+    pub live_date: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub authority_id: String,
+    pub member: bool,
+    pub price_cents: i64,
+    pub approver: String,
+    pub approver_email: String,
+    pub state: String,
+    pub queue_no: Option<i64>,
+    pub offer_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
+    member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at";
+
+fn booking_row(r: &Row) -> rusqlite::Result<BookingRow> {
+    Ok(BookingRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        unit_id: r.get(2)?,
+        unit_title: r.get(3)?,
+        wanted: r.get(4)?,
+        live_date: r.get(5)?,
+        name: r.get(6)?,
+        email: r.get(7)?,
+        authority_id: r.get(8)?,
+        member: r.get(9)?,
+        price_cents: r.get(10)?,
+        approver: r.get(11)?,
+        approver_email: r.get(12)?,
+        state: r.get(13)?,
+        queue_no: r.get(14)?,
+        offer_until: r.get(15)?,
+        created_at: r.get(16)?,
+        updated_at: r.get(17)?,
+    })
+}
+
+/// One state change of a booking.
+#[derive(Debug, Clone)]
+pub struct Transition<'a> {
+    pub id: i64,
+    /// The change happens only if the booking is still in this state.
+    pub from: &'a str,
+    pub to: &'a str,
+    /// New value of the held/confirmed date (`None` = none).
+    pub live_date: Option<&'a str>,
+    /// `Some` replaces what the person asked for (e.g. a removed date → `naechster`).
+    pub wanted: Option<&'a str>,
+    pub offer_until: Option<i64>,
+    pub actor: &'a str,
+    pub note: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BookingEvent {
+    pub id: i64,
+    pub booking_id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub live_date: Option<String>,
+    pub note: String,
+}
+
+/// What the office lists or exports.
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub unit_id: Option<String>,
+    pub live_date: Option<String>,
+    pub state: Option<String>,
+}
+
+/// A live date as the backend last saw it in content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDate {
+    pub unit_id: String,
+    pub date: String,
+    pub title: String,
+    pub sequence: i64,
+    pub removed: bool,
+}
+
+impl Tx<'_> {
+    pub fn insert_booking(&self, b: &NewBooking) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO bookings (kind, unit_id, unit_title, wanted, name, email, authority_id, member,
+                price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+            params![
+                b.kind,
+                b.unit_id,
+                b.unit_title,
+                b.wanted,
+                b.name,
+                b.email,
+                b.authority_id,
+                b.member,
+                b.price_cents,
+                b.approver,
+                b.approver_email,
+                b.state,
+                b.consent_id,
+                b.ip_hash,
+                b.now
+            ],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.insert_event(id, b.now, b.actor, None, b.state, None, "")?;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_event(
+        &self,
+        id: i64,
+        at: i64,
+        actor: &str,
+        from: Option<&str>,
+        to: &str,
+        live_date: Option<&str>,
+        note: &str,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO booking_events (booking_id, at, actor, from_state, to_state, live_date, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id, at, actor, from, to, live_date, note],
+        )?;
+        Ok(())
+    }
+
+    pub fn booking(&self, id: i64) -> Result<Option<BookingRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),
+                [id],
+                booking_row,
+            )
+            .optional()?)
+    }
+
+    /// Applies `t` if the booking is still in `t.from`; records the event.
+    /// False when somebody else changed it first.
+    pub fn transition(&self, t: &Transition) -> Result<bool> {
+        let changed = self.tx.execute(
+            "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
+                offer_until = ?6, updated_at = ?7,
+                queue_no = CASE
+                    WHEN ?3 = 'warteliste' AND state = 'warteliste' THEN queue_no
+                    WHEN ?3 = 'warteliste' THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
+                    ELSE NULL END
+             WHERE id = ?1 AND state = ?2",
+            params![
+                t.id,
+                t.from,
+                t.to,
+                t.live_date,
+                t.wanted,
+                t.offer_until,
+                t.now
+            ],
+        )?;
+        if changed == 1 {
+            self.insert_event(
+                t.id,
+                t.now,
+                t.actor,
+                Some(t.from),
+                t.to,
+                t.live_date,
+                t.note,
+            )?;
+        }
+        Ok(changed == 1)
+    }
+
+    /// Places on a date held by bookings (confirmed or offered).
+    pub fn places_held(&self, unit_id: &str, date: &str) -> Result<u32> {
+        Ok(self.tx.query_row(
+            &format!(
+                "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state IN {HOLDING}"
+            ),
+            params![unit_id, date],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The first person waiting for this date or for the next possible one.
+    pub fn first_waiting(&self, unit_id: &str, date: &str) -> Result<Option<BookingRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = 'warteliste'
+                       AND wanted IN (?2, 'naechster') ORDER BY queue_no, id LIMIT 1"
+                ),
+                params![unit_id, date],
+                booking_row,
+            )
+            .optional()?)
+    }
+
+    /// 1-based place of a waiting booking in its unit's waiting list.
+    pub fn waiting_position(&self, b: &BookingRow) -> Result<i64> {
+        Ok(self.tx.query_row(
+            "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND state = 'warteliste' AND queue_no <= ?2",
+            params![b.unit_id, b.queue_no.unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Everybody waiting for a unit with `wanted` (e.g. `naechster`), in order.
+    pub fn waiting_for(&self, unit_id: &str, wanted: &str) -> Result<Vec<BookingRow>> {
+        self.rows(
+            &format!(
+                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = 'warteliste'
+                   AND wanted = ?2 ORDER BY queue_no, id"
+            ),
+            params![unit_id, wanted],
+        )
+    }
+
+    /// Bookings of a unit on one date in one of `states` (e.g. `bestaetigt`).
+    pub fn on_date(&self, unit_id: &str, date: &str, state: &str) -> Result<Vec<BookingRow>> {
+        self.rows(
+            &format!(
+                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state = ?3
+                 ORDER BY id"
+            ),
+            params![unit_id, date, state],
+        )
+    }
+
+    /// Offers whose holding time ran out before `now`.
+    pub fn expired_offers(&self, now: i64) -> Result<Vec<BookingRow>> {
+        self.rows(
+            &format!(
+                "SELECT {COLUMNS} FROM bookings WHERE state = 'angebot' AND offer_until < ?1 ORDER BY offer_until, id"
+            ),
+            params![now],
+        )
+    }
+
+    fn rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<BookingRow>> {
+        let mut stmt = self.tx.prepare(sql)?;
+        let rows = stmt
+            .query_map(p, booking_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn insert_booking_token(
+        &self,
+        hash: &str,
+        purpose: &str,
+        booking_id: i64,
+        consent_id: Option<i64>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO action_tokens (token_hash, purpose, booking_id, consent_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, purpose, booking_id, consent_id, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// Makes the open links of one purpose for a booking unusable (e.g. the
+    /// approval links after the office decided on the command line).
+    pub fn void_booking_tokens(&self, booking_id: i64, purpose: &str, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE action_tokens SET used_at = ?3 WHERE booking_id = ?1 AND purpose = ?2 AND used_at IS NULL",
+            params![booking_id, purpose, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn known_dates(&self) -> Result<Vec<KnownDate>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT unit_id, date, title, sequence, removed_at IS NOT NULL FROM live_dates ORDER BY unit_id, date",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(KnownDate {
+                    unit_id: r.get(0)?,
+                    date: r.get(1)?,
+                    title: r.get(2)?,
+                    sequence: r.get(3)?,
+                    removed: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Records a date as present in content (again), with its title.
+    pub fn upsert_known_date(
+        &self,
+        unit_id: &str,
+        date: &str,
+        title: &str,
+        sequence: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO live_dates (unit_id, date, title, sequence) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (unit_id, date) DO UPDATE SET title = excluded.title,
+                 sequence = excluded.sequence, removed_at = NULL",
+            params![unit_id, date, title, sequence],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_date_removed(&self, unit_id: &str, date: &str, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE live_dates SET removed_at = ?3, sequence = sequence + 1 WHERE unit_id = ?1 AND date = ?2",
+            params![unit_id, date, now],
+        )?;
+        Ok(())
+    }
+
+    /// SEQUENCE of the calendar event of a date (0 if never seen).
+    pub fn date_sequence(&self, unit_id: &str, date: &str) -> Result<i64> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT sequence FROM live_dates WHERE unit_id = ?1 AND date = ?2",
+                params![unit_id, date],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+}
+
+impl Store {
+    pub fn bookings(&self, filter: &BookingFilter) -> Result<Vec<BookingRow>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM bookings
+             WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR live_date = ?2 OR wanted = ?2)
+               AND (?3 IS NULL OR state = ?3)
+             ORDER BY unit_id, coalesce(live_date, wanted), state, coalesce(queue_no, 0), id"
+        ))?;
+        let rows = stmt
+            .query_map(
+                params![filter.unit_id, filter.live_date, filter.state],
+                booking_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The history of one booking (`None` = of all), oldest first.
+    pub fn booking_events(&self, booking_id: Option<i64>) -> Result<Vec<BookingEvent>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(
+            "SELECT id, booking_id, at, actor, from_state, to_state, live_date, note FROM booking_events
+             WHERE ?1 IS NULL OR booking_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([booking_id], |r| {
+                Ok(BookingEvent {
+                    id: r.get(0)?,
+                    booking_id: r.get(1)?,
+                    at: r.get(2)?,
+                    actor: r.get(3)?,
+                    from_state: r.get(4)?,
+                    to_state: r.get(5)?,
+                    live_date: r.get(6)?,
+                    note: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
