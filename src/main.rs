@@ -30,6 +30,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Form backend data: purge expired data, export submissions as CSV.
     Forms(cmd::forms::Args),
+    /// Bookings for the office: list, export (CSV per live date), approve, reject, cancel.
+    Bookings(cmd::bookings::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +47,6 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&cli.site, args),
         Command::Serve(args) => cmd::serve::run(&cli.site, args),
         Command::Forms(args) => cmd::forms::run(&cli.site, args),
+        Command::Bookings(args) => cmd::bookings::run(&cli.site, args),
     }
 }

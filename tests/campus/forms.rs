@@ -101,3 +101,151 @@ fn export_writes_csv_and_purge_applies_retention() {
     assert!(!ok);
     assert!(err.contains("Unbekanntes Formular"), "{err}");
 }
+
+/// The token of the newest `/forms/buchung/<action>/` link in a mail to `to`
+/// (quoted-printable: soft line breaks removed; tokens are base64url).
+fn booking_token(state: &campus_forms::AppState, to: &str, action: &str) -> String {
+    let needle = format!("/forms/buchung/{action}/");
+    state
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|m| m.recipient == to)
+        .find_map(|m| {
+            let raw = String::from_utf8_lossy(&state.store.raw_message(m.id).unwrap())
+                .replace("=\r\n", "");
+            let start = raw.find(&needle)? + needle.len();
+            Some(
+                raw[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect(),
+            )
+        })
+        .unwrap_or_else(|| panic!("no {action} link to {to}"))
+}
+
+#[test]
+fn bookings_list_approve_export_and_cancel_on_the_command_line() {
+    use campus_forms::booking;
+    use campus_forms::validate::{BookingRequest, FormKind};
+    let dir = fixture("minimal");
+    let site = dir.path();
+    // A unit with one place on a weekday in about six weeks.
+    let mut date = chrono::Local::now().date_naive() + chrono::Duration::days(42);
+    while chrono::Datelike::weekday(&date).number_from_monday() > 5 {
+        date += chrono::Duration::days(1);
+    }
+    let iso = date.format("%Y-%m-%d").to_string();
+    write(
+        site,
+        "content/einheiten/ein-platz.md",
+        &format!("---\ntitel: Ein Platz\nkurzbeschreibung: Test.\nformat: hybrid\nniveau: fachkompetenzen\nthemen: [testthema]\naufwand_stunden: 8\ntermine:\n  - datum: {iso}\n    plaetze: 1\n---\nText.\n"),
+    );
+    {
+        let state = campus_forms::AppState::open(site).unwrap();
+        for who in ["erste", "zweite"] {
+            let email = format!("{who}@gemeinde.example");
+            let request = BookingRequest {
+                kind: FormKind::Buchung,
+                einheit: "ein-platz".into(),
+                termin: iso.clone(),
+                name: format!("Person {who}"),
+                email: email.clone(),
+                kommune: "nichtmitglied".into(),
+            };
+            booking::with_env(&state, "h", |env| booking::request(env, &request)).unwrap();
+            let token = booking_token(&state, &email, "bestaetigen");
+            booking::with_env(&state, "h", |env| booking::confirm(env, &token, "test"))
+                .unwrap()
+                .expect("confirmed");
+        }
+    }
+    let (ok, out, err) = campus(site, &["bookings", "list"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("B-1") && out.contains("wartet auf Freigabe"),
+        "{out}"
+    );
+    let (ok, out, err) = campus(site, &["bookings", "approve", "B-1"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("B-1 freigegeben: gebucht"), "{out}");
+    let (ok, out, err) = campus(site, &["bookings", "approve", "2"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("B-2 freigegeben: Warteliste"), "{out}");
+    let (ok, _, err) = campus(site, &["bookings", "approve", "2"]);
+    assert!(
+        !ok && err.contains("wartet nicht auf eine Freigabe"),
+        "{err}"
+    );
+    let (ok, _, err) = campus(site, &["bookings", "reject", "99"]);
+    assert!(!ok, "{err}");
+
+    // CSV per live date into a folder.
+    let folder = site.join("listen");
+    let (ok, _, err) = campus(
+        site,
+        &[
+            "bookings",
+            "export",
+            "--verzeichnis",
+            folder.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let csv = read(site, &format!("listen/ein-platz-{iso}.csv"));
+    assert!(
+        csv.starts_with("\u{feff}Vorgang;Lerneinheit;Titel;Termin;Status"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "B-1;ein-platz;Ein Platz;{iso};gebucht;;Person erste"
+        )),
+        "{csv}"
+    );
+    assert!(csv.contains("238,80;38,13;Geschäftsstelle"), "{csv}");
+    assert!(
+        csv.contains(&format!(
+            "B-2;ein-platz;Ein Platz;{iso};Warteliste;1;Person zweite"
+        )),
+        "{csv}"
+    );
+    let (ok, csv, err) = campus(
+        site,
+        &[
+            "bookings",
+            "export",
+            "--einheit",
+            "ein-platz",
+            "--termin",
+            &iso,
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        csv.contains("B-2;ein-platz;Ein Platz;") && csv.contains("Person zweite"),
+        "{csv}"
+    );
+
+    // The office cancels the first booking: the place is offered to the second.
+    let (ok, out, err) = campus(site, &["bookings", "cancel", "B-1"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("B-1 storniert"), "{out}");
+    let (ok, out, err) = campus(
+        site,
+        &["bookings", "list", "--status", "angebot", "--verlauf"],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("B-2") && out.contains("Platz angeboten"),
+        "{out}"
+    );
+    assert!(out.contains("(geschaeftsstelle:"), "actor recorded: {out}");
+    assert!(
+        out.contains("Warteliste → Platz angeboten  (system)"),
+        "{out}"
+    );
+}
