@@ -174,11 +174,42 @@
     }).catch(function () { /* ohne Vorschläge bleibt das Textfeld nutzbar */ });
   }
 
+  /* ---------- (e) Zeitstempel für Formulare ----------
+     Ohne Skript füllt das Backend den Stempel über eine Zwischenseite
+     („Jetzt absenden“); mit Skript holen wir ihn beim Laden der Seite. */
+  function formularStempel() {
+    var felder = document.querySelectorAll('form[method="post"] input[name="ts"]');
+    if (!felder.length || !window.fetch) { return; }
+    var nachHerkunft = {};
+    for (var i = 0; i < felder.length; i++) {
+      var feld = felder[i];
+      if (feld.value) { continue; }
+      var herkunft;
+      try {
+        herkunft = new URL(feld.form.getAttribute('action') || '', window.location.href).origin;
+      } catch (e) {
+        continue;
+      }
+      (nachHerkunft[herkunft] = nachHerkunft[herkunft] || []).push(feld);
+    }
+    Object.keys(nachHerkunft).forEach(function (herkunft) {
+      window.fetch(herkunft + '/forms/token', { credentials: 'omit', cache: 'no-store' }).then(function (antwort) {
+        return antwort.ok ? antwort.json() : null;
+      }).then(function (daten) {
+        if (!daten || !daten.ts) { return; }
+        nachHerkunft[herkunft].forEach(function (feld) {
+          if (!feld.value) { feld.value = daten.ts; }
+        });
+      }).catch(function () { /* dann fragt das Backend einmal nach */ });
+    });
+  }
+
   function los() {
     beitragsrechner();
     kommuneVorauswahl();
     katalogfilter();
     kommunenVorschlaege();
+    formularStempel();
   }
 
   if (document.readyState === 'loading') {
