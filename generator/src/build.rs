@@ -50,6 +50,10 @@ pub struct BuildReport {
     pub pages: usize,
     pub files: usize,
     pub duration: Duration,
+    /// Reading and validating content and templates.
+    pub load: Duration,
+    /// Rendering and writing.
+    pub render: Duration,
 }
 
 /// Loads and validates content and templates; every problem of both is
@@ -88,6 +92,7 @@ pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problem
 pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let started = Instant::now();
     let (site, tera) = load(options)?;
+    let loaded = started.elapsed();
     let staging = output::staging_dir(&options.out_dir)?;
     let pages = AtomicUsize::new(0);
     let result = (|| {
@@ -109,6 +114,8 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             pages: pages.into_inner(),
             files,
             duration: started.elapsed(),
+            load: loaded,
+            render: started.elapsed() - loaded,
         }),
         Err(p) => {
             let _ = std::fs::remove_dir_all(&staging);

@@ -166,23 +166,90 @@ pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> Folder<T> {
             Ok((file, front))
         })
         .collect();
-    let mut folder = Folder {
-        items: Vec::with_capacity(results.len()),
-        problems: Vec::new(),
-        broken_ids: Vec::new(),
-    };
-    for r in results {
-        match r {
-            Ok(item) => folder.items.push(item),
-            Err(p) => {
-                if let Some(stem) = p.file.file_stem() {
-                    folder.broken_ids.push(stem.to_string_lossy().into_owned());
+    Folder::from_results(results)
+}
+
+/// A parse cache for `campus serve`: files whose size and modification time
+/// did not change (and that the watcher did not report) are not read again.
+#[derive(Default)]
+pub struct Loader {
+    cache: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
+}
+
+struct Cached {
+    stamp: (u64, Option<std::time::SystemTime>),
+    file: SourceFile,
+    parsed: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+}
+
+fn stamp(path: &Path) -> Option<(u64, Option<std::time::SystemTime>)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()))
+}
+
+impl Loader {
+    /// Forgets what is known about `path`, so the next load reads it again.
+    pub fn invalidate(&self, path: &Path) {
+        self.cache.lock().expect("loader cache").remove(path);
+    }
+
+    /// Like [`load_folder`], reusing parsed files that did not change.
+    pub fn load_folder<T>(&self, dir: &Path) -> Folder<T>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let results: Vec<Result<(SourceFile, T), Problem>> = markdown_files(dir)
+            .par_iter()
+            .map(|path| {
+                let now = stamp(path);
+                if let Some(hit) = self.cache.lock().expect("loader cache").get(path) {
+                    if Some(hit.stamp) == now {
+                        if let Some(parsed) = hit.parsed.downcast_ref::<T>() {
+                            return Ok((hit.file.clone(), parsed.clone()));
+                        }
+                    }
                 }
-                folder.problems.push(p);
+                let file = SourceFile::read(path)?;
+                let front = file.front_matter::<T>()?;
+                if let Some(now) = now {
+                    let parsed = std::sync::Arc::new(front.clone());
+                    let cached = Cached {
+                        stamp: now,
+                        file: file.clone(),
+                        parsed,
+                    };
+                    self.cache
+                        .lock()
+                        .expect("loader cache")
+                        .insert(path.clone(), cached);
+                }
+                Ok((file, front))
+            })
+            .collect();
+        Folder::from_results(results)
+    }
+}
+
+impl<T> Folder<T> {
+    fn from_results(results: Vec<Result<(SourceFile, T), Problem>>) -> Folder<T> {
+        let mut folder = Folder {
+            items: Vec::with_capacity(results.len()),
+            problems: Vec::new(),
+            broken_ids: Vec::new(),
+        };
+        for r in results {
+            match r {
+                Ok(item) => folder.items.push(item),
+                Err(p) => {
+                    if let Some(stem) = p.file.file_stem() {
+                        folder.broken_ids.push(stem.to_string_lossy().into_owned());
+                    }
+                    folder.problems.push(p);
+                }
             }
         }
+        folder
     }
-    folder
 }
 
 /// The files of one content folder after parsing.
@@ -203,7 +270,7 @@ pub enum Format {
     OnDemand,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLevel {
     pub id: String,
@@ -214,14 +281,14 @@ pub struct RawLevel {
     pub abrechnung: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPriceRules {
     pub mehrwertsteuer_prozent: i64,
     pub aufschlag_nichtmitglieder_prozent: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMembership {
     pub anteil_euro: i64,
@@ -230,7 +297,7 @@ pub struct RawMembership {
     pub beitragsminderung: RawReduction,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBracket {
     #[serde(default)]
@@ -238,21 +305,21 @@ pub struct RawBracket {
     pub anteile: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReduction {
     pub prozent_der_buchungen: i64,
     pub hoechstens_prozent: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaqCategory {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {
     pub titel: String,
@@ -261,7 +328,7 @@ pub struct RawTopic {
     pub reihenfolge: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLecturer {
     pub name: String,
@@ -269,7 +336,7 @@ pub struct RawLecturer {
     pub funktion: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnit {
     pub titel: String,
@@ -288,7 +355,7 @@ pub struct RawUnit {
     pub start_link: Option<Located<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLiveDate {
     pub datum: Located<String>,
@@ -304,7 +371,7 @@ pub enum UnitRole {
     Wahlpflicht,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCourse {
     pub titel: String,
@@ -315,7 +382,7 @@ pub struct RawCourse {
     pub zertifikat: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCourseUnit {
     pub einheit: Located<String>,
@@ -336,7 +403,7 @@ pub enum Approval {
     Kommune,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuthority {
     pub name: String,
@@ -352,7 +419,7 @@ pub struct RawAuthority {
     pub freigabe_email: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPicture {
     pub datei: Located<String>,
@@ -370,7 +437,7 @@ pub struct RawContact {
     pub telefon: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaq {
     pub frage: String,
@@ -390,7 +457,7 @@ pub enum PageTemplate {
     Registrierung,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPage {
     pub titel: String,
@@ -400,7 +467,7 @@ pub struct RawPage {
     pub vorlage: PageTemplate,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHome {
     pub titel: String,

@@ -396,6 +396,11 @@ impl Site {
 /// Loads and validates the whole site. Every problem found is returned
 /// together; nothing is partially accepted.
 pub fn load(root: &Path) -> Result<Site, Problems> {
+    load_with(root, &content::Loader::default())
+}
+
+/// Like [`load`], reusing the files `loader` parsed before and did not change.
+pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems> {
     let mut problems = Vec::new();
     let config = match Config::load(root) {
         Ok(c) => Some(c),
@@ -425,29 +430,28 @@ pub fn load(root: &Path) -> Result<Site, Problems> {
     )
     .unwrap_or_default();
 
-    let raw_topics_folder = content::load_folder::<RawTopic>(&content_dir.join("themen"));
+    let raw_topics_folder = loader.load_folder::<RawTopic>(&content_dir.join("themen"));
     problems.extend(raw_topics_folder.problems);
     let raw_topics_broken = raw_topics_folder.broken_ids;
     let raw_topics = raw_topics_folder.items;
-    let raw_lecturers_folder = content::load_folder::<RawLecturer>(&content_dir.join("dozierende"));
+    let raw_lecturers_folder = loader.load_folder::<RawLecturer>(&content_dir.join("dozierende"));
     problems.extend(raw_lecturers_folder.problems);
     let raw_lecturers_broken = raw_lecturers_folder.broken_ids;
     let raw_lecturers = raw_lecturers_folder.items;
-    let raw_units_folder = content::load_folder::<RawUnit>(&content_dir.join("einheiten"));
+    let raw_units_folder = loader.load_folder::<RawUnit>(&content_dir.join("einheiten"));
     problems.extend(raw_units_folder.problems);
     let raw_units_broken = raw_units_folder.broken_ids;
     let raw_units = raw_units_folder.items;
-    let raw_courses_folder = content::load_folder::<RawCourse>(&content_dir.join("kurse"));
+    let raw_courses_folder = loader.load_folder::<RawCourse>(&content_dir.join("kurse"));
     problems.extend(raw_courses_folder.problems);
     let raw_courses = raw_courses_folder.items;
-    let raw_authorities_folder =
-        content::load_folder::<RawAuthority>(&content_dir.join("kommunen"));
+    let raw_authorities_folder = loader.load_folder::<RawAuthority>(&content_dir.join("kommunen"));
     problems.extend(raw_authorities_folder.problems);
     let raw_authorities = raw_authorities_folder.items;
-    let raw_faq_folder = content::load_folder::<RawFaq>(&content_dir.join("faq"));
+    let raw_faq_folder = loader.load_folder::<RawFaq>(&content_dir.join("faq"));
     problems.extend(raw_faq_folder.problems);
     let raw_faq = raw_faq_folder.items;
-    let raw_pages_folder = content::load_folder::<RawPage>(&content_dir.join("seiten"));
+    let raw_pages_folder = loader.load_folder::<RawPage>(&content_dir.join("seiten"));
     problems.extend(raw_pages_folder.problems);
     let raw_pages_broken = raw_pages_folder.broken_ids;
     let raw_pages = raw_pages_folder.items;

@@ -19,11 +19,13 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     match build_site(&options) {
         Ok(report) => {
             println!(
-                "Fertig: {} Seiten, {} Dateien in {} ({} ms).",
+                "Fertig: {} Seiten, {} Dateien in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
                 report.pages,
                 report.files,
                 out.display(),
-                report.duration.as_millis()
+                report.duration.as_millis(),
+                report.load.as_millis(),
+                report.render.as_millis()
             );
             ExitCode::SUCCESS
         }
