@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A value with the file line it came from.
@@ -319,6 +320,30 @@ pub struct RawFaqCategory {
     pub name: String,
 }
 
+/// One competence area of the self-check (`data/kompetenzen.yaml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompetenceArea {
+    pub id: Located<String>,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    /// Names of the levels, from level 0 upwards (e.g. four names for 0 to 3).
+    pub stufen: Located<Vec<String>>,
+}
+
+/// One role profile of the self-check (`data/rollenprofile.yaml`): the
+/// target level per competence area.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoleProfile {
+    pub id: Located<String>,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    pub ziele: BTreeMap<String, Located<i64>>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {
@@ -353,6 +378,13 @@ pub struct RawUnit {
     pub termine: Option<Located<Vec<RawLiveDate>>>,
     #[serde(default)]
     pub start_link: Option<Located<String>>,
+    /// Competence areas (ids from `data/kompetenzen.yaml`) this unit raises,
+    /// and the level a participant reaches in each.
+    #[serde(default)]
+    pub kompetenzstufen: BTreeMap<String, Located<i64>>,
+    /// Units to take before this one (unit ids).
+    #[serde(default)]
+    pub voraussetzungen: Vec<Located<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -12,6 +12,7 @@ pub enum RefKind {
     Lecturer,
     Level,
     FaqCategory,
+    CompetenceArea,
 }
 
 impl RefKind {
@@ -22,6 +23,7 @@ impl RefKind {
             RefKind::Lecturer => "Dozentin oder Dozent",
             RefKind::Level => "Niveau",
             RefKind::FaqCategory => "FAQ-Kategorie",
+            RefKind::CompetenceArea => "Kompetenzbereich",
         }
     }
 
@@ -32,6 +34,7 @@ impl RefKind {
             RefKind::Lecturer => "Unbekannte Person unter „dozierende“",
             RefKind::Level => "Unbekanntes Niveau",
             RefKind::FaqCategory => "Unbekannte FAQ-Kategorie",
+            RefKind::CompetenceArea => "Unbekannter Kompetenzbereich",
         }
     }
 
@@ -42,6 +45,7 @@ impl RefKind {
             RefKind::Lecturer => "content/dozierende/",
             RefKind::Level => "data/niveaus.yaml",
             RefKind::FaqCategory => "data/faq-kategorien.yaml",
+            RefKind::CompetenceArea => "data/kompetenzen.yaml",
         }
     }
 }
@@ -106,6 +110,14 @@ pub enum ProblemKind {
     MissingRequiredPage { id: &'static str },
     /// The membership share brackets do not form a clean staircase.
     InvalidShareBrackets { message: String },
+    /// A competence level outside the area's levels (0 to `max`).
+    LevelOutOfRange {
+        area: String,
+        level: i64,
+        max: usize,
+    },
+    /// Units that are (directly or indirectly) their own prerequisite.
+    PrerequisiteCycle { cycle: Vec<String> },
     /// A template failed to parse or render.
     Template { message: String },
     /// The output could not be written.
@@ -136,6 +148,8 @@ impl ProblemKind {
             ProblemKind::MissingImage { path } => format!("Das Bild „{path}“ gibt es nicht."),
             ProblemKind::MissingRequiredPage { id } => format!("Die Pflichtseite „{id}“ fehlt."),
             ProblemKind::InvalidShareBrackets { message } => format!("Die Staffel der Geschäftsanteile ist fehlerhaft: {message}"),
+            ProblemKind::LevelOutOfRange { area, level, max } => format!("Die Stufe {level} gibt es im Kompetenzbereich „{area}“ nicht (Stufen 0 bis {max})."),
+            ProblemKind::PrerequisiteCycle { cycle } => format!("Die Voraussetzungen bilden einen Kreis: {}.", cycle.join(" → ")),
             ProblemKind::Template { message } => format!("Vorlagenfehler: {message}"),
             ProblemKind::Output { reason } => format!("Ausgabe kann nicht geschrieben werden: {reason}"),
         }
@@ -166,6 +180,8 @@ impl ProblemKind {
             ProblemKind::MissingImage { .. } => "Legen Sie das Bild unter static/ ab oder korrigieren Sie den Pfad (er beginnt mit „/“, z. B. /bilder/kommunen/logo.svg).".into(),
             ProblemKind::MissingRequiredPage { id } => format!("Legen Sie content/seiten/{id}.md an."),
             ProblemKind::InvalidShareBrackets { .. } => "Die Obergrenzen („bis“) müssen aufsteigen; nur die letzte Stufe hat keine Obergrenze.".into(),
+            ProblemKind::LevelOutOfRange { max, .. } => format!("Geben Sie eine ganze Zahl von 0 bis {max} an (die Stufen stehen in data/kompetenzen.yaml)."),
+            ProblemKind::PrerequisiteCycle { .. } => "Eine Lerneinheit kann nicht (auch nicht über Umwege) ihre eigene Voraussetzung sein: streichen Sie einen Eintrag unter „voraussetzungen“.".into(),
             ProblemKind::Template { .. } => "Korrigieren Sie die Vorlage an der genannten Stelle.".into(),
             ProblemKind::Output { .. } => "Prüfen Sie Schreibrechte und freien Speicherplatz.".into(),
         }

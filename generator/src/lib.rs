@@ -8,13 +8,17 @@
 pub mod build;
 pub mod config;
 pub mod content;
+pub mod discovery;
 pub mod error;
 pub mod ics;
+pub mod incremental;
 pub mod markdown;
 pub mod model;
 pub mod money;
 pub mod output;
 pub mod render;
+pub mod search;
+pub mod selfcheck;
 pub mod slug;
 pub mod time;
 

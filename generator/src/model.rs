@@ -4,9 +4,9 @@
 
 use crate::config::Config;
 use crate::content::{
-    self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawContact, RawCourse,
-    RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership, RawPage, RawPriceRules,
-    RawTopic, RawUnit, SourceFile, UnitRole,
+    self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawCompetenceArea,
+    RawContact, RawCourse, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership,
+    RawPage, RawPriceRules, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
 use crate::money::Cents;
@@ -58,6 +58,36 @@ pub struct Site {
     pub faq: Vec<FaqEntry>,
     pub pages: Vec<Page>,
     pub home: Home,
+    /// Self-check: competence areas (empty when `data/kompetenzen.yaml` is absent).
+    pub competence_areas: Vec<CompetenceArea>,
+    /// Self-check: role profiles (empty when `data/rollenprofile.yaml` is absent).
+    pub role_profiles: Vec<RoleProfile>,
+}
+
+/// A competence area of the self-check with its named levels (0 upwards).
+#[derive(Debug, Clone)]
+pub struct CompetenceArea {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Level names; index = level.
+    pub levels: Vec<String>,
+}
+
+impl CompetenceArea {
+    pub fn max_level(&self) -> u8 {
+        self.levels.len().saturating_sub(1) as u8
+    }
+}
+
+/// A role profile: the target level per competence area.
+#[derive(Debug, Clone)]
+pub struct RoleProfile {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Target level per competence area, by area index (0 = no target).
+    pub targets: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -210,6 +240,10 @@ pub struct Unit {
     /// Sorted by date.
     pub dates: Vec<LiveDate>,
     pub start_link: Option<String>,
+    /// (competence area index, level reached), sorted by area.
+    pub raises: Vec<(usize, u8)>,
+    /// Units to take before this one (indices), in the editor's order.
+    pub prerequisites: Vec<usize>,
     pub body: String,
     pub source: PathBuf,
 }
@@ -430,6 +464,19 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     )
     .unwrap_or_default();
 
+    let areas_file = data.join("kompetenzen.yaml");
+    let raw_areas: Vec<RawCompetenceArea> = if areas_file.exists() {
+        collect(content::read_data(&areas_file), &mut problems).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let profiles_file = data.join("rollenprofile.yaml");
+    let raw_profiles: Vec<RawRoleProfile> = if profiles_file.exists() {
+        collect(content::read_data(&profiles_file), &mut problems).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+
     let raw_topics_folder = loader.load_folder::<RawTopic>(&content_dir.join("themen"));
     problems.extend(raw_topics_folder.problems);
     let raw_topics_broken = raw_topics_folder.broken_ids;
@@ -496,6 +543,16 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         (a.reihenfolge.unwrap_or(i64::MAX), &a.titel)
             .cmp(&(b.reihenfolge.unwrap_or(i64::MAX), &b.titel))
     });
+    let competence_areas = link_areas(raw_areas, &areas_file, &mut problems);
+    let area_ids = index_of(competence_areas.iter().map(|a| a.id.as_str()));
+    let role_profiles = link_profiles(
+        raw_profiles,
+        &profiles_file,
+        &competence_areas,
+        &area_ids,
+        &mut problems,
+    );
+
     let raw_topics = accept_ids(raw_topics, &mut problems);
     let topics: Vec<Topic> = raw_topics
         .into_iter()
@@ -529,10 +586,32 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
 
     // Units with problems stay in the list (the run fails anyway), so
     // references to them are not reported as unknown a second time.
-    let units: Vec<Unit> = accept_ids(raw_units, &mut problems)
+    let accepted_units = accept_ids(raw_units, &mut problems);
+    let accepted_unit_ids: Vec<String> = accepted_units.iter().map(|(f, _)| f.id.clone()).collect();
+    let prerequisite_ids = with_broken(
+        index_of(accepted_unit_ids.iter().map(String::as_str)),
+        &raw_units_broken,
+    );
+    // Where each unit's prerequisites are written, for cycle reports.
+    let mut prerequisite_refs: Vec<(SourceFile, Vec<content::Located<String>>)> = Vec::new();
+    let refs = UnitRefs {
+        levels: &level_ids,
+        topics: &topic_ids,
+        lecturers: &lecturer_ids,
+        units: &prerequisite_ids,
+        areas: &area_ids,
+        area_list: &competence_areas,
+    };
+    let units: Vec<Unit> = accepted_units
         .into_iter()
-        .map(|(f, u)| link_unit(&f, u, &level_ids, &topic_ids, &lecturer_ids, &mut problems))
+        .map(|(f, u)| {
+            let written = u.voraussetzungen.clone();
+            let unit = link_unit(&f, u, &refs, &mut problems);
+            prerequisite_refs.push((f, written));
+            unit
+        })
         .collect();
+    check_prerequisite_cycles(&units, &prerequisite_refs, &mut problems);
     let unit_ids = with_broken(
         index_of(units.iter().map(|u| u.id.as_str())),
         &raw_units_broken,
@@ -636,6 +715,8 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
             description: home.beschreibung,
             body: home_file.body,
         },
+        competence_areas,
+        role_profiles,
     })
 }
 
@@ -731,14 +812,19 @@ fn resolve_list<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
     out
 }
 
-fn link_unit(
-    f: &SourceFile,
-    u: RawUnit,
-    levels: &HashMap<&str, usize>,
-    topics: &HashMap<&str, usize>,
-    lecturers: &HashMap<&str, usize>,
-    problems: &mut Vec<Problem>,
-) -> Unit {
+/// What a unit's references resolve against.
+struct UnitRefs<'a> {
+    levels: &'a HashMap<&'a str, usize>,
+    topics: &'a HashMap<&'a str, usize>,
+    lecturers: &'a HashMap<&'a str, usize>,
+    /// All unit ids (for prerequisites), including broken files.
+    units: &'a HashMap<&'a str, usize>,
+    areas: &'a HashMap<&'a str, usize>,
+    area_list: &'a [CompetenceArea],
+}
+
+fn link_unit(f: &SourceFile, u: RawUnit, refs: &UnitRefs, problems: &mut Vec<Problem>) -> Unit {
+    let (levels, topics, lecturers) = (refs.levels, refs.topics, refs.lecturers);
     let level = resolve(f, &u.niveau, RefKind::Level, levels, problems).unwrap_or(0);
     if u.themen.value.is_empty() {
         problems.push(f.problem_at(
@@ -845,6 +931,60 @@ fn link_unit(
         });
     }
     dates.sort_by_key(|d| d.date);
+    let mut raises = Vec::new();
+    for (area_id, level) in &u.kompetenzstufen {
+        let Some(&area) = refs.areas.get(area_id.as_str()) else {
+            let suggestion = slug::closest(area_id, refs.areas.keys().copied()).map(str::to_string);
+            problems.push(f.problem_at(
+                level,
+                ProblemKind::UnknownReference {
+                    kind: RefKind::CompetenceArea,
+                    id: area_id.clone(),
+                    suggestion,
+                },
+            ));
+            continue;
+        };
+        let max = refs.area_list[area].max_level();
+        if !(1..=i64::from(max)).contains(&level.value) {
+            problems.push(f.problem_at(
+                level,
+                ProblemKind::LevelOutOfRange {
+                    area: area_id.clone(),
+                    level: level.value,
+                    max: max.into(),
+                },
+            ));
+            continue;
+        }
+        raises.push((area, level.value as u8));
+    }
+    raises.sort_unstable();
+    let mut prerequisites = Vec::new();
+    for r in &u.voraussetzungen {
+        if r.value == f.id {
+            problems.push(f.problem_at(
+                r,
+                ProblemKind::PrerequisiteCycle {
+                    cycle: vec![f.id.clone(), f.id.clone()],
+                },
+            ));
+            continue;
+        }
+        if let Some(i) = resolve(f, r, RefKind::Unit, refs.units, problems) {
+            if prerequisites.contains(&i) {
+                problems.push(f.problem_at(
+                    r,
+                    ProblemKind::DuplicateReference {
+                        kind: RefKind::Unit,
+                        id: r.value.clone(),
+                    },
+                ));
+            } else if i != usize::MAX {
+                prerequisites.push(i);
+            }
+        }
+    }
     Unit {
         id: f.id.clone(),
         title: u.titel,
@@ -857,9 +997,195 @@ fn link_unit(
         competences: u.kompetenzen,
         dates,
         start_link: u.start_link.map(|l| l.value),
+        raises,
+        prerequisites,
         body: f.body.clone(),
         source: f.path.clone(),
     }
+}
+
+/// Reports every cycle in the prerequisite graph once, at the entry that
+/// closes it (depth-first search; linear in units plus prerequisites).
+fn check_prerequisite_cycles(
+    units: &[Unit],
+    written: &[(SourceFile, Vec<content::Located<String>>)],
+    problems: &mut Vec<Problem>,
+) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut mark = vec![Mark::New; units.len()];
+    for start in 0..units.len() {
+        if mark[start] != Mark::New {
+            continue;
+        }
+        // Explicit stack of (unit, next prerequisite position).
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        mark[start] = Mark::Open;
+        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
+            if let Some(&p) = units[u].prerequisites.get(*next) {
+                *next += 1;
+                match mark[p] {
+                    Mark::New => {
+                        mark[p] = Mark::Open;
+                        stack.push((p, 0));
+                    }
+                    Mark::Open => {
+                        let from = stack.iter().position(|(x, _)| *x == p).unwrap_or(0);
+                        let mut cycle: Vec<String> = stack[from..]
+                            .iter()
+                            .map(|(x, _)| units[*x].id.clone())
+                            .collect();
+                        cycle.push(units[p].id.clone());
+                        let (file, refs) = &written[u];
+                        let kind = ProblemKind::PrerequisiteCycle { cycle };
+                        problems.push(match refs.iter().find(|r| r.value == units[p].id) {
+                            Some(r) => file.problem_at(r, kind),
+                            None => file.problem(kind),
+                        });
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                mark[u] = Mark::Done;
+                stack.pop();
+            }
+        }
+    }
+}
+
+fn link_areas(
+    raw: Vec<RawCompetenceArea>,
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Vec<CompetenceArea> {
+    let mut out: Vec<CompetenceArea> = Vec::with_capacity(raw.len());
+    for a in raw {
+        let at = |v: &content::Located<String>, kind| {
+            Problem::new(path, kind).at(v.referenced.line(), Some(v.referenced.column()))
+        };
+        if !slug::is_valid_id(&a.id.value) {
+            problems.push(at(
+                &a.id,
+                ProblemKind::InvalidId {
+                    id: a.id.value.clone(),
+                    suggestion: slug::slugify(&a.id.value),
+                },
+            ));
+            continue;
+        }
+        if out.iter().any(|o| o.id == a.id.value) {
+            problems.push(at(
+                &a.id,
+                ProblemKind::DuplicateId {
+                    id: a.id.value.clone(),
+                    other: path.to_path_buf(),
+                },
+            ));
+            continue;
+        }
+        if !(2..=6).contains(&a.stufen.value.len()) {
+            problems.push(
+                Problem::new(
+                    path,
+                    ProblemKind::InvalidValue {
+                        field: "stufen",
+                        message: format!(
+                            "Zwischen 2 und 6 Stufen angeben (ab Stufe 0), hier sind es {}.",
+                            a.stufen.value.len()
+                        ),
+                    },
+                )
+                .at(
+                    a.stufen.referenced.line(),
+                    Some(a.stufen.referenced.column()),
+                ),
+            );
+        }
+        out.push(CompetenceArea {
+            id: a.id.value,
+            name: a.name,
+            description: a.beschreibung,
+            levels: a.stufen.value,
+        });
+    }
+    out
+}
+
+fn link_profiles(
+    raw: Vec<RawRoleProfile>,
+    path: &Path,
+    areas: &[CompetenceArea],
+    area_ids: &HashMap<&str, usize>,
+    problems: &mut Vec<Problem>,
+) -> Vec<RoleProfile> {
+    let mut out: Vec<RoleProfile> = Vec::with_capacity(raw.len());
+    for p in raw {
+        let at = |line: u64, col: u64, kind| Problem::new(path, kind).at(line, Some(col));
+        if !slug::is_valid_id(&p.id.value) {
+            problems.push(at(
+                p.id.referenced.line(),
+                p.id.referenced.column(),
+                ProblemKind::InvalidId {
+                    id: p.id.value.clone(),
+                    suggestion: slug::slugify(&p.id.value),
+                },
+            ));
+            continue;
+        }
+        if out.iter().any(|o| o.id == p.id.value) {
+            problems.push(at(
+                p.id.referenced.line(),
+                p.id.referenced.column(),
+                ProblemKind::DuplicateId {
+                    id: p.id.value.clone(),
+                    other: path.to_path_buf(),
+                },
+            ));
+            continue;
+        }
+        let mut targets = vec![0u8; areas.len()];
+        for (area_id, level) in &p.ziele {
+            let (line, col) = (level.referenced.line(), level.referenced.column());
+            let Some(&area) = area_ids.get(area_id.as_str()) else {
+                problems.push(at(
+                    line,
+                    col,
+                    ProblemKind::UnknownReference {
+                        kind: RefKind::CompetenceArea,
+                        id: area_id.clone(),
+                        suggestion: slug::closest(area_id, area_ids.keys().copied())
+                            .map(str::to_string),
+                    },
+                ));
+                continue;
+            };
+            let max = areas[area].max_level();
+            if !(0..=i64::from(max)).contains(&level.value) {
+                problems.push(at(
+                    line,
+                    col,
+                    ProblemKind::LevelOutOfRange {
+                        area: area_id.clone(),
+                        level: level.value,
+                        max: max.into(),
+                    },
+                ));
+                continue;
+            }
+            targets[area] = level.value as u8;
+        }
+        out.push(RoleProfile {
+            id: p.id.value,
+            name: p.name,
+            description: p.beschreibung,
+            targets,
+        });
+    }
+    out
 }
 
 /// Strict `YYYY-MM-DD`.

@@ -614,6 +614,7 @@ impl<'a> Renderer<'a> {
             path: "kommunen.json".into(),
             bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
         });
+        outputs.extend(crate::discovery::outputs(site, self.options.today));
         let mut urls: Vec<String> = self
             .pages()
             .into_iter()
@@ -745,6 +746,7 @@ fn page_jobs(site: &Site, views: &Views, today: NaiveDate, by_title: &[usize]) -
         jobs.push(job);
     }
 
+    jobs.extend(crate::discovery::jobs(site, views, today));
     for (id, kind, title, message) in FORM_RESULTS {
         jobs.push(
             Job::new(format!("/formular/{id}/"), "form_result.html", title).with(
