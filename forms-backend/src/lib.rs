@@ -16,6 +16,7 @@
 
 pub mod booking;
 pub mod config;
+pub mod discovery_web;
 pub mod mail;
 pub mod ops;
 pub mod outbox;

@@ -228,6 +228,7 @@ pub fn app(state: AppState) -> Router {
             post(|s: State<AppState>, r: Request| submit(s, FormKind::Einschreibung, r)),
         )
         .merge(booking::routes())
+        .merge(crate::discovery_web::routes())
         .route(
             "/forms/bestaetigen/{token}",
             get(confirm_page).post(confirm_post),

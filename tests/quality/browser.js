@@ -59,6 +59,14 @@ const PAGES = [
   { type: 'Formular: Danke (Buchung)', path: '/formular/danke-buchung/' },
   { type: 'Formular: bestätigt', path: '/formular/bestaetigt/' },
   { type: 'Formular: Fehler', path: '/formular/fehler/' },
+  { type: 'Suche', path: '/suche/', shot: 'suche' },
+  { type: 'Suche: Ergebnisse (Backend, ohne JS)', path: '/forms/suche?q=Datenschutz' },
+  { type: 'Katalog nach Format', path: '/lerneinheiten/format/hybrid/' },
+  { type: 'Katalog nach Niveau', path: '/lerneinheiten/niveau/basiswissen/' },
+  { type: 'Katalog gefiltert (Backend, ohne JS)', path: '/forms/katalog?thema=ozg&aufwand=bis-4' },
+  { type: 'Selbstcheck', path: '/selbstcheck/', shot: 'selbstcheck' },
+  { type: 'Selbstcheck: Ergebnis (Backend, ohne JS)', path: '/forms/selbstcheck?profil=it-koordination&ist-digitale-grundlagen=1&kommune=ahornfeld', shot: 'selbstcheck-ergebnis' },
+  { type: 'Selbstcheck: fehlende Angaben', path: '/forms/selbstcheck?profil=', status: 422 },
 ];
 const only = opt('--only', '');
 const pages = only ? PAGES.filter((p) => only.split(',').includes(p.path)) : PAGES;

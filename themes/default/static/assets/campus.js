@@ -94,6 +94,8 @@
     var format = formular.elements.namedItem('format');
     var niveau = formular.elements.namedItem('niveau');
     var frei = formular.elements.namedItem('freier_termin');
+    var aufwand = formular.elements.namedItem('aufwand');
+    var regeln = window.CampusSuche; /* dieselben Filterregeln wie das Backend */
 
     function setzeAuswahl(liste, wert) {
       if (!liste || wert === null) { return; }
@@ -102,26 +104,34 @@
       }
     }
 
-    /* Zustand aus der Adresse übernehmen (der Server wertet die Abfrage nicht aus). */
+    /* Zustand aus der Adresse übernehmen (ohne Skript wertet /forms/katalog sie aus). */
     var start = new URLSearchParams(window.location.search);
     setzeAuswahl(thema, start.get('thema'));
     setzeAuswahl(format, start.get('format'));
     setzeAuswahl(niveau, start.get('niveau'));
+    setzeAuswahl(aufwand, start.get('aufwand'));
     if (frei && start.get('freier_termin') === 'ja') { frei.checked = true; }
 
-    function anwenden(ansagen) {
+    function anwenden(ansagen, beimLaden) {
       var t = thema ? thema.value : '';
       var f = format ? format.value : '';
       var n = niveau ? niveau.value : '';
       var nurFrei = frei ? frei.checked : false;
+      var a = aufwand ? aufwand.value : '';
+      var filter = { thema: t, format: f, niveau: n, freier_termin: nurFrei, aufwand: a };
       var treffer = 0;
       for (var i = 0; i < karten.length; i++) {
         var k = karten[i];
-        var themen = (k.getAttribute('data-themen') || '').split(/\s+/);
-        var passt = (!t || themen.indexOf(t) !== -1) &&
-          (!f || k.getAttribute('data-format') === f) &&
-          (!n || k.getAttribute('data-niveau') === n) &&
-          (!nurFrei || k.getAttribute('data-freier-termin') === 'ja');
+        var einheit = {
+          themen: (k.getAttribute('data-themen') || '').split(/\s+/),
+          format: k.getAttribute('data-format'),
+          niveau: k.getAttribute('data-niveau'),
+          buchbar: k.getAttribute('data-freier-termin') === 'ja',
+          stunden: parseFloat(k.getAttribute('data-stunden') || '0')
+        };
+        var passt = regeln ? regeln.passt(filter, einheit) :
+          (!t || einheit.themen.indexOf(t) !== -1) && (!f || einheit.format === f) &&
+          (!n || einheit.niveau === n) && (!nurFrei || einheit.buchbar);
         k.hidden = !passt;
         if (passt) { treffer++; }
       }
@@ -135,9 +145,12 @@
       if (f) { abfrage.set('format', f); }
       if (n) { abfrage.set('niveau', n); }
       if (nurFrei) { abfrage.set('freier_termin', 'ja'); }
+      if (a) { abfrage.set('aufwand', a); }
       var text = abfrage.toString();
-      if (window.history && window.history.replaceState) {
-        window.history.replaceState(null, '', window.location.pathname + (text ? '?' + text : '') + window.location.hash);
+      /* Auf vorgefilterten Seiten (/lerneinheiten/format/…) zeigt die Adresse auf den Katalog. */
+      var pfad = formular.getAttribute('data-katalog') || window.location.pathname;
+      if (!beimLaden && window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', pfad + (text ? '?' + text : '') + window.location.hash);
       }
     }
 
@@ -150,8 +163,8 @@
       window.setTimeout(function () { anwenden(true); }, 0);
     });
 
-    var aktiv = (thema && thema.value) || (format && format.value) || (niveau && niveau.value) || (frei && frei.checked);
-    if (aktiv) { anwenden(true); }
+    var aktiv = (thema && thema.value) || (format && format.value) || (niveau && niveau.value) || (frei && frei.checked) || (aufwand && aufwand.value);
+    if (aktiv) { anwenden(true, true); }
   }
 
   /* Sehr viele Kommunen: statt einer Auswahlliste ein Textfeld, das aus

@@ -1,0 +1,197 @@
+//! Finding the right unit without JavaScript: the search, the filtered
+//! catalog and the self-check result, rendered in the theme from the same
+//! Rust code the generator uses (`campus_generator::discovery`). With
+//! `Accept: application/json` the same routes answer JSON (the self-check
+//! page script uses that). All routes are GET and store nothing.
+
+use crate::web::wants_json;
+use crate::{AppState, Loaded};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use campus_generator::discovery::{self, CatalogFilter};
+use campus_generator::search::Index;
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+
+type Params = Query<Vec<(String, String)>>;
+
+/// `GET /forms/suche`, `/forms/katalog`, `/forms/selbstcheck`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/forms/suche", get(search))
+        .route("/forms/katalog", get(catalog))
+        .route("/forms/selbstcheck", get(selfcheck))
+}
+
+fn headers() -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::HeaderName::from_static("x-robots-tag"),
+            HeaderValue::from_static("noindex"),
+        ),
+    ]
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, headers(), body).into_response()
+}
+
+fn failed(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "Seite nicht darstellbar");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        crate::pages::fallback(
+            "Das hat leider nicht geklappt",
+            "Die Seite konnte wegen eines technischen Fehlers nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
+        ),
+    )
+}
+
+/// The search index of the loaded site, built once per site and day.
+fn index(loaded: &Arc<Loaded>, today: NaiveDate) -> Arc<Index> {
+    static CACHE: Mutex<Option<(usize, NaiveDate, Arc<Index>)>> = Mutex::new(None);
+    let key = Arc::as_ptr(loaded) as usize;
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((k, d, index)) = cache.as_ref() {
+        if *k == key && *d == today {
+            return index.clone();
+        }
+    }
+    let index = Arc::new(campus_generator::search::site_index(&loaded.site, today));
+    *cache = Some((key, today, index.clone()));
+    index
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+    let loaded = state.loaded();
+    let options = loaded.render_options();
+    let query: String = param(&params, "q").trim().chars().take(200).collect();
+    let index = index(&loaded, options.today);
+    let hits = discovery::search_site(&index, &query);
+    let view = discovery::search_view(&loaded.site, &query, &hits);
+    if wants_json(&h) {
+        return Json(json!({ "ok": true, "query": query, "count": view["count"], "results": view["results"] }))
+            .into_response();
+    }
+    let title = if query.is_empty() {
+        "Suche".to_string()
+    } else {
+        format!("Suche nach „{query}“")
+    };
+    match campus_generator::render::render_template(
+        &loaded.site,
+        &loaded.tera,
+        &options,
+        "search_results.html",
+        "/forms/suche",
+        &title,
+        &[("search", view)],
+    ) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => failed(e),
+    }
+}
+
+async fn catalog(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+    let loaded = state.loaded();
+    let options = loaded.render_options();
+    let filter = CatalogFilter::from_query(&params);
+    let values = discovery::catalog_values(&loaded.site, &filter, options.today);
+    if wants_json(&h) {
+        let hidden = values
+            .iter()
+            .find(|(k, _)| *k == "hidden_ids")
+            .map(|(_, v)| v.clone())
+            .unwrap_or(Value::Null);
+        let hidden: Vec<String> = serde_json::from_value(hidden).unwrap_or_default();
+        let units: Vec<&str> = loaded
+            .site
+            .units
+            .iter()
+            .map(|u| u.id.as_str())
+            .filter(|id| !hidden.iter().any(|x| x == id))
+            .collect();
+        return Json(json!({ "ok": true, "filter": filter, "units": units })).into_response();
+    }
+    match campus_generator::render::render_page(
+        &loaded.site,
+        &loaded.tera,
+        &options,
+        "/lerneinheiten/",
+        &values,
+    ) {
+        Ok(Some(body)) => html(StatusCode::OK, body),
+        Ok(None) => failed("Katalogseite fehlt"),
+        Err(e) => failed(e),
+    }
+}
+
+async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+    let loaded = state.loaded();
+    let options = loaded.render_options();
+    let json = wants_json(&h);
+    if discovery::selfcheck_form(&loaded.site).is_none() {
+        return crate::web::AppError::NotFound { json }.into_response();
+    }
+    let outcome = discovery::run_selfcheck(&loaded.site, &params, options.today);
+    let (status, title, values) = match &outcome {
+        Ok(result) => (
+            StatusCode::OK,
+            "Ihr Lernpfad",
+            vec![("result", result.clone())],
+        ),
+        Err(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Selbstcheck: Angaben unvollständig",
+            vec![("errors", json!(errors))],
+        ),
+    };
+    if json {
+        return match outcome {
+            Ok(result) => {
+                let mut ctx = tera::Context::new();
+                ctx.insert("result", &result);
+                match loaded.tera.render("selfcheck_part.html", &ctx) {
+                    Ok(part) => {
+                        Json(json!({ "ok": true, "result": result, "html": part })).into_response()
+                    }
+                    Err(e) => failed(e),
+                }
+            }
+            Err(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "ok": false, "errors": errors })),
+            )
+                .into_response(),
+        };
+    }
+    match campus_generator::render::render_template(
+        &loaded.site,
+        &loaded.tera,
+        &options,
+        "selfcheck_result.html",
+        "/forms/selbstcheck",
+        title,
+        &values,
+    ) {
+        Ok(body) => html(status, body),
+        Err(e) => failed(e),
+    }
+}
