@@ -54,7 +54,8 @@ pub enum StartError {
 
 /// The content model and templates the backend renders with.
 pub struct Loaded {
-    pub site: Site,
+    /// Shared with `campus serve`, which rebuilds it on every save.
+    pub site: Arc<Site>,
     pub tera: Tera,
     pub letterhead: mail::Letterhead,
     /// Where links in mails point to: `[forms] url`, else the site's base URL.
@@ -64,7 +65,7 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn new(site: Site, settings: &Settings) -> Result<Loaded, StartError> {
+    fn new(site: Arc<Site>, settings: &Settings) -> Result<Loaded, StartError> {
         let mut tera = campus_generator::render::load_templates(&site.root, &site.config)
             .map_err(|p| StartError::Site(p.to_string()))?;
         tera.add_raw_templates(pages::TEMPLATES.iter().copied())
@@ -160,7 +161,7 @@ impl AppState {
             Some(k) => sign::Signer::from_text(&k.0),
             None => sign::Signer::load_or_create(&settings.data_dir).map_err(StartError::Key)?,
         };
-        let loaded = Loaded::new(site, &settings)?;
+        let loaded = Loaded::new(Arc::new(site), &settings)?;
         tracing::info!(database = %settings.database.display(), transport = ?settings.transport,
             "Formular-Backend bereit");
         let state = AppState(Arc::new(Inner {
@@ -201,7 +202,7 @@ impl AppState {
     }
 
     /// Swaps in a newly loaded site (after `campus serve` rebuilt it).
-    pub fn reload(&self, site: Site) -> Result<(), StartError> {
+    pub fn reload(&self, site: Arc<Site>) -> Result<(), StartError> {
         let loaded = Arc::new(Loaded::new(site, &self.settings)?);
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
         self.sync_bookings();

@@ -62,7 +62,7 @@ fn open(site: &Path) -> AppState {
 
 fn reload(state: &AppState, site: &Path) {
     let loaded = campus_generator::model::load(site).unwrap_or_else(|p| panic!("{p}"));
-    state.reload(loaded).unwrap();
+    state.reload(std::sync::Arc::new(loaded)).unwrap();
 }
 
 /// Where links in mails point to.

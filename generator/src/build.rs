@@ -29,7 +29,7 @@ impl BuildOptions {
         }
     }
 
-    fn render_options(&self) -> RenderOptions {
+    pub fn render_options(&self) -> RenderOptions {
         let now = Local::now().naive_local();
         let today = self.today.unwrap_or(now.date());
         RenderOptions {

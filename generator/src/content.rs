@@ -179,6 +179,8 @@ pub struct Loader {
 
 struct Cached {
     stamp: (u64, Option<std::time::SystemTime>),
+    /// Hash of the file's text, so rebuilds can tell what changed.
+    hash: u64,
     file: SourceFile,
     parsed: std::sync::Arc<dyn std::any::Any + Send + Sync>,
 }
@@ -188,7 +190,24 @@ fn stamp(path: &Path) -> Option<(u64, Option<std::time::SystemTime>)> {
     Some((meta.len(), meta.modified().ok()))
 }
 
+fn text_hash(file: &SourceFile) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    file.front.hash(&mut h);
+    file.body.hash(&mut h);
+    h.finish()
+}
+
 impl Loader {
+    /// Hash of a content file's text as last read, if it was read.
+    pub fn file_hash(&self, path: &Path) -> Option<u64> {
+        self.cache
+            .lock()
+            .expect("loader cache")
+            .get(path)
+            .map(|c| c.hash)
+    }
+
     /// Forgets what is known about `path`, so the next load reads it again.
     pub fn invalidate(&self, path: &Path) {
         self.cache.lock().expect("loader cache").remove(path);
@@ -216,6 +235,7 @@ impl Loader {
                     let parsed = std::sync::Arc::new(front.clone());
                     let cached = Cached {
                         stamp: now,
+                        hash: text_hash(&file),
                         file: file.clone(),
                         parsed,
                     };

@@ -390,14 +390,14 @@ pub enum PageRef {
 
 /// Everything shared by the pages of one render: views and reverse indexes.
 pub struct Renderer<'a> {
-    site: &'a Site,
+    pub(crate) site: &'a Site,
     tera: &'a Tera,
-    options: &'a RenderOptions,
-    views: Views,
-    by_title: Vec<usize>,
-    courses_by_unit: Vec<Vec<usize>>,
-    authorities_by_unit: Vec<Vec<usize>>,
-    singles: Vec<Job>,
+    pub(crate) options: &'a RenderOptions,
+    pub(crate) views: Views,
+    pub(crate) by_title: Vec<usize>,
+    pub(crate) courses_by_unit: Vec<Vec<usize>>,
+    pub(crate) authorities_by_unit: Vec<Vec<usize>>,
+    pub(crate) singles: Vec<Job>,
 }
 
 impl<'a> Renderer<'a> {

@@ -10,15 +10,15 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use campus_generator::render::Output;
-use campus_generator::{check_site, BuildOptions};
+use campus_generator::incremental::{LiveBuild, RebuildReport};
+use campus_generator::BuildOptions;
 use notify::{RecursiveMode, Watcher};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tokio::sync::watch;
 
 #[derive(clap::Args)]
@@ -44,6 +44,7 @@ pub struct LiveSite {
     /// The form backend, told about new content after each good build.
     forms: std::sync::OnceLock<campus_forms::AppState>,
     static_dirs: Vec<PathBuf>,
+    build: Mutex<LiveBuild>,
     pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
     state: watch::Sender<BuildState>,
 }
@@ -51,38 +52,44 @@ pub struct LiveSite {
 impl LiveSite {
     fn new(site_dir: &Path) -> Arc<LiveSite> {
         let (state, _) = watch::channel(BuildState::Ok { generation: 0 });
+        let mut options = BuildOptions::new(site_dir, site_dir.join("public"));
+        options.live_reload = true;
         Arc::new(LiveSite {
             site_dir: site_dir.to_path_buf(),
             forms: std::sync::OnceLock::new(),
             static_dirs: Vec::new(),
+            build: Mutex::new(LiveBuild::new(options)),
             pages: RwLock::new(Arc::new(HashMap::new())),
             state,
         })
     }
 
-    /// Rebuilds everything; on success swaps the served pages atomically.
-    fn rebuild(&self) -> Result<(usize, Duration), String> {
-        let started = Instant::now();
-        let mut options = BuildOptions::new(&self.site_dir, self.site_dir.join("public"));
-        options.live_reload = true;
+    /// Rebuilds what `changed` affects (everything when empty); on success
+    /// swaps the served pages at once and tells the browsers.
+    fn rebuild(&self, changed: &[PathBuf]) -> Result<RebuildReport, String> {
         let generation = match &*self.state.borrow() {
             BuildState::Ok { generation } | BuildState::Failed { generation, .. } => generation + 1,
         };
-        match check_site(&options) {
-            Ok((site, outputs)) => {
-                if let Some(forms) = self.forms.get() {
-                    if let Err(e) = forms.reload(site) {
-                        eprintln!("Formular-Backend: {e}");
-                    }
-                }
-                let count = outputs.len();
-                let map: HashMap<String, Arc<Vec<u8>>> = outputs
-                    .into_iter()
-                    .map(|Output { path, bytes }| (path, Arc::new(bytes)))
+        let mut build = self.build.lock().expect("build lock");
+        match build.rebuild(changed) {
+            Ok(report) => {
+                let snapshot: HashMap<String, Arc<Vec<u8>>> = build
+                    .outputs()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                *self.pages.write().expect("pages lock") = Arc::new(map);
+                *self.pages.write().expect("pages lock") = Arc::new(snapshot);
                 self.state.send_replace(BuildState::Ok { generation });
-                Ok((count, started.elapsed()))
+                // The form backend's reload (templates, booking sync) is not
+                // on the way to the browser: do it after the swap.
+                if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
+                    std::thread::spawn(move || {
+                        if let Err(e) = forms.reload(site) {
+                            eprintln!("Formular-Backend: {e}");
+                        }
+                    });
+                }
+                Ok(report)
             }
             Err(problems) => {
                 let report = problems.to_string();
@@ -145,10 +152,11 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
         site_dir.join("static"),
         config.theme_dir(&site_dir).join("static"),
     ];
-    match live.rebuild() {
-        Ok((files, took)) => println!(
-            "Website gebaut: {files} Dateien in {} ms.",
-            took.as_millis()
+    match live.rebuild(&[]) {
+        Ok(report) => println!(
+            "Website gebaut: {} Dateien in {} ms.",
+            report.changed.len(),
+            report.duration.as_millis()
         ),
         Err(report) => {
             eprintln!("{report}\nDie Website wird angezeigt, sobald die Fehler behoben sind.")
@@ -240,15 +248,29 @@ fn is_source(site_dir: &Path, path: &Path) -> bool {
             .any(|d| rel.starts_with(d))
 }
 
-/// Reads (our own build reads every file) are not changes.
-fn changes_source(dir: &Path, event: notify::Result<notify::Event>) -> bool {
+/// Reads (our own build reads every file) are not changes. Collects the
+/// changed source paths; an error event counts as "anything may have changed".
+fn changes_source(
+    dir: &Path,
+    event: notify::Result<notify::Event>,
+    changed: &mut Vec<PathBuf>,
+) -> bool {
     use notify::event::{EventKind, MetadataKind, ModifyKind};
     let Ok(event) = event else { return true };
     let is_change = !matches!(
         event.kind,
         EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
     );
-    is_change && event.paths.iter().any(|p| is_source(dir, p))
+    let sources: Vec<PathBuf> = event
+        .paths
+        .into_iter()
+        .filter(|p| is_source(dir, p))
+        .collect();
+    let relevant = is_change && !sources.is_empty();
+    if relevant {
+        changed.extend(sources);
+    }
+    relevant
 }
 
 fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watcher + Send>> {
@@ -277,16 +299,24 @@ fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watc
     }
     std::thread::spawn(move || {
         while let Ok(first) = rx.recv() {
-            let mut relevant = changes_source(&dir, first);
+            let mut changed: Vec<PathBuf> = Vec::new();
+            let mut relevant = changes_source(&dir, first, &mut changed);
             // Debounce: editors write, rename and touch in quick succession.
-            while let Ok(next) = rx.recv_timeout(Duration::from_millis(25)) {
-                relevant |= changes_source(&dir, next);
+            while let Ok(next) = rx.recv_timeout(Duration::from_millis(10)) {
+                relevant |= changes_source(&dir, next, &mut changed);
             }
             if !relevant {
                 continue;
             }
-            match live.rebuild() {
-                Ok((_, took)) => println!("Neu gebaut in {} ms.", took.as_millis()),
+            changed.sort();
+            changed.dedup();
+            match live.rebuild(&changed) {
+                Ok(report) => println!(
+                    "Neu gebaut in {} ms: {} Seiten gerendert, {} Dateien geändert.",
+                    report.duration.as_millis(),
+                    report.rendered,
+                    report.changed.len() + report.removed.len()
+                ),
                 Err(report) => {
                     eprintln!("{report}\nEs wird weiter die letzte fehlerfreie Fassung angezeigt.")
                 }

@@ -5,8 +5,8 @@
 mod support;
 
 mod build_errors;
-mod incremental;
 mod forms;
+mod incremental;
 mod large_sites;
 mod sample_site;
 mod selfcheck;

@@ -1,0 +1,402 @@
+//! Incremental rebuilds for `campus serve`.
+//!
+//! After a change, content is re-linked from a parse cache (only changed files
+//! are read again), and every page gets a fingerprint of exactly the inputs
+//! its context is built from: its own file, the unit cards it shows, the
+//! global context and the templates it uses. Only pages whose fingerprint
+//! changed are rendered again. Correctness is checked by a test that compares
+//! the result with a full build after a sequence of edits.
+
+use crate::build::BuildOptions;
+use crate::config::Config;
+use crate::content::Loader;
+use crate::error::Problems;
+use crate::model::{self, Site};
+use crate::render::{self, Output, PageRef, Renderer};
+use rayon::prelude::*;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The output of the last good build, kept in memory, and what it was made of.
+pub struct LiveBuild {
+    options: BuildOptions,
+    loader: Loader,
+    templates: Option<(tera::Tera, HashMap<String, u64>)>,
+    outputs: HashMap<String, Arc<Vec<u8>>>,
+    fingerprints: HashMap<String, u64>,
+    site: Option<Arc<Site>>,
+}
+
+/// What one rebuild did.
+#[derive(Debug, Clone, Default)]
+pub struct RebuildReport {
+    /// Output paths written or changed.
+    pub changed: Vec<String>,
+    /// Output paths that no longer exist.
+    pub removed: Vec<String>,
+    /// Pages rendered (changed or not).
+    pub rendered: usize,
+    pub duration: Duration,
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn json_hash(value: &Value) -> u64 {
+    hash_of(&value.to_string())
+}
+
+impl LiveBuild {
+    pub fn new(options: BuildOptions) -> LiveBuild {
+        LiveBuild {
+            options,
+            loader: Loader::default(),
+            templates: None,
+            outputs: HashMap::new(),
+            fingerprints: HashMap::new(),
+            site: None,
+        }
+    }
+
+    /// The site as last built without problems.
+    pub fn site(&self) -> Option<Arc<Site>> {
+        self.site.clone()
+    }
+
+    /// Every output of the last good build, by path.
+    pub fn outputs(&self) -> &HashMap<String, Arc<Vec<u8>>> {
+        &self.outputs
+    }
+
+    /// Rebuilds after `changed` paths changed (an empty list means "check
+    /// everything"). On problems the previous outputs stay as they are.
+    pub fn rebuild(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, Problems> {
+        let started = Instant::now();
+        let root = self.options.site_dir.clone();
+        for path in changed {
+            self.loader.invalidate(path);
+        }
+        let templates_changed = self.templates.is_none()
+            || changed.is_empty()
+            || changed.iter().any(|p| touches_templates(&root, p));
+        let site = model::load_with(&root, &self.loader);
+        if templates_changed {
+            let loaded = Config::load(&root)
+                .map_err(Problems::from)
+                .and_then(|config| render::load_templates(&root, &config));
+            match (&site, loaded) {
+                (_, Ok(tera)) => {
+                    let hashes = template_hashes(&tera);
+                    self.templates = Some((tera, hashes));
+                }
+                (Ok(_), Err(p)) => return Err(p),
+                (Err(content), Err(p)) => {
+                    let mut all = content.0.clone();
+                    all.extend(p.0);
+                    return Err(Problems(all).sorted());
+                }
+            }
+        }
+        let site = site?;
+        let (tera, template_hashes) = self.templates.as_ref().expect("templates loaded above");
+        let render_options = self.options.render_options();
+        let renderer = Renderer::new(&site, tera, &render_options);
+        let inputs = Inputs::new(&renderer, &self.loader, template_hashes);
+
+        let pages = renderer.pages();
+        let planned: Vec<(PageRef, String, u64)> = pages
+            .par_iter()
+            .map(|p| {
+                let path = output_path(&renderer.url(*p));
+                let fp = inputs.fingerprint(&renderer, *p);
+                (*p, path, fp)
+            })
+            .collect();
+        let to_render: Vec<&(PageRef, String, u64)> = planned
+            .iter()
+            .filter(|(_, path, fp)| {
+                self.fingerprints.get(path) != Some(fp) || !self.outputs.contains_key(path)
+            })
+            .collect();
+        let rendered: Vec<Result<(Output, u64), crate::Problem>> = to_render
+            .par_iter()
+            .map(|(page, _, fp)| renderer.render(*page).map(|o| (o, *fp)))
+            .collect();
+        let mut problems = Vec::new();
+        let mut fresh = Vec::with_capacity(rendered.len());
+        for r in rendered {
+            match r {
+                Ok(x) => fresh.push(x),
+                Err(p) => problems.push(p),
+            }
+        }
+        if !problems.is_empty() {
+            problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
+            return Err(Problems(problems).sorted());
+        }
+        let rendered_count = fresh.len();
+        let extras = renderer.extra_outputs();
+        drop(renderer);
+
+        // Everything succeeded: apply.
+        let mut report = RebuildReport {
+            rendered: rendered_count,
+            ..Default::default()
+        };
+        let mut keep: HashSet<String> = HashSet::with_capacity(planned.len() + extras.len());
+        for (_, path, _) in &planned {
+            keep.insert(path.clone());
+        }
+        for (output, fp) in fresh {
+            self.fingerprints.insert(output.path.clone(), fp);
+            self.store(output, &mut report);
+        }
+        for output in extras {
+            keep.insert(output.path.clone());
+            self.store(output, &mut report);
+        }
+        let gone: Vec<String> = self
+            .outputs
+            .keys()
+            .filter(|k| !keep.contains(*k))
+            .cloned()
+            .collect();
+        for path in gone {
+            self.outputs.remove(&path);
+            self.fingerprints.remove(&path);
+            report.removed.push(path);
+        }
+        report.changed.sort();
+        report.removed.sort();
+        self.site = Some(Arc::new(site));
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    fn store(&mut self, output: Output, report: &mut RebuildReport) {
+        let same = self
+            .outputs
+            .get(&output.path)
+            .is_some_and(|old| **old == output.bytes);
+        if !same {
+            report.changed.push(output.path.clone());
+            self.outputs.insert(output.path, Arc::new(output.bytes));
+        }
+    }
+}
+
+fn output_path(url: &str) -> String {
+    let trimmed = url.trim_start_matches('/');
+    if url.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn touches_templates(root: &Path, path: &Path) -> bool {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.starts_with("templates")
+        || rel.starts_with("themes")
+        || rel == Path::new(crate::config::CONFIG_FILE)
+}
+
+/// Hash per template of its own file and every file it builds on: parents,
+/// imported macro files and included templates, transitively.
+fn template_hashes(tera: &tera::Tera) -> HashMap<String, u64> {
+    let sources: HashMap<&str, String> = tera
+        .templates
+        .iter()
+        .map(|(name, t)| {
+            let text = t
+                .path
+                .as_ref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            (name.as_str(), text)
+        })
+        .collect();
+    let direct = |name: &str| -> Vec<String> {
+        let Some(t) = tera.templates.get(name) else {
+            return Vec::new();
+        };
+        let mut deps: Vec<String> = t.parents.clone();
+        deps.extend(t.imported_macro_files.iter().map(|(file, _)| file.clone()));
+        let source = sources.get(name).map(String::as_str).unwrap_or("");
+        for part in source.split("include").skip(1) {
+            if let Some(quoted) = part.trim_start().strip_prefix('"') {
+                if let Some(end) = quoted.find('"') {
+                    deps.push(quoted[..end].to_string());
+                }
+            }
+        }
+        deps
+    };
+    let mut out = HashMap::new();
+    for name in tera.templates.keys() {
+        let mut seen: Vec<String> = vec![name.clone()];
+        let mut i = 0;
+        while i < seen.len() {
+            for d in direct(&seen[i]) {
+                if !seen.contains(&d) {
+                    seen.push(d);
+                }
+            }
+            i += 1;
+        }
+        seen.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for s in &seen {
+            s.hash(&mut h);
+            sources.get(s.as_str()).hash(&mut h);
+        }
+        out.insert(name.clone(), h.finish());
+    }
+    out
+}
+
+/// The data files (levels, prices, shares, ...) are small and feed many
+/// pages in ways that are not worth tracking one by one: any change to them
+/// counts as a change for every page.
+fn data_files_hash(root: &Path) -> u64 {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root.join("data"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        f.hash(&mut h);
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Hashes of the shared pieces page contexts are built from.
+struct Inputs<'a> {
+    global: u64,
+    unit_cards: Vec<u64>,
+    course_cards: Vec<u64>,
+    topic_cards: Vec<u64>,
+    loader: &'a Loader,
+    templates: &'a HashMap<String, u64>,
+}
+
+impl<'a> Inputs<'a> {
+    fn new(r: &Renderer, loader: &'a Loader, templates: &'a HashMap<String, u64>) -> Inputs<'a> {
+        let v = &r.views;
+        Inputs {
+            global: hash_of(&(
+                json_hash(&v.global),
+                r.options.today,
+                data_files_hash(&r.site.root),
+            )),
+            unit_cards: v.unit_cards.par_iter().map(json_hash).collect(),
+            course_cards: v.course_cards.iter().map(json_hash).collect(),
+            topic_cards: v.topic_cards.iter().map(json_hash).collect(),
+            loader,
+            templates,
+        }
+    }
+
+    /// A content file's text hash; a file the loader does not know changes
+    /// the fingerprint every time (safe, never stale).
+    fn file(&self, path: &Path) -> u64 {
+        self.loader.file_hash(path).unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            hash_of(&now.as_nanos())
+        })
+    }
+
+    fn template(&self, name: &str) -> u64 {
+        self.templates.get(name).copied().unwrap_or(0)
+    }
+
+    fn fingerprint(&self, r: &Renderer, page: PageRef) -> u64 {
+        let site = r.site;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.global.hash(&mut h);
+        std::mem::discriminant(&page).hash(&mut h);
+        match page {
+            PageRef::Unit(i) => {
+                let unit = &site.units[i];
+                self.template("unit.html").hash(&mut h);
+                self.file(&unit.source).hash(&mut h);
+                self.unit_cards[i].hash(&mut h);
+                unit.level.hash(&mut h);
+                for l in &unit.lecturers {
+                    self.file(&site.lecturers[*l].source).hash(&mut h);
+                }
+                for c in &r.courses_by_unit[i] {
+                    self.course_cards[*c].hash(&mut h);
+                }
+                for a in &r.authorities_by_unit[i] {
+                    let a = &site.authorities[*a];
+                    (&a.id, a.display_name()).hash(&mut h);
+                }
+                site.levels[unit.level].billing_unit.hash(&mut h);
+            }
+            PageRef::Course(ci) => {
+                let course = &site.courses[ci];
+                self.template("course.html").hash(&mut h);
+                self.file(&course.source).hash(&mut h);
+                self.course_cards[ci].hash(&mut h);
+                for cu in &course.units {
+                    self.unit_cards[cu.unit].hash(&mut h);
+                }
+            }
+            PageRef::Topic(ti) => {
+                self.template("topic.html").hash(&mut h);
+                self.file(&site.topics[ti].source).hash(&mut h);
+                self.topic_cards[ti].hash(&mut h);
+                for u in r
+                    .by_title
+                    .iter()
+                    .filter(|u| site.units[**u].topics.contains(&ti))
+                {
+                    self.unit_cards[*u].hash(&mut h);
+                }
+            }
+            PageRef::Lecturer(li) => {
+                self.template("lecturer.html").hash(&mut h);
+                self.file(&site.lecturers[li].source).hash(&mut h);
+                for u in r
+                    .by_title
+                    .iter()
+                    .filter(|u| site.units[**u].lecturers.contains(&li))
+                {
+                    self.unit_cards[*u].hash(&mut h);
+                }
+            }
+            PageRef::Authority(ai) => {
+                let a = &site.authorities[ai];
+                self.template("authority.html").hash(&mut h);
+                self.file(&a.source).hash(&mut h);
+                for u in &a.units {
+                    self.unit_cards[*u].hash(&mut h);
+                }
+            }
+            PageRef::Single(i) => {
+                let job = &r.singles[i];
+                self.template(job.template).hash(&mut h);
+                (&job.url, &job.title, &job.description).hash(&mut h);
+                for (k, v) in &job.values {
+                    k.hash(&mut h);
+                    json_hash(v).hash(&mut h);
+                }
+            }
+        }
+        h.finish()
+    }
+}
