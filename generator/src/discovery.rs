@@ -146,21 +146,26 @@ pub fn catalog_values(
 pub(crate) fn jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
     let mut by_title: Vec<usize> = (0..site.units.len()).collect();
     by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
-    let cards: Vec<Value> = by_title
-        .iter()
-        .map(|i| views.unit_cards[*i].clone())
-        .collect();
+    // Pre-filtered pages carry only their matching units: with every unit
+    // on every page (hidden), 35 level pages of a Germany-scale site cost
+    // 70,000 rendered cards and re-rendered all on each edit.
     let catalog = |url: String, heading: String, intro: String, filter: CatalogFilter| {
-        let mut job = Job::new(url, "catalog.html", &heading)
+        let matching: Vec<Value> = by_title
+            .iter()
+            .filter(|i| filter.matches(&FilterUnit::of(site, &site.units[**i], today)))
+            .map(|i| views.unit_cards[*i].clone())
+            .collect();
+        let count = matching.len();
+        Job::new(url, "catalog.html", &heading)
             .describe(&intro)
-            .with("units", Value::Array(cards.clone()))
+            .with("units", Value::Array(matching))
             .with("topics", Value::Array(views.topic_cards.clone()))
             .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
             .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }]))
             .with("heading", json!(heading))
-            .with("intro", json!(intro));
-        job.values.extend(catalog_values(site, &filter, today));
-        job
+            .with("intro", json!(intro))
+            .with("filter", json!(filter))
+            .with("visible_count", json!(count))
     };
     let mut jobs = Vec::new();
     for format in [Format::Hybrid, Format::OnDemand] {

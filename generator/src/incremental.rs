@@ -28,6 +28,8 @@ pub struct LiveBuild {
     templates: Option<(tera::Tera, HashMap<String, u64>)>,
     outputs: HashMap<String, Arc<Vec<u8>>>,
     fingerprints: HashMap<String, u64>,
+    /// Outputs made by `rebuild_extras`, not pages.
+    extra_paths: HashSet<String>,
     site: Option<Arc<Site>>,
 }
 
@@ -61,6 +63,7 @@ impl LiveBuild {
             templates: None,
             outputs: HashMap::new(),
             fingerprints: HashMap::new(),
+            extra_paths: HashSet::new(),
             site: None,
         }
     }
@@ -76,8 +79,23 @@ impl LiveBuild {
     }
 
     /// Rebuilds after `changed` paths changed (an empty list means "check
-    /// everything"). On problems the previous outputs stay as they are.
+    /// everything"): pages, then the derived files. On problems the previous
+    /// outputs stay as they are.
     pub fn rebuild(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, Problems> {
+        let mut report = self.rebuild_pages(changed)?;
+        let extras = self.rebuild_extras();
+        report.changed.extend(extras.changed);
+        report.removed.extend(extras.removed);
+        report.changed.sort();
+        report.removed.sort();
+        report.duration += extras.duration;
+        Ok(report)
+    }
+
+    /// The pages only: what a browser waiting for a reload needs. Derived
+    /// files (calendar files, sitemap, search index) follow with
+    /// [`LiveBuild::rebuild_extras`], off the path from save to reload.
+    pub fn rebuild_pages(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, Problems> {
         let started = Instant::now();
         let root = self.options.site_dir.clone();
         for path in changed {
@@ -110,23 +128,22 @@ impl LiveBuild {
         let renderer = Renderer::new(&site, tera, &render_options);
         let inputs = Inputs::new(&renderer, &self.loader, template_hashes);
 
-        let pages = renderer.pages();
-        let planned: Vec<(PageRef, String, u64)> = pages
+        let planned: Vec<(PageRef, String, u64)> = renderer
+            .pages()
             .par_iter()
             .map(|p| {
-                let path = output_path(&renderer.url(*p));
-                let fp = inputs.fingerprint(&renderer, *p);
-                (*p, path, fp)
+                (
+                    *p,
+                    output_path(&renderer.url(*p)),
+                    inputs.fingerprint(&renderer, *p),
+                )
             })
             .collect();
-        let to_render: Vec<&(PageRef, String, u64)> = planned
-            .iter()
+        let rendered: Vec<Result<(Output, u64), crate::Problem>> = planned
+            .par_iter()
             .filter(|(_, path, fp)| {
                 self.fingerprints.get(path) != Some(fp) || !self.outputs.contains_key(path)
             })
-            .collect();
-        let rendered: Vec<Result<(Output, u64), crate::Problem>> = to_render
-            .par_iter()
             .map(|(page, _, fp)| renderer.render(*page).map(|o| (o, *fp)))
             .collect();
         let mut problems = Vec::new();
@@ -141,31 +158,22 @@ impl LiveBuild {
             problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
             return Err(Problems(problems).sorted());
         }
-        let rendered_count = fresh.len();
-        let extras = renderer.extra_outputs();
         drop(renderer);
 
         // Everything succeeded: apply.
         let mut report = RebuildReport {
-            rendered: rendered_count,
+            rendered: fresh.len(),
             ..Default::default()
         };
-        let mut keep: HashSet<String> = HashSet::with_capacity(planned.len() + extras.len());
-        for (_, path, _) in &planned {
-            keep.insert(path.clone());
-        }
+        let pages: HashSet<String> = planned.into_iter().map(|(_, path, _)| path).collect();
         for (output, fp) in fresh {
             self.fingerprints.insert(output.path.clone(), fp);
-            self.store(output, &mut report);
-        }
-        for output in extras {
-            keep.insert(output.path.clone());
             self.store(output, &mut report);
         }
         let gone: Vec<String> = self
             .outputs
             .keys()
-            .filter(|k| !keep.contains(*k))
+            .filter(|k| !pages.contains(*k) && !self.extra_paths.contains(*k))
             .cloned()
             .collect();
         for path in gone {
@@ -175,9 +183,37 @@ impl LiveBuild {
         }
         report.changed.sort();
         report.removed.sort();
-        self.site = Some(Arc::new(site));
+        // Dropping the old site (13,000 items at Germany scale) takes a while:
+        // not on the way to the browser.
+        if let Some(old) = self.site.replace(Arc::new(site)) {
+            std::thread::spawn(move || drop(old));
+        }
         report.duration = started.elapsed();
         Ok(report)
+    }
+
+    /// Calendar files, sitemap, robots.txt, authority list and search index
+    /// for the site of the last [`LiveBuild::rebuild_pages`].
+    pub fn rebuild_extras(&mut self) -> RebuildReport {
+        let started = Instant::now();
+        let mut report = RebuildReport::default();
+        let (Some(site), Some((tera, _))) = (self.site.clone(), self.templates.as_ref()) else {
+            return report;
+        };
+        let render_options = self.options.render_options();
+        let extras = Renderer::new(&site, tera, &render_options).extra_outputs();
+        let now: HashSet<String> = extras.iter().map(|o| o.path.clone()).collect();
+        for output in extras {
+            self.store(output, &mut report);
+        }
+        for path in self.extra_paths.difference(&now) {
+            if self.outputs.remove(path).is_some() {
+                report.removed.push(path.clone());
+            }
+        }
+        self.extra_paths = now;
+        report.duration = started.elapsed();
+        report
     }
 
     fn store(&mut self, output: Output, report: &mut RebuildReport) {

@@ -71,15 +71,13 @@ impl LiveSite {
             BuildState::Ok { generation } | BuildState::Failed { generation, .. } => generation + 1,
         };
         let mut build = self.build.lock().expect("build lock");
-        match build.rebuild(changed) {
+        match build.rebuild_pages(changed) {
             Ok(report) => {
-                let snapshot: HashMap<String, Arc<Vec<u8>>> = build
-                    .outputs()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                *self.pages.write().expect("pages lock") = Arc::new(snapshot);
+                self.publish(&build);
                 self.state.send_replace(BuildState::Ok { generation });
+                // Calendar files, sitemap and search index follow the pages.
+                build.rebuild_extras();
+                self.publish(&build);
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
                 if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
@@ -100,6 +98,15 @@ impl LiveSite {
                 Err(report)
             }
         }
+    }
+
+    fn publish(&self, build: &LiveBuild) {
+        let snapshot: HashMap<String, Arc<Vec<u8>>> = build
+            .outputs()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *self.pages.write().expect("pages lock") = Arc::new(snapshot);
     }
 
     fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
