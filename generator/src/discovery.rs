@@ -166,6 +166,9 @@ pub(crate) fn jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
             .with("intro", json!(intro))
             .with("filter", json!(filter))
             .with("visible_count", json!(count))
+            // The page holds only its own units: filtering happens in the
+            // full catalog, not in place.
+            .with("prefiltered", json!(true))
     };
     let mut jobs = Vec::new();
     for format in [Format::Hybrid, Format::OnDemand] {

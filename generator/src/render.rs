@@ -296,6 +296,9 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
         json!({ "title": "Kommunen", "url": "/kommunen/" }),
     ];
     nav.extend(["mitgliedschaft"].iter().filter_map(|id| page_link(id)));
+    if !site.competence_areas.is_empty() && !site.role_profiles.is_empty() {
+        nav.push(json!({ "title": "Selbstcheck", "url": "/selbstcheck/" }));
+    }
     nav.push(json!({ "title": "FAQ", "url": "/faq/" }));
     nav.extend(["kontakt"].iter().filter_map(|id| page_link(id)));
     // Every page gets the global context; a select of 11,000 authorities on
@@ -598,6 +601,8 @@ impl<'a> Renderer<'a> {
                             "content": markdown::to_html(&a.body), "contact": a.contact,
                             "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
                             "approver_email": a.approver_email,
+                            "selfcheck_url": (!site.competence_areas.is_empty() && !site.role_profiles.is_empty())
+                                .then(|| format!("/selbstcheck/?kommune={}", a.id)),
                         }),
                     )
                     .with("units", Value::Array(units))

@@ -86,6 +86,9 @@
   function katalogfilter() {
     var formular = document.getElementById('katalogfilter');
     if (!formular || !window.URLSearchParams) { return; }
+    /* Vorgefilterte Seiten (Format, Niveau) enthalten nur ihre Einheiten:
+       dort schickt das Formular in den vollständigen Katalog. */
+    if (formular.hasAttribute('data-vorgefiltert')) { return; }
     var karten = document.querySelectorAll('#katalog-liste > li');
     if (!karten.length) { karten = document.querySelectorAll('li[data-format]'); }
     var anzahl = document.getElementById('katalog-anzahl');
