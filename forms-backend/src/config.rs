@@ -50,6 +50,7 @@ struct RawBackend {
     mails_pro_empfaenger_je_stunde: Option<u32>,
     max_anfrage_bytes: Option<usize>,
     vertraue_x_forwarded_for: Option<bool>,
+    annahme_warteschlange: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -120,6 +121,9 @@ pub struct Settings {
     pub per_recipient_per_hour: u32,
     pub body_limit: usize,
     pub trust_forwarded_for: bool,
+    /// Submissions that may wait for the group commit; more get 503
+    /// (see [`crate::intake`]).
+    pub intake_queue: usize,
     pub transport: MailTransport,
     pub sender: String,
     pub office: String,
@@ -268,6 +272,10 @@ impl Settings {
             per_recipient_per_hour: backend.mails_pro_empfaenger_je_stunde.unwrap_or(3),
             body_limit: backend.max_anfrage_bytes.unwrap_or(32 * 1024),
             trust_forwarded_for: backend.vertraue_x_forwarded_for.unwrap_or(false),
+            intake_queue: backend
+                .annahme_warteschlange
+                .unwrap_or(crate::intake::DEFAULT_QUEUE)
+                .max(1),
             transport,
             sender,
             office,

@@ -17,6 +17,7 @@
 pub mod booking;
 pub mod config;
 pub mod discovery_web;
+pub mod intake;
 pub mod mail;
 pub mod ops;
 pub mod outbox;
@@ -133,6 +134,8 @@ pub struct Inner {
     pub store: Arc<store::Store>,
     pub signer: sign::Signer,
     pub limiter: web::RateLimiter,
+    /// The group-commit writer for form submissions.
+    pub intake: intake::Intake,
     /// Wakes the worker when a mail was queued.
     pub wake: Arc<Notify>,
     extra_origins: RwLock<Vec<String>>,
@@ -156,7 +159,7 @@ impl AppState {
     }
 
     pub fn new(site: Site, settings: Settings) -> Result<AppState, StartError> {
-        let store = store::Store::open(&settings.database)?;
+        let store = Arc::new(store::Store::open(&settings.database)?);
         let signer = match &settings.signing_key {
             Some(k) => sign::Signer::from_text(&k.0),
             None => sign::Signer::load_or_create(&settings.data_dir).map_err(StartError::Key)?,
@@ -170,8 +173,9 @@ impl AppState {
                 settings.per_ip_per_10_min,
                 std::time::Duration::from_secs(600),
             ),
+            intake: intake::Intake::start(store.clone(), settings.intake_queue),
             settings: Arc::new(settings),
-            store: Arc::new(store),
+            store,
             signer,
             wake: Arc::new(Notify::new()),
             extra_origins: RwLock::new(Vec::new()),

@@ -2,6 +2,7 @@
 //! (body limit, honeypot, signed form timestamp, per-IP limit, Origin), and
 //! the one error type [`AppError`].
 
+use crate::intake::IntakeError;
 use crate::pages;
 use crate::sign::FormStamp;
 use crate::validate::{self, Errors, FormKind, Input, Valid};
@@ -53,6 +54,11 @@ pub enum AppError {
     },
     /// A link that is used, expired or forged (410).
     Gone {
+        html: Option<String>,
+    },
+    /// 503 with `Retry-After`: the intake queue is full (overload). Nothing
+    /// was stored; `html` repeats the values with a button to send again.
+    Busy {
         html: Option<String>,
     },
     /// Logged with its detail; the client sees a generic German message.
@@ -133,6 +139,21 @@ impl IntoResponse for AppError {
                 Json(json!({ "ok": false, "errors": { "link": "Dieser Link ist nicht mehr gültig." } })),
             )
                 .into_response(),
+            AppError::Busy { html } => {
+                let mut r = match html {
+                    Some(html) => (StatusCode::SERVICE_UNAVAILABLE, html_headers(), html).into_response(),
+                    None => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Json(json!({ "ok": false, "errors": { "formular": BUSY_MESSAGE } })),
+                    )
+                        .into_response(),
+                };
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(crate::intake::RETRY_AFTER_SECS),
+                );
+                r
+            }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "Interner Fehler");
                 (
@@ -492,33 +513,53 @@ async fn submit(
         return Err(resend(&state, &loaded, kind, &input, stamp, json));
     }
     let ip_hash = state.signer.ip_hash(&ip);
-    let st = state.clone();
-    let ld = loaded.clone();
-    tokio::task::spawn_blocking(move || {
-        let ctx = Ctx {
-            store: &st.store,
-            letterhead: &ld.letterhead,
-            signer: &st.signer,
-            backend_url: &ld.backend_url,
-            office: &st.settings.office,
-            confirm_valid: st.settings.confirm_valid,
-            per_recipient_per_hour: st.settings.per_recipient_per_hour,
-            ip_hash: &ip_hash,
-            now: crate::store::now(),
-        };
-        match &valid {
-            Valid::Registration(r) => workflow::register(&ctx, r),
-            Valid::Contact(c) => workflow::contact(&ctx, c),
-            Valid::Newsletter(n) => workflow::newsletter(&ctx, n),
-            Valid::Booking(b) => {
-                crate::booking::with_env(&st, &ip_hash, |env| crate::booking::request(env, b))
-                    .map(|_| ())
+    if let Valid::Booking(b) = valid {
+        // Bookings read and take places in their own transactions.
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::booking::with_env(&st, &ip_hash, |env| crate::booking::request(env, &b))
+                .map(|_| ())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    } else {
+        // Registration, contact and newsletter go through the group commit.
+        let st = state.clone();
+        let ld = loaded.clone();
+        let job: crate::intake::Job = Box::new(move |tx| {
+            let ctx = Ctx {
+                store: &st.store,
+                letterhead: &ld.letterhead,
+                signer: &st.signer,
+                backend_url: &ld.backend_url,
+                office: &st.settings.office,
+                confirm_valid: st.settings.confirm_valid,
+                per_recipient_per_hour: st.settings.per_recipient_per_hour,
+                ip_hash: &ip_hash,
+                now: crate::store::now(),
+            };
+            match &valid {
+                Valid::Registration(r) => workflow::register_in(&ctx, tx, r),
+                Valid::Contact(c) => workflow::contact_in(&ctx, tx, c),
+                Valid::Newsletter(n) => workflow::newsletter_in(&ctx, tx, n),
+                Valid::Booking(_) => unreachable!("handled above"),
             }
+            .map_err(workflow::into_store)
+        });
+        match state.intake.submit(job).await {
+            Ok(()) => {}
+            Err(IntakeError::Busy) => {
+                tracing::warn!(
+                    form = kind.name(),
+                    queued = state.intake.queued(),
+                    "Annahme ausgelastet, 503"
+                );
+                return Err(busy(&loaded, kind, &input, json));
+            }
+            Err(e) => return Err(AppError::Internal(e.to_string())),
         }
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
     state.wake.notify_one();
     tracing::info!(form = kind.name(), "Formular gespeichert");
     Ok(success(&loaded, kind, json))
@@ -584,6 +625,39 @@ fn invalid(
         errors,
         html: Some(html),
     }
+}
+
+const BUSY_MESSAGE: &str = "Gerade gehen sehr viele Anfragen gleichzeitig ein. Ihre Angaben sind noch nicht gespeichert. Bitte senden Sie sie in einigen Sekunden noch einmal ab.";
+
+/// The 503 answer under overload: JSON, or a page repeating the values
+/// (with the form's still valid `ts`) and a button to send them again.
+fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> AppError {
+    if json {
+        return AppError::Busy { html: None };
+    }
+    let fields: Vec<Value> = kind
+        .fields()
+        .iter()
+        .filter_map(|f| {
+            input
+                .values
+                .get(*f)
+                .map(|v| json!({ "name": f, "value": v }))
+        })
+        .collect();
+    let html = own_page(
+        loaded,
+        "forms/erneut.html",
+        &format!("/forms/{}", kind.name()),
+        "Bitte gleich noch einmal senden",
+        vec![
+            ("message", json!(BUSY_MESSAGE)),
+            ("fields", json!(fields)),
+            ("ts", json!(input.ts)),
+            ("action", json!(format!("/forms/{}", kind.name()))),
+        ],
+    );
+    AppError::Busy { html: Some(html) }
 }
 
 fn resend(

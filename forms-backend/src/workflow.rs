@@ -135,10 +135,16 @@ fn consent<'a>(
 }
 
 pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
-    ctx.store.write(|tx| {
-        let run = || -> Result<(), WorkflowError> {
-            if tx.has_confirmed("registrierung", &r.email)? {
-                let draft = Draft {
+    ctx.store
+        .write(|tx| register_in(ctx, tx, r).map_err(into_store))
+        .map_err(from_store)
+}
+
+/// The writes of [`register`] inside a transaction the caller commits
+/// (the group commit of [`crate::intake`]).
+pub fn register_in(ctx: &Ctx, tx: &Tx, r: &Registration) -> Result<(), WorkflowError> {
+    if tx.has_confirmed("registrierung", &r.email)? {
+        let draft = Draft {
                     kind: "registrierung-bekannt",
                     to_address: r.email.clone(),
                     to_name: r.name.clone(),
@@ -152,14 +158,20 @@ pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
                     action: None,
                     unsubscribe: None,
                 };
-                ctx.queue(tx, &draft, None)?;
-                return Ok(());
-            }
-            let payload = json!(r);
-            let id = tx.insert_submission(&submission("registrierung", &payload, &r.email, "unbestaetigt", ctx))?;
-            let consent_id = tx.insert_consent(&consent(id, &r.email, "registrierung", ctx))?;
-            let link = ctx.confirm_token(tx, consent_id, id)?;
-            let draft = Draft {
+        ctx.queue(tx, &draft, None)?;
+        return Ok(());
+    }
+    let payload = json!(r);
+    let id = tx.insert_submission(&submission(
+        "registrierung",
+        &payload,
+        &r.email,
+        "unbestaetigt",
+        ctx,
+    ))?;
+    let consent_id = tx.insert_consent(&consent(id, &r.email, "registrierung", ctx))?;
+    let link = ctx.confirm_token(tx, consent_id, id)?;
+    let draft = Draft {
                 kind: "registrierung-bestaetigen",
                 to_address: r.email.clone(),
                 to_name: r.name.clone(),
@@ -173,74 +185,82 @@ pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
                 action: Some(("Registrierung bestätigen".into(), link)),
                 unsubscribe: None,
             };
-            ctx.queue(tx, &draft, Some(id))?;
-            Ok(())
-        };
-        run().map_err(into_store)
-    }).map_err(from_store)
+    ctx.queue(tx, &draft, Some(id))?;
+    Ok(())
 }
 
 pub fn contact(ctx: &Ctx, c: &Contact) -> Result<(), WorkflowError> {
     ctx.store
-        .write(|tx| {
-            let run = || -> Result<(), WorkflowError> {
-                let payload = json!(c);
-                let id = tx.insert_submission(&submission(
-                    "kontakt",
-                    &payload,
-                    &c.email,
-                    "eingegangen",
-                    ctx,
-                ))?;
-                let consent_id = tx.insert_consent(&consent(id, &c.email, "kontakt", ctx))?;
-                // No double opt-in for a contact request: consent is given with the post.
-                tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, "Formular")?;
-                let termine: Vec<String> = c.termine.iter().map(|t| format_termin(t)).collect();
-                let mut paragraphs = vec![
-                    "Über das Kontaktformular ist eine neue Anfrage eingegangen.".to_string(),
-                    format!(
-                        "Name: {}\nKommune/Organisation: {}\nE-Mail: {}\nTelefon: {}",
-                        c.name, c.organisation, c.email, c.telefon
-                    ),
-                    format!(
-                        "Terminvorschläge für das Informationsgespräch:\n{}",
-                        termine.join("\n")
-                    ),
-                ];
-                if !c.nachricht.is_empty() {
-                    paragraphs.push(format!("Anliegen:\n{}", c.nachricht));
-                }
-                paragraphs.push(format!(
-                    "Vorgangsnummer: K-{id}. Antworten an diese E-Mail gehen direkt an {}.",
-                    c.email
-                ));
-                let draft = Draft {
-                    kind: "kontakt-geschaeftsstelle",
-                    to_address: ctx.office.to_string(),
-                    to_name: String::new(),
-                    reply_to: Some(c.email.clone()),
-                    subject: format!("Kontaktanfrage K-{id}: {} ({})", c.name, c.organisation),
-                    paragraphs,
-                    action: None,
-                    unsubscribe: None,
-                };
-                // The office address is not limited per recipient; the per-IP
-                // limit protects it.
-                let mail = ctx.letterhead.compose(&draft, Some(id))?;
-                tx.enqueue(&mail, ctx.now)?;
-                Ok(())
-            };
-            run().map_err(into_store)
-        })
+        .write(|tx| contact_in(ctx, tx, c).map_err(into_store))
         .map_err(from_store)
 }
 
+/// The writes of [`contact`] inside a transaction the caller commits
+/// (the group commit of [`crate::intake`]).
+pub fn contact_in(ctx: &Ctx, tx: &Tx, c: &Contact) -> Result<(), WorkflowError> {
+    let payload = json!(c);
+    let id = tx.insert_submission(&submission(
+        "kontakt",
+        &payload,
+        &c.email,
+        "eingegangen",
+        ctx,
+    ))?;
+    let consent_id = tx.insert_consent(&consent(id, &c.email, "kontakt", ctx))?;
+    // No double opt-in for a contact request: consent is given with the post.
+    tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, "Formular")?;
+    let termine: Vec<String> = c.termine.iter().map(|t| format_termin(t)).collect();
+    let mut paragraphs = vec![
+        "Über das Kontaktformular ist eine neue Anfrage eingegangen.".to_string(),
+        format!(
+            "Name: {}\nKommune/Organisation: {}\nE-Mail: {}\nTelefon: {}",
+            c.name, c.organisation, c.email, c.telefon
+        ),
+        format!(
+            "Terminvorschläge für das Informationsgespräch:\n{}",
+            termine.join("\n")
+        ),
+    ];
+    if !c.nachricht.is_empty() {
+        paragraphs.push(format!("Anliegen:\n{}", c.nachricht));
+    }
+    paragraphs.push(format!(
+        "Vorgangsnummer: K-{id}. Antworten an diese E-Mail gehen direkt an {}.",
+        c.email
+    ));
+    let draft = Draft {
+        kind: "kontakt-geschaeftsstelle",
+        to_address: ctx.office.to_string(),
+        to_name: String::new(),
+        reply_to: Some(c.email.clone()),
+        subject: format!("Kontaktanfrage K-{id}: {} ({})", c.name, c.organisation),
+        paragraphs,
+        action: None,
+        unsubscribe: None,
+    };
+    // The office address is not limited per recipient; the per-IP
+    // limit protects it.
+    let mail = ctx.letterhead.compose(&draft, Some(id))?;
+    tx.enqueue(&mail, ctx.now)?;
+    Ok(())
+}
+
 pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> {
-    ctx.store.write(|tx| {
-        let run = || -> Result<(), WorkflowError> {
-            let greeting = if n.name.is_empty() { "Guten Tag,".to_string() } else { format!("Guten Tag {},", n.name) };
-            if tx.subscriber_status(&n.email)?.as_deref() == Some("aktiv") {
-                let draft = Draft {
+    ctx.store
+        .write(|tx| newsletter_in(ctx, tx, n).map_err(into_store))
+        .map_err(from_store)
+}
+
+/// The writes of [`newsletter`] inside a transaction the caller commits
+/// (the group commit of [`crate::intake`]).
+pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), WorkflowError> {
+    let greeting = if n.name.is_empty() {
+        "Guten Tag,".to_string()
+    } else {
+        format!("Guten Tag {},", n.name)
+    };
+    if tx.subscriber_status(&n.email)?.as_deref() == Some("aktiv") {
+        let draft = Draft {
                     kind: "newsletter-bekannt",
                     to_address: n.email.clone(),
                     to_name: n.name.clone(),
@@ -253,15 +273,21 @@ pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> 
                     action: None,
                     unsubscribe: Some(ctx.unsubscribe_url(&n.email)),
                 };
-                ctx.queue(tx, &draft, None)?;
-                return Ok(());
-            }
-            let payload = json!(n);
-            let id = tx.insert_submission(&submission("newsletter", &payload, &n.email, "unbestaetigt", ctx))?;
-            let consent_id = tx.insert_consent(&consent(id, &n.email, "newsletter", ctx))?;
-            tx.upsert_pending_subscriber(&n.email, &n.name, consent_id, ctx.now)?;
-            let link = ctx.confirm_token(tx, consent_id, id)?;
-            let draft = Draft {
+        ctx.queue(tx, &draft, None)?;
+        return Ok(());
+    }
+    let payload = json!(n);
+    let id = tx.insert_submission(&submission(
+        "newsletter",
+        &payload,
+        &n.email,
+        "unbestaetigt",
+        ctx,
+    ))?;
+    let consent_id = tx.insert_consent(&consent(id, &n.email, "newsletter", ctx))?;
+    tx.upsert_pending_subscriber(&n.email, &n.name, consent_id, ctx.now)?;
+    let link = ctx.confirm_token(tx, consent_id, id)?;
+    let draft = Draft {
                 kind: "newsletter-bestaetigen",
                 to_address: n.email.clone(),
                 to_name: n.name.clone(),
@@ -275,11 +301,8 @@ pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> 
                 action: Some(("Anmeldung bestätigen".into(), link)),
                 unsubscribe: None,
             };
-            ctx.queue(tx, &draft, Some(id))?;
-            Ok(())
-        };
-        run().map_err(into_store)
-    }).map_err(from_store)
+    ctx.queue(tx, &draft, Some(id))?;
+    Ok(())
 }
 
 /// What a one-time confirmation token stands for (without using it).

@@ -1,0 +1,188 @@
+//! Group commit for form submissions: one writer thread, a bounded queue.
+//!
+//! Handlers validate a post on the async side, then hand its writes (a
+//! closure over [`Tx`]) to [`Intake::submit`] and wait. The writer takes
+//! everything that is queued (at most [`MAX_BATCH`]), runs each job in its
+//! own savepoint of one `BEGIN IMMEDIATE` transaction
+//! ([`Store::write_batch`]), commits once — one WAL sync for the whole batch
+//! with `synchronous = FULL` — and only then answers every waiting request.
+//! There is no artificial wait: while one batch is being synced the next
+//! one gathers by itself, so batches grow with the load and a lone request
+//! is committed at once.
+//!
+//! Guarantees:
+//! - a submission is acknowledged only after the transaction holding it
+//!   (with its consent and its outbox mail) is durable;
+//! - a job that fails is rolled back alone; a failed commit fails the batch
+//!   (nobody in it is acknowledged);
+//! - the queue is bounded: when it is full, [`Intake::submit`] refuses at
+//!   once with [`IntakeError::Busy`] (HTTP 503 with `Retry-After`) instead of
+//!   letting waiting requests pile up without limit.
+//!
+//! A request whose client went away while waiting is still committed (it
+//! was accepted into the queue); it is simply not acknowledged to anybody.
+
+use crate::store::{Store, StoreError, Tx};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The writes of one submission, run inside the batch transaction.
+pub type Job = Box<dyn FnOnce(&Tx) -> Result<(), StoreError> + Send>;
+
+/// At most this many jobs share one transaction.
+pub const MAX_BATCH: usize = 256;
+
+/// Default queue length (`[backend] annahme_warteschlange`).
+pub const DEFAULT_QUEUE: usize = 512;
+
+/// Seconds a refused client is asked to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The queue is full: the service is overloaded, try again later.
+    #[error("Annahme ausgelastet")]
+    Busy,
+    /// The writer has stopped (the process is shutting down).
+    #[error("Annahme beendet")]
+    Closed,
+    /// This job failed or the batch's commit failed: nothing of it was stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("Datenbank: {0}")]
+    Batch(String),
+}
+
+struct Pending {
+    job: Job,
+    done: oneshot::Sender<Result<(), IntakeError>>,
+}
+
+/// Handle to the writer thread; the thread ends when the last handle is dropped.
+pub struct Intake {
+    queue: mpsc::Sender<Pending>,
+    capacity: usize,
+}
+
+impl std::fmt::Debug for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intake")
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl Intake {
+    /// Starts the writer thread for `store` with a queue of `capacity` jobs.
+    pub fn start(store: Arc<Store>, capacity: usize) -> Intake {
+        let capacity = capacity.max(1);
+        let (queue, rx) = mpsc::channel(capacity);
+        std::thread::Builder::new()
+            .name("campus-intake".into())
+            .spawn(move || writer(&store, rx))
+            .expect("writer thread");
+        Intake { queue, capacity }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Jobs waiting right now (not counting the batch being committed).
+    pub fn queued(&self) -> usize {
+        self.capacity - self.queue.capacity()
+    }
+
+    /// Queues `job` and waits until it is committed. Refuses at once with
+    /// [`IntakeError::Busy`] when the queue is full.
+    pub async fn submit(&self, job: Job) -> Result<(), IntakeError> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .try_send(Pending { job, done })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => IntakeError::Busy,
+                mpsc::error::TrySendError::Closed(_) => IntakeError::Closed,
+            })?;
+        answer.await.map_err(|_| IntakeError::Closed)?
+    }
+}
+
+fn writer(store: &Store, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let (jobs, answers): (Vec<Job>, Vec<_>) = batch.drain(..).map(|p| (p.job, p.done)).unzip();
+        let size = jobs.len();
+        match store.write_batch(jobs, |tx, job| job(tx)) {
+            Ok(results) => {
+                for (result, done) in results.into_iter().zip(answers) {
+                    let _ = done.send(result.map_err(IntakeError::from));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, size, "Stapel nicht gespeichert");
+                let message = e.to_string();
+                for done in answers {
+                    let _ = done.send(Err(IntakeError::Batch(message.clone())));
+                }
+            }
+        }
+        tracing::trace!(size, "Stapel gespeichert");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OutgoingMail, Table};
+
+    fn job(i: usize, fail: bool) -> Job {
+        Box::new(move |tx: &Tx| {
+            tx.enqueue(
+                &OutgoingMail {
+                    message_id: format!("<{i}@x>"),
+                    kind: "test".into(),
+                    envelope_from: "a@b.de".into(),
+                    recipient: "c@d.de".into(),
+                    raw: b"x".to_vec(),
+                    submission_id: None,
+                },
+                0,
+            )?;
+            if fail {
+                return Err(StoreError::Io(std::io::Error::other("boom")));
+            }
+            Ok(())
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_acknowledged_job_is_committed_and_a_failure_stays_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("x.db")).unwrap());
+        let intake = Arc::new(Intake::start(store.clone(), 1000));
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let intake = intake.clone();
+                tokio::spawn(async move { intake.submit(job(i, i % 100 == 7)).await })
+            })
+            .collect();
+        let mut ok = 0;
+        let mut failed = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(IntakeError::Store(_)) => failed += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((ok, failed), (297, 3));
+        assert_eq!(store.count(Table::Outbox).unwrap(), 297);
+    }
+}
