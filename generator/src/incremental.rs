@@ -68,6 +68,12 @@ impl LiveBuild {
         }
     }
 
+    /// Promises that every change will be reported to [`LiveBuild::rebuild`]
+    /// (a file watcher is running), so unchanged files need no look-up.
+    pub fn set_watched(&mut self, watched: bool) {
+        self.loader.set_watched(watched);
+    }
+
     /// The site as last built without problems.
     pub fn site(&self) -> Option<Arc<Site>> {
         self.site.clone()
@@ -98,6 +104,10 @@ impl LiveBuild {
     pub fn rebuild_pages(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, Problems> {
         let started = Instant::now();
         let root = self.options.site_dir.clone();
+        if changed.is_empty() {
+            // "Anything may have changed": read every file again.
+            self.loader.clear();
+        }
         for path in changed {
             self.loader.invalidate(path);
         }
@@ -123,10 +133,14 @@ impl LiveBuild {
             }
         }
         let site = site?;
+        let mut phases = Phases::start(started);
+        phases.mark("laden");
         let (tera, template_hashes) = self.templates.as_ref().expect("templates loaded above");
         let render_options = self.options.render_options();
         let renderer = Renderer::new(&site, tera, &render_options);
+        phases.mark("Sichten");
         let inputs = Inputs::new(&renderer, &self.loader, template_hashes);
+        phases.mark("Eingaben");
 
         let planned: Vec<(PageRef, String, u64)> = renderer
             .pages()
@@ -159,6 +173,7 @@ impl LiveBuild {
             return Err(Problems(problems).sorted());
         }
         drop(renderer);
+        phases.mark("rendern");
 
         // Everything succeeded: apply.
         let mut report = RebuildReport {
@@ -189,6 +204,8 @@ impl LiveBuild {
             std::thread::spawn(move || drop(old));
         }
         report.duration = started.elapsed();
+        phases.mark("übernehmen");
+        phases.print();
         Ok(report)
     }
 
@@ -224,6 +241,38 @@ impl LiveBuild {
         if !same {
             report.changed.push(output.path.clone());
             self.outputs.insert(output.path, Arc::new(output.bytes));
+        }
+    }
+}
+
+/// Phase timings, printed when `CAMPUS_ZEITEN` is set (for profiling).
+struct Phases {
+    last: Instant,
+    marks: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start(started: Instant) -> Phases {
+        Phases {
+            last: started,
+            marks: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.marks.push((name, now - self.last));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        if std::env::var_os("CAMPUS_ZEITEN").is_some() {
+            let parts: Vec<String> = self
+                .marks
+                .iter()
+                .map(|(n, d)| format!("{n} {} ms", d.as_millis()))
+                .collect();
+            eprintln!("Zeiten: {}", parts.join(", "));
         }
     }
 }

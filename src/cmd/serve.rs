@@ -58,7 +58,13 @@ impl LiveSite {
             site_dir: site_dir.to_path_buf(),
             forms: std::sync::OnceLock::new(),
             static_dirs: Vec::new(),
-            build: Mutex::new(LiveBuild::new(options)),
+            build: Mutex::new({
+                let mut build = LiveBuild::new(options);
+                // The watcher reports every change (an error event counts as
+                // "everything changed", which makes the loader read all again).
+                build.set_watched(true);
+                build
+            }),
             pages: RwLock::new(Arc::new(HashMap::new())),
             state,
         })
@@ -263,7 +269,11 @@ fn changes_source(
     changed: &mut Vec<PathBuf>,
 ) -> bool {
     use notify::event::{EventKind, MetadataKind, ModifyKind};
-    let Ok(event) = event else { return true };
+    let Ok(event) = event else {
+        // Lost events (e.g. a queue overflow): treat the whole site as changed.
+        changed.push(dir.to_path_buf());
+        return true;
+    };
     let is_change = !matches!(
         event.kind,
         EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
@@ -317,6 +327,9 @@ fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watc
             }
             changed.sort();
             changed.dedup();
+            if changed.iter().any(|p| p == &dir) {
+                changed.clear(); // an empty list means "check everything"
+            }
             match live.rebuild(&changed) {
                 Ok(report) => println!(
                     "Neu gebaut in {} ms: {} Seiten gerendert, {} Dateien geändert.",

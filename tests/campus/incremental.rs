@@ -38,9 +38,21 @@ fn rebuild(live: &mut LiveBuild, site: &Path, changed: &[&str]) -> RebuildReport
 
 #[test]
 fn incremental_equals_full_over_a_sequence_of_edits() {
+    edit_sequence(false);
+}
+
+/// As `campus serve` runs it: the watcher reports every change, so the
+/// loader trusts its cache for files not reported.
+#[test]
+fn incremental_equals_full_when_the_watcher_reports_changes() {
+    edit_sequence(true);
+}
+
+fn edit_sequence(watched: bool) {
     let dir = sample();
     let site = dir.path();
     let mut live = LiveBuild::new(options(site));
+    live.set_watched(watched);
     let first = live.rebuild(&[]).unwrap_or_else(|p| panic!("{p}"));
     assert!(first.rendered > 50);
     assert_same_as_full(&live, site, "the first build");
