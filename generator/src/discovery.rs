@@ -149,10 +149,16 @@ pub(crate) fn jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
     // Pre-filtered pages carry only their matching units: with every unit
     // on every page (hidden), 35 level pages of a Germany-scale site cost
     // 70,000 rendered cards and re-rendered all on each edit.
+    // Once per unit, not once per unit and page.
+    let filter_units: Vec<FilterUnit> = site
+        .units
+        .iter()
+        .map(|u| FilterUnit::of(site, u, today))
+        .collect();
     let catalog = |url: String, heading: String, intro: String, filter: CatalogFilter| {
         let matching: Vec<Value> = by_title
             .iter()
-            .filter(|i| filter.matches(&FilterUnit::of(site, &site.units[**i], today)))
+            .filter(|i| filter.matches(&filter_units[**i]))
             .map(|i| views.unit_cards[*i].clone())
             .collect();
         let count = matching.len();

@@ -172,7 +172,10 @@ impl LiveBuild {
             problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
             return Err(Problems(problems).sorted());
         }
-        drop(renderer);
+        // Freeing the views and site-wide contexts takes a while at Germany
+        // scale: not on the way to the browser.
+        let Renderer { views, singles, .. } = renderer;
+        std::thread::spawn(move || drop((views, singles)));
         phases.mark("rendern");
 
         // Everything succeeded: apply.
