@@ -23,6 +23,7 @@
 //! was accepted into the queue); it is simply not acknowledged to anybody.
 
 use crate::store::{Store, StoreError, Tx};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -62,6 +63,10 @@ struct Pending {
 pub struct Intake {
     queue: mpsc::Sender<Pending>,
     capacity: usize,
+    /// Refusals since the last warning (logged at most once a second, so
+    /// an overload does not also flood the log).
+    refused: AtomicU64,
+    warned_at: AtomicU64,
 }
 
 impl std::fmt::Debug for Intake {
@@ -81,7 +86,12 @@ impl Intake {
             .name("campus-intake".into())
             .spawn(move || writer(&store, rx))
             .expect("writer thread");
-        Intake { queue, capacity }
+        Intake {
+            queue,
+            capacity,
+            refused: AtomicU64::new(0),
+            warned_at: AtomicU64::new(0),
+        }
     }
 
     pub fn capacity(&self) -> usize {
@@ -100,10 +110,32 @@ impl Intake {
         self.queue
             .try_send(Pending { job, done })
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => IntakeError::Busy,
+                mpsc::error::TrySendError::Full(_) => {
+                    self.note_refusal();
+                    IntakeError::Busy
+                }
                 mpsc::error::TrySendError::Closed(_) => IntakeError::Closed,
             })?;
         answer.await.map_err(|_| IntakeError::Closed)?
+    }
+
+    fn note_refusal(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        let now = crate::store::now() as u64;
+        let last = self.warned_at.load(Ordering::Relaxed);
+        if now != last
+            && self
+                .warned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let refused = self.refused.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                refused,
+                capacity = self.capacity,
+                "Annahme ausgelastet: Formulare mit 503 abgewiesen"
+            );
+        }
     }
 }
 

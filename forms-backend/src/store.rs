@@ -296,10 +296,23 @@ impl Store {
             let row = tx
                 .tx
                 .query_row(
+                    // One index-ordered probe per state (outbox_due), so a
+                    // backlog of thousands of queued mails is not sorted on
+                    // every claim while the write lock is held.
                     "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
-                     WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?1)
-                        OR (state = 'sending' AND lease_until < ?1)
-                     ORDER BY next_attempt_at, id LIMIT 1",
+                     WHERE id = (SELECT id FROM (
+                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'queued' AND next_attempt_at <= ?1
+                            ORDER BY next_attempt_at, id LIMIT 1)
+                        UNION ALL
+                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'retry' AND next_attempt_at <= ?1
+                            ORDER BY next_attempt_at, id LIMIT 1)
+                        UNION ALL
+                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'sending' AND lease_until < ?1
+                            ORDER BY next_attempt_at, id LIMIT 1)
+                     ) ORDER BY next_attempt_at, id LIMIT 1)",
                     [now],
                     |r| {
                         Ok(ClaimedMail {
@@ -813,6 +826,46 @@ mod tests {
         assert!(!a.mark_sent(claimed.id, "wa", 201).unwrap());
         assert!(b.mark_sent(claimed.id, "wb", 201).unwrap());
         assert!(a.claim_next("wa", 10_000, lease).unwrap().is_none());
+    }
+
+    #[test]
+    fn claims_take_the_earliest_due_mail_across_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let lease = Duration::from_secs(60);
+        // 1 becomes a retry due at 150, 2 is queued at 120, 3 a stale lease.
+        store.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+        store.write(|tx| tx.enqueue(&mail("<2@x>"), 120)).unwrap();
+        store.write(|tx| tx.enqueue(&mail("<3@x>"), 90)).unwrap();
+        let first = store.claim_next("w", 100, lease).unwrap().unwrap();
+        assert_eq!(first.message_id, "<3@x>");
+        let one = store.claim_next("w", 100, lease).unwrap().unwrap();
+        assert_eq!(one.message_id, "<1@x>");
+        store
+            .mark_attempt_failed(one.id, "w", "later", Some(150))
+            .unwrap();
+        // At 130 only the queued one is due (the lease of 3 runs until 160).
+        let two = store.claim_next("w", 130, lease).unwrap().unwrap();
+        assert_eq!(two.message_id, "<2@x>");
+        assert!(store.claim_next("w", 140, lease).unwrap().is_none());
+        // At 170 the retry (due 150) and the stale lease of 3 (due 90) are
+        // both due: the earlier due time goes first.
+        assert_eq!(
+            store
+                .claim_next("w", 170, lease)
+                .unwrap()
+                .unwrap()
+                .message_id,
+            "<3@x>"
+        );
+        assert_eq!(
+            store
+                .claim_next("w", 170, lease)
+                .unwrap()
+                .unwrap()
+                .message_id,
+            "<1@x>"
+        );
     }
 
     #[test]

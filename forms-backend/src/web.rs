@@ -549,14 +549,7 @@ async fn submit(
         });
         match state.intake.submit(job).await {
             Ok(()) => {}
-            Err(IntakeError::Busy) => {
-                tracing::warn!(
-                    form = kind.name(),
-                    queued = state.intake.queued(),
-                    "Annahme ausgelastet, 503"
-                );
-                return Err(busy(&loaded, kind, &input, json));
-            }
+            Err(IntakeError::Busy) => return Err(busy(&loaded, kind, &input, json)),
             Err(e) => return Err(AppError::Internal(e.to_string())),
         }
     }
