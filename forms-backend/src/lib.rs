@@ -205,6 +205,12 @@ impl AppState {
             .clone()
     }
 
+    /// Places held on the platform (confirmed or offered) per unit and live
+    /// date, for the pages' free-place counts.
+    pub fn booked_places(&self) -> Result<campus_generator::model::Bookings, StartError> {
+        booked_places(&self.store)
+    }
+
     /// Swaps in a newly loaded site (after `campus serve` rebuilt it).
     pub fn reload(&self, site: Arc<Site>) -> Result<(), StartError> {
         let loaded = Arc::new(Loaded::new(site, &self.settings)?);
@@ -260,4 +266,29 @@ pub async fn start(site_dir: &Path) -> Result<(axum::Router, WorkerHandle), Star
         .map_err(|e| StartError::Site(e.to_string()))??;
     let worker = spawn_worker(&state)?;
     Ok((app(state), worker))
+}
+
+fn booked_places(store: &store::Store) -> Result<campus_generator::model::Bookings, StartError> {
+    let mut out = campus_generator::model::Bookings::new();
+    for (unit, date, n) in store.places_held_all()? {
+        if let Some(d) = campus_generator::model::parse_date(&date) {
+            out.insert((unit, d), n);
+        }
+    }
+    Ok(out)
+}
+
+/// The places booked on the platform according to the site's database, for
+/// `campus build`; `None` when there is no database yet.
+pub fn booked_places_of(
+    site_dir: &Path,
+) -> Result<Option<campus_generator::model::Bookings>, StartError> {
+    let config = campus_generator::config::Config::load(site_dir)
+        .map_err(|p| StartError::Site(p.to_string()))?;
+    let settings = Settings::load(site_dir, &config)?;
+    if !settings.database.is_file() {
+        return Ok(None);
+    }
+    let store = store::Store::open(&settings.database)?;
+    booked_places(&store).map(Some)
 }

@@ -17,6 +17,8 @@ pub struct BuildOptions {
     /// "Today" for next dates; `None` means the real date.
     pub today: Option<NaiveDate>,
     pub live_reload: bool,
+    /// Places booked on the platform, added to the content's taken places.
+    pub bookings: Option<std::sync::Arc<model::Bookings>>,
 }
 
 impl BuildOptions {
@@ -26,6 +28,7 @@ impl BuildOptions {
             out_dir: out_dir.into(),
             today: None,
             live_reload: false,
+            bookings: None,
         }
     }
 
@@ -60,7 +63,12 @@ pub struct BuildReport {
 /// reported together.
 fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
     let root = &options.site_dir;
-    let site = model::load(root);
+    let site = model::load(root).map(|mut site| {
+        if let Some(b) = &options.bookings {
+            site.apply_bookings(b);
+        }
+        site
+    });
     let templates = match (&site, Config::load(root)) {
         (_, Ok(config)) => Some(render::load_templates(root, &config)),
         (Ok(_), Err(p)) => Some(Err(Problems::from(p))),

@@ -74,6 +74,13 @@ impl LiveBuild {
         self.loader.set_watched(watched);
     }
 
+    /// New counts of places booked on the platform; pages showing them are
+    /// rebuilt by the next [`LiveBuild::rebuild_pages`] (call it with the
+    /// changed paths, or none).
+    pub fn set_bookings(&mut self, bookings: Arc<crate::model::Bookings>) {
+        self.options.bookings = Some(bookings);
+    }
+
     /// The site as last built without problems.
     pub fn site(&self) -> Option<Arc<Site>> {
         self.site.clone()
@@ -102,9 +109,23 @@ impl LiveBuild {
     /// files (calendar files, sitemap, search index) follow with
     /// [`LiveBuild::rebuild_extras`], off the path from save to reload.
     pub fn rebuild_pages(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, Problems> {
+        self.rebuild_pages_from(changed, changed.is_empty())
+    }
+
+    /// Re-renders what changed in inputs other than files (bookings, the
+    /// date), reusing every parsed file.
+    pub fn refresh_pages(&mut self) -> Result<RebuildReport, Problems> {
+        self.rebuild_pages_from(&[], false)
+    }
+
+    fn rebuild_pages_from(
+        &mut self,
+        changed: &[PathBuf],
+        everything: bool,
+    ) -> Result<RebuildReport, Problems> {
         let started = Instant::now();
         let root = self.options.site_dir.clone();
-        if changed.is_empty() {
+        if everything {
             // "Anything may have changed": read every file again.
             self.loader.clear();
         }
@@ -112,7 +133,7 @@ impl LiveBuild {
             self.loader.invalidate(path);
         }
         let templates_changed = self.templates.is_none()
-            || changed.is_empty()
+            || everything
             || changed.iter().any(|p| touches_templates(&root, p));
         let site = model::load_with(&root, &self.loader);
         if templates_changed {
@@ -132,7 +153,10 @@ impl LiveBuild {
                 }
             }
         }
-        let site = site?;
+        let mut site = site?;
+        if let Some(b) = &self.options.bookings {
+            site.apply_bookings(b);
+        }
         let mut phases = Phases::start(started);
         phases.mark("laden");
         let (tera, template_hashes) = self.templates.as_ref().expect("templates loaded above");
@@ -421,6 +445,10 @@ impl<'a> Inputs<'a> {
                 let unit = &site.units[i];
                 self.template("unit.html").hash(&mut h);
                 self.file(&unit.source).hash(&mut h);
+                // Taken places also come from bookings, not only the file.
+                for d in &unit.dates {
+                    (d.date, d.taken).hash(&mut h);
+                }
                 self.unit_cards[i].hash(&mut h);
                 unit.level.hash(&mut h);
                 for l in &unit.lecturers {

@@ -212,6 +212,9 @@ pub struct Lecturer {
     pub source: PathBuf,
 }
 
+/// Places booked on the platform per (unit id, live date).
+pub type Bookings = HashMap<(String, NaiveDate), u32>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveDate {
     pub date: NaiveDate,
@@ -399,6 +402,18 @@ impl Site {
                 .iter()
                 .take(course.electives_required as usize)
                 .sum::<f64>()
+    }
+
+    /// Adds places booked on the platform (from the form backend) to the
+    /// places taken per live date, so pages show what is really still free.
+    pub fn apply_bookings(&mut self, booked: &Bookings) {
+        for unit in &mut self.units {
+            for date in &mut unit.dates {
+                if let Some(n) = booked.get(&(unit.id.clone(), date.date)) {
+                    date.taken = (date.taken + n).min(date.capacity);
+                }
+            }
+        }
     }
 
     /// For each unit, the indices of the courses that contain it.

@@ -16,6 +16,13 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     let out = args.out.unwrap_or_else(|| site.join("public"));
     let mut options = BuildOptions::new(site, &out);
     options.today = args.today;
+    // Free places on the pages count the bookings made on the platform.
+    match campus_forms::booked_places_of(site) {
+        Ok(bookings) => options.bookings = bookings.map(std::sync::Arc::new),
+        Err(e) => eprintln!(
+            "Warnung: Buchungen konnten nicht gelesen werden ({e}); freie Plätze nur laut Inhalt."
+        ),
+    }
     match build_site(&options) {
         Ok(report) => {
             println!(

@@ -106,6 +106,24 @@ impl LiveSite {
         }
     }
 
+    /// Takes new counts of booked places; re-renders the pages that show
+    /// them and reloads the browsers if anything changed.
+    fn refresh_bookings(&self, bookings: Arc<campus_generator::model::Bookings>) {
+        let mut build = self.build.lock().expect("build lock");
+        build.set_bookings(bookings);
+        if let Ok(report) = build.refresh_pages() {
+            if !report.changed.is_empty() {
+                self.publish(&build);
+                let generation = match &*self.state.borrow() {
+                    BuildState::Ok { generation } | BuildState::Failed { generation, .. } => {
+                        generation + 1
+                    }
+                };
+                self.state.send_replace(BuildState::Ok { generation });
+            }
+        }
+    }
+
     fn publish(&self, build: &LiveBuild) {
         let snapshot: HashMap<String, Arc<Vec<u8>>> = build
             .outputs()
@@ -199,7 +217,28 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
                 }
             };
             app = campus_forms::app(state.clone()).merge(app);
-            let _ = live.forms.set(state);
+            let _ = live.forms.set(state.clone());
+            // Free places on the pages follow the bookings.
+            let watched = live.clone();
+            tokio::spawn(async move {
+                let mut last = None;
+                loop {
+                    let st = state.clone();
+                    if let Ok(Ok(booked)) =
+                        tokio::task::spawn_blocking(move || st.booked_places()).await
+                    {
+                        if last.as_ref() != Some(&booked) {
+                            last = Some(booked.clone());
+                            let live = watched.clone();
+                            let _ = tokio::task::spawn_blocking(move || {
+                                live.refresh_bookings(Arc::new(booked))
+                            })
+                            .await;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            });
             Some(worker)
         }
         Err(e) => {

@@ -172,6 +172,14 @@ fn bookings_list_approve_export_and_cancel_on_the_command_line() {
     let (ok, out, err) = campus(site, &["bookings", "approve", "B-1"]);
     assert!(ok, "{err}");
     assert!(out.contains("B-1 freigegeben: gebucht"), "{out}");
+    // `campus build` counts the booked place: the only place is gone.
+    let (ok, _, err) = campus(site, &["build"]);
+    assert!(ok, "{err}");
+    let page = read(site, "public/lerneinheiten/ein-platz/index.html");
+    assert!(
+        page.contains("Ausgebucht"),
+        "the booked place shows on the page"
+    );
     let (ok, out, err) = campus(site, &["bookings", "approve", "2"]);
     assert!(ok, "{err}");
     assert!(out.contains("B-2 freigegeben: Warteliste"), "{out}");

@@ -8,5 +8,6 @@ mod build_errors;
 mod forms;
 mod incremental;
 mod large_sites;
+mod occupancy;
 mod sample_site;
 mod selfcheck;

@@ -435,6 +435,20 @@ impl Tx<'_> {
 }
 
 impl Store {
+    /// Places held on the platform (confirmed or offered) per unit and live
+    /// date, so the pages can show what is really still free.
+    pub fn places_held_all(&self) -> Result<Vec<(String, String, u32)>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(&format!(
+            "SELECT unit_id, live_date, count(*) FROM bookings
+             WHERE live_date IS NOT NULL AND state IN {HOLDING} GROUP BY unit_id, live_date"
+        ))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     pub fn bookings(&self, filter: &BookingFilter) -> Result<Vec<BookingRow>> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let mut stmt = conn.prepare(&format!(
