@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Shows that the quality gate fails on real breakage. Each case breaks a scratch copy of the
 # site (never the repository), runs scripts/quality-gate --site <copy> and expects exit 1
-# plus the named findings in the output. Not part of CI (about 25 s per case).
+# plus the named findings in the output. Not part of CI (about a minute per case).
 #
-#   tests/quality/prove-failures.sh [case ...]     cases: a11y-trio, browser-only, form
+#   tests/quality/prove-failures.sh [case ...]
+#     cases: a11y-trio, browser-only, form, booking-form, flow-pages
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CASES=("$@"); [ ${#CASES[@]} -eq 0 ] && CASES=(a11y-trio browser-only form)
+CASES=("$@"); [ ${#CASES[@]} -eq 0 ] && CASES=(a11y-trio browser-only form booking-form flow-pages)
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/campus-prove.XXXXXX")"
 trap 'rm -rf "$SCRATCH"' EXIT
 RESULT=0
@@ -44,6 +45,15 @@ for c in "${CASES[@]}"; do
       echo "== $c: Kontaktformular schickt das E-Mail-Feld unter falschem Namen (Backend lehnt ab)"
       sed -i 's|m::input(form="kontakt", name="email",|m::input(form="kontakt", name="mail",|' "$T/templates/contact.html"
       ;;
+    booking-form)
+      echo "== $c: Buchungsformular schickt den Termin als Text statt als Datum (Backend lehnt ab)"
+      sed -i 's|name="termin" value="{{ d.iso }}"|name="termin" value="{{ d.long }}"|' "$T/templates/unit.html"
+      ;;
+    flow-pages)
+      echo "== $c: Kommunenseite nennt die Ansprechperson statt der Freigabe-Adresse; Bestätigungsknopf per CSS versteckt"
+      sed -i 's|Die Anfrage geht an <a href="mailto:{{ authority.approver_email }}">{{ authority.approver_email }}</a>|Die Anfrage geht an <a href="mailto:{{ authority.contact.email }}">{{ authority.contact.email }}</a>|' "$T/templates/authority.html"
+      printf '\nform[action*="/bestaetigen/"] { display: none; }\n' >> "$T/static/assets/campus.css"
+      ;;
     *) echo "unbekannter Fall: $c"; exit 2 ;;
   esac
   echo "  Änderungen gegenüber themes/default:"
@@ -73,9 +83,22 @@ for c in "${CASES[@]}"; do
       expect "mit JS: Danke-Seite nicht erreicht" 'mit JavaScript: Danke-Seite nicht erreicht'
       expect "Schritt forms-e2e schlägt fehl" 'FAIL  forms-e2e'
       ;;
+    booking-form)
+      expect "ohne JS: Backend lehnt die Buchung ab" 'Buchung ohne JavaScript: Backend lehnt das ausgefüllte Formular ab (HTTP 422)'
+      expect "mit JS: Backend lehnt die Buchung ab" 'Buchung mit JavaScript: Backend lehnt das ausgefüllte Formular ab (HTTP 422)'
+      expect "Schritt flows schlägt fehl" 'FAIL  flows'
+      expect "Kontaktformular bleibt grün" 'ok    forms-e2e'
+      ;;
+    flow-pages)
+      expect "Kommunenseite nennt den Freigebenden nicht" 'Buchung ohne JavaScript: /kommunen/eschenbrueck/ nennt nicht, wer freigibt (laut Inhalt die Kommune (fortbildung@eschenbrueck.example))'
+      expect "Buchung: Bestätigungsknopf fehlt" 'Buchung mit JavaScript: Seite „Anfrage bestätigen“ hat keinen sichtbaren Knopf'
+      expect "Newsletter: Bestätigungsknopf fehlt" 'Newsletter (Double-Opt-in): Seite „Anmeldung bestätigen“ hat keinen sichtbaren Knopf'
+      expect "Schritt flows schlägt fehl" 'FAIL  flows'
+      expect "Browser-Prüfungen bleiben grün" 'ok    browser'
+      ;;
   esac
   echo "  Befunde (Auszug):"
-  grep -E '^(✗|  ✗|  - |[0-9]+ Fehler)' "$SCRATCH/out.log" | cut -c1-200 | head -14 | sed 's/^/    /'
+  grep -E '^(✗|  ✗|  - |[0-9]+ Fehler)' "$SCRATCH/out.log" | cut -c1-220 | head -20 | sed 's/^/    /'
   sed -n '/== Zusammenfassung/,$p' "$SCRATCH/out.log" | sed 's/^/    /'
 done
 exit "$RESULT"
