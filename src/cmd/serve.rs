@@ -185,8 +185,8 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
     ];
     match live.rebuild(&[]) {
         Ok(report) => println!(
-            "Website gebaut: {} Dateien in {} ms.",
-            report.changed.len(),
+            "Website gebaut: {} Seiten in {} ms.",
+            report.rendered,
             report.duration.as_millis()
         ),
         Err(report) => {
