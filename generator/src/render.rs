@@ -517,6 +517,10 @@ impl<'a> Renderer<'a> {
                     .collect();
                 Job::new(unit_url(&unit.id), "unit.html", &unit.title)
                     .describe(&unit.summary)
+                    .with(
+                        "section",
+                        json!({ "title": "Lerneinheiten", "url": "/lerneinheiten/" }),
+                    )
                     .with("unit", view)
                     .with("courses", Value::Array(courses))
                     .with("selected_by", Value::Array(selected_by))
@@ -544,6 +548,7 @@ impl<'a> Renderer<'a> {
                     &course.title,
                 )
                 .describe(&course.summary)
+                .with("section", json!({ "title": "Kurse", "url": "/kurse/" }))
                 .with("course", view)
             }
             PageRef::Topic(ti) => {
@@ -560,6 +565,7 @@ impl<'a> Renderer<'a> {
                     .filter(|u| site.units[*u].topics.contains(&ti));
                 Job::new(format!("/themen/{}/", topic.id), "topic.html", &topic.title)
                     .describe(&topic.summary)
+                    .with("section", json!({ "title": "Themen", "url": "/themen/" }))
                     .with("topic", view)
                     .with("units", self.cards(units))
             }
@@ -591,6 +597,7 @@ impl<'a> Renderer<'a> {
                     .collect();
                 let name = a.display_name();
                 Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
+                    .with("section", json!({ "title": "Kommunen", "url": "/kommunen/" }))
                     .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
                     .with(
                         "authority",
