@@ -179,6 +179,8 @@ pub struct Loader {
     /// [`Loader::invalidate`]: cached files are then reused without asking
     /// the file system for their size and time (13,000 lookups per rebuild).
     watched: std::sync::atomic::AtomicBool,
+    /// A one-off build keeps nothing: caching would double its memory.
+    keep_nothing: bool,
 }
 
 struct Cached {
@@ -203,6 +205,14 @@ fn text_hash(file: &SourceFile) -> u64 {
 }
 
 impl Loader {
+    /// A loader for a single build: reads every file and caches nothing.
+    pub fn one_off() -> Loader {
+        Loader {
+            keep_nothing: true,
+            ..Loader::default()
+        }
+    }
+
     /// Hash of a content file's text as last read, if it was read.
     pub fn file_hash(&self, path: &Path) -> Option<u64> {
         self.cache
@@ -253,7 +263,7 @@ impl Loader {
                 }
                 let file = SourceFile::read(path)?;
                 let front = file.front_matter::<T>()?;
-                if let Some(now) = now {
+                if let Some(now) = now.filter(|_| !self.keep_nothing) {
                     let parsed = std::sync::Arc::new(front.clone());
                     let cached = Cached {
                         stamp: now,

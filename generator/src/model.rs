@@ -445,7 +445,7 @@ impl Site {
 /// Loads and validates the whole site. Every problem found is returned
 /// together; nothing is partially accepted.
 pub fn load(root: &Path) -> Result<Site, Problems> {
-    load_with(root, &content::Loader::default())
+    load_with(root, &content::Loader::one_off())
 }
 
 /// Like [`load`], reusing the files `loader` parsed before and did not change.
