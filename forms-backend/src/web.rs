@@ -754,9 +754,12 @@ async fn form_token(State(state): State<AppState>) -> Response {
 fn link_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // "same-origin": the token in the URL never goes to another site, and
+    // the button's POST carries our Origin ("no-referrer" makes browsers
+    // send `Origin: null`, which the Origin check must refuse).
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     r

@@ -458,7 +458,7 @@ async fn confirmation_links_change_nothing_on_get_or_head() {
             .unwrap();
         let r = send(&state, req).await;
         assert_eq!(r.status, 200, "{method}");
-        assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(r.headers[header::REFERRER_POLICY], "same-origin");
         if method == Method::GET {
             assert!(r.body.contains("Jetzt bestätigen"), "{}", r.body);
             assert!(r.body.contains("method=\"post\""));
