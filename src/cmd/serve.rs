@@ -34,8 +34,51 @@ pub struct Args {
 /// What the browser is told after each build.
 #[derive(Clone, Debug, PartialEq)]
 enum BuildState {
-    Ok { generation: u64 },
-    Failed { generation: u64, report: String },
+    /// `reload`: the URL paths whose pages changed, or "*" for all pages
+    /// (assets or templates changed); empty when nothing visible changed.
+    Ok {
+        generation: u64,
+        reload: Arc<String>,
+    },
+    Failed {
+        generation: u64,
+        report: String,
+    },
+}
+
+impl BuildState {
+    fn generation(&self) -> u64 {
+        match self {
+            BuildState::Ok { generation, .. } | BuildState::Failed { generation, .. } => {
+                *generation
+            }
+        }
+    }
+}
+
+/// What browsers should reload after a build: the pages whose bytes
+/// changed, as URL paths separated by newlines; "*" when assets changed or
+/// too many pages to list.
+fn reload_scope(changed_outputs: &[String], assets_changed: bool) -> String {
+    let pages: Vec<String> = changed_outputs
+        .iter()
+        .filter(|p| p.ends_with(".html"))
+        .map(|p| format!("/{}", p.trim_end_matches("index.html")))
+        .collect();
+    if assets_changed || pages.len() > 500 {
+        "*".into()
+    } else {
+        pages.join("\n")
+    }
+}
+
+/// Assets and templates are not tracked per page: their change reloads all.
+fn assets_changed(changed_sources: &[PathBuf], site_dir: &Path) -> bool {
+    changed_sources.is_empty()
+        || changed_sources.iter().any(|p| {
+            let rel = p.strip_prefix(site_dir).unwrap_or(p);
+            rel.starts_with("static") || rel.starts_with("themes") || rel.starts_with("templates")
+        })
 }
 
 /// The site currently served: rendered pages in memory, assets from disk.
@@ -51,7 +94,10 @@ pub struct LiveSite {
 
 impl LiveSite {
     fn new(site_dir: &Path) -> Arc<LiveSite> {
-        let (state, _) = watch::channel(BuildState::Ok { generation: 0 });
+        let (state, _) = watch::channel(BuildState::Ok {
+            generation: 0,
+            reload: Arc::new(String::new()),
+        });
         let mut options = BuildOptions::new(site_dir, site_dir.join("public"));
         options.live_reload = true;
         Arc::new(LiveSite {
@@ -73,14 +119,16 @@ impl LiveSite {
     /// Rebuilds what `changed` affects (everything when empty); on success
     /// swaps the served pages at once and tells the browsers.
     fn rebuild(&self, changed: &[PathBuf]) -> Result<RebuildReport, String> {
-        let generation = match &*self.state.borrow() {
-            BuildState::Ok { generation } | BuildState::Failed { generation, .. } => generation + 1,
-        };
+        let generation = self.state.borrow().generation() + 1;
         let mut build = self.build.lock().expect("build lock");
         match build.rebuild_pages(changed) {
             Ok(report) => {
                 self.publish(&build);
-                self.state.send_replace(BuildState::Ok { generation });
+                let reload = reload_scope(&report.changed, assets_changed(changed, &self.site_dir));
+                self.state.send_replace(BuildState::Ok {
+                    generation,
+                    reload: Arc::new(reload),
+                });
                 // Calendar files, sitemap and search index follow the pages.
                 build.rebuild_extras();
                 self.publish(&build);
@@ -114,12 +162,14 @@ impl LiveSite {
         if let Ok(report) = build.refresh_pages() {
             if !report.changed.is_empty() {
                 self.publish(&build);
-                let generation = match &*self.state.borrow() {
-                    BuildState::Ok { generation } | BuildState::Failed { generation, .. } => {
-                        generation + 1
-                    }
-                };
-                self.state.send_replace(BuildState::Ok { generation });
+                // Only the pages showing the changed dates reload: a page
+                // someone is filling in elsewhere must not lose its input.
+                let generation = self.state.borrow().generation() + 1;
+                let reload = reload_scope(&report.changed, false);
+                self.state.send_replace(BuildState::Ok {
+                    generation,
+                    reload: Arc::new(reload),
+                });
             }
         }
     }
@@ -493,7 +543,7 @@ async fn live_reload_events(
     let initial = rx.borrow_and_update().clone();
     let first = match initial {
         BuildState::Failed { report, .. } => Some(Event::default().event("fehler").data(report)),
-        BuildState::Ok { generation } => Some(
+        BuildState::Ok { generation, .. } => Some(
             Event::default()
                 .event("bereit")
                 .data(generation.to_string()),
@@ -505,9 +555,7 @@ async fn live_reload_events(
         }
         rx.changed().await.ok()?;
         let event = match rx.borrow_and_update().clone() {
-            BuildState::Ok { generation } => Event::default()
-                .event("reload")
-                .data(generation.to_string()),
+            BuildState::Ok { reload, .. } => Event::default().event("reload").data(reload.as_str()),
             BuildState::Failed { report, .. } => Event::default().event("fehler").data(report),
         };
         Some((Ok(event), (None, rx)))
@@ -520,7 +568,13 @@ const LIVE_RELOAD_JS: &str = r#"// Injected by `campus serve` only: reloads the 
 (function () {
   var source = new EventSource("/__campus/live-reload");
   var box = null;
-  source.addEventListener("reload", function () { window.location.reload(); });
+  // The event lists the changed pages (one path per line) or "*" for all.
+  source.addEventListener("reload", function (event) {
+    var paths = event.data.split("\n");
+    if (box || paths.indexOf("*") >= 0 || paths.indexOf(window.location.pathname) >= 0) {
+      window.location.reload();
+    }
+  });
   source.addEventListener("bereit", function () { if (box) { window.location.reload(); } });
   source.addEventListener("fehler", function (event) {
     if (!box) {
@@ -539,3 +593,46 @@ const LIVE_RELOAD_JS: &str = r#"// Injected by `campus serve` only: reloads the 
   });
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reload_only_the_pages_that_changed() {
+        let changed = vec![
+            "kommunen/a/index.html".to_string(),
+            "termine/x.ics".to_string(),
+            "404.html".to_string(),
+        ];
+        assert_eq!(reload_scope(&changed, false), "/kommunen/a/\n/404.html");
+        assert_eq!(reload_scope(&changed, true), "*");
+        assert_eq!(
+            reload_scope(&[], false),
+            "",
+            "nothing visible changed: no reload"
+        );
+        let many: Vec<String> = (0..501)
+            .map(|i| format!("kommunen/k{i}/index.html"))
+            .collect();
+        assert_eq!(reload_scope(&many, false), "*");
+    }
+
+    #[test]
+    fn asset_and_template_edits_reload_everything() {
+        let site = Path::new("/site");
+        assert!(assets_changed(
+            &[PathBuf::from("/site/static/bilder/a.svg")],
+            site
+        ));
+        assert!(assets_changed(
+            &[PathBuf::from("/site/themes/default/templates/base.html")],
+            site
+        ));
+        assert!(!assets_changed(
+            &[PathBuf::from("/site/content/einheiten/a.md")],
+            site
+        ));
+        assert!(assets_changed(&[], site), "an unknown change reloads all");
+    }
+}
