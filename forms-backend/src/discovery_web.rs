@@ -150,6 +150,31 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
     if discovery::selfcheck_form(&loaded.site).is_none() {
         return crate::web::AppError::NotFound { json }.into_response();
     }
+    // Coming from an authority's landing page without answers yet: the
+    // form itself, with the authority filled in (the static page can only
+    // read `?kommune=` with JavaScript).
+    if !json && !params.iter().any(|(k, _)| k == "profil") {
+        let kommune = params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "kommune")
+            .and_then(|(_, v)| loaded.site.authority(v))
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
+        let mut form = discovery::selfcheck_form(&loaded.site).expect("checked above");
+        form["kommune"] = json!(kommune);
+        return match campus_generator::render::render_page(
+            &loaded.site,
+            &loaded.tera,
+            &options,
+            "/selbstcheck/",
+            &[("selfcheck", form)],
+        ) {
+            Ok(Some(body)) => html(StatusCode::OK, body),
+            Ok(None) => crate::web::AppError::NotFound { json }.into_response(),
+            Err(e) => failed(e),
+        };
+    }
     let outcome = discovery::run_selfcheck(&loaded.site, &params, options.today);
     let (status, title, values) = match &outcome {
         Ok(result) => (

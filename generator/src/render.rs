@@ -609,7 +609,7 @@ impl<'a> Renderer<'a> {
                             "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
                             "approver_email": a.approver_email,
                             "selfcheck_url": (!site.competence_areas.is_empty() && !site.role_profiles.is_empty())
-                                .then(|| format!("/selbstcheck/?kommune={}", a.id)),
+                                .then(|| format!("{}/forms/selbstcheck?kommune={}", site.config.forms.url, a.id)),
                         }),
                     )
                     .with("units", Value::Array(units))
