@@ -504,7 +504,7 @@ impl<'a> Inputs<'a> {
                 }
             }
             PageRef::Single(i) => {
-                let job = &r.singles[i];
+                let job = r.single(i);
                 self.template(job.template).hash(&mut h);
                 (&job.url, &job.title, &job.description).hash(&mut h);
                 for (k, v) in &job.values {

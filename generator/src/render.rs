@@ -400,7 +400,9 @@ pub struct Renderer<'a> {
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
-    pub(crate) singles: Vec<Job>,
+    /// Site-wide pages, built eagerly; rendering one moves its values into
+    /// the template context instead of copying them (each renders once).
+    pub(crate) singles: Vec<std::sync::Mutex<Job>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -417,7 +419,21 @@ impl<'a> Renderer<'a> {
             by_title,
             courses_by_unit: site.courses_by_unit(),
             authorities_by_unit: site.authorities_by_unit(),
-            singles,
+            singles: singles.into_iter().map(std::sync::Mutex::new).collect(),
+        }
+    }
+
+    pub(crate) fn single(&self, i: usize) -> std::sync::MutexGuard<'_, Job> {
+        self.singles[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The job of a site-wide page, its values moved out.
+    fn take_single(&self, i: usize) -> Job {
+        let mut job = self.single(i);
+        let values = std::mem::take(&mut job.values);
+        Job {
+            values,
+            ..job.clone()
         }
     }
 
@@ -443,14 +459,14 @@ impl<'a> Renderer<'a> {
             PageRef::Topic(i) => format!("/themen/{}/", s.topics[i].id),
             PageRef::Lecturer(i) => format!("/dozierende/{}/", s.lecturers[i].id),
             PageRef::Authority(i) => format!("/kommunen/{}/", s.authorities[i].id),
-            PageRef::Single(i) => self.singles[i].url.clone(),
+            PageRef::Single(i) => self.single(i).url.clone(),
         }
     }
 
     pub fn render(&self, page: PageRef) -> Result<Output, Problem> {
         match page {
             PageRef::Single(i) => {
-                render_job(self.site, self.tera, &self.views, self.singles[i].clone())
+                render_job(self.site, self.tera, &self.views, self.take_single(i))
             }
             other => render_job(self.site, self.tera, &self.views, self.job(other)),
         }
@@ -463,7 +479,7 @@ impl<'a> Renderer<'a> {
         extra: &[(&'static str, Value)],
     ) -> Result<Output, Problem> {
         let mut job = match page {
-            PageRef::Single(i) => self.singles[i].clone(),
+            PageRef::Single(i) => self.take_single(i),
             other => self.job(other),
         };
         job.values.extend(extra.iter().cloned());
@@ -614,7 +630,7 @@ impl<'a> Renderer<'a> {
                     )
                     .with("units", Value::Array(units))
             }
-            PageRef::Single(i) => self.singles[i].clone(),
+            PageRef::Single(i) => self.take_single(i),
         }
     }
 
