@@ -151,7 +151,18 @@ fn writer(store: &Store, mut rx: mpsc::Receiver<Pending>) {
         }
         let (jobs, answers): (Vec<Job>, Vec<_>) = batch.drain(..).map(|p| (p.job, p.done)).unzip();
         let size = jobs.len();
-        match store.write_batch(jobs, |tx, job| job(tx)) {
+        // A job that panics is rolled back like a failed one; the writer
+        // (and with it the intake) stays alive.
+        let run = |tx: &Tx, job: Job| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(tx))).unwrap_or_else(
+                |_| {
+                    Err(StoreError::Io(std::io::Error::other(
+                        "Abbruch beim Speichern eines Formulars",
+                    )))
+                },
+            )
+        };
+        match store.write_batch(jobs, run) {
             Ok(results) => {
                 for (result, done) in results.into_iter().zip(answers) {
                     let _ = done.send(result.map_err(IntakeError::from));
@@ -216,5 +227,27 @@ mod tests {
         }
         assert_eq!((ok, failed), (297, 3));
         assert_eq!(store.count(Table::Outbox).unwrap(), 297);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("x.db")).unwrap());
+        let intake = Intake::start(store.clone(), 10);
+        let r = intake
+            .submit(Box::new(|tx: &Tx| {
+                job(1, false)(tx)?;
+                panic!("bug in a workflow")
+            }))
+            .await;
+        assert!(matches!(r, Err(IntakeError::Store(_))), "{r:?}");
+        intake.submit(job(2, false)).await.unwrap();
+        let ids: Vec<String> = store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.message_id)
+            .collect();
+        assert_eq!(ids, ["<2@x>"]);
     }
 }
