@@ -1050,6 +1050,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
             .site
             .units
             .iter()
+            .map(std::sync::Arc::as_ref)
             .flat_map(|u| u.upcoming_dates(env.today).map(move |d| (u, iso(d.date))))
             .collect();
         // Removed dates (past dates that drop out of content are not news).

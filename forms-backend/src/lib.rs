@@ -108,6 +108,9 @@ impl Loaded {
             today: now.date(),
             stamp: chrono::Utc::now().naive_utc(),
             live_reload: false,
+            // One page per request: finished catalog entries would cost more
+            // than they save.
+            list_fragments: false,
         }
     }
 }

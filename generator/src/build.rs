@@ -44,6 +44,7 @@ impl BuildOptions {
                 chrono::Utc::now().naive_utc()
             },
             live_reload: self.live_reload,
+            list_fragments: true,
         }
     }
 }

@@ -174,7 +174,7 @@ pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> Folder<T> {
 /// did not change (and that the watcher did not report) are not read again.
 #[derive(Default)]
 pub struct Loader {
-    cache: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
+    cache: std::sync::RwLock<std::collections::HashMap<PathBuf, Cached>>,
     /// Set when a file watcher reports every change through
     /// [`Loader::invalidate`]: cached files are then reused without asking
     /// the file system for their size and time (13,000 lookups per rebuild).
@@ -216,7 +216,7 @@ impl Loader {
     /// Hash of a content file's text as last read, if it was read.
     pub fn file_hash(&self, path: &Path) -> Option<u64> {
         self.cache
-            .lock()
+            .read()
             .expect("loader cache")
             .get(path)
             .map(|c| c.hash)
@@ -229,12 +229,12 @@ impl Loader {
 
     /// Forgets every file, so the next load reads all of them again.
     pub fn clear(&self) {
-        self.cache.lock().expect("loader cache").clear();
+        self.cache.write().expect("loader cache").clear();
     }
 
     /// Forgets what is known about `path`, so the next load reads it again.
     pub fn invalidate(&self, path: &Path) {
-        self.cache.lock().expect("loader cache").remove(path);
+        self.cache.write().expect("loader cache").remove(path);
     }
 
     /// Like [`load_folder`], reusing parsed files that did not change.
@@ -244,42 +244,48 @@ impl Loader {
     {
         let results: Vec<Result<(SourceFile, T), Problem>> = markdown_files(dir)
             .par_iter()
-            .map(|path| {
-                let watched = self.watched.load(std::sync::atomic::Ordering::Relaxed);
-                if watched {
-                    if let Some(hit) = self.cache.lock().expect("loader cache").get(path) {
-                        if let Some(parsed) = hit.parsed.downcast_ref::<T>() {
-                            return Ok((hit.file.clone(), parsed.clone()));
-                        }
-                    }
-                }
-                let now = stamp(path);
-                if let Some(hit) = self.cache.lock().expect("loader cache").get(path) {
-                    if Some(hit.stamp) == now {
-                        if let Some(parsed) = hit.parsed.downcast_ref::<T>() {
-                            return Ok((hit.file.clone(), parsed.clone()));
-                        }
-                    }
-                }
-                let file = SourceFile::read(path)?;
-                let front = file.front_matter::<T>()?;
-                if let Some(now) = now.filter(|_| !self.keep_nothing) {
-                    let parsed = std::sync::Arc::new(front.clone());
-                    let cached = Cached {
-                        stamp: now,
-                        hash: text_hash(&file),
-                        file: file.clone(),
-                        parsed,
-                    };
-                    self.cache
-                        .lock()
-                        .expect("loader cache")
-                        .insert(path.clone(), cached);
-                }
-                Ok((file, front))
-            })
+            .map(|path| self.load_file(path))
             .collect();
         Folder::from_results(results)
+    }
+
+    /// One content file, from the cache when it did not change.
+    pub fn load_file<T>(&self, path: &Path) -> Result<(SourceFile, T), Problem>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let watched = self.watched.load(std::sync::atomic::Ordering::Relaxed);
+        if watched {
+            if let Some(hit) = self.cache.read().expect("loader cache").get(path) {
+                if let Some(parsed) = hit.parsed.downcast_ref::<T>() {
+                    return Ok((hit.file.clone(), parsed.clone()));
+                }
+            }
+        }
+        let now = stamp(path);
+        if let Some(hit) = self.cache.read().expect("loader cache").get(path) {
+            if Some(hit.stamp) == now {
+                if let Some(parsed) = hit.parsed.downcast_ref::<T>() {
+                    return Ok((hit.file.clone(), parsed.clone()));
+                }
+            }
+        }
+        let file = SourceFile::read(path)?;
+        let front = file.front_matter::<T>()?;
+        if let Some(now) = now.filter(|_| !self.keep_nothing) {
+            let parsed = std::sync::Arc::new(front.clone());
+            let cached = Cached {
+                stamp: now,
+                hash: text_hash(&file),
+                file: file.clone(),
+                parsed,
+            };
+            self.cache
+                .write()
+                .expect("loader cache")
+                .insert(path.to_path_buf(), cached);
+        }
+        Ok((file, front))
     }
 }
 
@@ -316,7 +322,7 @@ pub struct Folder<T> {
 
 // ---------------------------------------------------------------- raw shapes
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Hybrid,
@@ -473,7 +479,7 @@ pub struct RawCourseUnit {
     pub art: UnitRole,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 pub enum AuthorityKind {
     Gemeinde,
     Stadt,
@@ -530,7 +536,7 @@ pub struct RawFaq {
     pub reihenfolge: Option<i64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum PageTemplate {
     #[default]

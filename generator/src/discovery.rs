@@ -8,7 +8,7 @@
 
 use crate::content::Format;
 use crate::model::{Site, Unit};
-use crate::render::{Job, Output, Views};
+use crate::render::{Job, Output, Renderer};
 use crate::search;
 use crate::selfcheck::{self, Answers, Plan};
 use chrono::NaiveDate;
@@ -141,86 +141,93 @@ pub fn catalog_values(
 
 // ---------------------------------------------------------------- pages
 
-/// The pages of this module: per format and per level a pre-filtered
-/// catalog, the search page and (with competence data) the self-check.
-pub(crate) fn jobs(site: &Site, views: &Views, today: NaiveDate) -> Vec<Job> {
-    let mut by_title: Vec<usize> = (0..site.units.len()).collect();
-    by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
-    // Pre-filtered pages carry only their matching units: with every unit
-    // on every page (hidden), 35 level pages of a Germany-scale site cost
-    // 70,000 rendered cards and re-rendered all on each edit.
-    // Once per unit, not once per unit and page.
-    let filter_units: Vec<FilterUnit> = site
-        .units
-        .iter()
-        .map(|u| FilterUnit::of(site, u, today))
-        .collect();
-    let catalog = |url: String, heading: String, intro: String, filter: CatalogFilter| {
-        let matching: Vec<Value> = by_title
-            .iter()
-            .filter(|i| filter.matches(&filter_units[**i]))
-            .map(|i| views.unit_cards[*i].clone())
-            .collect();
-        let count = matching.len();
-        Job::new(url, "catalog.html", &heading)
-            .describe(&intro)
-            .with("units", Value::Array(matching))
-            .with("topics", Value::Array(views.topic_cards.clone()))
-            .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
-            .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }]))
-            .with("heading", json!(heading))
-            .with("intro", json!(intro))
-            .with("filter", json!(filter))
-            .with("visible_count", json!(count))
-            // The page holds only its own units: filtering happens in the
-            // full catalog, not in place.
-            .with("prefiltered", json!(true))
+pub(crate) fn format_url(format: Format) -> String {
+    format!("/lerneinheiten/format/{}/", format_id(format))
+}
+
+/// The pre-filtered catalog of one format.
+pub(crate) fn format_catalog_job(r: &Renderer, format: Format) -> Job {
+    let intro = match format {
+        Format::Hybrid => "Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von 9 bis 13 Uhr im virtuellen Gruppenraum und eine Nachbereitung.",
+        Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.",
     };
-    let mut jobs = Vec::new();
-    for format in [Format::Hybrid, Format::OnDemand] {
-        let intro = match format {
-            Format::Hybrid => "Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von 9 bis 13 Uhr im virtuellen Gruppenraum und eine Nachbereitung.",
-            Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.",
-        };
-        jobs.push(catalog(
-            format!("/lerneinheiten/format/{}/", format_id(format)),
-            format!("Lerneinheiten im Format {}", format_label(format)),
-            intro.into(),
-            CatalogFilter {
-                format: format_id(format).into(),
-                ..CatalogFilter::default()
-            },
-        ));
+    catalog_job(
+        r,
+        format_url(format),
+        format!("Lerneinheiten im Format {}", format_label(format)),
+        intro.into(),
+        CatalogFilter {
+            format: format_id(format).into(),
+            ..CatalogFilter::default()
+        },
+    )
+}
+
+/// The pre-filtered catalog of one level (index in `site.levels`).
+pub(crate) fn level_catalog_job(r: &Renderer, level: usize) -> Job {
+    let level = &r.site.levels[level];
+    let intro = if level.description.is_empty() {
+        format!("Alle Lerneinheiten mit dem Niveau {}.", level.name)
+    } else {
+        format!("{}.", level.description.trim_end_matches('.'))
+    };
+    catalog_job(
+        r,
+        format!("/lerneinheiten/niveau/{}/", level.id),
+        format!("Lerneinheiten: {}", level.name),
+        intro,
+        CatalogFilter {
+            niveau: level.id.clone(),
+            ..CatalogFilter::default()
+        },
+    )
+}
+
+// Pre-filtered pages carry only their matching units: with every unit on
+// every page (hidden), 35 level pages of a Germany-scale site cost 70,000
+// rendered cards and re-rendered all on each edit.
+fn catalog_job(
+    r: &Renderer,
+    url: String,
+    heading: String,
+    intro: String,
+    filter: CatalogFilter,
+) -> Job {
+    let (site, views) = (r.site, &r.views);
+    let filter_units = r.filter_units();
+    let matching: Vec<usize> = r
+        .by_title
+        .iter()
+        .copied()
+        .filter(|i| filter.matches(&filter_units[*i]))
+        .collect();
+    Job::new(url, "catalog.html", &heading)
+        .describe(&intro)
+        .with_units(r, &matching)
+        .with("topics", Value::Array(views.topic_cards.clone()))
+        .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
+        .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }]))
+        .with("heading", json!(heading))
+        .with("intro", json!(intro))
+        .with("filter", json!(filter))
+        // The page holds only its own units: filtering happens in the full
+        // catalog, not in place.
+        .with("prefiltered", json!(true))
+}
+
+pub(crate) fn search_job(site: &Site) -> Job {
+    Job::new("/suche/", "search.html", "Suche")
+        .describe("Lerneinheiten, Kurse, Themen, häufige Fragen und Seiten des KommunalCampus durchsuchen.")
+        .with("search", search_view(site, "", &[]))
+}
+
+pub(crate) fn selfcheck_job(site: &Site) -> Job {
+    let job = Job::new("/selbstcheck/", "selfcheck.html", "Selbstcheck: Welche Lerneinheiten passen zu mir?")
+        .describe("Vergleichen Sie Ihre Kompetenzen mit dem Profil Ihrer Rolle und erhalten Sie einen persönlichen Lernpfad.");
+    match selfcheck_form(site) {
+        Some(form) => job.with("selfcheck", form),
+        None => job,
     }
-    for level in &site.levels {
-        let intro = if level.description.is_empty() {
-            format!("Alle Lerneinheiten mit dem Niveau {}.", level.name)
-        } else {
-            format!("{}.", level.description.trim_end_matches('.'))
-        };
-        jobs.push(catalog(
-            format!("/lerneinheiten/niveau/{}/", level.id),
-            format!("Lerneinheiten: {}", level.name),
-            intro,
-            CatalogFilter {
-                niveau: level.id.clone(),
-                ..CatalogFilter::default()
-            },
-        ));
-    }
-    jobs.push(
-        Job::new("/suche/", "search.html", "Suche")
-            .describe("Lerneinheiten, Kurse, Themen, häufige Fragen und Seiten des KommunalCampus durchsuchen.")
-            .with("search", search_view(site, "", &[])),
-    );
-    if let Some(form) = selfcheck_form(site) {
-        jobs.push(
-            Job::new("/selbstcheck/", "selfcheck.html", "Selbstcheck: Welche Lerneinheiten passen zu mir?")
-                .describe("Vergleichen Sie Ihre Kompetenzen mit dem Profil Ihrer Rolle und erhalten Sie einen persönlichen Lernpfad.")
-                .with("selfcheck", form),
-        );
-    }
-    jobs
 }
 
 /// Files of this module: the search index.

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::content::Loader;
 use crate::error::Problems;
 use crate::model::{self, Site};
-use crate::render::{self, Output, PageRef, Renderer};
+use crate::render::{self, Output, PageRef, Renderer, Single, Views};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -27,10 +27,21 @@ pub struct LiveBuild {
     loader: Loader,
     templates: Option<(tera::Tera, HashMap<String, u64>)>,
     outputs: HashMap<String, Arc<Vec<u8>>>,
-    fingerprints: HashMap<String, u64>,
+    /// The pages of the last good build, their output paths and the
+    /// fingerprints of their inputs, in the same order.
+    page_refs: Vec<PageRef>,
+    page_paths: Vec<String>,
+    page_fingerprints: Vec<u64>,
     /// Outputs made by `rebuild_extras`, not pages.
     extra_paths: HashSet<String>,
     site: Option<Arc<Site>>,
+    /// Views of `site`, kept so an edit re-makes only what it touched.
+    views: Option<Views>,
+    /// Hash per unit card of `views`.
+    card_hashes: Vec<u64>,
+    /// Whether the last rebuild succeeded: only then does `site` match the
+    /// files, and edits can be applied to it (see [`model::patch`]).
+    last_ok: bool,
 }
 
 /// What one rebuild did.
@@ -62,9 +73,14 @@ impl LiveBuild {
             loader: Loader::default(),
             templates: None,
             outputs: HashMap::new(),
-            fingerprints: HashMap::new(),
+            page_refs: Vec::new(),
+            page_paths: Vec::new(),
+            page_fingerprints: Vec::new(),
             extra_paths: HashSet::new(),
             site: None,
+            views: None,
+            card_hashes: Vec::new(),
+            last_ok: false,
         }
     }
 
@@ -135,7 +151,30 @@ impl LiveBuild {
         let templates_changed = self.templates.is_none()
             || everything
             || changed.iter().any(|p| touches_templates(&root, p));
-        let site = model::load_with(&root, &self.loader);
+        // An edit of files the last good site was made of is applied to it;
+        // anything else (and a refresh for bookings) loads the whole site.
+        let mut units_read = None;
+        let patched = match &self.site {
+            Some(prev) if self.last_ok && !changed.is_empty() && !templates_changed => {
+                model::patch(prev, changed, &self.loader)
+            }
+            _ => None,
+        };
+        if std::env::var_os("CAMPUS_ZEITEN").is_some() {
+            eprintln!(
+                "geändert: {changed:?}, Teilaktualisierung: {}",
+                patched.is_some()
+            );
+        }
+        let site = match patched {
+            Some(Ok(p)) => {
+                units_read = Some(p.units);
+                Ok(p.site)
+            }
+            Some(Err(problems)) => Err(problems),
+            None => model::load_with(&root, &self.loader),
+        };
+        self.last_ok = false;
         if templates_changed {
             let loaded = Config::load(&root)
                 .map_err(Problems::from)
@@ -155,35 +194,92 @@ impl LiveBuild {
         }
         let mut site = site?;
         if let Some(b) = &self.options.bookings {
-            site.apply_bookings(b);
+            match &units_read {
+                Some(units) => site.apply_bookings_to(units, b),
+                None => site.apply_bookings(b),
+            }
         }
         let mut phases = Phases::start(started);
         phases.mark("laden");
         let (tera, template_hashes) = self.templates.as_ref().expect("templates loaded above");
         let render_options = self.options.render_options();
-        let renderer = Renderer::new(&site, tera, &render_options);
+        let views = match (&units_read, self.views.take()) {
+            (Some(units), Some(mut views)) if views.today == render_options.today => {
+                views.refresh(&site, tera, &render_options, units);
+                for &i in units {
+                    self.card_hashes[i] = json_hash(&views.unit_cards[i]);
+                }
+                views
+            }
+            _ => {
+                let views = Views::build(&site, tera, &render_options);
+                self.card_hashes = views.unit_cards.par_iter().map(json_hash).collect();
+                views
+            }
+        };
+        let renderer = Renderer::with_views(&site, tera, &render_options, views);
         phases.mark("Sichten");
-        let inputs = Inputs::new(&renderer, &self.loader, template_hashes);
+        let inputs = Inputs::new(&renderer, &self.loader, template_hashes, &self.card_hashes);
         phases.mark("Eingaben");
 
-        let planned: Vec<(PageRef, String, u64)> = renderer
-            .pages()
+        // After a patch the pages are the same as before: keep their paths.
+        let same_pages = units_read.is_some()
+            && self.page_refs.len() == renderer.singles.len() + item_count(&site);
+        let (pages, paths) = if same_pages {
+            (
+                std::mem::take(&mut self.page_refs),
+                std::mem::take(&mut self.page_paths),
+            )
+        } else {
+            let pages = renderer.pages();
+            let paths: Vec<String> = pages
+                .par_iter()
+                .map(|p| output_path(&renderer.url(*p)))
+                .collect();
+            (pages, paths)
+        };
+        let fingerprints: Vec<u64> = pages
             .par_iter()
-            .map(|p| {
-                (
-                    *p,
-                    output_path(&renderer.url(*p)),
-                    inputs.fingerprint(&renderer, *p),
-                )
+            .map(|p| inputs.fingerprint(&renderer, *p))
+            .collect();
+        let stale: Vec<usize> = if same_pages {
+            (0..pages.len())
+                .filter(|i| self.page_fingerprints[*i] != fingerprints[*i])
+                .collect()
+        } else {
+            let before: HashMap<&str, u64> = self
+                .page_paths
+                .iter()
+                .map(String::as_str)
+                .zip(self.page_fingerprints.iter().copied())
+                .collect();
+            (0..pages.len())
+                .filter(|i| {
+                    before.get(paths[*i].as_str()) != Some(&fingerprints[*i])
+                        || !self.outputs.contains_key(&paths[*i])
+                })
+                .collect()
+        };
+        phases.mark("planen");
+        let rendered: Vec<(Result<Output, crate::Problem>, Duration)> = stale
+            .par_iter()
+            .map(|i| {
+                let t = Instant::now();
+                (renderer.render(pages[*i]), t.elapsed())
             })
             .collect();
-        let rendered: Vec<Result<(Output, u64), crate::Problem>> = planned
-            .par_iter()
-            .filter(|(_, path, fp)| {
-                self.fingerprints.get(path) != Some(fp) || !self.outputs.contains_key(path)
-            })
-            .map(|(page, _, fp)| renderer.render(*page).map(|o| (o, *fp)))
+        let mut slowest: Vec<(Duration, &str)> = stale
+            .iter()
+            .zip(&rendered)
+            .map(|(i, (_, d))| (*d, paths[*i].as_str()))
             .collect();
+        slowest.sort_by(|a, b| b.cmp(a));
+        slowest.truncate(5);
+        phases.slowest = slowest
+            .into_iter()
+            .map(|(d, p)| format!("{p} {} ms", d.as_millis()))
+            .collect();
+        let rendered = rendered.into_iter().map(|(r, _)| r);
         let mut problems = Vec::new();
         let mut fresh = Vec::with_capacity(rendered.len());
         for r in rendered {
@@ -194,12 +290,14 @@ impl LiveBuild {
         }
         if !problems.is_empty() {
             problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
+            if same_pages {
+                (self.page_refs, self.page_paths) = (pages, paths);
+            }
             return Err(Problems(problems).sorted());
         }
-        // Freeing the views and site-wide contexts takes a while at Germany
-        // scale: not on the way to the browser.
-        let Renderer { views, singles, .. } = renderer;
-        std::thread::spawn(move || drop((views, singles)));
+        let Renderer { views, .. } = renderer;
+        self.views = Some(views);
+        self.last_ok = true;
         phases.mark("rendern");
 
         // Everything succeeded: apply.
@@ -207,22 +305,25 @@ impl LiveBuild {
             rendered: fresh.len(),
             ..Default::default()
         };
-        let pages: HashSet<String> = planned.into_iter().map(|(_, path, _)| path).collect();
-        for (output, fp) in fresh {
-            self.fingerprints.insert(output.path.clone(), fp);
+        for output in fresh {
             self.store(output, &mut report);
         }
-        let gone: Vec<String> = self
-            .outputs
-            .keys()
-            .filter(|k| !pages.contains(*k) && !self.extra_paths.contains(*k))
-            .cloned()
-            .collect();
-        for path in gone {
-            self.outputs.remove(&path);
-            self.fingerprints.remove(&path);
-            report.removed.push(path);
+        if !same_pages {
+            let current: HashSet<&str> = paths.iter().map(String::as_str).collect();
+            let gone: Vec<String> = self
+                .outputs
+                .keys()
+                .filter(|k| !current.contains(k.as_str()) && !self.extra_paths.contains(*k))
+                .cloned()
+                .collect();
+            for path in gone {
+                self.outputs.remove(&path);
+                report.removed.push(path);
+            }
         }
+        self.page_refs = pages;
+        self.page_paths = paths;
+        self.page_fingerprints = fingerprints;
         report.changed.sort();
         report.removed.sort();
         // Dropping the old site (13,000 items at Germany scale) takes a while:
@@ -239,13 +340,30 @@ impl LiveBuild {
     /// Calendar files, sitemap, robots.txt, authority list and search index
     /// for the site of the last [`LiveBuild::rebuild_pages`].
     pub fn rebuild_extras(&mut self) -> RebuildReport {
-        let started = Instant::now();
-        let mut report = RebuildReport::default();
-        let (Some(site), Some((tera, _))) = (self.site.clone(), self.templates.as_ref()) else {
-            return report;
+        let Some((site, options)) = self.extras_input() else {
+            return RebuildReport::default();
         };
-        let render_options = self.options.render_options();
-        let extras = Renderer::new(&site, tera, &render_options).extra_outputs();
+        let started = Instant::now();
+        let extras = render::extra_outputs(&site, &options);
+        let mut report = self.apply_extras(&site, extras).unwrap_or_default();
+        report.duration = started.elapsed();
+        report
+    }
+
+    /// What the derived files are made of: they need no templates, so
+    /// `campus serve` makes them without holding the build (a search index
+    /// of a Germany-scale site takes most of a second).
+    pub fn extras_input(&self) -> Option<(Arc<Site>, render::RenderOptions)> {
+        Some((self.site.clone()?, self.options.render_options()))
+    }
+
+    /// Takes derived files made from `site` (see [`render::extra_outputs`]);
+    /// `None`, and nothing changes, when a newer site was built meanwhile.
+    pub fn apply_extras(&mut self, site: &Arc<Site>, extras: Vec<Output>) -> Option<RebuildReport> {
+        if !self.site.as_ref().is_some_and(|s| Arc::ptr_eq(s, site)) {
+            return None;
+        }
+        let mut report = RebuildReport::default();
         let now: HashSet<String> = extras.iter().map(|o| o.path.clone()).collect();
         for output in extras {
             self.store(output, &mut report);
@@ -256,8 +374,7 @@ impl LiveBuild {
             }
         }
         self.extra_paths = now;
-        report.duration = started.elapsed();
-        report
+        Some(report)
     }
 
     fn store(&mut self, output: Output, report: &mut RebuildReport) {
@@ -276,6 +393,8 @@ impl LiveBuild {
 struct Phases {
     last: Instant,
     marks: Vec<(&'static str, Duration)>,
+    /// The pages that took longest to render.
+    slowest: Vec<String>,
 }
 
 impl Phases {
@@ -283,6 +402,7 @@ impl Phases {
         Phases {
             last: started,
             marks: Vec::new(),
+            slowest: Vec::new(),
         }
     }
 
@@ -300,7 +420,26 @@ impl Phases {
                 .map(|(n, d)| format!("{n} {} ms", d.as_millis()))
                 .collect();
             eprintln!("Zeiten: {}", parts.join(", "));
+            if !self.slowest.is_empty() {
+                eprintln!("  langsamste Seiten: {}", self.slowest.join(", "));
+            }
         }
+    }
+}
+
+/// Pages that exist once per item.
+fn item_count(site: &Site) -> usize {
+    site.units.len()
+        + site.courses.len()
+        + site.topics.len()
+        + site.lecturers.len()
+        + site.authorities.len()
+}
+
+fn format_index(format: crate::content::Format) -> usize {
+    match format {
+        crate::content::Format::Hybrid => 0,
+        crate::content::Format::OnDemand => 1,
     }
 }
 
@@ -396,25 +535,71 @@ fn data_files_hash(root: &Path) -> u64 {
 /// Hashes of the shared pieces page contexts are built from.
 struct Inputs<'a> {
     global: u64,
-    unit_cards: Vec<u64>,
+    unit_cards: &'a [u64],
     course_cards: Vec<u64>,
     topic_cards: Vec<u64>,
+    /// What site-wide pages show of whole collections.
+    all_units: u64,
+    all_courses: u64,
+    all_topics: u64,
+    authority_list: u64,
+    /// Per authority: what other pages show of it (name, kind, ...).
+    authority_entries: Vec<u64>,
+    faq: u64,
+    /// Per level and per format: the cards of its units (pre-filtered
+    /// catalogs show only these).
+    by_level: Vec<u64>,
+    by_format: [u64; 2],
     loader: &'a Loader,
     templates: &'a HashMap<String, u64>,
 }
 
 impl<'a> Inputs<'a> {
-    fn new(r: &Renderer, loader: &'a Loader, templates: &'a HashMap<String, u64>) -> Inputs<'a> {
-        let v = &r.views;
+    fn new(
+        r: &Renderer,
+        loader: &'a Loader,
+        templates: &'a HashMap<String, u64>,
+        unit_cards: &'a [u64],
+    ) -> Inputs<'a> {
+        let (v, site) = (&r.views, r.site);
+        let course_cards: Vec<u64> = v.course_cards.iter().map(json_hash).collect();
+        let topic_cards: Vec<u64> = v.topic_cards.iter().map(json_hash).collect();
+        // What the authority list shows of each authority.
+        let authorities: Vec<u64> = site
+            .authorities
+            .par_iter()
+            // display_name() is made of kind and name (hashed without
+            // allocating a string per authority).
+            .map(|a| hash_of(&(&a.id, &a.name, a.kind, a.member, &a.logo)))
+            .collect();
+        let faq: Vec<u64> = site
+            .faq
+            .iter()
+            .map(|e| hash_of(&(&e.id, &e.question, e.category, e.order, &e.body)))
+            .collect();
+        let mut by_level = vec![Vec::new(); site.levels.len()];
+        let mut by_format = [Vec::new(), Vec::new()];
+        for (i, u) in site.units.iter().enumerate() {
+            by_level[u.level].push(unit_cards[i]);
+            by_format[format_index(u.format)].push(unit_cards[i]);
+        }
         Inputs {
+            by_level: by_level.iter().map(hash_of).collect(),
+            by_format: by_format.map(|cards| hash_of(&cards)),
             global: hash_of(&(
                 json_hash(&v.global),
                 r.options.today,
-                data_files_hash(&r.site.root),
+                data_files_hash(&site.root),
             )),
-            unit_cards: v.unit_cards.par_iter().map(json_hash).collect(),
-            course_cards: v.course_cards.iter().map(json_hash).collect(),
-            topic_cards: v.topic_cards.iter().map(json_hash).collect(),
+            all_units: hash_of(&unit_cards),
+            all_courses: hash_of(&course_cards),
+            all_topics: hash_of(&topic_cards),
+            authority_list: hash_of(&authorities),
+            authority_entries: authorities,
+            faq: hash_of(&faq),
+            unit_cards,
+            course_cards,
+            topic_cards,
             loader,
             templates,
         }
@@ -458,8 +643,7 @@ impl<'a> Inputs<'a> {
                     self.course_cards[*c].hash(&mut h);
                 }
                 for a in &r.authorities_by_unit[i] {
-                    let a = &site.authorities[*a];
-                    (&a.id, a.display_name()).hash(&mut h);
+                    self.authority_entries[*a].hash(&mut h);
                 }
                 site.levels[unit.level].billing_unit.hash(&mut h);
             }
@@ -504,12 +688,53 @@ impl<'a> Inputs<'a> {
                 }
             }
             PageRef::Single(i) => {
-                let job = r.single(i);
-                self.template(job.template).hash(&mut h);
-                (&job.url, &job.title, &job.description).hash(&mut h);
-                for (k, v) in &job.values {
-                    k.hash(&mut h);
-                    json_hash(v).hash(&mut h);
+                // Site-wide pages are hashed by what they show, declared per
+                // kind (hashing their contexts would cost more than
+                // rendering them); the incremental-equals-full test keeps
+                // these lists honest.
+                let single = r.singles[i];
+                self.template(single.template(site)).hash(&mut h);
+                single.url(site).hash(&mut h);
+                match single {
+                    Single::Home => {
+                        let home = &site.home;
+                        (self.all_units, self.all_courses, self.all_topics).hash(&mut h);
+                        (
+                            site.authorities.len(),
+                            &home.title,
+                            &home.description,
+                            &home.body,
+                        )
+                            .hash(&mut h);
+                    }
+                    Single::Catalog => (self.all_units, self.all_topics).hash(&mut h),
+                    Single::FormatCatalog(f) => {
+                        (self.by_format[format_index(f)], self.all_topics).hash(&mut h);
+                    }
+                    Single::LevelCatalog(l) => (self.by_level[l], self.all_topics).hash(&mut h),
+                    Single::Courses => self.all_courses.hash(&mut h),
+                    Single::Topics => self.all_topics.hash(&mut h),
+                    Single::Authorities => self.authority_list.hash(&mut h),
+                    Single::Faq => self.faq.hash(&mut h),
+                    Single::Page(p) => {
+                        let page = &site.pages[p];
+                        (
+                            &page.id,
+                            &page.title,
+                            &page.description,
+                            page.template,
+                            &page.body,
+                        )
+                            .hash(&mut h);
+                    }
+                    Single::Search | Single::SelfCheck => {
+                        (self.all_units, self.all_courses, self.all_topics).hash(&mut h);
+                        (self.authority_list, self.faq, &site.home.title).hash(&mut h);
+                        for p in &site.pages {
+                            (&p.title, &p.body).hash(&mut h);
+                        }
+                    }
+                    Single::FormResult(_) | Single::NotFound => {}
                 }
             }
         }

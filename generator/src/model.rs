@@ -14,6 +14,7 @@ use crate::slug;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Pages every site must have, by id.
 pub const REQUIRED_PAGES: [&str; 8] = [
@@ -42,7 +43,7 @@ pub const RESERVED_IDS: [&str; 11] = [
     "bilder",
 ];
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Site {
     pub root: PathBuf,
     pub config: Config,
@@ -52,9 +53,10 @@ pub struct Site {
     pub faq_categories: Vec<FaqCategory>,
     pub topics: Vec<Topic>,
     pub lecturers: Vec<Lecturer>,
-    pub units: Vec<Unit>,
+    pub units: Vec<Arc<Unit>>,
     pub courses: Vec<Course>,
-    pub authorities: Vec<Authority>,
+    /// Shared, so a rebuild after one edit copies pointers, not 11,000 texts.
+    pub authorities: Vec<Arc<Authority>>,
     pub faq: Vec<FaqEntry>,
     pub pages: Vec<Page>,
     pub home: Home,
@@ -352,7 +354,10 @@ impl Site {
     }
 
     pub fn authority(&self, id: &str) -> Option<&Authority> {
-        self.authorities.iter().find(|a| a.id == id)
+        self.authorities
+            .iter()
+            .map(Arc::as_ref)
+            .find(|a| a.id == id)
     }
 
     /// The authority a person named in a form: its id, or its name typed
@@ -361,7 +366,7 @@ impl Site {
         let wanted = input.trim();
         self.authority(wanted).or_else(|| {
             let lower = wanted.to_lowercase();
-            self.authorities.iter().find(|a| {
+            self.authorities.iter().map(Arc::as_ref).find(|a| {
                 a.display_name().to_lowercase() == lower || a.name.to_lowercase() == lower
             })
         })
@@ -407,7 +412,15 @@ impl Site {
     /// Adds places booked on the platform (from the form backend) to the
     /// places taken per live date, so pages show what is really still free.
     pub fn apply_bookings(&mut self, booked: &Bookings) {
-        for unit in &mut self.units {
+        let all: Vec<usize> = (0..self.units.len()).collect();
+        self.apply_bookings_to(&all, booked);
+    }
+
+    /// Like [`Site::apply_bookings`], for the units at `indices` only (units
+    /// freshly read from their files).
+    pub fn apply_bookings_to(&mut self, indices: &[usize], booked: &Bookings) {
+        for &i in indices {
+            let unit = Arc::make_mut(&mut self.units[i]);
             for date in &mut unit.dates {
                 if let Some(n) = booked.get(&(unit.id.clone(), date.date)) {
                     date.taken = (date.taken + n).min(date.capacity);
@@ -588,13 +601,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     );
     let lecturers: Vec<Lecturer> = accept_ids(raw_lecturers, &mut problems)
         .into_iter()
-        .map(|(f, l)| Lecturer {
-            id: f.id,
-            name: l.name,
-            role: l.funktion,
-            body: f.body,
-            source: f.path,
-        })
+        .map(|(f, l)| link_lecturer(f, l))
         .collect();
     let lecturer_ids = with_broken(
         index_of(lecturers.iter().map(|l| l.id.as_str())),
@@ -639,43 +646,27 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         .map(|(f, c)| link_course(f, c, &unit_ids, &mut problems))
         .collect();
 
-    let authorities: Vec<Authority> = accept_ids(raw_authorities, &mut problems)
+    let authorities: Vec<Arc<Authority>> = accept_ids(raw_authorities, &mut problems)
         .into_iter()
-        .map(|(f, a)| link_authority(f, a, &unit_ids, &static_files, &mut problems))
+        .map(|(f, a)| {
+            Arc::new(link_authority(
+                f,
+                a,
+                &unit_ids,
+                &static_files,
+                &mut problems,
+            ))
+        })
         .collect();
 
     let faq: Vec<FaqEntry> = accept_ids(raw_faq, &mut problems)
         .into_iter()
-        .map(|(f, q)| {
-            let category = resolve(
-                &f,
-                &q.kategorie,
-                RefKind::FaqCategory,
-                &category_ids,
-                &mut problems,
-            )
-            .unwrap_or(0);
-            FaqEntry {
-                id: f.id,
-                question: q.frage,
-                category,
-                order: q.reihenfolge,
-                body: f.body,
-                source: f.path,
-            }
-        })
+        .map(|(f, q)| link_faq(f, q, &category_ids, &mut problems))
         .collect();
 
     let pages: Vec<Page> = accept_ids(raw_pages, &mut problems)
         .into_iter()
-        .map(|(f, p)| Page {
-            id: f.id,
-            title: p.titel,
-            description: p.beschreibung,
-            template: p.vorlage,
-            body: f.body,
-            source: f.path,
-        })
+        .map(|(f, p)| link_page(f, p))
         .collect();
     for page in &pages {
         if RESERVED_IDS.contains(&page.id.as_str()) {
@@ -722,7 +713,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         faq_categories: categories,
         topics,
         lecturers,
-        units,
+        units: units.into_iter().map(Arc::new).collect(),
         courses,
         authorities,
         faq,
@@ -735,6 +726,183 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         competence_areas,
         role_profiles,
     })
+}
+
+/// What [`patch`] made.
+#[derive(Debug)]
+pub struct Patched {
+    pub site: Site,
+    /// Indices of the units read again.
+    pub units: Vec<usize>,
+}
+
+/// Applies edits of content files that already belong to `prev` without
+/// re-linking the rest: after one saved file, a Germany-scale site would
+/// otherwise re-link 13,000 items. Problems are those [`load_with`] would
+/// report, since every other file was valid in `prev`.
+///
+/// `None` when the change needs [`load_with`]: a new, deleted or renamed
+/// file, a topic (topic order comes from topic content), the home page,
+/// data, config or static files, or new prerequisites (cycles span files).
+pub fn patch(
+    prev: &Site,
+    changed: &[PathBuf],
+    loader: &content::Loader,
+) -> Option<Result<Patched, Problems>> {
+    let content_dir = prev.root.join("content");
+    let mut edits: Vec<(&str, &Path, String)> = Vec::new();
+    for path in changed {
+        let rel = path.strip_prefix(&content_dir).ok()?;
+        let mut parts = rel.components();
+        let folder = parts.next()?.as_os_str().to_str()?;
+        let _file = parts.next()?;
+        if parts.next().is_some() || !content::is_content_file(path) {
+            // Only `.md` files directly in a content folder are read: editor
+            // temp files and anything deeper change nothing.
+            continue;
+        }
+        if !path.is_file() {
+            return None;
+        }
+        let id = path.file_stem()?.to_str()?.to_string();
+        let folder = match folder {
+            "einheiten" | "kommunen" | "kurse" | "dozierende" | "faq" | "seiten" => folder,
+            _ => return None,
+        };
+        edits.push((folder, path.as_path(), id));
+    }
+    edits.sort_by(|a, b| a.1.cmp(b.1));
+    edits.dedup_by(|a, b| a.1 == b.1);
+
+    let mut site = prev.clone();
+    let mut problems = Vec::new();
+    let mut units_read = Vec::new();
+    let level_ids = index_of(prev.levels.iter().map(|l| l.id.as_str()));
+    let topic_ids = index_of(prev.topics.iter().map(|t| t.id.as_str()));
+    let lecturer_ids = index_of(prev.lecturers.iter().map(|l| l.id.as_str()));
+    let unit_ids = index_of(prev.units.iter().map(|u| u.id.as_str()));
+    let area_ids = index_of(prev.competence_areas.iter().map(|a| a.id.as_str()));
+    let category_ids = index_of(prev.faq_categories.iter().map(|c| c.id.as_str()));
+    let refs = UnitRefs {
+        levels: &level_ids,
+        topics: &topic_ids,
+        lecturers: &lecturer_ids,
+        units: &unit_ids,
+        areas: &area_ids,
+        area_list: &prev.competence_areas,
+    };
+    let mut static_files: Option<StaticFiles> = None;
+    fn position<'a>(mut ids: impl Iterator<Item = &'a str>, id: &str) -> Option<usize> {
+        ids.position(|x| x == id)
+    }
+    for (folder, path, id) in edits {
+        match folder {
+            "einheiten" => {
+                let i = *unit_ids.get(id.as_str())?;
+                match loader.load_file::<RawUnit>(path) {
+                    Ok((f, raw)) => {
+                        let unit = link_unit(&f, raw, &refs, &mut problems);
+                        if unit.prerequisites != prev.units[i].prerequisites {
+                            return None;
+                        }
+                        site.units[i] = Arc::new(unit);
+                        units_read.push(i);
+                    }
+                    Err(p) => problems.push(p),
+                }
+            }
+            "kommunen" => {
+                let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
+                let statics = static_files
+                    .get_or_insert_with(|| StaticFiles::list(&prev.root.join("static")));
+                match loader.load_file::<RawAuthority>(path) {
+                    Ok((f, raw)) => {
+                        let a = link_authority(f, raw, &unit_ids, statics, &mut problems);
+                        site.authorities[i] = Arc::new(a);
+                    }
+                    Err(p) => problems.push(p),
+                }
+            }
+            "kurse" => {
+                let i = position(prev.courses.iter().map(|c| c.id.as_str()), &id)?;
+                match loader.load_file::<RawCourse>(path) {
+                    Ok((f, raw)) => site.courses[i] = link_course(f, raw, &unit_ids, &mut problems),
+                    Err(p) => problems.push(p),
+                }
+            }
+            "dozierende" => {
+                let i = position(prev.lecturers.iter().map(|l| l.id.as_str()), &id)?;
+                match loader.load_file::<RawLecturer>(path) {
+                    Ok((f, raw)) => site.lecturers[i] = link_lecturer(f, raw),
+                    Err(p) => problems.push(p),
+                }
+            }
+            "faq" => {
+                let i = position(prev.faq.iter().map(|e| e.id.as_str()), &id)?;
+                match loader.load_file::<RawFaq>(path) {
+                    Ok((f, raw)) => site.faq[i] = link_faq(f, raw, &category_ids, &mut problems),
+                    Err(p) => problems.push(p),
+                }
+            }
+            _ => {
+                let i = position(prev.pages.iter().map(|p| p.id.as_str()), &id)?;
+                match loader.load_file::<RawPage>(path) {
+                    Ok((f, raw)) => site.pages[i] = link_page(f, raw),
+                    Err(p) => problems.push(p),
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let problems = problems
+            .into_iter()
+            .map(|p| p.relative_to(&prev.root))
+            .collect();
+        return Some(Err(Problems(problems).sorted()));
+    }
+    Some(Ok(Patched {
+        site,
+        units: units_read,
+    }))
+}
+
+fn link_lecturer(f: SourceFile, l: RawLecturer) -> Lecturer {
+    Lecturer {
+        id: f.id,
+        name: l.name,
+        role: l.funktion,
+        body: f.body,
+        source: f.path,
+    }
+}
+
+fn link_faq(
+    f: SourceFile,
+    q: RawFaq,
+    categories: &HashMap<&str, usize>,
+    problems: &mut Vec<Problem>,
+) -> FaqEntry {
+    let category =
+        resolve(&f, &q.kategorie, RefKind::FaqCategory, categories, problems).unwrap_or(0);
+    FaqEntry {
+        id: f.id,
+        question: q.frage,
+        category,
+        order: q.reihenfolge,
+        body: f.body,
+        source: f.path,
+    }
+}
+
+fn link_page(f: SourceFile, p: RawPage) -> Page {
+    Page {
+        id: f.id,
+        title: p.titel,
+        description: p.beschreibung,
+        template: p.vorlage,
+        body: f.body,
+        source: f.path,
+    }
 }
 
 fn collect<T>(r: Result<T, Problem>, problems: &mut Vec<Problem>) -> Option<T> {

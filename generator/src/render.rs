@@ -34,6 +34,10 @@ pub struct RenderOptions {
     pub stamp: NaiveDateTime,
     /// Adds the live-reload script (only `campus serve`).
     pub live_reload: bool,
+    /// Renders each unit's catalog entry once and pastes the finished
+    /// entries into the catalog pages (`units_html`) instead of passing the
+    /// unit cards (`units`). Off for one-page renders (the form backend).
+    pub list_fragments: bool,
 }
 
 /// Thank-you and error pages the form backend redirects to.
@@ -102,7 +106,34 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
         .collect();
     tera.add_template_files(list)
         .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+    let defines_card = files
+        .get("macros.html")
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| text.contains("macro catalog_item("));
+    if defines_card {
+        tera.add_raw_template(
+            CATALOG_ITEM,
+            r#"{% import "macros.html" as m %}{{ m::catalog_item(unit=unit) }}"#,
+        )
+        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+    }
     Ok(tera)
+}
+
+/// The theme's `catalog_item` macro as a template of its own, rendered
+/// once per unit: catalog pages of 2,000 units then paste finished entries
+/// instead of running the macro per unit and page, which made the catalog
+/// the slowest page to re-render after an edit.
+const CATALOG_ITEM: &str = "__catalog_item.html";
+
+fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -> Option<String> {
+    if !options.list_fragments || !tera.templates.contains_key(CATALOG_ITEM) {
+        return None;
+    }
+    let mut ctx = Context::new();
+    ctx.insert("unit", card);
+    // A broken entry fails the build where the catalog calls the macro.
+    tera.render(CATALOG_ITEM, &ctx).ok()
 }
 
 fn template_problem(path: &Path, e: &tera::Error, root: &Path) -> Problem {
@@ -169,6 +200,10 @@ pub(crate) struct Views {
     pub(crate) unit_cards: Vec<Value>,
     pub(crate) course_cards: Vec<Value>,
     pub(crate) topic_cards: Vec<Value>,
+    /// Finished catalog entry per unit (see [`RenderOptions::list_fragments`]).
+    pub(crate) catalog_items: Vec<Option<String>>,
+    /// The day the views were made for (next dates depend on it).
+    pub(crate) today: NaiveDate,
 }
 
 fn unit_url(id: &str) -> String {
@@ -254,13 +289,56 @@ fn authority_list(site: &Site) -> Vec<Value> {
     list
 }
 
-fn build_views(site: &Site, options: &RenderOptions) -> Views {
-    let unit_cards: Vec<Value> = site
-        .units
-        .par_iter()
-        .map(|u| unit_card(site, u, options.today))
-        .collect();
+impl Views {
+    pub(crate) fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
+        let (unit_cards, catalog_items): (Vec<Value>, Vec<Option<String>>) = site
+            .units
+            .par_iter()
+            .map(|u| {
+                let card = unit_card(site, u, options.today);
+                let item = catalog_item(tera, options, &card);
+                (card, item)
+            })
+            .unzip();
+        let (global, course_cards, topic_cards) = site_views(site, options);
+        Views {
+            global,
+            unit_cards,
+            course_cards,
+            topic_cards,
+            catalog_items,
+            today: options.today,
+        }
+    }
+
+    /// Brings views made for an earlier state of `site` up to date when
+    /// only the units at `units` were read again (same units otherwise).
+    /// Everything but the unit cards is cheap and made anew.
+    pub(crate) fn refresh(
+        &mut self,
+        site: &Site,
+        tera: &Tera,
+        options: &RenderOptions,
+        units: &[usize],
+    ) {
+        for &i in units {
+            let card = unit_card(site, &site.units[i], options.today);
+            self.catalog_items[i] = catalog_item(tera, options, &card);
+            self.unit_cards[i] = card;
+        }
+        (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
+    }
+}
+
+/// The global context, course cards and topic cards.
+fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Value>, Vec<Value>) {
     let course_cards = site.courses.iter().map(|c| course_card(site, c)).collect();
+    let mut units_per_topic = vec![0usize; site.topics.len()];
+    for u in &site.units {
+        for t in &u.topics {
+            units_per_topic[*t] += 1;
+        }
+    }
     let topic_cards = site
         .topics
         .iter()
@@ -271,7 +349,7 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
                 "url": format!("/themen/{}/", t.id),
                 "title": t.title,
                 "summary": t.summary,
-                "unit_count": site.units.iter().filter(|u| u.topics.contains(&i)).count(),
+                "unit_count": units_per_topic[i],
             })
         })
         .collect();
@@ -324,12 +402,7 @@ fn build_views(site: &Site, options: &RenderOptions) -> Views {
         "surcharge_percent": site.prices.non_member_surcharge_percent,
         "authorities": authorities,
     });
-    Views {
-        global,
-        unit_cards,
-        course_cards,
-        topic_cards,
-    }
+    (global, course_cards, topic_cards)
 }
 
 // ---------------------------------------------------------------- pages
@@ -376,6 +449,27 @@ impl Job {
         self.values.push((key, value));
         self
     }
+
+    /// The units of a catalog page (`units_html` or `units`, see
+    /// [`RenderOptions::list_fragments`]) and `visible_count`.
+    pub(crate) fn with_units(self, r: &Renderer, units: &[usize]) -> Job {
+        let items = &r.views.catalog_items;
+        let job = if units.iter().all(|i| items[*i].is_some()) {
+            let mut html = String::with_capacity(units.len() * 2048);
+            for i in units {
+                html.push_str(items[*i].as_deref().unwrap_or_default());
+                html.push('\n');
+            }
+            self.with("units_html", Value::String(html))
+        } else {
+            let cards = units
+                .iter()
+                .map(|i| r.views.unit_cards[*i].clone())
+                .collect();
+            self.with("units", Value::Array(cards))
+        };
+        job.with("visible_count", json!(units.len()))
+    }
 }
 
 /// Pages that exist once per item: their contexts are built only when the
@@ -391,6 +485,92 @@ pub enum PageRef {
     Single(usize),
 }
 
+/// A site-wide page (home, lists, FAQ, editor pages, form results, 404).
+/// Its context is built only when it is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Single {
+    Home,
+    Catalog,
+    Courses,
+    Topics,
+    Authorities,
+    Faq,
+    /// An editor page, by index in `site.pages`.
+    Page(usize),
+    FormatCatalog(Format),
+    /// Catalog of one level, by index in `site.levels`.
+    LevelCatalog(usize),
+    Search,
+    SelfCheck,
+    /// By index in [`FORM_RESULTS`].
+    FormResult(usize),
+    NotFound,
+}
+
+impl Single {
+    /// Every site-wide page of `site`, in a stable order.
+    pub fn all(site: &Site) -> Vec<Single> {
+        let mut all = vec![
+            Single::Home,
+            Single::Catalog,
+            Single::Courses,
+            Single::Topics,
+            Single::Authorities,
+            Single::Faq,
+        ];
+        all.extend((0..site.pages.len()).map(Single::Page));
+        all.extend([Format::Hybrid, Format::OnDemand].map(Single::FormatCatalog));
+        all.extend((0..site.levels.len()).map(Single::LevelCatalog));
+        all.push(Single::Search);
+        if !site.competence_areas.is_empty() && !site.role_profiles.is_empty() {
+            all.push(Single::SelfCheck);
+        }
+        all.extend((0..FORM_RESULTS.len()).map(Single::FormResult));
+        all.push(Single::NotFound);
+        all
+    }
+
+    pub fn url(self, site: &Site) -> String {
+        match self {
+            Single::Home => "/".into(),
+            Single::Catalog => "/lerneinheiten/".into(),
+            Single::Courses => "/kurse/".into(),
+            Single::Topics => "/themen/".into(),
+            Single::Authorities => "/kommunen/".into(),
+            Single::Faq => "/faq/".into(),
+            Single::Page(i) => format!("/{}/", site.pages[i].id),
+            Single::FormatCatalog(f) => crate::discovery::format_url(f),
+            Single::LevelCatalog(i) => format!("/lerneinheiten/niveau/{}/", site.levels[i].id),
+            Single::Search => "/suche/".into(),
+            Single::SelfCheck => "/selbstcheck/".into(),
+            Single::FormResult(i) => format!("/formular/{}/", FORM_RESULTS[i].0),
+            Single::NotFound => "/404.html".into(),
+        }
+    }
+
+    pub fn template(self, site: &Site) -> &'static str {
+        match self {
+            Single::Home => "index.html",
+            Single::Catalog | Single::FormatCatalog(_) | Single::LevelCatalog(_) => "catalog.html",
+            Single::Courses => "courses.html",
+            Single::Topics => "topics.html",
+            Single::Authorities => "authorities.html",
+            Single::Faq => "faq.html",
+            Single::Page(i) => match site.pages[i].template {
+                PageTemplate::Seite => "page.html",
+                PageTemplate::Mitgliedschaft => "membership.html",
+                PageTemplate::Kontakt => "contact.html",
+                PageTemplate::Newsletter => "newsletter.html",
+                PageTemplate::Registrierung => "registration.html",
+            },
+            Single::Search => "search.html",
+            Single::SelfCheck => "selfcheck.html",
+            Single::FormResult(_) => "form_result.html",
+            Single::NotFound => "404.html",
+        }
+    }
+}
+
 /// Everything shared by the pages of one render: views and reverse indexes.
 pub struct Renderer<'a> {
     pub(crate) site: &'a Site,
@@ -400,17 +580,25 @@ pub struct Renderer<'a> {
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
-    /// Site-wide pages, built eagerly; rendering one moves its values into
-    /// the template context instead of copying them (each renders once).
-    pub(crate) singles: Vec<std::sync::Mutex<Job>>,
+    pub(crate) singles: Vec<Single>,
+    /// Filter data per unit, made once for all pre-filtered catalogs.
+    filter_units: std::sync::OnceLock<Vec<crate::discovery::FilterUnit>>,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, tera: &'a Tera, options: &'a RenderOptions) -> Renderer<'a> {
-        let views = build_views(site, options);
+        Renderer::with_views(site, tera, options, Views::build(site, tera, options))
+    }
+
+    /// A renderer with views made before (see [`Views::refresh`]).
+    pub(crate) fn with_views(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: Views,
+    ) -> Renderer<'a> {
         let mut by_title: Vec<usize> = (0..site.units.len()).collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
-        let singles = page_jobs(site, &views, options.today, &by_title);
         Renderer {
             site,
             tera,
@@ -419,57 +607,33 @@ impl<'a> Renderer<'a> {
             by_title,
             courses_by_unit: site.courses_by_unit(),
             authorities_by_unit: site.authorities_by_unit(),
-            singles: singles.into_iter().map(std::sync::Mutex::new).collect(),
+            singles: Single::all(site),
+            filter_units: std::sync::OnceLock::new(),
         }
     }
 
-    pub(crate) fn single(&self, i: usize) -> std::sync::MutexGuard<'_, Job> {
-        self.singles[i].lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The job of a site-wide page, its values moved out.
-    fn take_single(&self, i: usize) -> Job {
-        let mut job = self.single(i);
-        let values = std::mem::take(&mut job.values);
-        Job {
-            values,
-            ..job.clone()
-        }
+    pub(crate) fn filter_units(&self) -> &[crate::discovery::FilterUnit] {
+        self.filter_units.get_or_init(|| {
+            self.site
+                .units
+                .iter()
+                .map(|u| crate::discovery::FilterUnit::of(self.site, u, self.options.today))
+                .collect()
+        })
     }
 
     /// Every page of the site, in a stable order.
     pub fn pages(&self) -> Vec<PageRef> {
-        let s = self.site;
-        (0..self.singles.len())
-            .map(PageRef::Single)
-            .chain((0..s.units.len()).map(PageRef::Unit))
-            .chain((0..s.courses.len()).map(PageRef::Course))
-            .chain((0..s.topics.len()).map(PageRef::Topic))
-            .chain((0..s.lecturers.len()).map(PageRef::Lecturer))
-            .chain((0..s.authorities.len()).map(PageRef::Authority))
-            .collect()
+        all_pages(self.site, self.singles.len())
     }
 
     /// The URL path of a page, without rendering it.
     pub fn url(&self, page: PageRef) -> String {
-        let s = self.site;
-        match page {
-            PageRef::Unit(i) => unit_url(&s.units[i].id),
-            PageRef::Course(i) => format!("/kurse/{}/", s.courses[i].id),
-            PageRef::Topic(i) => format!("/themen/{}/", s.topics[i].id),
-            PageRef::Lecturer(i) => format!("/dozierende/{}/", s.lecturers[i].id),
-            PageRef::Authority(i) => format!("/kommunen/{}/", s.authorities[i].id),
-            PageRef::Single(i) => self.single(i).url.clone(),
-        }
+        page_url(self.site, &self.singles, page)
     }
 
     pub fn render(&self, page: PageRef) -> Result<Output, Problem> {
-        match page {
-            PageRef::Single(i) => {
-                render_job(self.site, self.tera, &self.views, self.take_single(i))
-            }
-            other => render_job(self.site, self.tera, &self.views, self.job(other)),
-        }
+        render_job(self.site, self.tera, &self.views, self.job(page))
     }
 
     /// Renders `page` with `extra` context values added (form errors, ...).
@@ -478,10 +642,7 @@ impl<'a> Renderer<'a> {
         page: PageRef,
         extra: &[(&'static str, Value)],
     ) -> Result<Output, Problem> {
-        let mut job = match page {
-            PageRef::Single(i) => self.take_single(i),
-            other => self.job(other),
-        };
+        let mut job = self.job(page);
         job.values.extend(extra.iter().cloned());
         render_job(self.site, self.tera, &self.views, job)
     }
@@ -630,161 +791,174 @@ impl<'a> Renderer<'a> {
                     )
                     .with("units", Value::Array(units))
             }
-            PageRef::Single(i) => self.take_single(i),
+            PageRef::Single(i) => self.single_job(self.singles[i]),
         }
     }
 
     /// Calendar files, sitemap, robots.txt and the authority list for forms.
     pub fn extra_outputs(&self) -> Vec<Output> {
-        let site = self.site;
-        let mut outputs = calendar_files(site, self.options);
-        outputs.push(Output {
-            path: "kommunen.json".into(),
-            bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
-        });
-        outputs.extend(crate::discovery::outputs(site, self.options.today));
-        let mut urls: Vec<String> = self
-            .pages()
-            .into_iter()
-            .map(|p| self.url(p))
-            .filter(|u| u.ends_with('/') && !u.starts_with("/formular/"))
-            .collect();
-        urls.sort();
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-        for u in urls {
-            xml.push_str(&format!(
-                "  <url><loc>{}{}</loc></url>\n",
-                site.config.site.base_url, u
-            ));
-        }
-        xml.push_str("</urlset>\n");
-        outputs.push(Output {
-            path: "sitemap.xml".into(),
-            bytes: xml.into_bytes(),
-        });
-        outputs.push(Output {
-            path: "robots.txt".into(),
-            bytes: format!(
-                "User-agent: *\nAllow: /\nDisallow: /forms/\n\nSitemap: {}/sitemap.xml\n",
-                site.config.site.base_url
-            )
-            .into_bytes(),
-        });
-        outputs
+        extra_outputs(self.site, self.options)
     }
 }
 
-/// The site-wide pages (home, lists, FAQ, editor pages, form results, 404).
-fn page_jobs(site: &Site, views: &Views, today: NaiveDate, by_title: &[usize]) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    let cards = |idx: &[usize]| {
-        idx.iter()
-            .map(|i| views.unit_cards[*i].clone())
-            .collect::<Vec<_>>()
-    };
+/// Every page of `site`, in a stable order (see [`Renderer::pages`]).
+fn all_pages(site: &Site, singles: usize) -> Vec<PageRef> {
+    (0..singles)
+        .map(PageRef::Single)
+        .chain((0..site.units.len()).map(PageRef::Unit))
+        .chain((0..site.courses.len()).map(PageRef::Course))
+        .chain((0..site.topics.len()).map(PageRef::Topic))
+        .chain((0..site.lecturers.len()).map(PageRef::Lecturer))
+        .chain((0..site.authorities.len()).map(PageRef::Authority))
+        .collect()
+}
 
-    // Home
-    let mut upcoming: Vec<(NaiveDate, usize)> = site
-        .units
-        .iter()
-        .enumerate()
-        .filter_map(|(i, u)| u.next_free_date(today).map(|d| (d.date, i)))
+fn page_url(site: &Site, singles: &[Single], page: PageRef) -> String {
+    match page {
+        PageRef::Unit(i) => unit_url(&site.units[i].id),
+        PageRef::Course(i) => format!("/kurse/{}/", site.courses[i].id),
+        PageRef::Topic(i) => format!("/themen/{}/", site.topics[i].id),
+        PageRef::Lecturer(i) => format!("/dozierende/{}/", site.lecturers[i].id),
+        PageRef::Authority(i) => format!("/kommunen/{}/", site.authorities[i].id),
+        PageRef::Single(i) => singles[i].url(site),
+    }
+}
+
+/// The files besides pages: calendar files, authority list for forms,
+/// search index, sitemap and robots.txt. Needs no templates, so `campus
+/// serve` makes them apart from the pages, after them.
+pub fn extra_outputs(site: &Site, options: &RenderOptions) -> Vec<Output> {
+    let mut outputs = calendar_files(site, options);
+    outputs.push(Output {
+        path: "kommunen.json".into(),
+        bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
+    });
+    outputs.extend(crate::discovery::outputs(site, options.today));
+    let singles = Single::all(site);
+    let mut urls: Vec<String> = all_pages(site, singles.len())
+        .into_iter()
+        .map(|p| page_url(site, &singles, p))
+        .filter(|u| u.ends_with('/') && !u.starts_with("/formular/"))
         .collect();
-    upcoming.sort();
-    let upcoming: Vec<usize> = upcoming.into_iter().take(6).map(|(_, i)| i).collect();
-    jobs.push(
-        Job::new("/", "index.html", &site.home.title)
-            .describe(&site.home.description)
-            .with(
-                "home",
-                json!({ "title": site.home.title, "content": markdown::to_html(&site.home.body) }),
-            )
-            .with("topics", Value::Array(views.topic_cards.clone()))
-            .with("upcoming", Value::Array(cards(&upcoming)))
-            .with("courses", Value::Array(views.course_cards.clone()))
-            .with("authority_count", json!(site.authorities.len()))
-            .with("unit_count", json!(site.units.len())),
-    );
+    urls.sort();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for u in urls {
+        xml.push_str(&format!(
+            "  <url><loc>{}{}</loc></url>\n",
+            site.config.site.base_url, u
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    outputs.push(Output {
+        path: "sitemap.xml".into(),
+        bytes: xml.into_bytes(),
+    });
+    outputs.push(Output {
+        path: "robots.txt".into(),
+        bytes: format!(
+            "User-agent: *\nAllow: /\nDisallow: /forms/\n\nSitemap: {}/sitemap.xml\n",
+            site.config.site.base_url
+        )
+        .into_bytes(),
+    });
+    outputs
+}
 
-    // Catalog, sorted by title
-    jobs.push(
-        Job::new("/lerneinheiten/", "catalog.html", "Alle Lerneinheiten")
-            .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
-            .with("units", Value::Array(cards(by_title)))
-            .with("topics", Value::Array(views.topic_cards.clone()))
-            .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
-            .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }])),
-    );
-    jobs.push(
-        Job::new("/kurse/", "courses.html", "Kurse")
-            .describe("Kurse aus mehreren Lerneinheiten mit Zertifikat.")
-            .with("courses", Value::Array(views.course_cards.clone())),
-    );
-    jobs.push(
-        Job::new("/themen/", "topics.html", "Themen")
-            .describe("Die Themen und Module der Lerneinheiten.")
-            .with("topics", Value::Array(views.topic_cards.clone())),
-    );
-    let mut list: Vec<&crate::model::Authority> = site.authorities.iter().collect();
-    list.sort_by_key(|a| a.display_name());
-    jobs.push(
-        Job::new("/kommunen/", "authorities.html", "Kommunen")
-            .describe("Die Kommunen der KommunalCampus eG und ihre Lernangebote.")
-            .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect())),
-    );
-
-    // FAQ
-    let categories: Vec<Value> = site
-        .faq_categories
-        .iter()
-        .enumerate()
-        .map(|(ci, c)| {
-            let mut entries: Vec<&crate::model::FaqEntry> = site.faq.iter().filter(|e| e.category == ci).collect();
-            entries.sort_by(|a, b| (a.order.unwrap_or(i64::MAX), &a.question).cmp(&(b.order.unwrap_or(i64::MAX), &b.question)));
-            json!({
-                "id": c.id, "name": c.name,
-                "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html_below(&e.body, 4) })).collect::<Vec<_>>(),
-            })
-        })
-        .filter(|c| c["entries"].as_array().is_some_and(|e| !e.is_empty()))
-        .collect();
-    jobs.push(
-        Job::new("/faq/", "faq.html", "Häufige Fragen")
-            .describe(
-                "Antworten auf häufige Fragen zu Mitgliedschaft, Kosten, Buchung und Plattform.",
-            )
-            .with("categories", Value::Array(categories)),
-    );
-
-    // Pages
-    for page in &site.pages {
-        let template = match page.template {
-            PageTemplate::Seite => "page.html",
-            PageTemplate::Mitgliedschaft => "membership.html",
-            PageTemplate::Kontakt => "contact.html",
-            PageTemplate::Newsletter => "newsletter.html",
-            PageTemplate::Registrierung => "registration.html",
+impl Renderer<'_> {
+    /// The job of a site-wide page, its context built now.
+    fn single_job(&self, single: Single) -> Job {
+        let (site, views, today) = (self.site, &self.views, self.options.today);
+        let cards = |idx: &[usize]| {
+            Value::Array(idx.iter().map(|i| views.unit_cards[*i].clone()).collect())
         };
-        let mut job = Job::new(format!("/{}/", page.id), template, &page.title)
-            .describe(&page.description)
-            .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html(&page.body) }));
-        if page.template == PageTemplate::Mitgliedschaft {
-            job = job.with("membership", membership_view(site));
+        let url = single.url(site);
+        let template = single.template(site);
+        match single {
+            Single::Home => {
+                let mut upcoming: Vec<(NaiveDate, usize)> = site
+                    .units
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, u)| u.next_free_date(today).map(|d| (d.date, i)))
+                    .collect();
+                upcoming.sort();
+                let upcoming: Vec<usize> = upcoming.into_iter().take(6).map(|(_, i)| i).collect();
+                Job::new(url, template, &site.home.title)
+                    .describe(&site.home.description)
+                    .with(
+                        "home",
+                        json!({ "title": site.home.title, "content": markdown::to_html(&site.home.body) }),
+                    )
+                    .with("topics", Value::Array(views.topic_cards.clone()))
+                    .with("upcoming", cards(&upcoming))
+                    .with("courses", Value::Array(views.course_cards.clone()))
+                    .with("authority_count", json!(site.authorities.len()))
+                    .with("unit_count", json!(site.units.len()))
+            }
+            Single::Catalog => Job::new(url, template, "Alle Lerneinheiten")
+                .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
+                .with_units(self, &self.by_title)
+                .with("topics", Value::Array(views.topic_cards.clone()))
+                .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
+                .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }])),
+            Single::Courses => Job::new(url, template, "Kurse")
+                .describe("Kurse aus mehreren Lerneinheiten mit Zertifikat.")
+                .with("courses", Value::Array(views.course_cards.clone())),
+            Single::Topics => Job::new(url, template, "Themen")
+                .describe("Die Themen und Module der Lerneinheiten.")
+                .with("topics", Value::Array(views.topic_cards.clone())),
+            Single::Authorities => {
+                let mut list: Vec<&crate::model::Authority> =
+                    site.authorities.iter().map(std::sync::Arc::as_ref).collect();
+                list.sort_by_key(|a| a.display_name());
+                Job::new(url, template, "Kommunen")
+                    .describe("Die Kommunen der KommunalCampus eG und ihre Lernangebote.")
+                    .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect()))
+            }
+            Single::Faq => {
+                let categories: Vec<Value> = site
+                    .faq_categories
+                    .iter()
+                    .enumerate()
+                    .map(|(ci, c)| {
+                        let mut entries: Vec<&crate::model::FaqEntry> = site.faq.iter().filter(|e| e.category == ci).collect();
+                        entries.sort_by(|a, b| (a.order.unwrap_or(i64::MAX), &a.question).cmp(&(b.order.unwrap_or(i64::MAX), &b.question)));
+                        json!({
+                            "id": c.id, "name": c.name,
+                            "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html_below(&e.body, 4) })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .filter(|c| c["entries"].as_array().is_some_and(|e| !e.is_empty()))
+                    .collect();
+                Job::new(url, template, "Häufige Fragen")
+                    .describe("Antworten auf häufige Fragen zu Mitgliedschaft, Kosten, Buchung und Plattform.")
+                    .with("categories", Value::Array(categories))
+            }
+            Single::Page(i) => {
+                let page = &site.pages[i];
+                let job = Job::new(url, template, &page.title)
+                    .describe(&page.description)
+                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html(&page.body) }));
+                if page.template == PageTemplate::Mitgliedschaft {
+                    job.with("membership", membership_view(site))
+                } else {
+                    job
+                }
+            }
+            Single::FormatCatalog(format) => crate::discovery::format_catalog_job(self, format),
+            Single::LevelCatalog(level) => crate::discovery::level_catalog_job(self, level),
+            Single::Search => crate::discovery::search_job(site),
+            Single::SelfCheck => crate::discovery::selfcheck_job(site),
+            Single::FormResult(i) => {
+                let (id, kind, title, message) = FORM_RESULTS[i];
+                Job::new(url, template, title).with(
+                    "result",
+                    json!({ "id": id, "title": title, "message": message, "kind": kind }),
+                )
+            }
+            Single::NotFound => Job::new(url, template, "Seite nicht gefunden"),
         }
-        jobs.push(job);
     }
-
-    jobs.extend(crate::discovery::jobs(site, views, today));
-    for (id, kind, title, message) in FORM_RESULTS {
-        jobs.push(
-            Job::new(format!("/formular/{id}/"), "form_result.html", title).with(
-                "result",
-                json!({ "id": id, "title": title, "message": message, "kind": kind }),
-            ),
-        );
-    }
-    jobs.push(Job::new("/404.html", "404.html", "Seite nicht gefunden"));
-    jobs
 }
 
 /// The share table and the rules the calculator script needs.
@@ -899,7 +1073,7 @@ pub fn render_template(
     title: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<String, Problem> {
-    let views = build_views(site, options);
+    let views = Views::build(site, tera, options);
     let mut job = Job::new(url, template, title);
     job.values.extend(extra.iter().cloned());
     render_job(site, tera, &views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())

@@ -261,7 +261,8 @@ impl Index {
 /// The documents of a site, in index order.
 pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
     let mut out = Vec::new();
-    let mut units: Vec<&crate::model::Unit> = site.units.iter().collect();
+    let mut units: Vec<&crate::model::Unit> =
+        site.units.iter().map(std::sync::Arc::as_ref).collect();
     units.sort_by(|a, b| a.title.cmp(&b.title));
     for u in units {
         let level = &site.levels[u.level];

@@ -90,6 +90,9 @@ pub struct LiveSite {
     build: Mutex<LiveBuild>,
     pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
     state: watch::Sender<BuildState>,
+    /// Asks the worker that makes the derived files (search index, calendar
+    /// files, sitemap) to run; without a worker they are made in line.
+    extras: std::sync::OnceLock<std::sync::mpsc::Sender<()>>,
 }
 
 impl LiveSite {
@@ -113,7 +116,18 @@ impl LiveSite {
             }),
             pages: RwLock::new(Arc::new(HashMap::new())),
             state,
+            extras: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on derived files are made by a worker thread after each
+    /// rebuild, so the next edit's pages never wait for them.
+    fn start_extras_worker(self: &Arc<Self>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.extras.set(tx).is_ok() {
+            let live = Arc::downgrade(self);
+            std::thread::spawn(move || extras_worker(live, rx));
+        }
     }
 
     /// Rebuilds what `changed` affects (everything when empty); on success
@@ -130,8 +144,15 @@ impl LiveSite {
                     reload: Arc::new(reload),
                 });
                 // Calendar files, sitemap and search index follow the pages.
-                build.rebuild_extras();
-                self.publish(&build);
+                match self.extras.get() {
+                    Some(worker) => {
+                        let _ = worker.send(());
+                    }
+                    None => {
+                        build.rebuild_extras();
+                        self.publish(&build);
+                    }
+                }
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
                 if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
@@ -185,6 +206,36 @@ impl LiveSite {
 
     fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
         self.pages.read().expect("pages lock").get(key).cloned()
+    }
+}
+
+/// Makes the derived files of the newest site whenever asked, after a quiet
+/// moment (an editor may save again at once), at low CPU priority so a
+/// page rebuild running meanwhile keeps the processor.
+fn extras_worker(live: std::sync::Weak<LiveSite>, wanted: std::sync::mpsc::Receiver<()>) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system call; on Linux PRIO_PROCESS with 0 means this thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+    while wanted.recv().is_ok() {
+        while wanted.recv_timeout(Duration::from_millis(100)).is_ok() {}
+        let Some(live) = live.upgrade() else {
+            return;
+        };
+        // A site built while the files were being made makes them again.
+        loop {
+            let input = live.build.lock().expect("build lock").extras_input();
+            let Some((site, options)) = input else {
+                break;
+            };
+            let extras = campus_generator::render::extra_outputs(&site, &options);
+            let mut build = live.build.lock().expect("build lock");
+            if build.apply_extras(&site, extras).is_some() {
+                live.publish(&build);
+                break;
+            }
+        }
     }
 }
 
@@ -243,6 +294,7 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
             eprintln!("{report}\nDie Website wird angezeigt, sobald die Fehler behoben sind.")
         }
     }
+    live.start_extras_worker();
     let _watcher = match watch_sources(live.clone(), args.poll) {
         Ok(w) => w,
         Err(e) => {

@@ -107,6 +107,97 @@ fn edit_sequence(watched: bool) {
     assert_eq!(r.rendered, 1 + count_singles_changed(&r));
     assert_same_as_full(&live, site, "a welcome text edit");
 
+    // Edits of one existing file of each kind (applied to the last site
+    // without re-linking the rest) reach every page that shows them.
+    let single_file_edits: [(&str, &str, &str, &[&str]); 7] = [
+        (
+            "content/faq/warteliste.md",
+            "frage: Was bedeutet es, wenn ich auf der Warteliste stehe?",
+            "frage: Was heißt es, auf der Warteliste zu stehen?",
+            &["faq/index.html"],
+        ),
+        (
+            "content/kurse/smart-region-gestalten.md",
+            "titel: Smart Region gestalten",
+            "titel: Smarte Region gestalten",
+            &[
+                "kurse/smart-region-gestalten/index.html",
+                "kurse/index.html",
+                "lerneinheiten/smart-city-einfuehrung/index.html",
+            ],
+        ),
+        (
+            "content/dozierende/jens-kuehn.md",
+            "name: Jens Kühn",
+            "name: Jens A. Kühn",
+            &[
+                "dozierende/jens-kuehn/index.html",
+                "lerneinheiten/e-akte-grundlagen/index.html",
+            ],
+        ),
+        (
+            "content/seiten/datenschutz.md",
+            "Der Schutz Ihrer Daten ist uns wichtig.",
+            "Der Schutz Ihrer Daten ist uns sehr wichtig.",
+            &["datenschutz/index.html"],
+        ),
+        (
+            "content/kommunen/rebenau.md",
+            "name: Gemeinde Rebenau",
+            "name: Gemeinde Rebenau an der Aue",
+            &["kommunen/index.html", "kommunen/rebenau/index.html"],
+        ),
+        (
+            "content/einheiten/isms-aufbauen.md",
+            "    vergeben: 11",
+            "    vergeben: 19",
+            &["lerneinheiten/isms-aufbauen/index.html"],
+        ),
+        (
+            "content/einheiten/isms-aufbauen.md",
+            "voraussetzungen: [informationssicherheit-im-arbeitsalltag]",
+            "voraussetzungen: []",
+            // Prerequisites only change self-check answers (not a page).
+            &[],
+        ),
+    ];
+    for (file, from, to, pages) in single_file_edits {
+        edit(site, file, from, to);
+        let r = rebuild(&mut live, site, &[file]);
+        for page in pages {
+            assert!(
+                r.changed.iter().any(|c| c == page),
+                "{page} not re-rendered after editing {file}: {:?}",
+                r.changed
+            );
+        }
+        assert_same_as_full(&live, site, &format!("editing {file}"));
+    }
+
+    // A unit pointing at a topic that does not exist: the problem is
+    // reported with file and line; fixing it recovers.
+    let unit = "content/einheiten/isms-aufbauen.md";
+    edit(
+        site,
+        unit,
+        "themen: [informationssicherheit,",
+        "themen: [infosicherheit,",
+    );
+    let problems = live
+        .rebuild(&[site.join(unit)])
+        .expect_err("an unknown topic fails the rebuild");
+    assert_eq!(problems.0.len(), 1, "{problems}");
+    assert!(problems.0[0].file.ends_with("isms-aufbauen.md"));
+    assert_eq!(problems.0[0].line, Some(6));
+    edit(
+        site,
+        unit,
+        "themen: [infosicherheit,",
+        "themen: [informationssicherheit,",
+    );
+    rebuild(&mut live, site, &[unit]);
+    assert_same_as_full(&live, site, "fixing an unknown topic");
+
     // A new unit appears, then disappears again.
     let new_unit = "content/einheiten/neue-einheit.md";
     write(
@@ -204,4 +295,77 @@ fn count_singles_changed(r: &RebuildReport) -> usize {
         .iter()
         .filter(|c| c.ends_with(".html") && !c.starts_with("kommunen/quellental/"))
         .count()
+}
+
+/// An edit of existing files is applied to the last site: the other items
+/// stay the very same objects (nothing re-read or re-linked). Anything that
+/// can change other files' links goes the long way.
+#[test]
+fn edits_of_existing_files_patch_the_last_site() {
+    use campus_generator::content::Loader;
+    use campus_generator::model;
+    use std::sync::Arc;
+
+    let dir = sample();
+    let site = dir.path();
+    let loader = Loader::default();
+    let prev = model::load_with(site, &loader).unwrap_or_else(|p| panic!("{p}"));
+    let unit = "content/einheiten/ozg-grundlagen.md";
+    let i = prev.unit_index("ozg-grundlagen").unwrap();
+    edit(
+        site,
+        unit,
+        "titel: \"OZG kompakt:",
+        "titel: \"OZG ganz kompakt:",
+    );
+    let patched = model::patch(&prev, &[site.join(unit)], &loader)
+        .expect("a unit edit is patched")
+        .unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(patched.units, [i]);
+    assert!(patched.site.units[i].title.starts_with("OZG ganz kompakt:"));
+    for (j, (a, b)) in prev.units.iter().zip(&patched.site.units).enumerate() {
+        assert_eq!(Arc::ptr_eq(a, b), j != i, "unit {j}");
+    }
+    assert!(prev
+        .authorities
+        .iter()
+        .zip(&patched.site.authorities)
+        .all(|(a, b)| Arc::ptr_eq(a, b)));
+
+    // A broken reference is reported like a full load reports it.
+    edit(site, unit, "themen: [", "themen: [gibt-es-nicht, ");
+    let problems = model::patch(&prev, &[site.join(unit)], &loader)
+        .expect("still an edit of an existing file")
+        .expect_err("unknown topic");
+    let full = model::load_with(site, &Loader::default()).expect_err("unknown topic");
+    assert_eq!(problems.to_string(), full.to_string());
+    edit(site, unit, "themen: [gibt-es-nicht, ", "themen: [");
+
+    // New, deleted and topic files, and new prerequisites, need a full load.
+    write(site, "content/einheiten/neu.md", &read(site, unit));
+    assert!(model::patch(&prev, &[site.join("content/einheiten/neu.md")], &loader).is_none());
+    assert!(model::patch(&prev, &[site.join("content/einheiten/fehlt.md")], &loader).is_none());
+    assert!(model::patch(&prev, &[site.join("content/themen/ozg.md")], &loader).is_none());
+    assert!(model::patch(&prev, &[site.join("data/niveaus.yaml")], &loader).is_none());
+    let with_prerequisite = "content/einheiten/isms-aufbauen.md";
+    edit(
+        site,
+        with_prerequisite,
+        "voraussetzungen: [informationssicherheit-im-arbeitsalltag]",
+        "voraussetzungen: [datenschutz-grundlagen]",
+    );
+    assert!(model::patch(&prev, &[site.join(with_prerequisite)], &loader).is_none());
+
+    // Editor temp files next to the content change nothing.
+    let patched = model::patch(
+        &prev,
+        &[
+            site.join("content/einheiten/.ozg-grundlagen.md.swp"),
+            site.join("content/einheiten/4913"),
+        ],
+        &loader,
+    )
+    .expect("temp files are not content")
+    .unwrap_or_else(|p| panic!("{p}"));
+    assert!(patched.units.is_empty());
 }
