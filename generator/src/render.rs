@@ -507,6 +507,20 @@ pub enum Single {
     NotFound,
 }
 
+impl PageRef {
+    /// The kind of page, for profiles.
+    pub fn kind(self) -> &'static str {
+        match self {
+            PageRef::Unit(_) => "Lerneinheiten",
+            PageRef::Course(_) => "Kurse",
+            PageRef::Topic(_) => "Themen",
+            PageRef::Lecturer(_) => "Dozierende",
+            PageRef::Authority(_) => "Kommunen",
+            PageRef::Single(_) => "Übersichten",
+        }
+    }
+}
+
 impl Single {
     /// Every site-wide page of `site`, in a stable order.
     pub fn all(site: &Site) -> Vec<Single> {
@@ -1022,24 +1036,77 @@ pub fn render_site_into(
     options: &RenderOptions,
     sink: &(dyn Fn(Output) -> Result<(), Problem> + Sync),
 ) -> Result<usize, Problems> {
+    let profile = Profile::new();
+    let started = std::time::Instant::now();
     let renderer = Renderer::new(site, tera, options);
+    profile.add("Sichten", started.elapsed());
     let pages = renderer.pages();
-    let mut problems: Vec<Problem> = pages
-        .par_iter()
-        .filter_map(|p| renderer.render(*p).and_then(sink).err())
-        .collect();
+    // The derived files (mostly the search index) are made beside the pages,
+    // not after them.
+    let (problems, extra) = rayon::join(
+        || -> Vec<Problem> {
+            pages
+                .par_iter()
+                .filter_map(|p| {
+                    let started = std::time::Instant::now();
+                    let page = renderer.render(*p);
+                    let rendered = started.elapsed();
+                    let written = page.and_then(sink);
+                    profile.add(p.kind(), rendered);
+                    profile.add("schreiben", started.elapsed() - rendered);
+                    written.err()
+                })
+                .collect()
+        },
+        || {
+            let started = std::time::Instant::now();
+            let extra = renderer.extra_outputs();
+            profile.add("Zusatzdateien", started.elapsed());
+            extra
+        },
+    );
+    profile.print();
+    let mut problems = problems;
     if !problems.is_empty() {
         // One broken template fails every page using it: report each once.
         problems.sort_by(|a, b| (&a.file, a.kind.message()).cmp(&(&b.file, b.kind.message())));
         problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
         return Err(Problems(problems).sorted());
     }
-    let extra = renderer.extra_outputs();
     let count = pages.len() + extra.len();
     for o in extra {
         sink(o)?;
     }
     Ok(count)
+}
+
+/// CPU time per kind of work of a full render, printed with `CAMPUS_ZEITEN`.
+struct Profile(
+    Option<std::sync::Mutex<std::collections::BTreeMap<&'static str, std::time::Duration>>>,
+);
+
+impl Profile {
+    fn new() -> Profile {
+        Profile(std::env::var_os("CAMPUS_ZEITEN").map(|_| Default::default()))
+    }
+
+    fn add(&self, kind: &'static str, time: std::time::Duration) {
+        if let Some(totals) = &self.0 {
+            *totals.lock().expect("profile").entry(kind).or_default() += time;
+        }
+    }
+
+    fn print(&self) {
+        if let Some(totals) = &self.0 {
+            let parts: Vec<String> = totals
+                .lock()
+                .expect("profile")
+                .iter()
+                .map(|(k, d)| format!("{k} {} ms", d.as_millis()))
+                .collect();
+            eprintln!("CPU-Zeiten: {}", parts.join(", "));
+        }
+    }
 }
 
 /// Renders the one page at `url` (e.g. "/kontakt/") with its usual context

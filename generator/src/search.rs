@@ -183,31 +183,52 @@ pub fn query_terms(query: &str) -> Vec<Term> {
 
 /// Builds the index from documents, in the given order.
 pub fn build_index(sources: &[Source]) -> Index {
-    let mut tokens: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
-    for (i, s) in sources.iter().enumerate() {
-        let mut weights: BTreeMap<String, (bool, bool, u32)> = BTreeMap::new();
-        for t in index_tokens(&s.doc.title) {
-            weights.entry(t).or_default().0 = true;
-        }
-        for t in index_tokens(&format!("{} {}", s.doc.summary, s.keywords)) {
-            weights.entry(t).or_default().1 = true;
-        }
-        for t in index_tokens(&s.text) {
-            weights.entry(t).or_default().2 += 1;
-        }
-        for (t, (title, keyword, count)) in weights {
-            let w = u32::from(title) * TITLE_WEIGHT
-                + u32::from(keyword) * KEYWORD_WEIGHT
-                + count.min(BODY_MAX);
-            tokens.entry(t).or_default().push((i as u32, w));
+    use rayon::prelude::*;
+    // Documents are weighed in parallel (tokenising is the expensive part),
+    // then merged into postings sorted by token and document.
+    let weighed: Vec<Vec<(String, u32)>> = sources.par_iter().map(doc_weights).collect();
+    let mut postings: Vec<(String, u32, u32)> = weighed
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, ws)| ws.into_iter().map(move |(t, w)| (t, i as u32, w)))
+        .collect();
+    postings.par_sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut grouped: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
+    for (token, doc, weight) in postings {
+        match grouped.last_mut() {
+            Some((last, list)) if *last == token => list.push((doc, weight)),
+            _ => grouped.push((token, vec![(doc, weight)])),
         }
     }
     Index {
         version: 1,
         stopwords: STOPWORDS.iter().map(|s| s.to_string()).collect(),
         docs: sources.iter().map(|s| s.doc.clone()).collect(),
-        tokens,
+        tokens: grouped.into_iter().collect(),
     }
+}
+
+/// Each indexed token of one document with its weight.
+fn doc_weights(s: &Source) -> Vec<(String, u32)> {
+    let mut weights: BTreeMap<String, (bool, bool, u32)> = BTreeMap::new();
+    for t in index_tokens(&s.doc.title) {
+        weights.entry(t).or_default().0 = true;
+    }
+    for t in index_tokens(&format!("{} {}", s.doc.summary, s.keywords)) {
+        weights.entry(t).or_default().1 = true;
+    }
+    for t in index_tokens(&s.text) {
+        weights.entry(t).or_default().2 += 1;
+    }
+    weights
+        .into_iter()
+        .map(|(t, (title, keyword, count))| {
+            let w = u32::from(title) * TITLE_WEIGHT
+                + u32::from(keyword) * KEYWORD_WEIGHT
+                + count.min(BODY_MAX);
+            (t, w)
+        })
+        .collect()
 }
 
 /// One ranked hit: document index and score.

@@ -11,3 +11,4 @@ mod large_sites;
 mod occupancy;
 mod sample_site;
 mod selfcheck;
+mod serve;

@@ -1,0 +1,222 @@
+//! `campus serve` as an editor meets it: a saved file reaches the browser as a
+//! reload event and new bytes, a broken file is reported while the last good
+//! page stays online, the next good save recovers, a taken port gets a clear
+//! message and Ctrl-C ends the process cleanly.
+
+use crate::support::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: a debug build of the sample site on a busy CI machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Ends the server when the test ends, also when it fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(site: &Path, address: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_campus"))
+        .arg("--site")
+        .arg(site)
+        .args(["serve", "--address", address])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Status and body of a GET, or `None` while nothing listens.
+fn get(address: &str, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < PATIENCE, "gave up waiting: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The live-reload event stream, read as it arrives.
+struct Events {
+    stream: TcpStream,
+    seen: String,
+}
+
+impl Events {
+    fn open(address: &str) -> Events {
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET /__campus/live-reload HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        Events {
+            stream,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits for an event of `kind` whose data contains `needle`; returns
+    /// its data. Events before it are consumed.
+    fn expect(&mut self, kind: &str, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            // Events are separated by a blank line.
+            while let Some(end) = self.seen.find("\n\n") {
+                let event: String = self.seen[..end].to_string();
+                self.seen.drain(..end + 2);
+                let name = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("event: "))
+                    .unwrap_or("");
+                let data: Vec<&str> = event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: ").or(l.strip_prefix("data:")))
+                    .collect();
+                let data = data.join("\n");
+                if name == kind && data.contains(needle) {
+                    return data;
+                }
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "no `{kind}` event with {needle:?}; left: {}",
+                self.seen
+            );
+            let mut buf = [0u8; 16384];
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!("event stream closed"),
+                Ok(n) => {
+                    // Chunk sizes of the chunked encoding are lines of hex
+                    // digits; they never look like an event field.
+                    let text = String::from_utf8_lossy(&buf[..n]).replace("\r\n", "\n");
+                    self.seen.push_str(&text);
+                }
+                Err(_) => {} // read timeout: look again
+            }
+        }
+    }
+}
+
+#[test]
+fn serve_reloads_on_save_reports_broken_files_and_recovers() {
+    let dir = sample();
+    let site = dir.path();
+    let address = format!("127.0.0.1:{}", free_port());
+    let _server = Server(start(site, &address));
+    wait_until("the first build is served", || {
+        get(&address, "/").is_some_and(|(status, _)| status == 200)
+    });
+    let mut events = Events::open(&address);
+    events.expect("bereit", "");
+
+    // A saved title reaches the unit page and every page showing the unit.
+    let unit = "content/einheiten/ozg-grundlagen.md";
+    edit(
+        site,
+        unit,
+        "titel: \"OZG kompakt:",
+        "titel: \"OZG gespeichert:",
+    );
+    let reload = events.expect("reload", "/lerneinheiten/ozg-grundlagen/");
+    assert!(reload.contains("/lerneinheiten/"), "{reload}");
+    assert!(
+        !reload.contains("/kommunen/quellental/"),
+        "a page without the unit reloads: {reload}"
+    );
+    for page in [
+        "/lerneinheiten/ozg-grundlagen/",
+        "/lerneinheiten/",
+        "/kommunen/ahornfeld/",
+    ] {
+        let (status, body) = get(&address, page).unwrap();
+        assert_eq!(status, 200, "{page}");
+        assert!(body.contains("OZG gespeichert:"), "{page} is stale");
+    }
+
+    // A broken file: the browser is told file and line, the last good page
+    // stays online.
+    edit(site, unit, "themen: [ozg,", "themen: [ozgg,");
+    let report = events.expect("fehler", "ozg-grundlagen.md");
+    assert!(
+        report.contains("einheiten/ozg-grundlagen.md:6"),
+        "the report names file and line: {report}"
+    );
+    let (status, body) = get(&address, "/lerneinheiten/ozg-grundlagen/").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("OZG gespeichert:"));
+
+    // The next good save recovers.
+    edit(site, unit, "themen: [ozgg,", "themen: [ozg,");
+    edit(site, unit, "OZG gespeichert:", "OZG wieder da:");
+    events.expect("reload", "/lerneinheiten/ozg-grundlagen/");
+    let (_, body) = get(&address, "/lerneinheiten/ozg-grundlagen/").unwrap();
+    assert!(body.contains("OZG wieder da:"));
+}
+
+#[test]
+fn a_taken_port_is_named_and_ctrl_c_ends_cleanly() {
+    let dir = sample();
+    let site = dir.path();
+    let address = format!("127.0.0.1:{}", free_port());
+    let mut first = Server(start(site, &address));
+    wait_until("the first server answers", || {
+        get(&address, "/healthz").is_some_and(|(status, _)| status == 200)
+    });
+
+    let second = start(site, &address).wait_with_output().unwrap();
+    assert!(!second.status.success());
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        message.contains(&address) && message.contains("belegt"),
+        "{message}"
+    );
+
+    // Ctrl-C: in-flight work finishes, the process exits with success.
+    let pid = first.0.id() as libc::pid_t;
+    // SAFETY: sends a signal to the child process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = first.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < PATIENCE, "still running after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
