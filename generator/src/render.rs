@@ -117,6 +117,17 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
         )
         .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
     }
+    let defines_authority_item = files
+        .get("macros.html")
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| text.contains("macro authority_item("));
+    if defines_authority_item {
+        tera.add_raw_template(
+            AUTHORITY_ITEM,
+            r#"{% import "macros.html" as m %}{{ m::authority_item(unit=unit, kommune_id=kommune_id, kommune_name=kommune_name) }}"#,
+        )
+        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+    }
     Ok(tera)
 }
 
@@ -125,6 +136,55 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
 /// instead of running the macro per unit and page, which made the catalog
 /// the slowest page to re-render after an edit.
 const CATALOG_ITEM: &str = "__catalog_item.html";
+
+/// The theme's `authority_item` macro as a template of its own: 11,000
+/// authority pages with ten units each would otherwise run the card macro
+/// 110,000 times. It is rendered per unit for staff of members and of
+/// non-members (the price differs) with stand-ins for the authority, which
+/// [`authority_units_html`] replaces; a check against the macro guards it.
+const AUTHORITY_ITEM: &str = "__authority_item.html";
+const ID_STAND_IN: &str = "\u{E000}kommune-id\u{E000}";
+const NAME_STAND_IN: &str = "\u{E000}kommune-name\u{E000}";
+
+/// `[non-member staff, member staff]` entries of one unit.
+fn authority_items(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+    unit: &Unit,
+    card: &Value,
+) -> Option<[String; 2]> {
+    if !options.list_fragments || !tera.templates.contains_key(AUTHORITY_ITEM) {
+        return None;
+    }
+    let render = |member: bool| {
+        let mut ctx = Context::new();
+        ctx.insert("unit", &staff_card(site, unit, card, member));
+        ctx.insert("kommune_id", ID_STAND_IN);
+        ctx.insert("kommune_name", NAME_STAND_IN);
+        tera.render(AUTHORITY_ITEM, &ctx).ok()
+    };
+    Some([render(false)?, render(true)?])
+}
+
+/// A unit card with the price that applies to an authority's staff.
+fn staff_card(site: &Site, unit: &Unit, card: &Value, member: bool) -> Value {
+    let mut card = card.clone();
+    let price = site.prices.for_staff_of(site.unit_price(unit), member);
+    merge(&mut card, json!({ "price_for_staff": price.0 }));
+    card
+}
+
+fn authority_units_html(views: &Views, a: &crate::model::Authority, name: &str) -> Option<String> {
+    let (id, name) = (escape_html(&a.id), escape_html(name));
+    let mut html = String::new();
+    for u in &a.units {
+        let item = &views.authority_items[*u].as_ref()?[usize::from(a.member)];
+        html.push_str(&item.replace(ID_STAND_IN, &id).replace(NAME_STAND_IN, &name));
+        html.push('\n');
+    }
+    Some(html)
+}
 
 fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -> Option<String> {
     if !options.list_fragments || !tera.templates.contains_key(CATALOG_ITEM) {
@@ -202,6 +262,8 @@ pub(crate) struct Views {
     pub(crate) topic_cards: Vec<Value>,
     /// Finished catalog entry per unit (see [`RenderOptions::list_fragments`]).
     pub(crate) catalog_items: Vec<Option<String>>,
+    /// Finished entries of authority pages per unit (see [`AUTHORITY_ITEM`]).
+    pub(crate) authority_items: Vec<Option<[String; 2]>>,
     /// The day the views were made for (next dates depend on it).
     pub(crate) today: NaiveDate,
 }
@@ -291,15 +353,24 @@ fn authority_list(site: &Site) -> Vec<Value> {
 
 impl Views {
     pub(crate) fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
-        let (unit_cards, catalog_items): (Vec<Value>, Vec<Option<String>>) = site
+        let made: Vec<(Value, Option<String>, Option<[String; 2]>)> = site
             .units
             .par_iter()
             .map(|u| {
                 let card = unit_card(site, u, options.today);
                 let item = catalog_item(tera, options, &card);
-                (card, item)
+                let staff_items = authority_items(site, tera, options, u, &card);
+                (card, item, staff_items)
             })
-            .unzip();
+            .collect();
+        let mut unit_cards = Vec::with_capacity(made.len());
+        let mut catalog_items = Vec::with_capacity(made.len());
+        let mut authority_items = Vec::with_capacity(made.len());
+        for (card, item, staff_items) in made {
+            unit_cards.push(card);
+            catalog_items.push(item);
+            authority_items.push(staff_items);
+        }
         let (global, course_cards, topic_cards) = site_views(site, options);
         Views {
             global,
@@ -307,6 +378,7 @@ impl Views {
             course_cards,
             topic_cards,
             catalog_items,
+            authority_items,
             today: options.today,
         }
     }
@@ -324,6 +396,7 @@ impl Views {
         for &i in units {
             let card = unit_card(site, &site.units[i], options.today);
             self.catalog_items[i] = catalog_item(tera, options, &card);
+            self.authority_items[i] = authority_items(site, tera, options, &site.units[i], &card);
             self.unit_cards[i] = card;
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
@@ -597,6 +670,8 @@ pub struct Renderer<'a> {
     pub(crate) singles: Vec<Single>,
     /// Filter data per unit, made once for all pre-filtered catalogs.
     filter_units: std::sync::OnceLock<Vec<crate::discovery::FilterUnit>>,
+    /// Whether finished authority entries equal what the macro makes.
+    authority_items_match: std::sync::OnceLock<bool>,
 }
 
 impl<'a> Renderer<'a> {
@@ -623,7 +698,42 @@ impl<'a> Renderer<'a> {
             authorities_by_unit: site.authorities_by_unit(),
             singles: Single::all(site),
             filter_units: std::sync::OnceLock::new(),
+            authority_items_match: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Renders one entry of a member and of a non-member authority with the
+    /// macro itself and compares: a theme whose macro tests or transforms
+    /// the authority's id or name gets the macro on every page instead.
+    fn authority_items_match(&self) -> bool {
+        *self.authority_items_match.get_or_init(|| {
+            let (site, views) = (self.site, &self.views);
+            [false, true].iter().all(|member| {
+                let Some(a) = site
+                    .authorities
+                    .iter()
+                    .find(|a| a.member == *member && !a.units.is_empty())
+                else {
+                    return true;
+                };
+                let u = a.units[0];
+                let name = a.display_name();
+                let mut ctx = Context::new();
+                ctx.insert(
+                    "unit",
+                    &staff_card(site, &site.units[u], &views.unit_cards[u], a.member),
+                );
+                ctx.insert("kommune_id", &a.id);
+                ctx.insert("kommune_name", &name);
+                let direct = self.tera.render(AUTHORITY_ITEM, &ctx).ok();
+                let pasted = views.authority_items[u].as_ref().map(|items| {
+                    items[usize::from(a.member)]
+                        .replace(ID_STAND_IN, &escape_html(&a.id))
+                        .replace(NAME_STAND_IN, &escape_html(&name))
+                });
+                direct.is_some() && direct == pasted
+            })
+        })
     }
 
     pub(crate) fn filter_units(&self) -> &[crate::discovery::FilterUnit] {
@@ -774,18 +884,21 @@ impl<'a> Renderer<'a> {
             }
             PageRef::Authority(ai) => {
                 let a = &site.authorities[ai];
-                let units: Vec<Value> = a
-                    .units
-                    .iter()
-                    .map(|u| {
-                        let mut card = views.unit_cards[*u].clone();
-                        let price = site
-                            .prices
-                            .for_staff_of(site.unit_price(&site.units[*u]), a.member);
-                        merge(&mut card, json!({ "price_for_staff": price.0 }));
-                        card
-                    })
-                    .collect();
+                let name = a.display_name();
+                let units = match authority_units_html(views, a, &name)
+                    .filter(|_| self.authority_items_match())
+                {
+                    Some(html) => ("units_html", Value::String(html)),
+                    None => (
+                        "units",
+                        a.units
+                            .iter()
+                            .map(|u| {
+                                staff_card(site, &site.units[*u], &views.unit_cards[*u], a.member)
+                            })
+                            .collect(),
+                    ),
+                };
                 let name = a.display_name();
                 Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
                     .with("section", json!({ "title": "Kommunen", "url": "/kommunen/" }))
@@ -803,7 +916,8 @@ impl<'a> Renderer<'a> {
                                 .then(|| format!("{}/forms/selbstcheck?kommune={}", site.config.forms.url, a.id)),
                         }),
                     )
-                    .with("units", Value::Array(units))
+                    .with(units.0, units.1)
+                    .with("unit_count", json!(a.units.len()))
             }
             PageRef::Single(i) => self.single_job(self.singles[i]),
         }
