@@ -213,11 +213,15 @@ impl LiveSite {
 /// moment (an editor may save again at once), at low CPU priority so a
 /// page rebuild running meanwhile keeps the processor.
 fn extras_worker(live: std::sync::Weak<LiveSite>, wanted: std::sync::mpsc::Receiver<()>) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain system call; on Linux PRIO_PROCESS with 0 means this thread.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-    }
+    // One thread of its own, also for the parallel parts (search index):
+    // on the shared pool they would queue ahead of the next page rebuild.
+    let Ok(pool) = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .start_handler(|_| lower_priority())
+        .build()
+    else {
+        return;
+    };
     while wanted.recv().is_ok() {
         while wanted.recv_timeout(Duration::from_millis(100)).is_ok() {}
         let Some(live) = live.upgrade() else {
@@ -229,13 +233,23 @@ fn extras_worker(live: std::sync::Weak<LiveSite>, wanted: std::sync::mpsc::Recei
             let Some((site, options)) = input else {
                 break;
             };
-            let extras = campus_generator::render::extra_outputs(&site, &options);
+            let extras = pool.install(|| campus_generator::render::extra_outputs(&site, &options));
             let mut build = live.build.lock().expect("build lock");
             if build.apply_extras(&site, extras).is_some() {
                 live.publish(&build);
                 break;
             }
         }
+    }
+}
+
+/// Lets page rebuilds have the processor first.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system call; on Linux PRIO_PROCESS with 0 means the
+    // calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 
