@@ -2,7 +2,10 @@
 """Generator benchmark: `campus build` side by side with Hugo on the Germany-scale
 reference corpus (../shared/bench), alternating runs into fresh output folders on
 tmpfs. Prints median wall time, CPU time, peak memory, pages per second and the
-ratio to Hugo, at full size and at 1/10.
+ratio to Hugo, at full size and at 1/10, then checks the floors of issue 6
+(full size at most 0.6 x Hugo's wall time, peak memory at most 250 MiB,
+near-linear scaling: ten times the pages in at most twelve times the time);
+exits 1 if one fails.
 
 usage: python3 bench/generator.py [--runs 5] [--sizes full,tenth]
 """
@@ -67,6 +70,7 @@ def main():
     scratch = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     print(f"machine: {os.cpu_count()} cores; output on {scratch}; {args.runs} runs each, alternating")
     print(f"{'size':6} {'tool':7} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9} {'pages':>6} {'pages/s':>8} {'wall vs Hugo':>12}")
+    medians = {}
     try:
         for size in args.sizes.split(","):
             m, c = SIZES[size]
@@ -89,8 +93,24 @@ def main():
                 cpu = statistics.median(r[1] for r in results[tool])
                 peak = statistics.median(r[2] for r in results[tool])
                 print(f"{size:6} {tool:7} {wall:7.2f} {cpu:7.2f} {peak:9.0f} {pages[tool]:6} {pages[tool] / wall:8.0f} {wall / hugo_wall:12.2f}")
+                medians[(size, tool)] = (wall, peak, pages[tool])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    failed = []
+    if ("full", "campus") in medians:
+        wall, peak, _ = medians[("full", "campus")]
+        ratio = wall / medians[("full", "hugo")][0]
+        print(f"floor: full size {ratio:.2f} x Hugo's wall time (at most 0.60)")
+        print(f"floor: peak memory {peak:.0f} MiB (at most 250)")
+        failed += [f for f, bad in (("time", ratio > 0.6), ("memory", peak > 250)) if bad]
+        if ("tenth", "campus") in medians:
+            small_wall, _, small_pages = medians[("tenth", "campus")]
+            growth = (wall / small_wall) / (medians[("full", "campus")][2] / small_pages)
+            print(f"floor: time grows {growth:.2f} x as fast as the page count from 1/10 to full (at most 1.20)")
+            if growth > 1.2:
+                failed.append("scaling")
+    if failed:
+        sys.exit(f"floors not met: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
