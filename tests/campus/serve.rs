@@ -32,10 +32,15 @@ impl Drop for Server {
 }
 
 fn start(site: &Path, address: &str) -> Child {
+    start_with(site, address, &[])
+}
+
+fn start_with(site: &Path, address: &str, flags: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_campus"))
         .arg("--site")
         .arg(site)
         .args(["serve", "--address", address])
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -180,12 +185,41 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
     assert_eq!(status, 200);
     assert!(body.contains("OZG gespeichert:"));
 
-    // The next good save recovers.
-    edit(site, unit, "themen: [ozgg,", "themen: [ozg,");
-    edit(site, unit, "OZG gespeichert:", "OZG wieder da:");
+    // The next good save recovers; this editor saves through a temporary
+    // file renamed over the original.
+    let text = read(site, unit)
+        .replace("themen: [ozgg,", "themen: [ozg,")
+        .replace("OZG gespeichert:", "OZG wieder da:");
+    let temporary = site.join("content/einheiten/.ozg-grundlagen.md.swp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, site.join(unit)).unwrap();
     events.expect("reload", "/lerneinheiten/ozg-grundlagen/");
     let (_, body) = get(&address, "/lerneinheiten/ozg-grundlagen/").unwrap();
     assert!(body.contains("OZG wieder da:"));
+}
+
+/// Where the file system reports no changes (network drives, some
+/// containers), `--poll` looks for them.
+#[test]
+fn serve_with_polling_sees_a_save() {
+    let dir = sample();
+    let site = dir.path();
+    let address = format!("127.0.0.1:{}", free_port());
+    let _server = Server(start_with(site, &address, &["--poll"]));
+    wait_until("the first build is served", || {
+        get(&address, "/").is_some_and(|(status, _)| status == 200)
+    });
+    let mut events = Events::open(&address);
+    events.expect("bereit", "");
+    edit(
+        site,
+        "content/faq/warteliste.md",
+        "frage: Was bedeutet es, wenn ich auf der Warteliste stehe?",
+        "frage: Was heißt Warteliste?",
+    );
+    events.expect("reload", "/faq/");
+    let (_, body) = get(&address, "/faq/").unwrap();
+    assert!(body.contains("Was heißt Warteliste?"));
 }
 
 #[test]
