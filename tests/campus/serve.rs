@@ -1,7 +1,8 @@
 //! `campus serve` as an editor meets it: a saved file reaches the browser as a
 //! reload event and new bytes, a broken file is reported while the last good
 //! page stays online, the next good save recovers, a taken port gets a clear
-//! message and Ctrl-C ends the process cleanly.
+//! message and Ctrl-C ends the process cleanly; a process killed right after
+//! answering a form loses no mail.
 
 use crate::support::*;
 use std::io::{Read, Write};
@@ -36,11 +37,16 @@ fn start(site: &Path, address: &str) -> Child {
 }
 
 fn start_with(site: &Path, address: &str, flags: &[&str]) -> Child {
+    start_env(site, address, flags, &[])
+}
+
+fn start_env(site: &Path, address: &str, flags: &[&str], env: &[(&str, String)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_campus"))
         .arg("--site")
         .arg(site)
         .args(["serve", "--address", address])
         .args(flags)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -253,4 +259,116 @@ fn a_taken_port_is_named_and_ctrl_c_ends_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// POSTs an urlencoded form from the site's own origin; returns the raw
+/// response head and body.
+fn post_form(address: &str, path: &str, pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let body: String = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nOrigin: http://127.0.0.1:8080\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    raw
+}
+
+fn mail_files(site: &Path) -> Vec<String> {
+    std::fs::read_dir(site.join("var/mail"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The process is killed (SIGKILL, no shutdown) right after it answered a
+/// contact form, while its mail server is unreachable: the submission and
+/// its mail were committed before the answer, so the next start sends it.
+#[test]
+fn a_hard_kill_after_the_answer_loses_no_mail() {
+    let dir = sample();
+    let site = dir.path();
+    let address = format!("127.0.0.1:{}", free_port());
+    let no_smtp = [
+        ("CAMPUS_MAIL_TRANSPORT", "smtp".to_string()),
+        ("CAMPUS_SMTP_HOST", "127.0.0.1".to_string()),
+        ("CAMPUS_SMTP_PORT", free_port().to_string()),
+        ("CAMPUS_SMTP_TLS", "keine".to_string()),
+    ];
+    let mut first = Server(start_env(site, &address, &[], &no_smtp));
+    wait_until("the form backend answers", || {
+        get(&address, "/healthz").is_some_and(|(status, _)| status == 200)
+    });
+    let (_, token) = get(&address, "/forms/token").unwrap();
+    let ts = token
+        .split("\"ts\":\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap_or_else(|| panic!("no token in {token}"))
+        .to_string();
+    // People take a moment to fill in a form; bots do not.
+    std::thread::sleep(Duration::from_millis(2200));
+    let answer = post_form(
+        &address,
+        "/forms/kontakt",
+        &[
+            ("name", "Hart Abgebrochen"),
+            ("organisation", "Stadt Beispiel"),
+            ("email", "hart@beispiel.example"),
+            ("telefon", "0621 000000"),
+            ("termin1", "2099-02-10T10:00"),
+            ("termin2", "2099-02-11T10:00"),
+            ("termin3", "2099-02-12T14:30"),
+            ("nachricht", "Bitte rufen Sie an."),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    );
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(answer.contains("/formular/danke-kontakt/"), "{answer}");
+    assert!(
+        mail_files(site).is_empty(),
+        "no mail could have gone out yet"
+    );
+
+    // Next start, with the default transport (files): the mail is sent once.
+    let _second = Server(start(site, &address));
+    wait_until("the mail of the killed process is sent", || {
+        mail_files(site)
+            .iter()
+            .any(|m| m.contains("Hart Abgebrochen"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let sent: Vec<String> = mail_files(site)
+        .into_iter()
+        .filter(|m| m.contains("Hart Abgebrochen"))
+        .collect();
+    assert_eq!(sent.len(), 1, "sent more than once");
 }
