@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+'use strict';
+// Live reload as an editor meets it, in headless Chromium against the real `campus serve`:
+// a page is open, the editor saves its Markdown file, and the page shows the new text by
+// itself (the injected script reloads it); a broken file shows the errors over the page
+// while the last good text stays; the next good save removes them. The file is restored at
+// the end. Run after the other browser steps: it edits the served site copy.
+// Usage: node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]
+// Exit status 1 on any finding.
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const args = process.argv.slice(2);
+const base = (args[0] || '').replace(/\/$/, '');
+function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; }
+const site = opt('--site', '');
+const shots = opt('--screenshots', '');
+if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !site) {
+  console.error('usage: node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]');
+  process.exit(2);
+}
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const failures = [];
+const fail = (m) => { failures.push(m); console.log('  ✗ ' + m); };
+const ok = (m) => console.log('  ✓ ' + m);
+
+const FILE = path.join(site, 'content/seiten/ueber-uns.md');
+const URL_PATH = '/ueber-uns/';
+const WAIT_MS = 15000;
+
+async function main() {
+  const original = fs.readFileSync(FILE, 'utf8');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    let loads = 0;
+    page.on('load', () => { loads += 1; });
+    // The page must be listening to the build events before the save.
+    const listening = page.waitForResponse((r) => r.url().endsWith('/__campus/live-reload'), { timeout: WAIT_MS });
+    await page.goto(base + URL_PATH);
+    await listening;
+    const before = loads;
+
+    // 1. Save: the open page shows the new text without the test navigating.
+    const marker = 'Gespeichert-' + Date.now();
+    let started = Date.now();
+    fs.writeFileSync(FILE, original.replace(/\n---\n/, `\n---\n${marker}: ein neuer erster Satz.\n\n`));
+    try {
+      await page.waitForFunction((m) => document.body.innerText.includes(m), marker, { timeout: WAIT_MS });
+      ok(`gespeicherter Text erscheint nach ${Date.now() - started} ms von selbst (Seite ${loads - before}× neu geladen)`);
+      if (loads === before) fail('Text erschien ohne Neuladen?');
+    } catch {
+      fail(`gespeicherter Text erschien nicht binnen ${WAIT_MS} ms`);
+    }
+
+    // 2. A broken file: errors over the page, the last good text stays.
+    fs.writeFileSync(FILE, original.replace(/^titel: .*$/m, 'titel: [kaputt').replace(/\n---\n/, `\n---\n${marker}: ein neuer erster Satz.\n\n`));
+    started = Date.now();
+    try {
+      await page.waitForSelector('.campus-build-fehler[role="alert"]', { timeout: WAIT_MS });
+      const report = await page.textContent('.campus-build-fehler');
+      if (report.includes('ueber-uns.md')) ok(`Fehlermeldung über der Seite nach ${Date.now() - started} ms, nennt die Datei: ${report.split('\n').find((l) => l.includes('ueber-uns.md')).trim()}`);
+      else fail(`Fehlermeldung nennt die Datei nicht: ${report}`);
+      if (await page.evaluate((m) => document.body.innerText.includes(m), marker)) ok('die letzte fehlerfreie Fassung bleibt sichtbar');
+      else fail('die letzte fehlerfreie Fassung ist verschwunden');
+      if (shots) await page.screenshot({ path: path.join(shots, 'live-reload-fehler.png'), fullPage: false });
+      const served = await (await fetch(base + URL_PATH)).text();
+      if (served.includes(marker)) ok('der Server liefert weiter die letzte fehlerfreie Fassung');
+      else fail('der Server liefert nicht mehr die letzte fehlerfreie Fassung');
+    } catch {
+      fail(`keine Fehlermeldung binnen ${WAIT_MS} ms`);
+    }
+
+    // 3. The next good save recovers.
+    const fixed = 'Repariert-' + Date.now();
+    started = Date.now();
+    fs.writeFileSync(FILE, original.replace(/\n---\n/, `\n---\n${fixed}: wieder in Ordnung.\n\n`));
+    try {
+      await page.waitForFunction((m) => document.body.innerText.includes(m), fixed, { timeout: WAIT_MS });
+      const box = await page.$('.campus-build-fehler');
+      if (box) fail('Fehlermeldung bleibt nach der Reparatur stehen');
+      else ok(`nach der Reparatur nach ${Date.now() - started} ms neuer Text, keine Fehlermeldung`);
+    } catch {
+      fail(`reparierter Text erschien nicht binnen ${WAIT_MS} ms`);
+    }
+  } finally {
+    fs.writeFileSync(FILE, original);
+    await browser.close();
+  }
+}
+
+main().then(() => {
+  console.log(failures.length ? `\nLive-Reload: ${failures.length} Befund(e).` : '\nLive-Reload: in Ordnung.');
+  process.exit(failures.length ? 1 : 0);
+}, (e) => { console.error(e); process.exit(1); });
