@@ -95,13 +95,92 @@ pub fn parse_yaml<T: DeserializeOwned>(
     // An empty front matter block deserializes like an empty mapping.
     let text = if text.trim().is_empty() { "{}" } else { text };
     serde_saphyr::from_str(text).map_err(|e| {
-        let message = first_line(&e.to_string());
-        let problem = Problem::new(path, ProblemKind::Syntax { message });
+        let problem = Problem::new(path, classify(&first_line(&e.to_string())));
         match e.location() {
             Some(loc) if loc.line() > 0 => problem.at(loc.line() + line_offset, Some(loc.column())),
             _ => problem,
         }
     })
+}
+
+/// Turns the parser's English message into a typed problem where it is one
+/// of the common ones (typo in a field name, a value outside a list, a
+/// missing field, a wrong kind of value); anything else stays a syntax error
+/// in the parser's words.
+fn classify(message: &str) -> ProblemKind {
+    // serde quotes names in backticks: "unknown field `tite`, expected one of
+    // `titel`, `format`" (some parsers drop the backticks in the list).
+    let names = |list: &str| -> Vec<String> {
+        list.split([',', ' '])
+            .map(|w| w.trim_matches(|c| c == '`' || c == '\''))
+            .filter(|w| !w.is_empty() && *w != "or" && *w != "and")
+            .map(str::to_string)
+            .collect()
+    };
+    let quoted = |rest: &str| -> Option<(String, String)> {
+        let rest = rest.strip_prefix('`')?;
+        let (name, after) = rest.split_once('`')?;
+        Some((name.to_string(), after.to_string()))
+    };
+    if let Some((field, after)) = message.strip_prefix("unknown field ").and_then(quoted) {
+        let allowed = after
+            .split_once("expected one of ")
+            .or_else(|| after.split_once("expected "))
+            .map(|(_, list)| names(list))
+            .unwrap_or_default();
+        let suggestion =
+            crate::slug::closest(&field, allowed.iter().map(String::as_str)).map(Box::from);
+        return ProblemKind::UnknownField {
+            field,
+            allowed: allowed.into(),
+            suggestion,
+        };
+    }
+    if let Some((value, after)) = message.strip_prefix("unknown variant ").and_then(quoted) {
+        let allowed = after
+            .split_once("expected one of ")
+            .or_else(|| after.split_once("expected "))
+            .map(|(_, list)| names(list))
+            .unwrap_or_default();
+        return ProblemKind::UnknownChoice {
+            value,
+            allowed: allowed.into(),
+        };
+    }
+    if let Some((field, _)) = message.strip_prefix("missing field ").and_then(quoted) {
+        return ProblemKind::MissingKey { field };
+    }
+    let expected = [
+        ("string", "ein Text"),
+        ("sequence", "eine Liste"),
+        ("floating point", "eine Zahl (z. B. 3 oder 2.5)"),
+        ("float", "eine Zahl (z. B. 3 oder 2.5)"),
+        ("integer", "eine ganze Zahl"),
+        ("f64", "eine Zahl (z. B. 3 oder 2.5)"),
+        ("u8", "eine ganze Zahl"),
+        ("u16", "eine ganze Zahl"),
+        ("u32", "eine ganze Zahl"),
+        ("u64", "eine ganze Zahl"),
+        ("i64", "eine ganze Zahl"),
+        ("bool", "true oder false"),
+        ("map", "eine Gruppe von Feldern („name: Wert“, eingerückt)"),
+    ];
+    let lower = message.to_lowercase();
+    let about_a_value = lower.starts_with("expected ")
+        || lower.starts_with("invalid type")
+        || lower.starts_with("invalid floating point")
+        || lower.starts_with("invalid integer")
+        || lower.starts_with("invalid bool");
+    if about_a_value {
+        // In "invalid type: X, expected Y" the kind wanted is Y.
+        let wanted = lower.rsplit("expected ").next().unwrap_or(&lower);
+        if let Some((_, german)) = expected.iter().find(|(word, _)| wanted.contains(word)) {
+            return ProblemKind::WrongType { expected: german };
+        }
+    }
+    ProblemKind::Syntax {
+        message: format!("Schreibfehler im Kopfbereich (YAML: {message})"),
+    }
 }
 
 /// The parser's message without its own location (relative to the front
@@ -593,7 +672,10 @@ mod tests {
         )
         .unwrap();
         let e = f.front_matter::<RawTopic>().unwrap_err();
-        assert!(matches!(e.kind, ProblemKind::Syntax { .. }));
+        assert!(
+            matches!(&e.kind, ProblemKind::UnknownField { field, .. } if field == "falsch"),
+            "{e}"
+        );
         assert_eq!(e.line, Some(4), "{e}");
     }
 
@@ -606,6 +688,53 @@ mod tests {
         .unwrap();
         let faq = f.front_matter::<RawFaq>().unwrap();
         assert_eq!(f.file_line(&faq.kategorie), 4);
+    }
+
+    #[test]
+    fn parser_messages_become_typed_problems() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Item {
+            titel: String,
+            format: Format,
+            stunden: f64,
+            themen: Vec<String>,
+        }
+        let kind = |yaml: &str| {
+            parse_yaml::<Item>(yaml, Path::new("x.md"), 1)
+                .unwrap_err()
+                .kind
+        };
+        let ok = "titel: A\nformat: hybrid\nstunden: 3\nthemen: [a]\n";
+        assert!(matches!(
+            kind(&ok.replace("stunden:", "stunde:")),
+            ProblemKind::UnknownField { field, suggestion: Some(s), allowed }
+                if field == "stunde" && &*s == "stunden" && allowed.len() == 4
+        ));
+        assert!(matches!(
+            kind(&ok.replace("hybrid", "praesenz")),
+            ProblemKind::UnknownChoice { value, allowed }
+                if value == "praesenz" && *allowed == ["hybrid", "on-demand"]
+        ));
+        assert!(matches!(
+            kind(&ok.replace("titel: A\n", "")),
+            ProblemKind::MissingKey { field } if field == "titel"
+        ));
+        assert!(matches!(
+            kind(&ok.replace("stunden: 3", "stunden: drei")),
+            ProblemKind::WrongType { expected } if expected.contains("Zahl")
+        ));
+        assert!(matches!(
+            kind(&ok.replace("themen: [a]", "themen: a")),
+            ProblemKind::WrongType {
+                expected: "eine Liste"
+            }
+        ));
+        assert!(matches!(
+            kind(&ok.replace("titel: A", "titel: [A")),
+            ProblemKind::WrongType { .. } | ProblemKind::Syntax { .. }
+        ));
     }
 
     #[test]

@@ -59,8 +59,23 @@ pub enum ProblemKind {
     MissingFrontMatter,
     /// The front matter block is opened but never closed.
     UnclosedFrontMatter,
-    /// YAML/TOML syntax or type error reported by the parser.
+    /// YAML/TOML syntax error reported by the parser (its own words).
     Syntax { message: String },
+    /// A field name the item does not have (usually a typo).
+    UnknownField {
+        field: String,
+        allowed: Box<[String]>,
+        suggestion: Option<Box<str>>,
+    },
+    /// A value outside a fixed list (e.g. `format: praesenz`).
+    UnknownChoice {
+        value: String,
+        allowed: Box<[String]>,
+    },
+    /// A required field is missing from the front matter or data file.
+    MissingKey { field: String },
+    /// A value of the wrong kind, e.g. a word where a number belongs.
+    WrongType { expected: &'static str },
     /// The file name is not a valid identifier.
     InvalidId { id: String, suggestion: String },
     /// Two files produce the same identifier.
@@ -132,6 +147,10 @@ impl ProblemKind {
             ProblemKind::MissingFrontMatter => "Die Datei beginnt nicht mit einem Kopfbereich (Front Matter) zwischen zwei Zeilen „---“.".into(),
             ProblemKind::UnclosedFrontMatter => "Der Kopfbereich wird mit „---“ geöffnet, aber nicht wieder geschlossen.".into(),
             ProblemKind::Syntax { message } => message.clone(),
+            ProblemKind::UnknownField { field, .. } => format!("Das Feld „{field}“ gibt es hier nicht."),
+            ProblemKind::UnknownChoice { value, allowed } => format!("„{value}“ ist hier nicht erlaubt; möglich sind: {}.", allowed.join(", ")),
+            ProblemKind::MissingKey { field } => format!("Das Pflichtfeld „{field}“ fehlt."),
+            ProblemKind::WrongType { expected } => format!("Hier wird {expected} erwartet."),
             ProblemKind::InvalidId { id, .. } => format!("Der Dateiname „{id}“ ist keine gültige Kennung."),
             ProblemKind::DuplicateId { id, other } => format!("Die Kennung „{id}“ gibt es schon in {}.", other.display()),
             ProblemKind::UnknownReference { kind, id, .. } => format!("{} „{id}“.", kind.unknown()),
@@ -161,6 +180,12 @@ impl ProblemKind {
             ProblemKind::Unreadable { .. } => "Prüfen Sie, ob die Datei existiert und als UTF-8 gespeichert ist.".into(),
             ProblemKind::MissingFrontMatter | ProblemKind::UnclosedFrontMatter => "Beginnen Sie die Datei mit einer Zeile „---“, dann die Felder, dann wieder eine Zeile „---“.".into(),
             ProblemKind::Syntax { .. } => "Korrigieren Sie die Schreibweise an der genannten Stelle (Doppelpunkt nach dem Feldnamen, Einrückung mit Leerzeichen, Text mit „:“ in Anführungszeichen).".into(),
+            ProblemKind::UnknownField { suggestion: Some(s), .. } => format!("Meinten Sie „{s}“? Feldnamen werden genau so geschrieben wie in docs/redaktion.md."),
+            ProblemKind::UnknownField { allowed, .. } => format!("Erlaubt sind: {}.", allowed.join(", ")),
+            ProblemKind::UnknownChoice { .. } => "Schreiben Sie einen der genannten Werte, genau so geschrieben.".into(),
+            ProblemKind::MissingKey { field } => format!("Ergänzen Sie eine Zeile „{field}: …“ (siehe docs/redaktion.md)."),
+            ProblemKind::WrongType { expected: "ein Text" } => "Setzen Sie den Text in Anführungszeichen, wenn er mit [, {, *, & oder # beginnt oder „: “ enthält.".into(),
+            ProblemKind::WrongType { .. } => "Korrigieren Sie den Wert an der genannten Stelle; Listen schreiben Sie als [a, b] oder als Zeilen mit „- “.".into(),
             ProblemKind::InvalidId { suggestion, .. } => format!("Benennen Sie die Datei um in „{suggestion}.md“ (nur Kleinbuchstaben, Ziffern und Bindestriche; ä→ae, ö→oe, ü→ue, ß→ss)."),
             ProblemKind::DuplicateId { .. } => "Geben Sie einer der beiden Dateien einen anderen Namen.".into(),
             ProblemKind::UnknownReference { kind, suggestion, .. } => match suggestion {

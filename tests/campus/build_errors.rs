@@ -38,8 +38,26 @@ fn yaml_syntax_error_names_file_and_line() {
     );
     let p = only(site.path());
     assert_eq!(p.file, Path::new("content/themen/testthema.md"));
-    assert!(matches!(p.kind, ProblemKind::Syntax { .. }));
+    // An unquoted text starting with "[" reads as a list.
+    assert_eq!(
+        p.kind,
+        ProblemKind::WrongType {
+            expected: "ein Text"
+        }
+    );
     assert!(p.line.is_some_and(|l| l >= 3), "{p}");
+    assert!(p.to_string().contains("Anführungszeichen"), "{p}");
+
+    // A line without the colon after the field name.
+    edit(
+        site.path(),
+        "content/themen/testthema.md",
+        "kurzbeschreibung: [offen",
+        "kurzbeschreibung Ein Thema.",
+    );
+    let p = only(site.path());
+    assert!(matches!(p.kind, ProblemKind::Syntax { .. }), "{p}");
+    assert!(p.line.is_some(), "{p}");
 }
 
 #[test]
@@ -54,7 +72,8 @@ fn mistyped_field_is_reported_at_its_line() {
     let p = only(site.path());
     assert_eq!(p.file, Path::new("content/einheiten/hybrid-ohne-termin.md"));
     assert!(
-        matches!(&p.kind, ProblemKind::Syntax { message } if message.contains("aufwand_stunde")),
+        matches!(&p.kind, ProblemKind::UnknownField { field, suggestion: Some(s), .. }
+            if field == "aufwand_stunde" && &**s == "aufwand_stunden"),
         "{p}"
     );
     assert_eq!(p.line, Some(7));
