@@ -122,12 +122,16 @@ fn classify(message: &str) -> ProblemKind {
         let (name, after) = rest.split_once('`')?;
         Some((name.to_string(), after.to_string()))
     };
-    if let Some((field, after)) = message.strip_prefix("unknown field ").and_then(quoted) {
-        let allowed = after
+    // What follows "expected (one of)".
+    let allowed_in = |after: &str| -> Vec<String> {
+        after
             .split_once("expected one of ")
             .or_else(|| after.split_once("expected "))
             .map(|(_, list)| names(list))
-            .unwrap_or_default();
+            .unwrap_or_default()
+    };
+    if let Some((field, after)) = message.strip_prefix("unknown field ").and_then(quoted) {
+        let allowed = allowed_in(&after);
         let suggestion =
             crate::slug::closest(&field, allowed.iter().map(String::as_str)).map(Box::from);
         return ProblemKind::UnknownField {
@@ -137,14 +141,9 @@ fn classify(message: &str) -> ProblemKind {
         };
     }
     if let Some((value, after)) = message.strip_prefix("unknown variant ").and_then(quoted) {
-        let allowed = after
-            .split_once("expected one of ")
-            .or_else(|| after.split_once("expected "))
-            .map(|(_, list)| names(list))
-            .unwrap_or_default();
         return ProblemKind::UnknownChoice {
             value,
-            allowed: allowed.into(),
+            allowed: allowed_in(&after).into(),
         };
     }
     if let Some((field, _)) = message.strip_prefix("missing field ").and_then(quoted) {
