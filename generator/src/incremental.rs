@@ -1,11 +1,15 @@
 //! Incremental rebuilds for `campus serve`.
 //!
-//! After a change, content is re-linked from a parse cache (only changed files
-//! are read again), and every page gets a fingerprint of exactly the inputs
-//! its context is built from: its own file, the unit cards it shows, the
-//! global context and the templates it uses. Only pages whose fingerprint
-//! changed are rendered again. Correctness is checked by a test that compares
-//! the result with a full build after a sequence of edits.
+//! After an edit of files the last good site was made of, the edit is
+//! applied to that site ([`model::patch`]); anything else re-links the site
+//! from a parse cache (only changed files are read again). Views are kept
+//! between rebuilds and only the edited units' cards are made again. Every
+//! page gets a fingerprint of exactly the inputs its context is built from
+//! (its own file, the unit cards it shows, the global context, the
+//! templates it uses; for site-wide pages what they show, declared per
+//! kind), and only pages whose fingerprint changed are rendered again.
+//! Correctness is checked by a test that compares the result with a full
+//! build after a sequence of edits.
 
 use crate::build::BuildOptions;
 use crate::config::Config;
