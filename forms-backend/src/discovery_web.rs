@@ -15,7 +15,7 @@ use campus_generator::discovery::{self, CatalogFilter};
 use campus_generator::search::Index;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 type Params = Query<Vec<(String, String)>>;
 
@@ -56,18 +56,20 @@ fn failed(e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// The search index of the loaded site, built once per site and day.
+/// The search index of the loaded site, built once per site and day (kept
+/// in the loaded site itself, so a reload can never see an older index).
 fn index(loaded: &Arc<Loaded>, today: NaiveDate) -> Arc<Index> {
-    static CACHE: Mutex<Option<(usize, NaiveDate, Arc<Index>)>> = Mutex::new(None);
-    let key = Arc::as_ptr(loaded) as usize;
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((k, d, index)) = cache.as_ref() {
-        if *k == key && *d == today {
+    let mut cached = loaded
+        .search_index
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some((day, index)) = cached.as_ref() {
+        if *day == today {
             return index.clone();
         }
     }
     let index = Arc::new(campus_generator::search::site_index(&loaded.site, today));
-    *cache = Some((key, today, index.clone()));
+    *cached = Some((today, index.clone()));
     index
 }
 

@@ -63,6 +63,9 @@ pub struct Loaded {
     pub backend_url: String,
     /// Origins accepted on posts.
     pub origins: Vec<String>,
+    /// The search index of `site` and the day it was made for (next dates).
+    pub search_index:
+        std::sync::Mutex<Option<(chrono::NaiveDate, Arc<campus_generator::search::Index>)>>,
 }
 
 impl Loaded {
@@ -99,6 +102,7 @@ impl Loaded {
             letterhead,
             backend_url,
             origins,
+            search_index: std::sync::Mutex::new(None),
         })
     }
 

@@ -219,3 +219,38 @@ async fn self_check_reports_missing_answers() {
     let state = common::state(minimal.path());
     assert_eq!(get(&state, "/forms/selbstcheck?profil=x").await.status, 404);
 }
+
+/// The index follows the content through reloads, also when several reloads
+/// come without a search in between (an index kept per process by the
+/// address of the loaded site could be handed to a later site).
+#[tokio::test]
+async fn search_follows_content_reloads() {
+    let site = sample();
+    let state = state(site.path());
+    let unit = site.path().join("content/einheiten/ozg-grundlagen.md");
+    let original = std::fs::read_to_string(&unit).unwrap();
+    let hits = |body: &str| links(body, "id=\"such-liste\"").len();
+    let r = get(&state, "/forms/suche?q=Zauberwort").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("id=\"such-liste\"") || hits(&r.body) == 0);
+    for word in ["Erstwort", "Zauberwort"] {
+        std::fs::write(
+            &unit,
+            original.replace("titel: \"OZG", &format!("titel: \"{word} OZG")),
+        )
+        .unwrap();
+        let loaded = campus_generator::model::load(site.path()).unwrap();
+        state.reload(std::sync::Arc::new(loaded)).unwrap();
+    }
+    let r = get(&state, "/forms/suche?q=Zauberwort").await;
+    assert_eq!(
+        links(&r.body, "id=\"such-liste\"")
+            .first()
+            .map(String::as_str),
+        Some("/lerneinheiten/ozg-grundlagen/"),
+        "{}",
+        r.body
+    );
+    let r = get(&state, "/forms/suche?q=Erstwort").await;
+    assert!(!r.body.contains("id=\"such-liste\"") || hits(&r.body) == 0);
+}
