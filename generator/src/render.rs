@@ -106,27 +106,25 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
         .collect();
     tera.add_template_files(list)
         .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
-    let defines_card = files
+    // Entries rendered once per unit (see CATALOG_ITEM and AUTHORITY_ITEM),
+    // for themes whose macros.html defines the macro.
+    let macros = files
         .get("macros.html")
         .and_then(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|text| text.contains("macro catalog_item("));
-    if defines_card {
-        tera.add_raw_template(
-            CATALOG_ITEM,
-            r#"{% import "macros.html" as m %}{{ m::catalog_item(unit=unit) }}"#,
-        )
-        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
-    }
-    let defines_authority_item = files
-        .get("macros.html")
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|text| text.contains("macro authority_item("));
-    if defines_authority_item {
-        tera.add_raw_template(
+        .unwrap_or_default();
+    for (name, macro_name, call) in [
+        (CATALOG_ITEM, "catalog_item", "m::catalog_item(unit=unit)"),
+        (
             AUTHORITY_ITEM,
-            r#"{% import "macros.html" as m %}{{ m::authority_item(unit=unit, kommune_id=kommune_id, kommune_name=kommune_name) }}"#,
-        )
-        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+            "authority_item",
+            "m::authority_item(unit=unit, kommune_id=kommune_id, kommune_name=kommune_name)",
+        ),
+    ] {
+        if macros.contains(&format!("macro {macro_name}(")) {
+            let source = format!("{{% import \"macros.html\" as m %}}{{{{ {call} }}}}");
+            tera.add_raw_template(name, &source)
+                .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
+        }
     }
     Ok(tera)
 }
@@ -526,20 +524,22 @@ impl Job {
     /// The units of a catalog page (`units_html` or `units`, see
     /// [`RenderOptions::list_fragments`]) and `visible_count`.
     pub(crate) fn with_units(self, r: &Renderer, units: &[usize]) -> Job {
-        let items = &r.views.catalog_items;
-        let job = if units.iter().all(|i| items[*i].is_some()) {
-            let mut html = String::with_capacity(units.len() * 2048);
-            for i in units {
-                html.push_str(items[*i].as_deref().unwrap_or_default());
-                html.push('\n');
+        let items: Option<Vec<&str>> = units
+            .iter()
+            .map(|i| r.views.catalog_items[*i].as_deref())
+            .collect();
+        let job = match items {
+            Some(items) => {
+                let html: String = items.iter().flat_map(|item| [*item, "\n"]).collect();
+                self.with("units_html", Value::String(html))
             }
-            self.with("units_html", Value::String(html))
-        } else {
-            let cards = units
-                .iter()
-                .map(|i| r.views.unit_cards[*i].clone())
-                .collect();
-            self.with("units", Value::Array(cards))
+            None => {
+                let cards = units
+                    .iter()
+                    .map(|i| r.views.unit_cards[*i].clone())
+                    .collect();
+                self.with("units", Value::Array(cards))
+            }
         };
         job.with("visible_count", json!(units.len()))
     }
@@ -560,7 +560,7 @@ pub enum PageRef {
 
 /// A site-wide page (home, lists, FAQ, editor pages, form results, 404).
 /// Its context is built only when it is rendered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Single {
     Home,
     Catalog,
@@ -885,9 +885,11 @@ impl<'a> Renderer<'a> {
             PageRef::Authority(ai) => {
                 let a = &site.authorities[ai];
                 let name = a.display_name();
-                let units = match authority_units_html(views, a, &name)
-                    .filter(|_| self.authority_items_match())
-                {
+                let pasted = self
+                    .authority_items_match()
+                    .then(|| authority_units_html(views, a, &name))
+                    .flatten();
+                let units = match pasted {
                     Some(html) => ("units_html", Value::String(html)),
                     None => (
                         "units",
@@ -899,7 +901,6 @@ impl<'a> Renderer<'a> {
                             .collect(),
                     ),
                 };
-                let name = a.display_name();
                 Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
                     .with("section", json!({ "title": "Kommunen", "url": "/kommunen/" }))
                     .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
@@ -1157,7 +1158,7 @@ pub fn render_site_into(
     let pages = renderer.pages();
     // The derived files (mostly the search index) are made beside the pages,
     // not after them.
-    let (problems, extra) = rayon::join(
+    let (mut problems, extra) = rayon::join(
         || -> Vec<Problem> {
             pages
                 .par_iter()
@@ -1180,7 +1181,6 @@ pub fn render_site_into(
         },
     );
     profile.print();
-    let mut problems = problems;
     if !problems.is_empty() {
         // One broken template fails every page using it: report each once.
         problems.sort_by(|a, b| (&a.file, a.kind.message()).cmp(&(&b.file, b.kind.message())));

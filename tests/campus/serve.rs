@@ -33,11 +33,7 @@ impl Drop for Server {
 }
 
 fn start(site: &Path, address: &str) -> Child {
-    start_with(site, address, &[])
-}
-
-fn start_with(site: &Path, address: &str, flags: &[&str]) -> Child {
-    start_env(site, address, flags, &[])
+    start_env(site, address, &[], &[])
 }
 
 fn start_env(site: &Path, address: &str, flags: &[&str], env: &[(&str, String)]) -> Child {
@@ -51,6 +47,17 @@ fn start_env(site: &Path, address: &str, flags: &[&str], env: &[(&str, String)])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// `campus serve` on a free port with `flags` and `env`, once it answers
+/// `ready` with 200; returns its address.
+fn serving(site: &Path, flags: &[&str], env: &[(&str, String)], ready: &str) -> (String, Server) {
+    let address = format!("127.0.0.1:{}", free_port());
+    let server = Server(start_env(site, &address, flags, env));
+    wait_until(&format!("campus serve answers {ready}"), || {
+        get(&address, ready).is_some_and(|(status, _)| status == 200)
+    });
+    (address, server)
 }
 
 /// Status and body of a GET, or `None` while nothing listens.
@@ -147,11 +154,7 @@ impl Events {
 fn serve_reloads_on_save_reports_broken_files_and_recovers() {
     let dir = sample();
     let site = dir.path();
-    let address = format!("127.0.0.1:{}", free_port());
-    let _server = Server(start(site, &address));
-    wait_until("the first build is served", || {
-        get(&address, "/").is_some_and(|(status, _)| status == 200)
-    });
+    let (address, _server) = serving(site, &[], &[], "/");
     let mut events = Events::open(&address);
     events.expect("bereit", "");
 
@@ -210,11 +213,7 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
 fn serve_with_polling_sees_a_save() {
     let dir = sample();
     let site = dir.path();
-    let address = format!("127.0.0.1:{}", free_port());
-    let _server = Server(start_with(site, &address, &["--poll"]));
-    wait_until("the first build is served", || {
-        get(&address, "/").is_some_and(|(status, _)| status == 200)
-    });
+    let (address, _server) = serving(site, &["--poll"], &[], "/");
     let mut events = Events::open(&address);
     events.expect("bereit", "");
     edit(
@@ -232,11 +231,7 @@ fn serve_with_polling_sees_a_save() {
 fn a_taken_port_is_named_and_ctrl_c_ends_cleanly() {
     let dir = sample();
     let site = dir.path();
-    let address = format!("127.0.0.1:{}", free_port());
-    let mut first = Server(start(site, &address));
-    wait_until("the first server answers", || {
-        get(&address, "/healthz").is_some_and(|(status, _)| status == 200)
-    });
+    let (address, mut first) = serving(site, &[], &[], "/healthz");
 
     let second = start(site, &address).wait_with_output().unwrap();
     assert!(!second.status.success());
@@ -312,17 +307,13 @@ fn mail_files(site: &Path) -> Vec<String> {
 fn a_hard_kill_after_the_answer_loses_no_mail() {
     let dir = sample();
     let site = dir.path();
-    let address = format!("127.0.0.1:{}", free_port());
     let no_smtp = [
         ("CAMPUS_MAIL_TRANSPORT", "smtp".to_string()),
         ("CAMPUS_SMTP_HOST", "127.0.0.1".to_string()),
         ("CAMPUS_SMTP_PORT", free_port().to_string()),
         ("CAMPUS_SMTP_TLS", "keine".to_string()),
     ];
-    let mut first = Server(start_env(site, &address, &[], &no_smtp));
-    wait_until("the form backend answers", || {
-        get(&address, "/healthz").is_some_and(|(status, _)| status == 200)
-    });
+    let (address, mut first) = serving(site, &[], &no_smtp, "/healthz");
     let (_, token) = get(&address, "/forms/token").unwrap();
     let ts = token
         .split("\"ts\":\"")
