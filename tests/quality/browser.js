@@ -27,8 +27,7 @@ function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i 
 const shotDir = path.resolve(opt('--screenshots', path.join(__dirname, '..', '..', 'qa-artifacts', 'screenshots')));
 const origin = new URL(base).host;
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 
 // Every page type. `status` is the expected HTTP status; `shot` names a screenshot.
 const PAGES = [
@@ -172,7 +171,7 @@ async function main() {
   fs.mkdirSync(shotDir, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-qa-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     bypassCSP: true, // the site sends a strict CSP; axe is injected as a script

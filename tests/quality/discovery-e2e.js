@@ -23,8 +23,7 @@ if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) {
   console.error('usage: node discovery-e2e.js http://127.0.0.1:PORT [--screenshots DIR]');
   process.exit(2);
 }
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 const failures = [];
 const fail = (m) => { failures.push(m); console.log('  ✗ ' + m); };
 const ok = (m) => console.log('  ✓ ' + m);
@@ -60,7 +59,7 @@ async function run(js) {
   console.log(`\nFinden ${label}:`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-discovery-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, javaScriptEnabled: js,
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, javaScriptEnabled: js,
   });
   const page = context.pages()[0] || await context.newPage();
   try {

@@ -42,8 +42,7 @@ if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !mailDir || !siteDir || !campus
   console.error('usage: node flows-e2e.js http://127.0.0.1:PORT --mail-dir DIR --site DIR --campus BIN [--screenshots DIR] [--only booking|newsletter]');
   process.exit(2);
 }
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 // The flows run side by side; each writes into its own log (found through AsyncLocalStorage),
 // printed whole when the flow ends, so the output reads as one story per flow.
 const { AsyncLocalStorage } = require('async_hooks');
@@ -429,7 +428,7 @@ async function main() {
   if (shotsDir) fs.mkdirSync(shotsDir, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-qa-flows-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
   });
   try {
     const browser = context.browser();

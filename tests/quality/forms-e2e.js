@@ -24,8 +24,7 @@ if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !mailDir) {
   console.error('usage: node forms-e2e.js http://127.0.0.1:PORT --mail-dir DIR');
   process.exit(2);
 }
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 const failures = [];
 const notes = [];
 const axeChecked = new Set();
@@ -148,7 +147,7 @@ async function main() {
   const t0 = Date.now();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-qa-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
   });
   try {
     const browser = context.browser();

@@ -21,8 +21,7 @@ if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !site) {
   console.error('usage: node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]');
   process.exit(2);
 }
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 const failures = [];
 const fail = (m) => { failures.push(m); console.log('  ✗ ' + m); };
 const ok = (m) => console.log('  ✓ ' + m);
@@ -33,7 +32,7 @@ const WAIT_MS = 15000;
 
 async function main() {
   const original = fs.readFileSync(FILE, 'utf8');
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     let loads = 0;
