@@ -65,6 +65,7 @@ struct RawMail {
     smtp_benutzer: Option<String>,
     smtp_passwort: Option<String>,
     smtp_tls: Option<String>,
+    smtp_zeitlimit_sekunden: Option<u64>,
     max_versuche: Option<u32>,
     wiederholung_basis_sekunden: Option<u64>,
 }
@@ -92,6 +93,8 @@ pub struct SmtpSettings {
     pub user: Option<String>,
     pub password: Secret,
     pub tls: SmtpTls,
+    /// Longest wait for one answer of the SMTP server.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +229,7 @@ impl Settings {
                             .unwrap_or_default(),
                     ),
                     tls,
+                    timeout: Duration::from_secs(mail.smtp_zeitlimit_sekunden.unwrap_or(30).max(1)),
                 })
             }
             other => {
@@ -346,6 +350,11 @@ mod tests {
             panic!("smtp expected")
         };
         assert_eq!(smtp.password.0, "geheim2");
+        assert_eq!(smtp.timeout, Duration::from_secs(30));
+        assert_eq!(
+            crate::outbox::lease_for(&s.transport),
+            Duration::from_secs(120)
+        );
         assert_eq!(s.retention_days("kontakt"), 30);
         let printed = format!("{s:?}");
         assert!(!printed.contains("geheim"), "{printed}");

@@ -257,6 +257,7 @@ pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
         wake: state.wake.clone(),
         max_attempts: state.settings.max_attempts,
         retry_base: state.settings.retry_base,
+        lease: outbox::lease_for(&state.settings.transport),
         settings_for_purge: Some(state.settings.clone()),
     }
     .spawn();

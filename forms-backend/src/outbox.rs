@@ -21,9 +21,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-/// A lease must outlast one SMTP conversation (timeout 30 s).
-pub const LEASE: Duration = Duration::from_secs(120);
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -99,11 +96,22 @@ fn smtp(
         SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
     }
     .port(s.port)
-    .timeout(Some(SMTP_TIMEOUT));
+    .timeout(Some(s.timeout));
     if let Some(user) = &s.user {
         b = b.credentials(Credentials::new(user.clone(), s.password.0.clone()));
     }
     Ok(b.build())
+}
+
+/// How long a claimed message stays reserved for its worker. It must
+/// outlast one delivery: an SMTP conversation is a handful of exchanges,
+/// each bounded by the timeout. It is also how long the mail of a process
+/// that died mid-delivery waits before another process sends it.
+pub fn lease_for(transport: &MailTransport) -> Duration {
+    match transport {
+        MailTransport::Files(_) => Duration::from_secs(30),
+        MailTransport::Smtp(s) => (s.timeout * 4).max(Duration::from_secs(10)),
+    }
 }
 
 /// `<id>.eml`, written to a temporary name and renamed: never half a file,
@@ -165,6 +173,8 @@ pub struct Worker {
     pub wake: Arc<Notify>,
     pub max_attempts: u32,
     pub retry_base: Duration,
+    /// See [`lease_for`].
+    pub lease: Duration,
     /// `None`: no daily purge (tests with several workers).
     pub settings_for_purge: Option<Arc<Settings>>,
 }
@@ -225,9 +235,9 @@ impl Worker {
     /// Delivers at most one due message; true if there was one.
     pub async fn step(&self, worker: &str) -> Result<bool, store::StoreError> {
         let store = self.store.clone();
-        let w = worker.to_string();
+        let (w, lease) = (worker.to_string(), self.lease);
         let claimed =
-            tokio::task::spawn_blocking(move || store.claim_next(&w, store::now(), LEASE))
+            tokio::task::spawn_blocking(move || store.claim_next(&w, store::now(), lease))
                 .await
                 .expect("claim task")?;
         let Some(mail) = claimed else {

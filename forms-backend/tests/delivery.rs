@@ -92,6 +92,7 @@ fn smtp_settings(site: &Path, port: u16) -> Settings {
         user: None,
         password: Default::default(),
         tls: SmtpTls::None,
+        timeout: Duration::from_secs(5),
     });
     s.per_ip_per_10_min = 1000;
     s
@@ -175,6 +176,7 @@ async fn two_workers_never_send_one_message_twice() {
                 wake: Arc::new(tokio::sync::Notify::new()),
                 max_attempts: 5,
                 retry_base: Duration::from_secs(1),
+                lease: campus_forms::outbox::lease_for(&settings.transport),
                 settings_for_purge: None,
             }
             .spawn()

@@ -289,6 +289,22 @@ fn post_form(address: &str, path: &str, pairs: &[(&str, &str)]) -> String {
     raw
 }
 
+/// The next connection to `listener`, waiting at most `limit`.
+fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => return stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < limit, "nobody connected");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
 fn mail_files(site: &Path) -> Vec<String> {
     std::fs::read_dir(site.join("var/mail"))
         .map(|dir| {
@@ -300,17 +316,27 @@ fn mail_files(site: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The process is killed (SIGKILL, no shutdown) right after it answered a
-/// contact form, while its mail server is unreachable: the submission and
-/// its mail were committed before the answer, so the next start sends it.
+/// The process is killed (SIGKILL, no shutdown) after it answered a contact
+/// form, in the middle of delivering that mail to a server that does not
+/// answer: the submission and its mail were committed before the answer, so
+/// the next start sends it once the dead worker's lease has run out. A
+/// short SMTP timeout (lease 10 s) keeps that within the test's patience.
 #[test]
 fn a_hard_kill_after_the_answer_loses_no_mail() {
     let dir = sample();
     let site = dir.path();
+    let mut config = std::fs::read_to_string(site.join("campus.toml")).unwrap();
+    config.push_str("\n[mail]\nsmtp_zeitlimit_sekunden = 1\nwiederholung_basis_sekunden = 1\n");
+    std::fs::write(site.join("campus.toml"), config).unwrap();
+    // A mail server that accepts connections and never answers.
+    let silent_smtp = TcpListener::bind("127.0.0.1:0").unwrap();
     let no_smtp = [
         ("CAMPUS_MAIL_TRANSPORT", "smtp".to_string()),
         ("CAMPUS_SMTP_HOST", "127.0.0.1".to_string()),
-        ("CAMPUS_SMTP_PORT", free_port().to_string()),
+        (
+            "CAMPUS_SMTP_PORT",
+            silent_smtp.local_addr().unwrap().port().to_string(),
+        ),
         ("CAMPUS_SMTP_TLS", "keine".to_string()),
     ];
     let (address, mut first) = serving(site, &[], &no_smtp, "/healthz");
@@ -340,6 +366,8 @@ fn a_hard_kill_after_the_answer_loses_no_mail() {
             ("ts", &ts),
         ],
     );
+    // The worker connects only after it claimed the mail: kill it mid-delivery.
+    let _conversation = accept_within(&silent_smtp, PATIENCE);
     first.0.kill().unwrap(); // SIGKILL
     first.0.wait().unwrap();
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
