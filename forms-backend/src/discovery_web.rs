@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use campus_generator::discovery::{self, CatalogFilter};
 use campus_generator::search::Index;
 use chrono::NaiveDate;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 type Params = Query<Vec<(String, String)>>;
@@ -115,23 +115,13 @@ async fn catalog(State(state): State<AppState>, h: HeaderMap, Query(params): Par
     let loaded = state.loaded();
     let options = loaded.render_options();
     let filter = CatalogFilter::from_query(&params);
-    let values = discovery::catalog_values(&loaded.site, &filter, options.today);
     if wants_json(&h) {
-        let hidden = values
-            .iter()
-            .find(|(k, _)| *k == "hidden_ids")
-            .map(|(_, v)| v.clone())
-            .unwrap_or(Value::Null);
-        let hidden: Vec<String> = serde_json::from_value(hidden).unwrap_or_default();
-        let units: Vec<&str> = loaded
-            .site
-            .units
-            .iter()
+        let units: Vec<&str> = discovery::visible_units(&loaded.site, &filter, options.today)
             .map(|u| u.id.as_str())
-            .filter(|id| !hidden.iter().any(|x| x == id))
             .collect();
         return Json(json!({ "ok": true, "filter": filter, "units": units })).into_response();
     }
+    let values = discovery::catalog_values(&loaded.site, &filter, options.today);
     match campus_generator::render::render_page(
         &loaded.site,
         &loaded.tera,

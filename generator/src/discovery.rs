@@ -118,24 +118,39 @@ fn format_label(f: Format) -> &'static str {
     }
 }
 
+/// The units a filtered view shows, in site order.
+pub fn visible_units<'a>(
+    site: &'a Site,
+    filter: &'a CatalogFilter,
+    today: NaiveDate,
+) -> impl Iterator<Item = &'a Unit> + 'a {
+    site.units
+        .iter()
+        .map(|u| &**u)
+        .filter(move |u| filter.matches(&FilterUnit::of(site, u, today)))
+}
+
 /// Extra context of `catalog.html` for a filtered view: the filter (to
 /// preselect the form), the ids of units to hide (all cards stay in the page
-/// so the script can filter further) and the number shown.
+/// so the script can filter further; an object, so that `id in hidden_ids`
+/// is a lookup) and the number shown.
 pub fn catalog_values(
     site: &Site,
     filter: &CatalogFilter,
     today: NaiveDate,
 ) -> Vec<(&'static str, Value)> {
-    let hidden: Vec<&str> = site
+    let mut hidden: serde_json::Map<String, Value> = site
         .units
         .iter()
-        .filter(|u| !filter.matches(&FilterUnit::of(site, u, today)))
-        .map(|u| u.id.as_str())
+        .map(|u| (u.id.clone(), Value::Bool(true)))
         .collect();
+    for u in visible_units(site, filter, today) {
+        hidden.remove(&u.id);
+    }
     vec![
         ("filter", json!(filter)),
         ("visible_count", json!(site.units.len() - hidden.len())),
-        ("hidden_ids", json!(hidden)),
+        ("hidden_ids", Value::Object(hidden)),
     ]
 }
 
