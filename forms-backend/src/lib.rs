@@ -226,6 +226,26 @@ impl AppState {
         Ok(())
     }
 
+    /// Keeps `index` for the search of `site` on `day` if `site` is still
+    /// the one loaded (`campus serve` makes it for the static index anyway);
+    /// otherwise the first search builds its own.
+    pub fn offer_search_index(
+        &self,
+        site: &Arc<Site>,
+        day: chrono::NaiveDate,
+        index: Arc<campus_generator::search::Index>,
+    ) -> bool {
+        let loaded = self.loaded();
+        if !Arc::ptr_eq(&loaded.site, site) {
+            return false;
+        }
+        *loaded
+            .search_index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((day, index));
+        true
+    }
+
     /// Accepts posts from `origin` too (e.g. the address `campus serve`
     /// listens on when it differs from the base URL).
     pub fn allow_origin(&self, origin: &str) {

@@ -254,3 +254,42 @@ async fn search_follows_content_reloads() {
     let r = get(&state, "/forms/suche?q=Erstwort").await;
     assert!(!r.body.contains("id=\"such-liste\"") || hits(&r.body) == 0);
 }
+
+/// `campus serve` offers the index it made for the static search; the
+/// backend takes it only for the site it has loaded, and then searches it
+/// instead of building its own.
+#[tokio::test]
+async fn an_offered_search_index_is_used_only_for_the_loaded_site() {
+    let site = sample();
+    let state = state(site.path());
+    let today = chrono::Local::now().date_naive();
+    let loaded = state.loaded();
+    // An index in which a unit carries a word the content does not have.
+    let mut marked = (*loaded.site).clone();
+    let mut unit = (*marked.units[0]).clone();
+    unit.title = format!("Angebotswort {}", unit.title);
+    let url = format!("/lerneinheiten/{}/", unit.id);
+    marked.units[0] = std::sync::Arc::new(unit);
+    let index = std::sync::Arc::new(campus_generator::search::site_index(&marked, today));
+
+    // Made for another site (an equal copy, not the loaded one): refused.
+    let other = std::sync::Arc::new((*loaded.site).clone());
+    assert!(!state.offer_search_index(&other, today, index.clone()));
+    let r = get(&state, "/forms/suche?q=Angebotswort").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.body.contains("id=\"such-liste\"") || links(&r.body, "id=\"such-liste\"").is_empty(),
+        "{}",
+        r.body
+    );
+
+    // For the loaded site: the search answers from it.
+    assert!(state.offer_search_index(&loaded.site, today, index));
+    let r = get(&state, "/forms/suche?q=Angebotswort").await;
+    assert_eq!(
+        links(&r.body, "id=\"such-liste\"").first(),
+        Some(&url),
+        "{}",
+        r.body
+    );
+}

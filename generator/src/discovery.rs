@@ -246,11 +246,10 @@ pub(crate) fn selfcheck_job(site: &Site) -> Job {
 }
 
 /// Files of this module: the search index.
-pub fn outputs(site: &Site, today: NaiveDate) -> Vec<Output> {
-    let index = search::site_index(site, today);
+pub fn outputs(index: &search::Index) -> Vec<Output> {
     vec![Output {
         path: "suche/index.json".into(),
-        bytes: serde_json::to_vec(&index).expect("index serializes"),
+        bytes: serde_json::to_vec(index).expect("index serializes"),
     }]
 }
 

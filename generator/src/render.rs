@@ -957,12 +957,26 @@ fn page_url(site: &Site, singles: &[Single], page: PageRef) -> String {
 /// search index, sitemap and robots.txt. Needs no templates, so `campus
 /// serve` makes them apart from the pages, after them.
 pub fn extra_outputs(site: &Site, options: &RenderOptions) -> Vec<Output> {
+    extra_outputs_with_index(
+        site,
+        options,
+        &crate::search::site_index(site, options.today),
+    )
+}
+
+/// [`extra_outputs`] with a search index made by the caller (`campus serve`
+/// hands the same index to the form backend's search).
+pub fn extra_outputs_with_index(
+    site: &Site,
+    options: &RenderOptions,
+    index: &crate::search::Index,
+) -> Vec<Output> {
     let mut outputs = calendar_files(site, options);
     outputs.push(Output {
         path: "kommunen.json".into(),
         bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
     });
-    outputs.extend(crate::discovery::outputs(site, options.today));
+    outputs.extend(crate::discovery::outputs(index));
     let singles = Single::all(site);
     let mut urls: Vec<String> = all_pages(site, singles.len())
         .into_iter()

@@ -233,10 +233,20 @@ fn extras_worker(live: std::sync::Weak<LiveSite>, wanted: std::sync::mpsc::Recei
             let Some((site, options)) = input else {
                 break;
             };
-            let extras = pool.install(|| campus_generator::render::extra_outputs(&site, &options));
+            let (extras, index) = pool.install(|| {
+                let index = Arc::new(campus_generator::search::site_index(&site, options.today));
+                let extras =
+                    campus_generator::render::extra_outputs_with_index(&site, &options, &index);
+                (extras, index)
+            });
             let mut build = live.build.lock().expect("build lock");
             if build.apply_extras(&site, extras).is_some() {
                 live.publish(&build);
+                drop(build);
+                // The backend's search needs the same index: spare it the work.
+                if let Some(forms) = live.forms.get() {
+                    forms.offer_search_index(&site, options.today, index);
+                }
                 break;
             }
         }
