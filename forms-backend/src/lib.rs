@@ -161,17 +161,23 @@ impl AppState {
     pub fn open(site_dir: &Path) -> Result<AppState, StartError> {
         let site =
             campus_generator::model::load(site_dir).map_err(|p| StartError::Site(p.to_string()))?;
+        AppState::open_with(site_dir, Arc::new(site))
+    }
+
+    /// [`AppState::open`] with content already loaded (by `campus serve`,
+    /// which then shares it with the backend).
+    pub fn open_with(site_dir: &Path, site: Arc<Site>) -> Result<AppState, StartError> {
         let settings = Settings::load(site_dir, &site.config)?;
         AppState::new(site, settings)
     }
 
-    pub fn new(site: Site, settings: Settings) -> Result<AppState, StartError> {
+    pub fn new(site: Arc<Site>, settings: Settings) -> Result<AppState, StartError> {
         let store = Arc::new(store::Store::open(&settings.database)?);
         let signer = match &settings.signing_key {
             Some(k) => sign::Signer::from_text(&k.0),
             None => sign::Signer::load_or_create(&settings.data_dir).map_err(StartError::Key)?,
         };
-        let loaded = Loaded::new(Arc::new(site), &settings)?;
+        let loaded = Loaded::new(site, &settings)?;
         tracing::info!(database = %settings.database.display(), transport = ?settings.transport,
             "Formular-Backend bereit");
         let state = AppState(Arc::new(Inner {

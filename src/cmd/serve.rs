@@ -130,6 +130,13 @@ impl LiveSite {
         }
     }
 
+    /// Asks the worker for the derived files; false if there is none yet.
+    fn request_extras(&self) -> bool {
+        self.extras
+            .get()
+            .is_some_and(|worker| worker.send(()).is_ok())
+    }
+
     /// Rebuilds what `changed` affects (everything when empty); on success
     /// swaps the served pages at once and tells the browsers.
     fn rebuild(&self, changed: &[PathBuf]) -> Result<RebuildReport, String> {
@@ -144,14 +151,9 @@ impl LiveSite {
                     reload: Arc::new(reload),
                 });
                 // Calendar files, sitemap and search index follow the pages.
-                match self.extras.get() {
-                    Some(worker) => {
-                        let _ = worker.send(());
-                    }
-                    None => {
-                        build.rebuild_extras();
-                        self.publish(&build);
-                    }
+                if !self.request_extras() {
+                    build.rebuild_extras();
+                    self.publish(&build);
                 }
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
@@ -308,6 +310,19 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
         site_dir.join("static"),
         config.theme_dir(&site_dir).join("static"),
     ];
+    // Free places on the first pages already count the stored bookings; the
+    // backend's refresh below then only follows changes.
+    let stored_bookings = match campus_forms::booked_places_of(&site_dir) {
+        Ok(bookings) => bookings.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("Warnung: Buchungen konnten nicht gelesen werden ({e}); freie Plätze nur laut Inhalt.");
+            Default::default()
+        }
+    };
+    live.build
+        .lock()
+        .expect("build lock")
+        .set_bookings(Arc::new(stored_bookings.clone()));
     match live.rebuild(&[]) {
         Ok(report) => println!(
             "Website gebaut: {} Seiten in {} ms.",
@@ -329,9 +344,14 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
 
     let mut app = router(live.clone());
     let dir = site_dir.clone();
-    let worker = match tokio::task::spawn_blocking(move || campus_forms::AppState::open(&dir))
-        .await
-        .expect("open task")
+    // The backend shares the content of the first build instead of loading it again.
+    let built = live.build.lock().expect("build lock").site();
+    let worker = match tokio::task::spawn_blocking(move || match built {
+        Some(site) => campus_forms::AppState::open_with(&dir, site),
+        None => campus_forms::AppState::open(&dir),
+    })
+    .await
+    .expect("open task")
     {
         Ok(state) => {
             state.allow_origin(&format!("http://{address}"));
@@ -344,10 +364,14 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
             };
             app = campus_forms::app(state.clone()).merge(app);
             let _ = live.forms.set(state.clone());
+            // The derived files of the first build were made before the
+            // backend existed: make them again in the background so that
+            // its search gets the index (see `extras_worker`).
+            live.request_extras();
             // Free places on the pages follow the bookings.
             let watched = live.clone();
             tokio::spawn(async move {
-                let mut last = None;
+                let mut last = Some(stored_bookings);
                 loop {
                     let st = state.clone();
                     if let Ok(Ok(booked)) =

@@ -51,7 +51,7 @@ pub fn settings(site: &Path) -> Settings {
 
 pub fn state_with(site: &Path, settings: Settings) -> AppState {
     let loaded = campus_generator::model::load(site).unwrap_or_else(|p| panic!("{p}"));
-    AppState::new(loaded, settings).unwrap()
+    AppState::new(std::sync::Arc::new(loaded), settings).unwrap()
 }
 
 pub fn state(site: &Path) -> AppState {
