@@ -479,30 +479,36 @@ fn changes_source(
     relevant
 }
 
-fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watcher + Send>> {
+/// Watches the sources and rebuilds on changes; dropping the returned
+/// value stops watching.
+fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Send>> {
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher: Box<dyn Watcher + Send> = if poll {
-        Box::new(notify::PollWatcher::new(
-            tx,
-            notify::Config::default().with_poll_interval(Duration::from_millis(300)),
-        )?)
-    } else {
-        match notify::recommended_watcher(tx.clone()) {
-            Ok(w) => Box::new(w),
-            Err(_) => Box::new(notify::PollWatcher::new(
-                tx,
-                notify::Config::default().with_poll_interval(Duration::from_millis(300)),
-            )?),
-        }
-    };
     let dir = live.site_dir.clone();
-    watcher.watch(&dir, RecursiveMode::NonRecursive)?;
-    for sub in ["content", "data", "static", "templates", "themes"] {
-        let path = dir.join(sub);
-        if path.is_dir() {
-            watcher.watch(&path, RecursiveMode::Recursive)?;
+    let roots: Vec<(PathBuf, RecursiveMode)> =
+        std::iter::once((dir.clone(), RecursiveMode::NonRecursive))
+            .chain(
+                ["content", "data", "static", "templates", "themes"]
+                    .iter()
+                    .map(|sub| dir.join(sub))
+                    .filter(|path| path.is_dir())
+                    .map(|path| (path, RecursiveMode::Recursive)),
+            )
+            .collect();
+    let events = if poll {
+        None
+    } else {
+        notify::recommended_watcher(tx.clone()).ok()
+    };
+    let watching: Box<dyn Send> = match events {
+        Some(mut watcher) => {
+            for (path, mode) in &roots {
+                watcher.watch(path, *mode)?;
+            }
+            Box::new(watcher)
         }
-    }
+        // No change events (or asked not to use them): look for changes.
+        None => Box::new(Poller::start(roots, tx)),
+    };
     std::thread::spawn(move || {
         while let Ok(first) = rx.recv() {
             let mut changed: Vec<PathBuf> = Vec::new();
@@ -532,7 +538,76 @@ fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Watc
             }
         }
     });
-    Ok(watcher)
+    Ok(watching)
+}
+
+/// Looks for changed, new and deleted files every 300 ms, for drives that
+/// send no change events. notify's `PollWatcher` compares modification
+/// times in whole seconds and missed a second save within the same second;
+/// this compares them exactly, and the sizes too.
+struct Poller {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+type Stamps = HashMap<PathBuf, (Option<std::time::SystemTime>, u64)>;
+
+impl Poller {
+    fn start(
+        roots: Vec<(PathBuf, RecursiveMode)>,
+        events: std::sync::mpsc::Sender<notify::Result<notify::Event>>,
+    ) -> Poller {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let mut known = Poller::stamps(&roots);
+        std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(300));
+                let now = Poller::stamps(&roots);
+                let changed = now
+                    .iter()
+                    .filter(|(path, stamp)| known.get(*path) != Some(stamp))
+                    .chain(known.iter().filter(|(path, _)| !now.contains_key(*path)))
+                    .map(|(path, _)| path.clone());
+                for path in changed {
+                    let event = notify::Event::new(notify::EventKind::Any).add_path(path);
+                    if events.send(Ok(event)).is_err() {
+                        return;
+                    }
+                }
+                known = now;
+            }
+        });
+        Poller { stop }
+    }
+
+    /// Modification time and size of every file under `roots`.
+    fn stamps(roots: &[(PathBuf, RecursiveMode)]) -> Stamps {
+        let mut stamps = Stamps::new();
+        for (root, mode) in roots {
+            let depth = match mode {
+                RecursiveMode::Recursive => usize::MAX,
+                RecursiveMode::NonRecursive => 1,
+            };
+            for entry in walkdir::WalkDir::new(root)
+                .max_depth(depth)
+                .into_iter()
+                .flatten()
+            {
+                if let Ok(meta) = entry.metadata() {
+                    if meta.is_file() {
+                        stamps.insert(entry.into_path(), (meta.modified().ok(), meta.len()));
+                    }
+                }
+            }
+        }
+        stamps
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 // ---------------------------------------------------------------- serving

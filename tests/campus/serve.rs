@@ -209,13 +209,17 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
 
 /// Where the file system reports no changes (network drives, some
 /// containers), `--poll` looks for them.
+/// Polling (for drives without change events) sees every save, also a
+/// second one within the same second as the first: modification times are
+/// compared to the nanosecond.
 #[test]
-fn serve_with_polling_sees_a_save() {
+fn serve_with_polling_sees_saves_within_one_second() {
     let dir = sample();
     let site = dir.path();
     let (address, _server) = serving(site, &["--poll"], &[], "/");
     let mut events = Events::open(&address);
     events.expect("bereit", "");
+    let file = site.join("content/faq/warteliste.md");
     edit(
         site,
         "content/faq/warteliste.md",
@@ -225,6 +229,27 @@ fn serve_with_polling_sees_a_save() {
     events.expect("reload", "/faq/");
     let (_, body) = get(&address, "/faq/").unwrap();
     assert!(body.contains("Was heißt Warteliste?"));
+
+    // The next save, stamped later than the first but within its second
+    // (as when an editor saves twice quickly).
+    let first = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let since_epoch = first.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let rest_of_second = Duration::from_nanos(u64::from(999_999_999 - since_epoch.subsec_nanos()));
+    edit(
+        site,
+        "content/faq/warteliste.md",
+        "frage: Was heißt Warteliste?",
+        "frage: Was heißt Warteliste genau?",
+    );
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(first + rest_of_second / 2)
+        .unwrap();
+    events.expect("reload", "/faq/");
+    let (_, body) = get(&address, "/faq/").unwrap();
+    assert!(body.contains("Was heißt Warteliste genau?"));
 }
 
 #[test]
