@@ -541,8 +541,9 @@ fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Send
     Ok(watching)
 }
 
-/// Looks for changed, new and deleted files every 300 ms, for drives that
-/// send no change events. notify's `PollWatcher` compares modification
+/// Looks for changed, new and deleted files every 300 ms (or five times
+/// as long as a look takes, so a large site on a slow network drive is not
+/// scanned without pause), for drives that send no change events. notify's `PollWatcher` compares modification
 /// times in whole seconds and missed a second save within the same second;
 /// this compares them exactly, and the sizes too.
 struct Poller {
@@ -560,9 +561,12 @@ impl Poller {
         let stopped = stop.clone();
         let mut known = Poller::stamps(&roots);
         std::thread::spawn(move || {
+            let mut pause = Duration::from_millis(300);
             while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(300));
+                std::thread::sleep(pause);
+                let started = std::time::Instant::now();
                 let now = Poller::stamps(&roots);
+                pause = (started.elapsed() * 5).max(Duration::from_millis(300));
                 let changed = now
                     .iter()
                     .filter(|(path, stamp)| known.get(*path) != Some(stamp))
