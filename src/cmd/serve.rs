@@ -543,9 +543,10 @@ fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Send
 
 /// Looks for changed, new and deleted files every 300 ms (or five times
 /// as long as a look takes, so a large site on a slow network drive is not
-/// scanned without pause), for drives that send no change events. notify's `PollWatcher` compares modification
-/// times in whole seconds and missed a second save within the same second;
-/// this compares them exactly, and the sizes too.
+/// scanned without pause), for drives that send no change events.
+/// notify's `PollWatcher` compares modification times in whole seconds and
+/// missed a second save within the same second; this compares them
+/// exactly, and the sizes too.
 struct Poller {
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -593,6 +594,7 @@ impl Poller {
                 RecursiveMode::NonRecursive => 1,
             };
             for entry in walkdir::WalkDir::new(root)
+                .follow_links(true)
                 .max_depth(depth)
                 .into_iter()
                 .flatten()

@@ -210,8 +210,8 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
 /// Where the file system reports no changes (network drives, some
 /// containers), `--poll` looks for them.
 /// Polling (for drives without change events) sees every save, also a
-/// second one within the same second as the first: modification times are
-/// compared to the nanosecond.
+/// second one within the same second as the first (modification times are
+/// compared to the nanosecond), and new and deleted files.
 #[test]
 fn serve_with_polling_sees_saves_within_one_second() {
     let dir = sample();
@@ -250,6 +250,20 @@ fn serve_with_polling_sees_saves_within_one_second() {
     events.expect("reload", "/faq/");
     let (_, body) = get(&address, "/faq/").unwrap();
     assert!(body.contains("Was heißt Warteliste genau?"));
+
+    // New and deleted files are seen too.
+    write(
+        site,
+        "content/faq/neue-frage.md",
+        "---\nfrage: Gibt es eine neue Frage?\nkategorie: buchung\nreihenfolge: 9\n---\nJa.\n",
+    );
+    events.expect("reload", "/faq/");
+    let (_, body) = get(&address, "/faq/").unwrap();
+    assert!(body.contains("Gibt es eine neue Frage?"));
+    std::fs::remove_file(site.join("content/faq/neue-frage.md")).unwrap();
+    events.expect("reload", "/faq/");
+    let (_, body) = get(&address, "/faq/").unwrap();
+    assert!(!body.contains("Gibt es eine neue Frage?"));
 }
 
 #[test]
