@@ -139,14 +139,12 @@ pub fn catalog_values(
     filter: &CatalogFilter,
     today: NaiveDate,
 ) -> Vec<(&'static str, Value)> {
-    let mut hidden: serde_json::Map<String, Value> = site
+    let hidden: serde_json::Map<String, Value> = site
         .units
         .iter()
+        .filter(|u| !filter.matches(&FilterUnit::of(site, u, today)))
         .map(|u| (u.id.clone(), Value::Bool(true)))
         .collect();
-    for u in visible_units(site, filter, today) {
-        hidden.remove(&u.id);
-    }
     vec![
         ("filter", json!(filter)),
         ("visible_count", json!(site.units.len() - hidden.len())),
