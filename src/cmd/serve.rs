@@ -93,7 +93,16 @@ pub struct LiveSite {
     /// Asks the worker that makes the derived files (search index, calendar
     /// files, sitemap) to run; without a worker they are made in line.
     extras: std::sync::OnceLock<std::sync::mpsc::Sender<()>>,
+    /// The search index of the newest derived files, for the form backend's
+    /// search (which may start after the first files were made).
+    search_index: Mutex<Option<OfferedIndex>>,
 }
+
+type OfferedIndex = (
+    Arc<campus_generator::Site>,
+    chrono::NaiveDate,
+    Arc<campus_generator::search::Index>,
+);
 
 impl LiveSite {
     fn new(site_dir: &Path) -> Arc<LiveSite> {
@@ -117,6 +126,7 @@ impl LiveSite {
             pages: RwLock::new(Arc::new(HashMap::new())),
             state,
             extras: std::sync::OnceLock::new(),
+            search_index: Mutex::new(None),
         })
     }
 
@@ -137,6 +147,19 @@ impl LiveSite {
             .is_some_and(|worker| worker.send(()).is_ok())
     }
 
+    /// Keeps `made` (if any) and hands the kept index to the form backend
+    /// if that runs. Called when an index is made and when the backend
+    /// starts, whichever comes last offers it.
+    fn offer_index(&self, made: Option<OfferedIndex>) {
+        let mut kept = self.search_index.lock().expect("index lock");
+        if made.is_some() {
+            *kept = made;
+        }
+        if let (Some(forms), Some((site, day, index))) = (self.forms.get(), kept.as_ref()) {
+            forms.offer_search_index(site, *day, index.clone());
+        }
+    }
+
     /// Rebuilds what `changed` affects (everything when empty); on success
     /// swaps the served pages at once and tells the browsers.
     fn rebuild(&self, changed: &[PathBuf]) -> Result<RebuildReport, String> {
@@ -152,8 +175,12 @@ impl LiveSite {
                 });
                 // Calendar files, sitemap and search index follow the pages.
                 if !self.request_extras() {
-                    build.rebuild_extras();
-                    self.publish(&build);
+                    if let Some((site, options)) = build.extras_input() {
+                        let (extras, index) = derived_files(&site, &options);
+                        build.apply_extras(&site, extras);
+                        self.publish(&build);
+                        self.offer_index(Some((site, options.today, index)));
+                    }
                 }
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
@@ -235,24 +262,30 @@ fn extras_worker(live: std::sync::Weak<LiveSite>, wanted: std::sync::mpsc::Recei
             let Some((site, options)) = input else {
                 break;
             };
-            let (extras, index) = pool.install(|| {
-                let index = Arc::new(campus_generator::search::site_index(&site, options.today));
-                let extras =
-                    campus_generator::render::extra_outputs_with_index(&site, &options, &index);
-                (extras, index)
-            });
+            let (extras, index) = pool.install(|| derived_files(&site, &options));
             let mut build = live.build.lock().expect("build lock");
             if build.apply_extras(&site, extras).is_some() {
                 live.publish(&build);
                 drop(build);
-                // The backend's search needs the same index: spare it the work.
-                if let Some(forms) = live.forms.get() {
-                    forms.offer_search_index(&site, options.today, index);
-                }
+                live.offer_index(Some((site, options.today, index)));
                 break;
             }
         }
     }
+}
+
+/// The derived files of `site` and the search index among them, which the
+/// form backend's search uses too.
+fn derived_files(
+    site: &campus_generator::Site,
+    options: &campus_generator::render::RenderOptions,
+) -> (
+    Vec<campus_generator::render::Output>,
+    Arc<campus_generator::search::Index>,
+) {
+    let index = Arc::new(campus_generator::search::site_index(site, options.today));
+    let extras = campus_generator::render::extra_outputs_with_index(site, options, &index);
+    (extras, index)
 }
 
 /// Lets page rebuilds have the processor first.
@@ -365,9 +398,8 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
             app = campus_forms::app(state.clone()).merge(app);
             let _ = live.forms.set(state.clone());
             // The derived files of the first build were made before the
-            // backend existed: make them again in the background so that
-            // its search gets the index (see `extras_worker`).
-            live.request_extras();
+            // backend existed: its search gets their index now.
+            live.offer_index(None);
             // Free places on the pages follow the bookings.
             let watched = live.clone();
             tokio::spawn(async move {
