@@ -17,13 +17,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { runAxe } = require('./lib/axe');
 
-const args = process.argv.slice(2);
-const base = (args[0] || '').replace(/\/$/, '');
-if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) {
-  console.error('usage: node browser.js http://127.0.0.1:PORT [--screenshots DIR]');
-  process.exit(2);
-}
-function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; }
+const { base, opt } = require('./lib/cli').commandLine('node browser.js http://127.0.0.1:PORT [--screenshots DIR]');
 const shotDir = path.resolve(opt('--screenshots', path.join(__dirname, '..', '..', 'qa-artifacts', 'screenshots')));
 const origin = new URL(base).host;
 

@@ -30,18 +30,15 @@ const { chromium } = require('playwright-core');
 const { runAxe } = require('./lib/axe');
 const { mailFiles, linksIn, waitForMail } = require('./lib/mail');
 
-const args = process.argv.slice(2);
-const base = (args[0] || '').replace(/\/$/, '');
-function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; }
-const mailDir = opt('--mail-dir', '');
-const siteDir = opt('--site', '');
-const campus = opt('--campus', '');
-const shotsDir = opt('--screenshots', '');
-const only = opt('--only', '');
-if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !mailDir || !siteDir || !campus) {
-  console.error('usage: node flows-e2e.js http://127.0.0.1:PORT --mail-dir DIR --site DIR --campus BIN [--screenshots DIR] [--only booking|newsletter]');
-  process.exit(2);
-}
+const { base, opt } = require('./lib/cli').commandLine(
+  'node flows-e2e.js http://127.0.0.1:PORT --mail-dir DIR --site DIR --campus BIN [--screenshots DIR] [--only booking|newsletter]',
+  ['--mail-dir', '--site', '--campus'],
+);
+const mailDir = opt('--mail-dir');
+const siteDir = opt('--site');
+const campus = opt('--campus');
+const shotsDir = opt('--screenshots');
+const only = opt('--only');
 const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 // The flows run side by side; each writes into its own log (found through AsyncLocalStorage),
 // printed whole when the flow ends, so the output reads as one story per flow.

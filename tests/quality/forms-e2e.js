@@ -16,14 +16,8 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { runAxe } = require('./lib/axe');
 
-const args = process.argv.slice(2);
-const base = (args[0] || '').replace(/\/$/, '');
-function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; }
-const mailDir = opt('--mail-dir', '');
-if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !mailDir) {
-  console.error('usage: node forms-e2e.js http://127.0.0.1:PORT --mail-dir DIR');
-  process.exit(2);
-}
+const { base, opt } = require('./lib/cli').commandLine('node forms-e2e.js http://127.0.0.1:PORT --mail-dir DIR', ['--mail-dir']);
+const mailDir = opt('--mail-dir');
 const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 const failures = [];
 const notes = [];

@@ -12,15 +12,9 @@ const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const args = process.argv.slice(2);
-const base = (args[0] || '').replace(/\/$/, '');
-function opt(name, dflt) { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; }
-const site = opt('--site', '');
-const shots = opt('--screenshots', '');
-if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base) || !site) {
-  console.error('usage: node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]');
-  process.exit(2);
-}
+const { base, opt } = require('./lib/cli').commandLine('node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]', ['--site']);
+const site = opt('--site');
+const shots = opt('--screenshots');
 const { ARGS: CHROMIUM_ARGS, EXECUTABLE: CHROMIUM } = require('./lib/chromium');
 const failures = [];
 const fail = (m) => { failures.push(m); console.log('  ✗ ' + m); };
