@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod pages;
 pub mod sign;
 pub mod store;
+pub mod stored;
 pub mod validate;
 pub mod web;
 pub mod workflow;

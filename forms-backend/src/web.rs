@@ -860,7 +860,7 @@ async fn confirm_post(
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let valid = state
         .signer
-        .verify(workflow::PURPOSE_UNSUBSCRIBE, &token)
+        .verify(crate::sign::Purpose::Unsubscribe, &token)
         .is_some();
     let loaded = state.loaded();
     let html = own_page(

@@ -4,7 +4,8 @@
 //! by the POST; the cancellation link is signed and acts once per state.
 
 use super::{check_ip_limit, html_headers, link_headers, own_page, site_redirect, AppError};
-use crate::booking::{self, Decision, LinkInfo};
+use crate::booking::{self, Actor, BookingState, Decision, LinkInfo};
+use crate::sign::Purpose;
 use crate::store::BookingRow;
 use crate::AppState;
 use axum::extract::{Path, Request, State};
@@ -34,12 +35,22 @@ impl Action {
         }
     }
 
-    fn purpose(self) -> &'static str {
+    fn purpose(self) -> Purpose {
         match self {
-            Action::Confirm => booking::PURPOSE_BOOKING_CONFIRM,
-            Action::Approve | Action::Reject => booking::PURPOSE_APPROVAL,
-            Action::Accept => booking::PURPOSE_OFFER,
-            Action::Cancel => booking::PURPOSE_CANCEL,
+            Action::Confirm => Purpose::BookingConfirm,
+            Action::Approve | Action::Reject => Purpose::Approval,
+            Action::Accept => Purpose::Offer,
+            Action::Cancel => Purpose::Cancel,
+        }
+    }
+
+    /// The state a booking must be in for the link to act.
+    fn acts_on(self, state: BookingState) -> bool {
+        match self {
+            Action::Confirm => state == BookingState::Unconfirmed,
+            Action::Approve | Action::Reject => state == BookingState::Approval,
+            Action::Accept => state == BookingState::Offered,
+            Action::Cancel => state.cancellable(),
         }
     }
 }
@@ -82,25 +93,11 @@ fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<Bookin
             .store
             .write(|tx| tx.booking(id))
             .map_err(|e| e.to_string())?;
-        return Ok(rows.filter(|b| {
-            [
-                booking::UNCONFIRMED,
-                booking::APPROVAL,
-                booking::CONFIRMED,
-                booking::WAITING,
-                booking::OFFERED,
-            ]
-            .contains(&b.state.as_str())
-        }));
+        return Ok(rows.filter(|b| action.acts_on(b.state)));
     }
     let info: Option<LinkInfo> =
         booking::peek(&state.store, token, action.purpose()).map_err(|e| e.to_string())?;
-    Ok(info.map(|i| i.booking).filter(|b| match action {
-        Action::Confirm => b.state == booking::UNCONFIRMED,
-        Action::Approve | Action::Reject => b.state == booking::APPROVAL,
-        Action::Accept => b.state == booking::OFFERED,
-        Action::Cancel => true,
-    }))
+    Ok(info.map(|i| i.booking).filter(|b| action.acts_on(b.state)))
 }
 
 fn render(
@@ -240,9 +237,8 @@ async fn act(
                     booking::accept_offer(env, &token).map(|b| b.map(|b| (b, json!(null))))
                 }
                 Action::Cancel => match booking::cancel_link_booking(env.ctx.signer, &token) {
-                    Some(id) => {
-                        booking::cancel(env, id, "teilnehmer").map(|b| b.map(|b| (b, json!(null))))
-                    }
+                    Some(id) => booking::cancel(env, id, &Actor::Participant)
+                        .map(|b| b.map(|b| (b, json!(null)))),
                     None => Ok(None),
                 },
             };
@@ -258,18 +254,18 @@ async fn act(
         return Ok(axum::Json(json!({ "ok": true, "state": b.state })).into_response());
     }
     let facts = facts(&state, &b);
-    let (title, message) = match (action, b.state.as_str()) {
+    let (title, message) = match (action, b.state) {
         (Action::Confirm, _) => {
             return Ok(link_headers(site_redirect(
                 &state.loaded(),
                 "/formular/bestaetigt/",
             )))
         }
-        (Action::Approve, booking::CONFIRMED) => (
+        (Action::Approve, BookingState::Confirmed) => (
             "Buchung freigegeben",
             "Die Buchung ist freigegeben und der Platz verbindlich gebucht. Die Person erhält die Bestätigung mit dem Termin per E-Mail.",
         ),
-        (Action::Approve, booking::ENROLLED) => (
+        (Action::Approve, BookingState::Enrolled) => (
             "Buchung freigegeben",
             "Die Buchung ist freigegeben. Die Person erhält den Link zum Start der Lerneinheit per E-Mail.",
         ),
