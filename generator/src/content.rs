@@ -22,6 +22,8 @@ pub struct SourceFile {
     pub front: String,
     /// File line of the first front matter line (the one after `---`).
     pub front_line: u64,
+    /// File line of the body's first line.
+    pub body_line: u64,
     pub body: String,
 }
 
@@ -51,7 +53,7 @@ impl SourceFile {
         }
         let mut front = String::new();
         let mut offset = first.len();
-        for line in lines {
+        for (n, line) in lines.enumerate() {
             offset += line.len();
             if line.trim_end() == "---" {
                 return Ok(SourceFile {
@@ -59,6 +61,8 @@ impl SourceFile {
                     id,
                     front,
                     front_line: 2,
+                    // Opening "---", n front matter lines, closing "---".
+                    body_line: n as u64 + 3,
                     body: text[offset..].to_string(),
                 });
             }
@@ -652,6 +656,7 @@ mod tests {
         assert_eq!(f.id, "abc");
         assert_eq!(f.front, "titel: A\n");
         assert_eq!(f.body, "Text\n");
+        assert_eq!(f.body_line, 4);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod error;
 pub mod ics;
 pub mod incremental;
+pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod money;

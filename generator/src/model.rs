@@ -9,6 +9,7 @@ use crate::content::{
     RawPage, RawPriceRules, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
+use crate::links::{self, SiteLink};
 use crate::money::Cents;
 use crate::slug;
 use chrono::NaiveDate;
@@ -64,6 +65,11 @@ pub struct Site {
     pub competence_areas: Vec<CompetenceArea>,
     /// Self-check: role profiles (empty when `data/rollenprofile.yaml` is absent).
     pub role_profiles: Vec<RoleProfile>,
+    /// Links of the bodies to pages and anchors of this site, checked once
+    /// the pages are rendered.
+    pub links: Vec<SiteLink>,
+    /// What the editors should know but does not stop the build.
+    pub warnings: Vec<Problem>,
 }
 
 /// A competence area of the self-check with its named levels (0 upwards).
@@ -223,6 +229,8 @@ pub struct LiveDate {
     pub capacity: u32,
     /// Places already taken when the content was written.
     pub taken: u32,
+    /// File line of the date, for messages.
+    pub line: u64,
 }
 
 impl LiveDate {
@@ -538,6 +546,37 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         &mut problems,
     );
 
+    let mut site_links = Vec::new();
+    {
+        let mut check = |f: &SourceFile, page: String| {
+            links::check_body(f, &page, &static_files.0, &mut problems, &mut site_links)
+        };
+        raw_topics
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("themen", &f.id)));
+        raw_lecturers
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("dozierende", &f.id)));
+        raw_units
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("einheiten", &f.id)));
+        raw_courses
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("kurse", &f.id)));
+        raw_authorities
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("kommunen", &f.id)));
+        raw_faq
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("faq", &f.id)));
+        raw_pages
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("seiten", &f.id)));
+        if let Some((f, _)) = &home {
+            check(f, "/".into());
+        }
+    }
+
     let levels_file = data.join("niveaus.yaml");
     let levels: Vec<Level> = raw_levels
         .into_iter()
@@ -694,8 +733,11 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let membership = raw_membership
         .and_then(|m| link_membership(m, &data.join("mitgliedschaft.yaml"), &mut problems));
 
+    let (warnings, problems): (Vec<Problem>, Vec<Problem>) = problems
+        .into_iter()
+        .map(|p| p.relative_to(root))
+        .partition(|p| p.kind.is_warning());
     if !problems.is_empty() {
-        let problems = problems.into_iter().map(|p| p.relative_to(root)).collect();
         return Err(Problems(problems).sorted());
     }
     let (home_file, home) = home.expect("no problems means the home page loaded");
@@ -725,7 +767,19 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         },
         competence_areas,
         role_profiles,
+        links: site_links,
+        warnings: Problems(warnings).sorted().0,
     })
+}
+
+/// The address a content file's body is shown on, by its content folder.
+fn page_url(folder: &str, id: &str) -> String {
+    match folder {
+        "einheiten" => format!("/lerneinheiten/{id}/"),
+        "faq" => "/faq/".into(),
+        "seiten" => format!("/{id}/"),
+        _ => format!("/{folder}/{id}/"),
+    }
 }
 
 /// What [`patch`] made.
@@ -791,10 +845,26 @@ pub fn patch(
         areas: &area_ids,
         area_list: &prev.competence_areas,
     };
-    let mut static_files: Option<StaticFiles> = None;
     fn position<'a>(mut ids: impl Iterator<Item = &'a str>, id: &str) -> Option<usize> {
         ids.position(|x| x == id)
     }
+    let statics = StaticFiles::list(&prev.root.join("static"));
+    let mut new_links = Vec::new();
+    for (folder, path, _) in &edits {
+        site.links.retain(|l| l.file != *path);
+        site.warnings.retain(|w| prev.root.join(&w.file) != *path);
+        if let Ok(f) = SourceFile::read(path) {
+            let id = f.id.clone();
+            links::check_body(
+                &f,
+                &page_url(folder, &id),
+                &statics.0,
+                &mut problems,
+                &mut new_links,
+            );
+        }
+    }
+    site.links.extend(new_links);
     for (folder, path, id) in edits {
         match folder {
             "einheiten" => {
@@ -813,11 +883,9 @@ pub fn patch(
             }
             "kommunen" => {
                 let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
-                let statics = static_files
-                    .get_or_insert_with(|| StaticFiles::list(&prev.root.join("static")));
                 match loader.load_file::<RawAuthority>(path) {
                     Ok((f, raw)) => {
-                        let a = link_authority(f, raw, &unit_ids, statics, &mut problems);
+                        let a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
                         site.authorities[i] = Arc::new(a);
                     }
                     Err(p) => problems.push(p),
@@ -853,13 +921,14 @@ pub fn patch(
             }
         }
     }
+    let (warnings, problems): (Vec<Problem>, Vec<Problem>) = problems
+        .into_iter()
+        .map(|p| p.relative_to(&prev.root))
+        .partition(|p| p.kind.is_warning());
     if !problems.is_empty() {
-        let problems = problems
-            .into_iter()
-            .map(|p| p.relative_to(&prev.root))
-            .collect();
         return Some(Err(Problems(problems).sorted()));
     }
+    site.warnings.extend(warnings);
     Some(Ok(Patched {
         site,
         units: units_read,
@@ -1113,6 +1182,7 @@ fn link_unit(f: &SourceFile, u: RawUnit, refs: &UnitRefs, problems: &mut Vec<Pro
             date,
             capacity: raw.plaetze.value,
             taken: raw.vergeben,
+            line: f.file_line(&raw.datum),
         });
     }
     dates.sort_by_key(|d| d.date);

@@ -25,6 +25,9 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     }
     match build_site(&options) {
         Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("{w}");
+            }
             println!(
                 "Fertig: {} Seiten, {} Dateien in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
                 report.pages,
