@@ -252,8 +252,10 @@ fn register_filters(tera: &mut Tera) {
 
 // ---------------------------------------------------------------- views
 
-/// Pre-computed view data shared by all pages.
-pub(crate) struct Views {
+/// Pre-computed view data shared by all pages. The form backend keeps one
+/// per loaded site and day, and renders its single pages from it.
+#[derive(Clone)]
+pub struct Views {
     pub(crate) global: Value,
     pub(crate) unit_cards: Vec<Value>,
     pub(crate) course_cards: Vec<Value>,
@@ -350,7 +352,7 @@ fn authority_list(site: &Site) -> Vec<Value> {
 }
 
 impl Views {
-    pub(crate) fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
+    pub fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
         let made: Vec<(Value, Option<String>, Option<[String; 2]>)> = site
             .units
             .par_iter()
@@ -398,6 +400,11 @@ impl Views {
             self.unit_cards[i] = card;
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
+    }
+
+    /// The day the views were made for.
+    pub fn today(&self) -> NaiveDate {
+        self.today
     }
 }
 
@@ -663,7 +670,8 @@ pub struct Renderer<'a> {
     pub(crate) site: &'a Site,
     tera: &'a Tera,
     pub(crate) options: &'a RenderOptions,
-    pub(crate) views: Views,
+    /// Own views (a build) or views kept by the caller (the form backend).
+    pub(crate) views: std::borrow::Cow<'a, Views>,
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
@@ -685,6 +693,25 @@ impl<'a> Renderer<'a> {
         tera: &'a Tera,
         options: &'a RenderOptions,
         views: Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Owned(views))
+    }
+
+    /// A renderer on views the caller keeps (made for `options.today`).
+    pub fn with_shared_views(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: &'a Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Borrowed(views))
+    }
+
+    fn with_cow(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
         let mut by_title: Vec<usize> = (0..site.units.len()).collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
@@ -1243,11 +1270,12 @@ impl Profile {
 pub fn render_page(
     site: &Site,
     tera: &Tera,
+    views: &Views,
     options: &RenderOptions,
     url: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<Option<String>, Problem> {
-    let renderer = Renderer::new(site, tera, options);
+    let renderer = Renderer::with_shared_views(site, tera, options, views);
     let Some(page) = renderer.find(url) else {
         return Ok(None);
     };
@@ -1262,16 +1290,15 @@ pub fn render_page(
 pub fn render_template(
     site: &Site,
     tera: &Tera,
-    options: &RenderOptions,
+    views: &Views,
     template: &'static str,
     url: &str,
     title: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<String, Problem> {
-    let views = Views::build(site, tera, options);
     let mut job = Job::new(url, template, title);
     job.values.extend(extra.iter().cloned());
-    render_job(site, tera, &views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+    render_job(site, tera, views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
 }
 
 /// Renders one job. The job is consumed: its values move into the template
@@ -1285,6 +1312,11 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
     for (k, v) in job.values {
         data.insert(k.into(), v);
     }
+    // The form macros read `form` (a form the backend shows again); on
+    // generated pages it names no form.
+    data.entry("form").or_insert_with(
+        || json!({ "name": "", "values": {}, "errors": {}, "error_list": [], "ts": "" }),
+    );
     let ctx = Context::from_value(Value::Object(data)).expect("an object is a valid context");
     let html = tera.render(job.template, &ctx).map_err(|e| {
         let theme_file = site
