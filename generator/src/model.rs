@@ -484,6 +484,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     // Every file below static/, listed once: 11,000 authorities with two
     // images each would otherwise cost 22,000 file-system lookups per build.
     let static_files = StaticFiles::list(&root.join("static"));
+    check_svg_files(&root.join("static"), &static_files, &mut problems);
 
     let raw_levels: Vec<RawLevel> = collect(
         content::read_data(&data.join("niveaus.yaml")),
@@ -1531,6 +1532,26 @@ impl StaticFiles {
                 })
                 .collect(),
         )
+    }
+}
+
+/// Every SVG file below `static/` is checked for scripts and references
+/// (see [`crate::svg`]).
+fn check_svg_files(dir: &Path, files: &StaticFiles, problems: &mut Vec<Problem>) {
+    for site_path in &files.0 {
+        if !site_path.to_ascii_lowercase().ends_with(".svg") {
+            continue;
+        }
+        let path = dir.join(site_path.trim_start_matches('/'));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => problems.extend(crate::svg::check(&path, &text)),
+            Err(e) => problems.push(Problem::new(
+                &path,
+                ProblemKind::Unreadable {
+                    reason: e.to_string(),
+                },
+            )),
+        }
     }
 }
 
