@@ -165,6 +165,8 @@ pub enum ProblemKind {
     TakenPath { url: String },
     /// The same entry twice in a data file.
     DuplicateEntry { id: String, first_line: u64 },
+    /// The same field twice in one block.
+    DuplicateKey { field: String },
     /// A required text that is empty or only spaces.
     BlankText { field: String },
     /// A number written the German way (`2.400`) where a whole number belongs.
@@ -230,6 +232,7 @@ impl ProblemKind {
             ProblemKind::TakenPath { url } => format!("Die Adresse „{url}“ gehört einer Seite, die die Website selbst erzeugt; diese Datei würde überschrieben."),
             ProblemKind::DuplicateEntry { id, first_line } => format!("Der Eintrag „{id}“ steht schon in Zeile {first_line}."),
             ProblemKind::BlankText { field } => format!("Das Feld „{field}“ ist leer."),
+            ProblemKind::DuplicateKey { field } => format!("Das Feld „{field}“ steht zweimal."),
             ProblemKind::GermanNumber { value } => format!("„{value}“ ist hier keine ganze Zahl: Der Punkt trennt in den Dateien Nachkommastellen, nicht Tausender."),
             ProblemKind::PastDate { value } => format!("Der Live-Termin {value} liegt in der Vergangenheit."),
         }
@@ -285,6 +288,7 @@ impl ProblemKind {
             ProblemKind::TakenPath { .. } => "Benennen oder verschieben Sie die Datei unter static/.".into(),
             ProblemKind::DuplicateEntry { .. } => "Entfernen Sie einen der beiden Einträge oder geben Sie ihm eine andere Kennung.".into(),
             ProblemKind::BlankText { .. } => "Schreiben Sie einen Text hinter den Doppelpunkt.".into(),
+            ProblemKind::DuplicateKey { .. } => "Löschen Sie eine der beiden Zeilen.".into(),
             ProblemKind::GermanNumber { value } => format!("Schreiben Sie die Zahl ohne Punkt: {}.", value.replace('.', "")),
             ProblemKind::PastDate { .. } => "Entfernen Sie den Termin oder tragen Sie ein künftiges Datum ein; vergangene Termine erscheinen nicht mehr auf der Website.".into(),
         }

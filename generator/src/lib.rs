@@ -21,6 +21,7 @@ pub mod render;
 pub mod search;
 pub mod selfcheck;
 pub mod slug;
+pub mod svg;
 pub mod time;
 
 pub use build::{build_site, check_site, BuildOptions, BuildReport};

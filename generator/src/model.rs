@@ -484,6 +484,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     // Every file below static/, listed once: 11,000 authorities with two
     // images each would otherwise cost 22,000 file-system lookups per build.
     let static_files = StaticFiles::list(&root.join("static"));
+    check_svg_files(&root.join("static"), &static_files, &mut problems);
 
     let raw_levels: Vec<RawLevel> = collect(
         content::read_data(&data.join("niveaus.yaml")),
@@ -578,10 +579,21 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     }
 
     let levels_file = data.join("niveaus.yaml");
+    let categories_file = data.join("faq-kategorien.yaml");
+    check_data_entries(
+        &levels_file,
+        raw_levels.iter().map(|l| (&l.id, l.name.as_str())),
+        &mut problems,
+    );
+    check_data_entries(
+        &categories_file,
+        raw_categories.iter().map(|c| (&c.id, c.name.as_str())),
+        &mut problems,
+    );
     let levels: Vec<Level> = raw_levels
         .into_iter()
         .map(|l| Level {
-            id: l.id,
+            id: l.id.value,
             name: l.name,
             description: l.beschreibung,
             member_price: l.preis,
@@ -589,19 +601,10 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         })
         .collect();
     let level_ids = index_of(levels.iter().map(|l| l.id.as_str()));
-    if level_ids.len() != levels.len() {
-        problems.push(Problem::new(
-            &levels_file,
-            ProblemKind::InvalidValue {
-                field: "id",
-                message: "Jede Kennung darf nur einmal vorkommen.".into(),
-            },
-        ));
-    }
     let categories: Vec<FaqCategory> = raw_categories
         .into_iter()
         .map(|c| FaqCategory {
-            id: c.id,
+            id: c.id.value,
             name: c.name,
         })
         .collect();
@@ -733,6 +736,14 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let membership = raw_membership
         .and_then(|m| link_membership(m, &data.join("mitgliedschaft.yaml"), &mut problems));
 
+    drop_consequences(
+        &mut problems,
+        &[
+            (RefKind::Level, &levels_file),
+            (RefKind::FaqCategory, &categories_file),
+            (RefKind::CompetenceArea, &areas_file),
+        ],
+    );
     let (warnings, problems): (Vec<Problem>, Vec<Problem>) = problems
         .into_iter()
         .map(|p| p.relative_to(root))
@@ -971,6 +982,63 @@ fn link_page(f: SourceFile, p: RawPage) -> Page {
         template: p.vorlage,
         body: f.body,
         source: f.path,
+    }
+}
+
+/// One cause, one error: a reference that fails only because the file
+/// defining it has an error of its own (a data file that did not load, a
+/// content file with an invalid name) is not reported a second time in the
+/// files that are correct.
+fn drop_consequences(problems: &mut Vec<Problem>, defined_in: &[(RefKind, &PathBuf)]) {
+    let failed: Vec<RefKind> = defined_in
+        .iter()
+        .filter(|(_, file)| {
+            problems
+                .iter()
+                .any(|p| p.file == **file && !p.kind.is_warning())
+        })
+        .map(|(kind, _)| *kind)
+        .collect();
+    let misnamed: std::collections::HashSet<String> = problems
+        .iter()
+        .filter_map(|p| match &p.kind {
+            ProblemKind::InvalidId { id, suggestion } => Some([id.clone(), suggestion.clone()]),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    problems.retain(|p| match &p.kind {
+        ProblemKind::UnknownReference { kind, id, .. } => {
+            !failed.contains(kind) && !misnamed.contains(id)
+        }
+        ProblemKind::LevelOutOfRange { .. } => !failed.contains(&RefKind::CompetenceArea),
+        _ => true,
+    });
+}
+
+/// Entries of a data list: each id once, each name written.
+fn check_data_entries<'a>(
+    path: &Path,
+    entries: impl Iterator<Item = (&'a content::Located<String>, &'a str)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut first: HashMap<&str, u64> = HashMap::new();
+    for (id, name) in entries {
+        let at =
+            |kind| Problem::new(path, kind).at(id.referenced.line(), Some(id.referenced.column()));
+        if let Some(line) = first.get(id.value.as_str()) {
+            problems.push(at(ProblemKind::DuplicateEntry {
+                id: id.value.clone(),
+                first_line: *line,
+            }));
+        } else {
+            first.insert(&id.value, id.referenced.line());
+        }
+        if name.trim().is_empty() {
+            problems.push(at(ProblemKind::BlankText {
+                field: "name".into(),
+            }));
+        }
     }
 }
 
@@ -1318,6 +1386,7 @@ fn link_areas(
     problems: &mut Vec<Problem>,
 ) -> Vec<CompetenceArea> {
     let mut out: Vec<CompetenceArea> = Vec::with_capacity(raw.len());
+    let mut seen: Vec<(String, u64)> = Vec::new();
     for a in raw {
         let at = |v: &content::Located<String>, kind| {
             Problem::new(path, kind).at(v.referenced.line(), Some(v.referenced.column()))
@@ -1332,16 +1401,17 @@ fn link_areas(
             ));
             continue;
         }
-        if out.iter().any(|o| o.id == a.id.value) {
+        if let Some(first) = seen.iter().find(|(id, _)| *id == a.id.value) {
             problems.push(at(
                 &a.id,
-                ProblemKind::DuplicateId {
+                ProblemKind::DuplicateEntry {
                     id: a.id.value.clone(),
-                    other: path.to_path_buf(),
+                    first_line: first.1,
                 },
             ));
             continue;
         }
+        seen.push((a.id.value.clone(), a.id.referenced.line()));
         if !(2..=6).contains(&a.stufen.value.len()) {
             problems.push(
                 Problem::new(
@@ -1378,6 +1448,7 @@ fn link_profiles(
     problems: &mut Vec<Problem>,
 ) -> Vec<RoleProfile> {
     let mut out: Vec<RoleProfile> = Vec::with_capacity(raw.len());
+    let mut seen: Vec<(String, u64)> = Vec::new();
     for p in raw {
         let at = |line: u64, col: u64, kind| Problem::new(path, kind).at(line, Some(col));
         if !slug::is_valid_id(&p.id.value) {
@@ -1391,17 +1462,18 @@ fn link_profiles(
             ));
             continue;
         }
-        if out.iter().any(|o| o.id == p.id.value) {
+        if let Some(first) = seen.iter().find(|(id, _)| *id == p.id.value) {
             problems.push(at(
                 p.id.referenced.line(),
                 p.id.referenced.column(),
-                ProblemKind::DuplicateId {
+                ProblemKind::DuplicateEntry {
                     id: p.id.value.clone(),
-                    other: path.to_path_buf(),
+                    first_line: first.1,
                 },
             ));
             continue;
         }
+        seen.push((p.id.value.clone(), p.id.referenced.line()));
         let mut targets = vec![0u8; areas.len()];
         for (area_id, level) in &p.ziele {
             let (line, col) = (level.referenced.line(), level.referenced.column());
@@ -1531,6 +1603,26 @@ impl StaticFiles {
                 })
                 .collect(),
         )
+    }
+}
+
+/// Every SVG file below `static/` is checked for scripts and references
+/// (see [`crate::svg`]).
+fn check_svg_files(dir: &Path, files: &StaticFiles, problems: &mut Vec<Problem>) {
+    for site_path in &files.0 {
+        if !site_path.to_ascii_lowercase().ends_with(".svg") {
+            continue;
+        }
+        let path = dir.join(site_path.trim_start_matches('/'));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => problems.extend(crate::svg::check(&path, &text)),
+            Err(e) => problems.push(Problem::new(
+                &path,
+                ProblemKind::Unreadable {
+                    reason: e.to_string(),
+                },
+            )),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod forms;
 mod incremental;
 mod large_sites;
 mod occupancy;
+mod one_cause;
 mod safe_content;
 mod sample_site;
 mod selfcheck;

@@ -333,3 +333,34 @@ fn cli_build_refuses_the_content_folder() {
     );
     assert!(site.path().join("content/start.md").is_file());
 }
+
+#[test]
+fn svg_with_script_handler_font_and_foreign_picture_is_refused() {
+    let site = broken("unsicheres-svg");
+    let all = problems(site.path());
+    let found: Vec<(u64, &str)> = located(&all, "static/bilder/logo.svg")
+        .into_iter()
+        .map(|(line, _, kind)| match kind {
+            ProblemKind::UnsafeSvg { found } => (line, found),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "einen Ereignis-Handler (Attribut „on…=“, z. B. onload)"),
+            (3, "ein Skript („<script>“)"),
+            (4, "eine eingebettete oder fremde Schrift („@font-face“)"),
+            (
+                4,
+                "einen Verweis auf eine andere Datei oder einen fremden Server (href, src oder url(…) ohne „#“)"
+            ),
+        ]
+    );
+    assert!(
+        all[0].to_string().starts_with("static/bilder/logo.svg:1:"),
+        "{}",
+        all[0]
+    );
+    assert!(all[0].to_string().contains("Entfernen Sie"), "{}", all[0]);
+}
