@@ -10,6 +10,7 @@ pub mod config;
 pub mod content;
 pub mod discovery;
 pub mod error;
+pub mod headers;
 pub mod ics;
 pub mod incremental;
 pub mod links;
