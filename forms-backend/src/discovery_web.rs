@@ -86,11 +86,14 @@ async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Para
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
-    let hits = discovery::search_site(&index, &query);
-    let view = discovery::search_view(&loaded.site, &query, &hits);
+    let results = discovery::search_site(&index, &query);
+    let view = discovery::search_view(&loaded.site, &query, &results);
     if wants_json(&h) {
-        return Json(json!({ "ok": true, "query": query, "count": view["count"], "results": view["results"] }))
-            .into_response();
+        return Json(json!({
+            "ok": true, "query": query, "count": view["count"], "results": view["results"],
+            "suggestion": view["suggestion"],
+        }))
+        .into_response();
     }
     let title = if query.is_empty() {
         "Suche".to_string()
