@@ -81,10 +81,11 @@ async function run(js) {
     const tippfehler = await search(page, js, 'Datenschtuz');
     check(tippfehler.some((t) => /Datenschutz/.test(t)), `„Datenschtuz“ findet „Datenschutz“ (${tippfehler.length} Treffer)`,
       '„Datenschtuz“ findet nichts zu Datenschutz');
-    const vorschlag = page.locator('#such-vorschlag:not([hidden]) a');
+    const vorschlag = page.locator('#such-vorschlag a');
     const vorschlagText = await vorschlag.textContent({ timeout: 2000 }).catch(() => '');
     check(vorschlagText === '„Datenschutz“', 'Vorschlag „Meinten Sie „Datenschutz“?“ erscheint',
       `kein passender Vorschlag: „${vorschlagText}“`);
+    await shot(page, `suche-vorschlag-${js ? 'js' : 'ohne-js'}`);
     if (vorschlagText) {
       if (js) {
         await vorschlag.click();
@@ -92,7 +93,7 @@ async function run(js) {
         await Promise.all([page.waitForNavigation(), vorschlag.click()]);
       }
       const feld = await page.getByLabel('Suchbegriff', { exact: true }).inputValue();
-      const offen = await page.locator('#such-vorschlag:not([hidden])').count();
+      const offen = await page.locator('#such-vorschlag a').count();
       const nachher = await resultTitles(page);
       check(feld === 'Datenschutz' && offen === 0 && nachher.some((t) => /Datenschutz/.test(t)),
         'der Vorschlag sucht „Datenschutz“ und verschwindet',

@@ -384,19 +384,21 @@
     var index = null;
     var zeitgeber = null;
 
-    /* „Meinten Sie …?“ unter der Trefferzahl; ohne Vorschlag verborgen. */
+    /* „Meinten Sie …?“ unter der Trefferzahl: ein eigener Statusbereich, der von
+       Anfang an da ist (sonst sagen Bildschirmleser den Vorschlag nicht an) und
+       ohne Vorschlag leer bleibt. */
+    var vorschlagAbsatz = document.getElementById('such-vorschlag');
+    if (!vorschlagAbsatz) {
+      vorschlagAbsatz = element('p');
+      vorschlagAbsatz.id = 'such-vorschlag';
+      status.parentNode.insertBefore(vorschlagAbsatz, status.nextSibling);
+    }
+    vorschlagAbsatz.setAttribute('role', 'status');
+
     function vorschlagZeigen(vorschlag) {
-      var absatz = document.getElementById('such-vorschlag');
-      if (!vorschlag) {
-        if (absatz) { absatz.hidden = true; }
-        return;
-      }
-      if (!absatz) {
-        absatz = element('p');
-        absatz.id = 'such-vorschlag';
-        status.parentNode.insertBefore(absatz, status.nextSibling);
-      }
-      absatz.textContent = 'Meinten Sie ';
+      while (vorschlagAbsatz.firstChild) { vorschlagAbsatz.removeChild(vorschlagAbsatz.firstChild); }
+      if (!vorschlag) { return; }
+      vorschlagAbsatz.appendChild(document.createTextNode('Meinten Sie '));
       var a = element('a', '', '„' + vorschlag + '“');
       a.href = window.location.pathname + '?' + new URLSearchParams({ q: vorschlag }).toString();
       a.addEventListener('click', function (ereignis) {
@@ -405,9 +407,8 @@
         zeigen(vorschlag);
         feld.focus();
       });
-      absatz.appendChild(a);
-      absatz.appendChild(document.createTextNode('?'));
-      absatz.hidden = false;
+      vorschlagAbsatz.appendChild(a);
+      vorschlagAbsatz.appendChild(document.createTextNode('?'));
     }
 
     function zeigen(abfrage) {
