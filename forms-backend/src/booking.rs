@@ -26,7 +26,7 @@ use crate::mail::{Draft, FileAttachment};
 use crate::sign::{random_token, token_hash, Purpose};
 use crate::store::{self, BookingRow, Change, NewBooking, NewConsent, Store, Tx};
 use crate::validate::{BookingRequest, FormKind};
-use crate::workflow::{from_store, into_store, Ctx, WorkflowError, CONSENT_VERSION};
+use crate::workflow::{Ctx, WorkflowError, CONSENT_VERSION};
 use crate::AppState;
 use campus_generator::content::{self, Format};
 use campus_generator::money::Cents;
@@ -114,12 +114,9 @@ fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// One store transaction whose closure may fail with workflow errors.
+/// One store transaction of a booking step.
 fn write<T>(env: &Env, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-    env.ctx
-        .store
-        .write(|tx| f(tx).map_err(into_store))
-        .map_err(from_store)
+    env.ctx.store.write(f)
 }
 
 // ------------------------------------------------------------------ texts
