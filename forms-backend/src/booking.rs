@@ -56,9 +56,9 @@ pub struct Env<'a> {
     pub approval_valid: Duration,
 }
 
-/// Runs `f` with an [`Env`] for `state` at the current time.
+/// Runs `f` with an [`Env`] for `state` at the time of its clock.
 pub fn with_env<T>(state: &AppState, ip_hash: &str, f: impl FnOnce(&Env) -> T) -> T {
-    with_env_at(state, ip_hash, store::now(), f)
+    with_env_at(state, ip_hash, state.settings.clock.now(), f)
 }
 
 /// Runs `f` with an [`Env`] for `state` at `now` (Unix seconds; tests and
@@ -645,9 +645,14 @@ pub struct LinkInfo {
 }
 
 /// Looks a one-time link up without using it (GET/HEAD).
-pub fn peek(store: &Store, token: &str, purpose: Purpose) -> store::Result<Option<LinkInfo>> {
+pub fn peek(
+    store: &Store,
+    token: &str,
+    purpose: Purpose,
+    now: i64,
+) -> store::Result<Option<LinkInfo>> {
     store.write(|tx| {
-        let Some(row) = tx.find_token(&token_hash(token), store::now())? else {
+        let Some(row) = tx.find_token(&token_hash(token), now)? else {
             return Ok(None);
         };
         if row.purpose != purpose {

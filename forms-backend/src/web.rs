@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod booking;
 
@@ -243,7 +243,8 @@ fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
 pub struct RateLimiter {
     max: u32,
     window: Duration,
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Times of the hits in milliseconds (see [`crate::clock`]).
+    hits: Mutex<HashMap<String, VecDeque<u64>>>,
 }
 
 impl RateLimiter {
@@ -255,20 +256,15 @@ impl RateLimiter {
         }
     }
 
-    pub fn allow(&self, key: &str) -> bool {
-        let now = Instant::now();
+    /// Counts a hit of `key` at `now` (milliseconds); false over the limit.
+    pub fn allow(&self, key: &str, now: u64) -> bool {
+        let window = self.window.as_millis() as u64;
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         if hits.len() > 10_000 {
-            hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
+            hits.retain(|_, q| q.back().is_some_and(|t| now.saturating_sub(*t) < window));
         }
         let q = hits.entry(key.to_string()).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
+        while q.front().is_some_and(|t| now.saturating_sub(*t) >= window) {
             q.pop_front();
         }
         if q.len() as u32 >= self.max {
@@ -405,6 +401,11 @@ fn cors(mut r: Response, origin: Option<&str>) -> Response {
 }
 
 impl AppState {
+    /// A signed form timestamp issued now.
+    pub fn form_stamp(&self) -> String {
+        self.signer.form_stamp_at(self.settings.clock.now_millis())
+    }
+
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.loaded().origins.iter().any(|o| o == origin)
             || self.extra_origins().iter().any(|o| o == origin)
@@ -451,7 +452,7 @@ fn check_ip_limit(
     json: bool,
 ) -> Result<String, AppError> {
     match client_ip(parts, state.settings.trust_forwarded_for) {
-        Some(ip) if !state.limiter.allow(&ip) => {
+        Some(ip) if !state.limiter.allow(&ip, state.settings.clock.now_millis()) => {
             tracing::warn!(path = parts.uri.path(), "Anfrage-Limit je Adresse erreicht");
             Err(AppError::RateLimited { json })
         }
@@ -528,11 +529,6 @@ fn success(loaded: &Loaded, kind: FormKind, json: bool) -> Response {
     )
 }
 
-fn berlin_now() -> chrono::NaiveDateTime {
-    let utc = chrono::Utc::now().naive_utc();
-    utc + chrono::Duration::hours(campus_generator::time::berlin_offset_hours_at_utc(utc))
-}
-
 async fn submit(
     State(state): State<AppState>,
     kind: FormKind,
@@ -552,7 +548,12 @@ async fn submit(
         tracing::info!(form = kind.name(), "Honeypot ausgefüllt, Anfrage verworfen");
         return Ok(success(&loaded, kind, json));
     }
-    let valid = match validate::validate(kind, &input, &loaded.site, berlin_now()) {
+    let valid = match validate::validate(
+        kind,
+        &input,
+        &loaded.site,
+        state.settings.clock.berlin_now(),
+    ) {
         Ok(v) => v,
         Err(errors) => {
             return Ok(invalid(&state, &loaded, kind, &input, errors, json).into_response())
@@ -560,6 +561,7 @@ async fn submit(
     };
     let stamp = state.signer.check_form_stamp(
         &input.ts,
+        state.settings.clock.now_millis(),
         state.settings.min_fill_time,
         state.settings.form_token_max_age,
     );
@@ -593,7 +595,7 @@ async fn submit(
                 confirm_valid: st.settings.confirm_valid,
                 per_recipient_per_hour: st.settings.per_recipient_per_hour,
                 ip_hash: &ip_hash,
-                now: crate::store::now(),
+                now: st.settings.clock.now(),
             };
             match &valid {
                 Valid::Registration(r) => workflow::register_in(&ctx, tx, r),
@@ -629,7 +631,7 @@ fn invalid(
             retry_after: None,
         };
     }
-    let ts = state.signer.form_stamp();
+    let ts = state.form_stamp();
     let form = json!({ "name": kind.name(), "values": input.values, "errors": errors, "ts": ts });
     let page_url = kind.page_url(input);
     let rendered = campus_generator::render::render_page(
@@ -732,7 +734,7 @@ fn resend(
     stamp: FormStamp,
     json: bool,
 ) -> FormAgain {
-    let ts = state.signer.form_stamp();
+    let ts = state.form_stamp();
     let message = match stamp {
         FormStamp::TooFast => "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten.",
         _ => "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen.",
@@ -819,7 +821,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn form_token(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(json!({ "ts": state.signer.form_stamp() })),
+        Json(json!({ "ts": state.form_stamp() })),
     )
         .into_response()
 }
@@ -845,8 +847,10 @@ async fn confirm_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let store = state.store.clone();
+    let now = state.settings.clock.now();
     let t = token.clone();
-    let valid = tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t)).await??;
+    let valid =
+        tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t, now)).await??;
     let loaded = state.loaded();
     let html = own_page(
         &loaded,
@@ -899,7 +903,7 @@ async fn confirm_post(
             confirm_valid: st.settings.confirm_valid,
             per_recipient_per_hour: st.settings.per_recipient_per_hour,
             ip_hash: &ip_hash,
-            now: crate::store::now(),
+            now: st.settings.clock.now(),
         };
         workflow::confirm(&ctx, &token, &ua)
     })
@@ -961,9 +965,11 @@ async fn unsubscribe_post(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let store = state.store.clone();
+    let now = state.settings.clock.now();
     let signer = state.signer.clone();
-    let done = tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token))
-        .await??;
+    let done =
+        tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token, now))
+            .await??;
     let loaded = state.loaded();
     let html = own_page(
         &loaded,

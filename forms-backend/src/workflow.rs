@@ -8,7 +8,7 @@
 
 use crate::mail::{Draft, Letterhead};
 use crate::sign::{random_token, token_hash, Purpose, Signer};
-use crate::store::{self, NewConsent, NewSubmission, Store, StoreError, Tx};
+use crate::store::{NewConsent, NewSubmission, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
 use serde_json::json;
 use std::time::Duration;
@@ -298,8 +298,8 @@ pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), Wor
 }
 
 /// What a one-time confirmation token stands for (without using it).
-pub fn token_is_valid(store: &Store, token: &str) -> Result<bool, StoreError> {
-    store.write(|tx| Ok(tx.find_token(&token_hash(token), store::now())?.is_some()))
+pub fn token_is_valid(store: &Store, token: &str, now: i64) -> Result<bool, StoreError> {
+    store.write(|tx| Ok(tx.find_token(&token_hash(token), now)?.is_some()))
 }
 
 /// Uses a confirmation token: records the confirmation with the confirming
@@ -356,11 +356,16 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
 
 /// Removes the address behind a signed unsubscribe token. The answer is the
 /// same whether or not it was subscribed; false only for a forged token.
-pub fn unsubscribe(store: &Store, signer: &Signer, token: &str) -> Result<bool, StoreError> {
+pub fn unsubscribe(
+    store: &Store,
+    signer: &Signer,
+    token: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let Some(email) = signer.verify(Purpose::Unsubscribe, token) else {
         return Ok(false);
     };
-    store.write(|tx| tx.unsubscribe(&email, store::now()))?;
+    store.write(|tx| tx.unsubscribe(&email, now))?;
     Ok(true)
 }
 

@@ -94,7 +94,12 @@ fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<Bookin
         let rows = state.store.write(|tx| tx.booking(id))?;
         return Ok(rows.filter(|b| action.acts_on(b.state)));
     }
-    let info: Option<LinkInfo> = booking::peek(&state.store, token, action.purpose())?;
+    let info: Option<LinkInfo> = booking::peek(
+        &state.store,
+        token,
+        action.purpose(),
+        state.settings.clock.now(),
+    )?;
     Ok(info.map(|i| i.booking).filter(|b| action.acts_on(b.state)))
 }
 
