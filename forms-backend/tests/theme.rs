@@ -387,3 +387,24 @@ async fn a_broken_mail_template_stores_nothing_and_answers_with_an_error_page() 
         0
     );
 }
+
+#[test]
+fn thank_you_pages_take_their_texts_from_the_theme() {
+    let site = site_dir();
+    let state = state(site.path());
+    let page = state
+        .loaded()
+        .pages
+        .site_page("/formular/danke-kontakt/", &[])
+        .unwrap()
+        .unwrap();
+    assert!(
+        page.contains("<title>Vielen Dank für Ihre Nachricht – Testcampus</title>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<h1>Vielen Dank für Ihre Nachricht</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("innerhalb von zwei Arbeitstagen"), "{page}");
+}

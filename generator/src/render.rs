@@ -40,15 +40,16 @@ pub struct RenderOptions {
     pub list_fragments: bool,
 }
 
-/// Thank-you and error pages the form backend redirects to.
-pub const FORM_RESULTS: [(&str, &str, &str, &str); 7] = [
-    ("danke-buchung", "danke", "Vielen Dank für Ihre Buchungsanfrage", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Anfrage. Erst danach geht sie zur Freigabe weiter."),
-    ("danke-einschreibung", "danke", "Vielen Dank für Ihre Einschreibung", "Wir haben Ihnen eine E-Mail mit allen weiteren Schritten geschickt."),
-    ("danke-registrierung", "danke", "Fast geschafft", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Registrierung."),
-    ("danke-kontakt", "danke", "Vielen Dank für Ihre Nachricht", "Die Geschäftsstelle meldet sich in der Regel innerhalb von zwei Arbeitstagen bei Ihnen."),
-    ("danke-newsletter", "danke", "Bitte bestätigen Sie Ihre Anmeldung", "Wir haben Ihnen eine E-Mail geschickt. Erst wenn Sie darin auf „Anmeldung bestätigen“ klicken, erhalten Sie den Newsletter."),
-    ("bestaetigt", "danke", "Vielen Dank, Ihre Bestätigung ist eingegangen", "Sie erhalten in Kürze eine E-Mail mit allen Einzelheiten."),
-    ("fehler", "fehler", "Das hat leider nicht geklappt", "Ihre Angaben konnten nicht verarbeitet werden. Bitte gehen Sie zurück und versuchen Sie es erneut, oder schreiben Sie uns eine E-Mail."),
+/// Thank-you and error pages the form backend redirects to: (id, kind).
+/// Their texts are in the theme's `form_result.html`.
+pub const FORM_RESULTS: [(&str, &str); 7] = [
+    ("danke-buchung", "danke"),
+    ("danke-einschreibung", "danke"),
+    ("danke-registrierung", "danke"),
+    ("danke-kontakt", "danke"),
+    ("danke-newsletter", "danke"),
+    ("bestaetigt", "danke"),
+    ("fehler", "fehler"),
 ];
 
 /// Loads the theme's templates, then the site's overrides of the same names.
@@ -1120,11 +1121,8 @@ impl Renderer<'_> {
             Single::Search => crate::discovery::search_job(site),
             Single::SelfCheck => crate::discovery::selfcheck_job(site),
             Single::FormResult(i) => {
-                let (id, kind, title, message) = FORM_RESULTS[i];
-                Job::new(url, template, title).with(
-                    "result",
-                    json!({ "id": id, "title": title, "message": message, "kind": kind }),
-                )
+                let (id, kind) = FORM_RESULTS[i];
+                Job::new(url, template, "").with("result", json!({ "id": id, "kind": kind }))
             }
             Single::NotFound => Job::new(url, template, "Seite nicht gefunden"),
         }
