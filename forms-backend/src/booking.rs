@@ -30,7 +30,7 @@ use crate::workflow::{from_store, into_store, Ctx, WorkflowError, CONSENT_VERSIO
 use crate::AppState;
 use campus_generator::content::{Approval, Format};
 use campus_generator::money::Cents;
-use campus_generator::{ics, time, Site};
+use campus_generator::{ics, time, urls, Site};
 use chrono::{DateTime, NaiveDate};
 use serde_json::json;
 use std::time::Duration;
@@ -154,16 +154,18 @@ impl Env<'_> {
 
     fn unit_url(&self, unit_id: &str) -> String {
         format!(
-            "{}/lerneinheiten/{unit_id}/",
-            self.ctx.letterhead.base_url.trim_end_matches('/')
+            "{}{}",
+            self.ctx.letterhead.base_url.trim_end_matches('/'),
+            urls::unit(unit_id)
         )
     }
 
     fn cancel_url(&self, id: i64) -> String {
+        let token = self.ctx.signer.sign(PURPOSE_CANCEL, &id.to_string());
         format!(
-            "{}/forms/buchung/stornieren/{}",
+            "{}{}",
             self.ctx.backend_url,
-            self.ctx.signer.sign(PURPOSE_CANCEL, &id.to_string())
+            urls::booking_step("stornieren", &token)
         )
     }
 
@@ -266,8 +268,9 @@ impl Env<'_> {
             expires_at,
         )?;
         Ok(format!(
-            "{}/forms/buchung/{path}/{token}",
-            self.ctx.backend_url
+            "{}{}",
+            self.ctx.backend_url,
+            urls::booking_step(path, &token)
         ))
     }
 
@@ -691,7 +694,12 @@ pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<Bookin
         }
         let expires = env.ctx.now + env.approval_valid.as_secs() as i64;
         let approve = env.one_time_link(tx, PURPOSE_APPROVAL, b.id, None, expires, "freigeben")?;
-        let reject = approve.replacen("/forms/buchung/freigeben/", "/forms/buchung/ablehnen/", 1);
+        // One token for both decisions.
+        let reject = approve.replacen(
+            &urls::booking_step("freigeben", ""),
+            &urls::booking_step("ablehnen", ""),
+            1,
+        );
         let to = if b.approver == "kommune" {
             b.approver_email.clone()
         } else {

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use campus_generator::discovery::{self, CatalogFilter};
 use campus_generator::search::Index;
+use campus_generator::urls;
 use chrono::NaiveDate;
 use serde_json::json;
 use std::sync::Arc;
@@ -22,9 +23,9 @@ type Params = Query<Vec<(String, String)>>;
 /// `GET /forms/suche`, `/forms/katalog`, `/forms/selbstcheck`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/forms/suche", get(search))
-        .route("/forms/katalog", get(catalog))
-        .route("/forms/selbstcheck", get(selfcheck))
+        .route(urls::SEARCH, get(search))
+        .route(urls::FILTERED_CATALOG, get(catalog))
+        .route(urls::SELFCHECK, get(selfcheck))
 }
 
 fn headers() -> [(header::HeaderName, HeaderValue); 3] {

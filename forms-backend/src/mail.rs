@@ -145,16 +145,12 @@ impl Letterhead {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
-        let (start, end) = (time::LIVE_START, time::LIVE_END);
         for (key, value) in [
             ("organisation", json!(self.organisation)),
             ("site_name", json!(self.site_name)),
             ("base_url", json!(self.base_url)),
-            (
-                "live_start",
-                json!(format!("{:02}:{:02}", start.0, start.1)),
-            ),
-            ("live_end", json!(format!("{:02}:{:02}", end.0, end.1))),
+            ("live_start", json!(time::live_start_text())),
+            ("live_end", json!(time::live_end_text())),
         ] {
             values.entry(key).or_insert(value);
         }

@@ -10,6 +10,7 @@ use crate::mail::{Draft, Letterhead};
 use crate::sign::{random_token, token_hash, Signer};
 use crate::store::{self, NewConsent, NewSubmission, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
+use campus_generator::urls;
 use serde_json::json;
 use std::time::Duration;
 
@@ -82,7 +83,7 @@ impl Ctx<'_> {
             self.now,
             self.now + self.confirm_valid.as_secs() as i64,
         )?;
-        Ok(format!("{}/forms/bestaetigen/{token}", self.backend_url))
+        Ok(format!("{}{}", self.backend_url, urls::confirm(&token)))
     }
 
     fn hours_valid(&self) -> u64 {
@@ -95,10 +96,8 @@ impl Ctx<'_> {
 }
 
 pub fn unsubscribe_url(signer: &Signer, backend_url: &str, email: &str) -> String {
-    format!(
-        "{backend_url}/forms/newsletter/abmelden/{}",
-        signer.sign(PURPOSE_UNSUBSCRIBE, email)
-    )
+    let token = signer.sign(PURPOSE_UNSUBSCRIBE, email);
+    format!("{backend_url}{}", urls::unsubscribe(&token))
 }
 
 fn submission<'a>(
@@ -301,7 +300,7 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
                         "registrierung-willkommen",
                         &consent.email,
                         "",
-                        json!({ "link": format!("{}/lerneinheiten/", ctx.letterhead.base_url) }),
+                        json!({ "link": format!("{}{}", ctx.letterhead.base_url, urls::CATALOG) }),
                     )?,
                 };
                 let mail = ctx.letterhead.compose(&draft, row.submission_id)?;

@@ -21,6 +21,7 @@ pub mod search;
 pub mod selfcheck;
 pub mod slug;
 pub mod time;
+pub mod urls;
 
 pub use build::{build_site, check_site, BuildOptions, BuildReport};
 pub use error::{Problem, ProblemKind, Problems};
