@@ -93,15 +93,11 @@ async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Para
         return Json(json!({ "ok": true, "query": query, "count": view["count"], "results": view["results"] }))
             .into_response();
     }
-    let title = if query.is_empty() {
-        "Suche".to_string()
-    } else {
-        format!("Suche nach „{query}“")
-    };
+    // The title ("Suche nach „…“") is the template's.
     match loaded.pages.template(
         "search_results.html",
-        "/forms/suche",
-        &title,
+        urls::SEARCH,
+        "Suche",
         &[("search", view)],
     ) {
         Ok(body) => html(StatusCode::OK, body),
@@ -157,15 +153,16 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
         };
     }
     let outcome = discovery::run_selfcheck(&loaded.site, &params, options.today);
+    // Headings and titles are the template's.
     let (status, title, values) = match &outcome {
         Ok(result) => (
             StatusCode::OK,
-            "Ihr Lernpfad",
+            "Selbstcheck",
             vec![("result", result.clone())],
         ),
         Err(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Selbstcheck: Angaben unvollständig",
+            "Selbstcheck",
             vec![("errors", json!(errors))],
         ),
     };

@@ -408,3 +408,23 @@ fn thank_you_pages_take_their_texts_from_the_theme() {
     );
     assert!(page.contains("innerhalb von zwei Arbeitstagen"), "{page}");
 }
+
+#[tokio::test]
+async fn search_titles_come_from_the_template() {
+    let site = site_dir();
+    let state = state(site.path());
+    let r = get(&state, "/forms/suche?q=Akte").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("<title>Suche nach „Akte“ – Testcampus</title>"),
+        "{}",
+        r.body
+    );
+    let r = get(&state, "/forms/suche").await;
+    assert!(
+        r.body.contains("<title>Suche – Testcampus</title>"),
+        "{}",
+        r.body
+    );
+}
