@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use campus_generator::discovery::{self, CatalogFilter};
 use campus_generator::search::Index;
+use campus_generator::urls;
 use chrono::NaiveDate;
 use serde_json::json;
 use std::sync::Arc;
@@ -22,9 +23,9 @@ type Params = Query<Vec<(String, String)>>;
 /// `GET /forms/suche`, `/forms/katalog`, `/forms/selbstcheck`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/forms/suche", get(search))
-        .route("/forms/katalog", get(catalog))
-        .route("/forms/selbstcheck", get(selfcheck))
+        .route(urls::SEARCH, get(search))
+        .route(urls::FILTERED_CATALOG, get(catalog))
+        .route(urls::SELFCHECK, get(selfcheck))
 }
 
 fn headers() -> [(header::HeaderName, HeaderValue); 3] {
@@ -95,15 +96,11 @@ async fn search(State(state): State<AppState>, format: Format, Query(params): Pa
         }))
         .into_response();
     }
-    let title = if query.is_empty() {
-        "Suche".to_string()
-    } else {
-        format!("Suche nach „{query}“")
-    };
+    // The title ("Suche nach „…“") is the template's.
     match loaded.pages.template(
         "search_results.html",
-        "/forms/suche",
-        &title,
+        urls::SEARCH,
+        "Suche",
         &[("search", view)],
     ) {
         Ok(body) => html(StatusCode::OK, body),
@@ -163,15 +160,16 @@ async fn selfcheck(
         };
     }
     let outcome = discovery::run_selfcheck(&loaded.site, &params, options.today);
+    // Headings and titles are the template's.
     let (status, title, values) = match &outcome {
         Ok(result) => (
             StatusCode::OK,
-            "Ihr Lernpfad",
+            "Selbstcheck",
             vec![("result", result.clone())],
         ),
         Err(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Selbstcheck: Angaben unvollständig",
+            "Selbstcheck",
             vec![("errors", json!(errors))],
         ),
     };

@@ -59,7 +59,7 @@ pub struct Loaded {
     /// Shared with `campus serve`, which rebuilds it on every save.
     pub site: Arc<Site>,
     /// The one renderer of `site`: its templates and page views.
-    pub pages: pages::Pages,
+    pub pages: Arc<pages::Pages>,
     pub letterhead: mail::Letterhead,
     /// Where links in mails point to: `[forms] url`, else the site's base URL.
     pub backend_url: String,
@@ -72,7 +72,8 @@ pub struct Loaded {
 
 impl Loaded {
     fn new(site: Arc<Site>, settings: &Settings) -> Result<Loaded, StartError> {
-        let pages = pages::Pages::new(site.clone()).map_err(|p| StartError::Site(p.to_string()))?;
+        let pages =
+            Arc::new(pages::Pages::new(site.clone()).map_err(|p| StartError::Site(p.to_string()))?);
         let c = &site.config;
         let backend_url = if c.forms.url.is_empty() {
             c.site.base_url.clone()
@@ -94,6 +95,7 @@ impl Loaded {
                 .filter(|l| !l.is_empty())
                 .cloned()
                 .collect(),
+            texts: pages.clone(),
         };
         Ok(Loaded {
             site,

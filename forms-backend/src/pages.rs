@@ -20,6 +20,12 @@ pub struct Pages {
     views: Mutex<Arc<Views>>,
 }
 
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
 impl Pages {
     /// Loads the theme's templates and the site's overrides and makes the views.
     pub fn new(site: Arc<Site>) -> Result<Pages, Problems> {

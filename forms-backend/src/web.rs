@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use campus_generator::urls;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -290,25 +291,25 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/forms/token", get(form_token))
         .route(
-            "/forms/registrierung",
+            &urls::form("registrierung"),
             post(|s: State<AppState>, f: Format, r: Request| {
                 submit(s, FormKind::Registrierung, f, r)
             }),
         )
         .route(
-            "/forms/kontakt",
+            &urls::form("kontakt"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Kontakt, f, r)),
         )
         .route(
-            "/forms/newsletter",
+            &urls::form("newsletter"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Newsletter, f, r)),
         )
         .route(
-            "/forms/buchung",
+            &urls::form("buchung"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Buchung, f, r)),
         )
         .route(
-            "/forms/einschreibung",
+            &urls::form("einschreibung"),
             post(|s: State<AppState>, f: Format, r: Request| {
                 submit(s, FormKind::Einschreibung, f, r)
             }),
@@ -316,14 +317,14 @@ pub fn app(state: AppState) -> Router {
         .merge(booking::routes())
         .merge(crate::discovery_web::routes())
         .route(
-            "/forms/bestaetigen/{token}",
+            &urls::confirm("{token}"),
             get(confirm_page).post(confirm_post),
         )
         .route(
-            "/forms/newsletter/abmelden/{token}",
+            &urls::unsubscribe("{token}"),
             get(unsubscribe_page).post(unsubscribe_post),
         )
-        .route("/forms/mitgliedschaft/rechner", get(calculator))
+        .route(urls::CALCULATOR, get(calculator))
         .route(
             "/forms/{*rest}",
             any(|format: Format| async move {
@@ -729,7 +730,7 @@ fn send_again_page(
                 .map(|v| json!({ "name": f, "value": v }))
         })
         .collect();
-    let action = format!("/forms/{}", kind.name());
+    let action = urls::form(kind.name());
     loaded.pages.own(
         "forms/erneut.html",
         &action,
@@ -846,7 +847,7 @@ async fn confirm_page(
         "Anmeldung bestätigen",
         &[
             ("valid", json!(valid)),
-            ("action", json!(format!("/forms/bestaetigen/{token}"))),
+            ("action", json!(urls::confirm(&token))),
         ],
     );
     let status = if valid {
@@ -925,10 +926,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
         &[
             ("valid", json!(valid)),
             ("done", json!(false)),
-            (
-                "action",
-                json!(format!("/forms/newsletter/abmelden/{token}")),
-            ),
+            ("action", json!(urls::unsubscribe(&token))),
         ],
     );
     let status = if valid {

@@ -155,20 +155,20 @@ pub fn catalog_values(
 // ---------------------------------------------------------------- pages
 
 pub(crate) fn format_url(format: Format) -> String {
-    format!("/lerneinheiten/format/{}/", format_id(format))
+    crate::urls::format_catalog(format_id(format))
 }
 
 /// The pre-filtered catalog of one format.
 pub(crate) fn format_catalog_job(r: &Renderer, format: Format) -> Job {
     let intro = match format {
-        Format::Hybrid => "Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von 9 bis 13 Uhr im virtuellen Gruppenraum und eine Nachbereitung.",
-        Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.",
+        Format::Hybrid => format!("Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von {} bis {} Uhr im virtuellen Gruppenraum und eine Nachbereitung.", crate::time::live_start_text(), crate::time::live_end_text()),
+        Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.".into(),
     };
     catalog_job(
         r,
         format_url(format),
         format!("Lerneinheiten im Format {}", format_label(format)),
-        intro.into(),
+        intro,
         CatalogFilter {
             format: format_id(format).into(),
             ..CatalogFilter::default()
@@ -186,7 +186,7 @@ pub(crate) fn level_catalog_job(r: &Renderer, level: usize) -> Job {
     };
     catalog_job(
         r,
-        format!("/lerneinheiten/niveau/{}/", level.id),
+        crate::urls::level_catalog(&level.id),
         format!("Lerneinheiten: {}", level.name),
         intro,
         CatalogFilter {
@@ -257,7 +257,7 @@ pub fn outputs(index: &search::Index) -> Vec<Output> {
 /// action of the no-JavaScript form, the results and the corrected query
 /// with its address ("Meinten Sie …?").
 pub fn search_view(site: &Site, query: &str, results: &SiteResults) -> Value {
-    let action = format!("{}/forms/suche", site.config.forms.url);
+    let action = format!("{}{}", site.config.forms.url, crate::urls::SEARCH);
     json!({
         "query": query,
         "index_url": "/suche/index.json",
@@ -319,7 +319,7 @@ pub fn selfcheck_form(site: &Site) -> Option<Value> {
         return None;
     }
     Some(json!({
-        "action": format!("{}/forms/selbstcheck", site.config.forms.url),
+        "action": format!("{}{}", site.config.forms.url, crate::urls::SELFCHECK),
         "areas": site.competence_areas.iter().map(|a| json!({
             "id": a.id, "name": a.name, "description": a.description,
             "field": format!("ist-{}", a.id),
@@ -473,8 +473,8 @@ pub fn selfcheck_result(site: &Site, answers: &Answers, plan: &Plan, today: Naiv
                 .collect();
             json!({
                 "id": u.id, "title": u.title, "summary": u.summary,
-                "url": format!("/lerneinheiten/{}/{kommune}", u.id),
-                "booking_url": format!("/lerneinheiten/{}/{kommune}{anchor}", u.id),
+                "url": format!("{}{kommune}", crate::urls::unit(&u.id)),
+                "booking_url": format!("{}{kommune}{anchor}", crate::urls::unit(&u.id)),
                 "format": format_id(u.format), "format_label": format_label(u.format),
                 "level": site.levels[u.level].name,
                 "workload_label": hours_label(selfcheck::hundredths(u.workload_hours)),

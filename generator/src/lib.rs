@@ -24,6 +24,7 @@ pub mod selfcheck;
 pub mod slug;
 pub mod svg;
 pub mod time;
+pub mod urls;
 
 pub use build::{build_site, check_site, BuildOptions, BuildReport};
 pub use error::{Problem, ProblemKind, Problems};

@@ -612,7 +612,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: u.title.clone(),
-                url: format!("/lerneinheiten/{}/", u.id),
+                url: crate::urls::unit(&u.id),
                 kind: "einheit".into(),
                 kind_label: "Lerneinheit".into(),
                 format: format.into(),
@@ -639,7 +639,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: c.title.clone(),
-                url: format!("/kurse/{}/", c.id),
+                url: crate::urls::course(&c.id),
                 kind: "kurs".into(),
                 kind_label: "Kurs".into(),
                 format: String::new(),
@@ -655,7 +655,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: t.title.clone(),
-                url: format!("/themen/{}/", t.id),
+                url: crate::urls::topic(&t.id),
                 kind: "thema".into(),
                 kind_label: "Thema".into(),
                 format: String::new(),

@@ -14,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use campus_generator::urls;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub(super) fn routes() -> Router<AppState> {
         Action::Cancel,
     ] {
         r = r.route(
-            &format!("/forms/buchung/{}/{{token}}", action.path()),
+            &urls::booking_step(action.path(), "{token}"),
             get(move |s: State<AppState>, t: Path<String>| page(s, action, t)).post(
                 move |s: State<AppState>, t: Path<String>, f: Format, req: Request| {
                     act(s, action, t, f, req)
@@ -155,10 +156,10 @@ async fn page(
     let Some(b) = blocking(move || lookup(&st, action, &t)).await? else {
         return Ok(gone(&state));
     };
-    let post_to = format!("/forms/buchung/{}/{token}", action.path());
+    let post_to = urls::booking_step(action.path(), &token);
     let other = match action {
-        Action::Approve => format!("/forms/buchung/ablehnen/{token}"),
-        Action::Reject => format!("/forms/buchung/freigeben/{token}"),
+        Action::Approve => urls::booking_step(Action::Reject.path(), &token),
+        Action::Reject => urls::booking_step(Action::Approve.path(), &token),
         _ => String::new(),
     };
     Ok(render(
