@@ -132,3 +132,151 @@ fn mistakes_in_several_files_are_each_reported_once_at_their_place() {
         ProblemKind::UnknownReference { id, suggestion: Some(s), .. } if id == "selbstlerne" && s == "selbstlernen"
     ));
 }
+
+// ---------------------------------------------------------------- nothing dropped silently
+
+#[test]
+fn files_the_build_does_not_read_are_named() {
+    let site = broken("uebersehene-dateien");
+    // Meant to be a question, but `.MD` would not be read: an error.
+    let p = only_in(site.path(), "content/faq/Anmeldung.MD");
+    assert_eq!(
+        p.kind,
+        ProblemKind::WrongExtension {
+            suggestion: "Anmeldung.md".into()
+        }
+    );
+    std::fs::remove_file(site.path().join("content/faq/Anmeldung.MD")).unwrap();
+    let report = build(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    let warned: Vec<_> = report
+        .warnings
+        .iter()
+        .map(|w| {
+            assert!(matches!(w.kind, ProblemKind::Ignored { .. }), "{w}");
+            assert!(
+                w.to_string().contains("Warnung: Wird nicht veröffentlicht"),
+                "{w}"
+            );
+            w.file.to_string_lossy().into_owned()
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "content/einheiten/archiv",
+            "content/liesmich.md",
+            "content/seiten/notiz.txt",
+            "content/veranstaltungen",
+            "data/niveau.yaml",
+        ]
+    );
+}
+
+#[test]
+fn a_static_file_on_a_page_address_and_a_page_on_the_search_address() {
+    let site = fixture("minimal");
+    write(site.path(), "static/suche/index.json", "{}");
+    let p = only_in(site.path(), "static/suche/index.json");
+    assert_eq!(
+        p.kind,
+        ProblemKind::TakenPath {
+            url: "/suche/index.json".into()
+        }
+    );
+    std::fs::remove_file(site.path().join("static/suche/index.json")).unwrap();
+    write(
+        site.path(),
+        "content/seiten/suche.md",
+        "---\ntitel: Suche\n---\nText\n",
+    );
+    let p = only_in(site.path(), "content/seiten/suche.md");
+    assert!(
+        matches!(&p.kind, ProblemKind::DuplicateId { id, .. } if id == "suche"),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_title_of_only_spaces_is_an_error_at_its_line() {
+    let site = fixture("minimal");
+    edit(
+        site.path(),
+        "content/themen/testthema.md",
+        "titel: Testthema",
+        "titel: \"   \"",
+    );
+    let p = only_in(site.path(), "content/themen/testthema.md");
+    assert_eq!(
+        p.kind,
+        ProblemKind::BlankText {
+            field: "titel".into()
+        }
+    );
+    assert_eq!(p.line, Some(2));
+}
+
+#[test]
+fn employees_written_the_german_way_get_a_hint() {
+    let site = fixture("minimal");
+    let text = read(site.path(), "content/kommunen/mitgliedsstadt.md");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("beschaeftigte:"))
+        .unwrap() as u64
+        + 1;
+    let written = text.lines().nth(line as usize - 1).unwrap().to_string();
+    edit(
+        site.path(),
+        "content/kommunen/mitgliedsstadt.md",
+        &written,
+        "beschaeftigte: 2.400",
+    );
+    let p = only_in(site.path(), "content/kommunen/mitgliedsstadt.md");
+    assert_eq!(
+        p.kind,
+        ProblemKind::GermanNumber {
+            value: "2.400".into()
+        }
+    );
+    assert_eq!(p.line, Some(line));
+    assert!(p.to_string().contains("2400"), "{p}");
+}
+
+#[test]
+fn a_live_date_in_the_past_is_a_warning_at_its_line() {
+    let site = fixture("minimal");
+    edit(
+        site.path(),
+        "content/einheiten/hybrid-eins.md",
+        "datum: 2027-02-10",
+        "datum: 2026-11-10",
+    );
+    let report = build(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
+    let w = &report.warnings[0];
+    assert_eq!(w.file, Path::new("content/einheiten/hybrid-eins.md"));
+    assert_eq!(w.line, Some(12));
+    assert_eq!(
+        w.kind,
+        ProblemKind::PastDate {
+            value: "2026-11-10".into()
+        }
+    );
+}
+
+#[test]
+fn a_file_that_is_not_text_is_named_in_german() {
+    let site = fixture("minimal");
+    std::fs::write(
+        site.path().join("content/seiten/impressum.md"),
+        b"---\ntitel: Impressum\n---\nStra\xdfe\n",
+    )
+    .unwrap();
+    let p = only_in(site.path(), "content/seiten/impressum.md");
+    assert_eq!(
+        p.kind,
+        ProblemKind::Unreadable {
+            reason: "Die Datei ist nicht als UTF-8-Text gespeichert.".into()
+        }
+    );
+}
