@@ -1263,6 +1263,14 @@ fn link_unit(f: &SourceFile, u: RawUnit, refs: &UnitRefs, problems: &mut Vec<Pro
         _ => {}
     }
     if let Some(link) = &u.start_link {
+        if link.value.starts_with("http://") {
+            problems.push(f.problem_at(
+                link,
+                ProblemKind::InsecureLink {
+                    url: link.value.clone(),
+                },
+            ));
+        }
         if !(link.value.starts_with("https://") || link.value.starts_with("http://")) {
             problems.push(f.problem_at(
                 link,
@@ -1704,6 +1712,19 @@ fn check_image(
     static_files: &StaticFiles,
     problems: &mut Vec<Problem>,
 ) {
+    use crate::markdown::{classify, Url};
+    if matches!(
+        classify(&path.value),
+        Url::Https | Url::Http | Url::OtherOrigin
+    ) {
+        problems.push(f.problem_at(
+            path,
+            ProblemKind::ForeignMedia {
+                url: path.value.clone(),
+            },
+        ));
+        return;
+    }
     let ok = static_files.0.contains(&path.value);
     if !ok {
         problems.push(f.problem_at(
