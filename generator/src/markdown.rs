@@ -52,14 +52,13 @@ pub fn classify(url: &str) -> Url {
         return Url::OtherOrigin;
     }
     if clean.starts_with('/') {
-        let without_query = clean.split('?').next().unwrap_or("");
-        let (path, anchor) = match without_query.split_once('#') {
-            Some((p, a)) => (p.to_string(), Some(a.to_string())),
-            None => match clean.split_once('#') {
-                Some((_, a)) => (without_query.to_string(), Some(a.to_string())),
-                None => (without_query.to_string(), None),
-            },
+        // The path as written: a space in it is part of the address.
+        let written = url.trim();
+        let (before, anchor) = match written.split_once('#') {
+            Some((b, a)) => (b, Some(a.to_string())),
+            None => (written, None),
         };
+        let path = before.split('?').next().unwrap_or(before).to_string();
         return Url::Site { path, anchor };
     }
     let scheme_end = lower.find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)));

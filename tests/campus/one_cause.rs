@@ -197,60 +197,34 @@ fn a_static_file_on_a_page_address_and_a_page_on_the_search_address() {
 }
 
 #[test]
-fn a_title_of_only_spaces_is_an_error_at_its_line() {
-    let site = fixture("minimal");
-    edit(
-        site.path(),
-        "content/themen/testthema.md",
-        "titel: Testthema",
-        "titel: \"   \"",
-    );
-    let p = only_in(site.path(), "content/themen/testthema.md");
+fn blank_titles_and_german_numbers_are_errors_with_a_hint() {
+    let site = broken("deutsche-schreibweisen");
+    let all = problems(site.path());
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let number = &all[0];
+    assert_eq!(number.file, Path::new("content/kommunen/mitgliedsstadt.md"));
     assert_eq!(
-        p.kind,
-        ProblemKind::BlankText {
-            field: "titel".into()
-        }
-    );
-    assert_eq!(p.line, Some(2));
-}
-
-#[test]
-fn employees_written_the_german_way_get_a_hint() {
-    let site = fixture("minimal");
-    let text = read(site.path(), "content/kommunen/mitgliedsstadt.md");
-    let line = text
-        .lines()
-        .position(|l| l.starts_with("beschaeftigte:"))
-        .unwrap() as u64
-        + 1;
-    let written = text.lines().nth(line as usize - 1).unwrap().to_string();
-    edit(
-        site.path(),
-        "content/kommunen/mitgliedsstadt.md",
-        &written,
-        "beschaeftigte: 2.400",
-    );
-    let p = only_in(site.path(), "content/kommunen/mitgliedsstadt.md");
-    assert_eq!(
-        p.kind,
+        number.kind,
         ProblemKind::GermanNumber {
             value: "2.400".into()
         }
     );
-    assert_eq!(p.line, Some(line));
-    assert!(p.to_string().contains("2400"), "{p}");
+    assert_eq!(number.line, Some(5));
+    assert!(number.to_string().contains("ohne Punkt: 2400"), "{number}");
+    let blank = &all[1];
+    assert_eq!(blank.file, Path::new("content/themen/testthema.md"));
+    assert_eq!(
+        blank.kind,
+        ProblemKind::BlankText {
+            field: "titel".into()
+        }
+    );
+    assert_eq!(blank.line, Some(2));
 }
 
 #[test]
 fn a_live_date_in_the_past_is_a_warning_at_its_line() {
-    let site = fixture("minimal");
-    edit(
-        site.path(),
-        "content/einheiten/hybrid-eins.md",
-        "datum: 2027-02-10",
-        "datum: 2026-11-10",
-    );
+    let site = broken("vergangener-termin");
     let report = build(site.path()).unwrap_or_else(|p| panic!("{p}"));
     assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
     let w = &report.warnings[0];
@@ -261,6 +235,23 @@ fn a_live_date_in_the_past_is_a_warning_at_its_line() {
         ProblemKind::PastDate {
             value: "2026-11-10".into()
         }
+    );
+    // `campus build` prints it and still succeeds.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_campus"))
+        .args([
+            "--site",
+            site.path().to_str().unwrap(),
+            "build",
+            "--today",
+            "2026-12-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("content/einheiten/hybrid-eins.md:12: Warnung: Der Live-Termin 2026-11-10 liegt in der Vergangenheit."),
+        "{stderr}"
     );
 }
 
