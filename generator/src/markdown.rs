@@ -375,6 +375,53 @@ mod tests {
     }
 
     #[test]
+    fn no_hostile_body_reaches_the_html() {
+        let hostile = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt&#58;alert(1))",
+            "[x](&#x6A;avascript:alert(1))",
+            "[x]( javascript:alert(1) )",
+            "[x](<java script:alert(1)>)",
+            "[x][r]\n\n[r]: javascript:alert(1)",
+            "<javascript:alert(1)>",
+            "[x](vbscript:msgbox(1))",
+            "[x](data:text/html,<script>alert(1)</script>)",
+            "![x](data:image/svg+xml;base64,PHN2Zz4=)",
+            "![x](https://tracker.example/p.gif)",
+            "![x](//tracker.example/p.gif)",
+            "![x](/\\tracker.example/p.gif)",
+            "<iframe src=\"https://video.example/\"></iframe>",
+            "<svg onload=alert(1)>",
+            "<style>body{background:url(https://x.example/)}</style>",
+            "`<script>` im Code bleibt Text",
+        ];
+        for md in hostile {
+            let html = to_html(md).to_ascii_lowercase();
+            for bad in [
+                "href=\"javascript",
+                "href=\"vbscript",
+                "href=\"data:",
+                "src=\"data:",
+                "src=\"http",
+                "src=\"//",
+                "src=\"/\\",
+                "<script",
+                "<iframe",
+                "<svg",
+                "<style",
+                "onerror=",
+                "onload=",
+            ] {
+                assert!(!html.contains(bad), "{md:?} gave {html}");
+            }
+        }
+        assert!(to_html("`<script>`").contains("<code>&lt;script&gt;</code>"));
+    }
+
+    #[test]
     fn headings_get_ids_and_h1_is_demoted() {
         let html = to_html("# Übersicht\n\n## Ablauf\n\n## Ablauf\n");
         assert!(
