@@ -52,14 +52,13 @@ pub fn classify(url: &str) -> Url {
         return Url::OtherOrigin;
     }
     if clean.starts_with('/') {
-        let without_query = clean.split('?').next().unwrap_or("");
-        let (path, anchor) = match without_query.split_once('#') {
-            Some((p, a)) => (p.to_string(), Some(a.to_string())),
-            None => match clean.split_once('#') {
-                Some((_, a)) => (without_query.to_string(), Some(a.to_string())),
-                None => (without_query.to_string(), None),
-            },
+        // The path as written: a space in it is part of the address.
+        let written = url.trim();
+        let (before, anchor) = match written.split_once('#') {
+            Some((b, a)) => (b, Some(a.to_string())),
+            None => (written, None),
         };
+        let path = before.split('?').next().unwrap_or(before).to_string();
         return Url::Site { path, anchor };
     }
     let scheme_end = lower.find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)));
@@ -373,6 +372,53 @@ mod tests {
         assert!(!html.contains("tracker.example"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("<p>c</p>"), "the description stays: {html}");
+    }
+
+    #[test]
+    fn no_hostile_body_reaches_the_html() {
+        let hostile = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt&#58;alert(1))",
+            "[x](&#x6A;avascript:alert(1))",
+            "[x]( javascript:alert(1) )",
+            "[x](<java script:alert(1)>)",
+            "[x][r]\n\n[r]: javascript:alert(1)",
+            "<javascript:alert(1)>",
+            "[x](vbscript:msgbox(1))",
+            "[x](data:text/html,<script>alert(1)</script>)",
+            "![x](data:image/svg+xml;base64,PHN2Zz4=)",
+            "![x](https://tracker.example/p.gif)",
+            "![x](//tracker.example/p.gif)",
+            "![x](/\\tracker.example/p.gif)",
+            "<iframe src=\"https://video.example/\"></iframe>",
+            "<svg onload=alert(1)>",
+            "<style>body{background:url(https://x.example/)}</style>",
+            "`<script>` im Code bleibt Text",
+        ];
+        for md in hostile {
+            let html = to_html(md).to_ascii_lowercase();
+            for bad in [
+                "href=\"javascript",
+                "href=\"vbscript",
+                "href=\"data:",
+                "src=\"data:",
+                "src=\"http",
+                "src=\"//",
+                "src=\"/\\",
+                "<script",
+                "<iframe",
+                "<svg",
+                "<style",
+                "onerror=",
+                "onload=",
+            ] {
+                assert!(!html.contains(bad), "{md:?} gave {html}");
+            }
+        }
+        assert!(to_html("`<script>`").contains("<code>&lt;script&gt;</code>"));
     }
 
     #[test]

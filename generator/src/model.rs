@@ -29,8 +29,19 @@ pub const REQUIRED_PAGES: [&str; 8] = [
     "registrierung",
 ];
 
+/// The folders below `content/` the build reads, one per kind of content.
+pub const CONTENT_FOLDERS: [&str; 7] = [
+    "themen",
+    "dozierende",
+    "einheiten",
+    "kurse",
+    "kommunen",
+    "faq",
+    "seiten",
+];
+
 /// First path segments the generator uses itself; pages cannot take them.
-pub const RESERVED_IDS: [&str; 11] = [
+pub const RESERVED_IDS: [&str; 13] = [
     "lerneinheiten",
     "kurse",
     "themen",
@@ -42,6 +53,8 @@ pub const RESERVED_IDS: [&str; 11] = [
     "forms",
     "assets",
     "bilder",
+    "suche",
+    "selbstcheck",
 ];
 
 #[derive(Debug, Clone)]
@@ -485,6 +498,8 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     // images each would otherwise cost 22,000 file-system lookups per build.
     let static_files = StaticFiles::list(&root.join("static"));
     check_svg_files(&root.join("static"), &static_files, &mut problems);
+    problems.extend(content::unread_files(&content_dir, &CONTENT_FOLDERS));
+    problems.extend(content::unread_data_files(&data));
 
     let raw_levels: Vec<RawLevel> = collect(
         content::read_data(&data.join("niveaus.yaml")),
@@ -575,6 +590,42 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
             .for_each(|(f, _)| check(f, page_url("seiten", &f.id)));
         if let Some((f, _)) = &home {
             check(f, "/".into());
+        }
+    }
+    {
+        let mut text = |f: &SourceFile, field: &str, value: &str| {
+            if value.trim().is_empty() {
+                problems.push(blank_text(f, field));
+            }
+        };
+        for (f, t) in &raw_topics {
+            text(f, "titel", &t.titel);
+            text(f, "kurzbeschreibung", &t.kurzbeschreibung);
+        }
+        for (f, l) in &raw_lecturers {
+            text(f, "name", &l.name);
+        }
+        for (f, u) in &raw_units {
+            text(f, "titel", &u.titel);
+            text(f, "kurzbeschreibung", &u.kurzbeschreibung);
+        }
+        for (f, c) in &raw_courses {
+            text(f, "titel", &c.titel);
+            text(f, "kurzbeschreibung", &c.kurzbeschreibung);
+            text(f, "zertifikat", &c.zertifikat);
+        }
+        for (f, a) in &raw_authorities {
+            text(f, "name", &a.name);
+            text(f, "ansprechperson.name", &a.ansprechperson.name);
+        }
+        for (f, q) in &raw_faq {
+            text(f, "frage", &q.frage);
+        }
+        for (f, p) in &raw_pages {
+            text(f, "titel", &p.titel);
+        }
+        if let Some((f, h)) = &home {
+            text(f, "titel", &h.titel);
         }
     }
 
@@ -781,6 +832,27 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         links: site_links,
         warnings: Problems(warnings).sorted().0,
     })
+}
+
+/// A required text of only spaces, at the line of its field (a nested
+/// field like `ansprechperson.name` is looked up by its last part).
+fn blank_text(f: &SourceFile, field: &str) -> Problem {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let line = f.front.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    });
+    let problem = Problem::new(
+        &f.path,
+        ProblemKind::BlankText {
+            field: field.to_string(),
+        },
+    );
+    match line {
+        Some(i) => problem.at(f.front_line + i as u64, None),
+        None => problem.at(1, None),
+    }
 }
 
 /// The address a content file's body is shown on, by its content folder.
@@ -1191,6 +1263,14 @@ fn link_unit(f: &SourceFile, u: RawUnit, refs: &UnitRefs, problems: &mut Vec<Pro
         _ => {}
     }
     if let Some(link) = &u.start_link {
+        if link.value.starts_with("http://") {
+            problems.push(f.problem_at(
+                link,
+                ProblemKind::InsecureLink {
+                    url: link.value.clone(),
+                },
+            ));
+        }
         if !(link.value.starts_with("https://") || link.value.starts_with("http://")) {
             problems.push(f.problem_at(
                 link,
@@ -1619,7 +1699,7 @@ fn check_svg_files(dir: &Path, files: &StaticFiles, problems: &mut Vec<Problem>)
             Err(e) => problems.push(Problem::new(
                 &path,
                 ProblemKind::Unreadable {
-                    reason: e.to_string(),
+                    reason: crate::content::german_io_error(&e),
                 },
             )),
         }
@@ -1632,6 +1712,19 @@ fn check_image(
     static_files: &StaticFiles,
     problems: &mut Vec<Problem>,
 ) {
+    use crate::markdown::{classify, Url};
+    if matches!(
+        classify(&path.value),
+        Url::Https | Url::Http | Url::OtherOrigin
+    ) {
+        problems.push(f.problem_at(
+            path,
+            ProblemKind::ForeignMedia {
+                url: path.value.clone(),
+            },
+        ));
+        return;
+    }
     let ok = static_files.0.contains(&path.value);
     if !ok {
         problems.push(f.problem_at(

@@ -11,7 +11,7 @@ fn io_problem(path: &Path, e: std::io::Error) -> Problem {
     Problem::new(
         path,
         ProblemKind::Output {
-            reason: e.to_string(),
+            reason: crate::content::german_io_error(&e),
         },
     )
 }
@@ -48,12 +48,12 @@ pub fn copy_static(from: &Path, dir: &Path) -> Result<usize, Problem> {
     let mut count = 0;
     for entry in walkdir::WalkDir::new(from).min_depth(1) {
         let entry = entry.map_err(|e| {
-            Problem::new(
-                from,
-                ProblemKind::Output {
-                    reason: e.to_string(),
-                },
-            )
+            let path = e.path().unwrap_or(from).to_path_buf();
+            let reason = e.into_io_error().map_or_else(
+                || "Verweis im Kreis".to_string(),
+                |io| crate::content::german_io_error(&io),
+            );
+            Problem::new(path, ProblemKind::Unreadable { reason })
         })?;
         let rel = entry.path().strip_prefix(from).expect("below from");
         let target = dir.join(rel);

@@ -369,3 +369,40 @@ fn edits_of_existing_files_patch_the_last_site() {
     .unwrap_or_else(|p| panic!("{p}"));
     assert!(patched.units.is_empty());
 }
+
+#[test]
+fn an_edit_with_a_script_link_fails_the_rebuild_at_its_place() {
+    let dir = fixture("minimal");
+    let site = dir.path();
+    let mut live = LiveBuild::new(options(site));
+    live.set_watched(true);
+    live.rebuild(&[]).unwrap_or_else(|p| panic!("{p}"));
+    edit(
+        site,
+        "content/einheiten/hybrid-eins.md",
+        "Beschreibung.",
+        "Beschreibung mit [Link](JAVASCRIPT:alert(1)).",
+    );
+    let problems = live
+        .rebuild(&[site.join("content/einheiten/hybrid-eins.md")])
+        .expect_err("the edit must fail the rebuild");
+    let p = &problems.0[0];
+    assert_eq!(problems.len(), 1, "{problems}");
+    assert_eq!(p.file, Path::new("content/einheiten/hybrid-eins.md"));
+    assert_eq!((p.line, p.column), (Some(20), Some(18)));
+    assert_eq!(
+        p.kind,
+        campus_generator::ProblemKind::UnsafeUrl {
+            url: "JAVASCRIPT:alert(1)".into()
+        }
+    );
+    // Fixed again, the rebuild succeeds.
+    edit(
+        site,
+        "content/einheiten/hybrid-eins.md",
+        "[Link](JAVASCRIPT:alert(1))",
+        "[Link](/kurse/)",
+    );
+    live.rebuild(&[site.join("content/einheiten/hybrid-eins.md")])
+        .unwrap_or_else(|p| panic!("{p}"));
+}

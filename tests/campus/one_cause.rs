@@ -132,3 +132,142 @@ fn mistakes_in_several_files_are_each_reported_once_at_their_place() {
         ProblemKind::UnknownReference { id, suggestion: Some(s), .. } if id == "selbstlerne" && s == "selbstlernen"
     ));
 }
+
+// ---------------------------------------------------------------- nothing dropped silently
+
+#[test]
+fn files_the_build_does_not_read_are_named() {
+    let site = broken("uebersehene-dateien");
+    // Meant to be a question, but `.MD` would not be read: an error.
+    let p = only_in(site.path(), "content/faq/Anmeldung.MD");
+    assert_eq!(
+        p.kind,
+        ProblemKind::WrongExtension {
+            suggestion: "Anmeldung.md".into()
+        }
+    );
+    std::fs::remove_file(site.path().join("content/faq/Anmeldung.MD")).unwrap();
+    let report = build(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    let warned: Vec<_> = report
+        .warnings
+        .iter()
+        .map(|w| {
+            assert!(matches!(w.kind, ProblemKind::Ignored { .. }), "{w}");
+            assert!(
+                w.to_string().contains("Warnung: Wird nicht veröffentlicht"),
+                "{w}"
+            );
+            w.file.to_string_lossy().into_owned()
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "content/einheiten/archiv",
+            "content/liesmich.md",
+            "content/seiten/notiz.txt",
+            "content/veranstaltungen",
+            "data/niveau.yaml",
+        ]
+    );
+}
+
+#[test]
+fn a_static_file_on_a_page_address_and_a_page_on_the_search_address() {
+    let site = fixture("minimal");
+    write(site.path(), "static/suche/index.json", "{}");
+    let p = only_in(site.path(), "static/suche/index.json");
+    assert_eq!(
+        p.kind,
+        ProblemKind::TakenPath {
+            url: "/suche/index.json".into()
+        }
+    );
+    std::fs::remove_file(site.path().join("static/suche/index.json")).unwrap();
+    write(
+        site.path(),
+        "content/seiten/suche.md",
+        "---\ntitel: Suche\n---\nText\n",
+    );
+    let p = only_in(site.path(), "content/seiten/suche.md");
+    assert!(
+        matches!(&p.kind, ProblemKind::DuplicateId { id, .. } if id == "suche"),
+        "{p}"
+    );
+}
+
+#[test]
+fn blank_titles_and_german_numbers_are_errors_with_a_hint() {
+    let site = broken("deutsche-schreibweisen");
+    let all = problems(site.path());
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let number = &all[0];
+    assert_eq!(number.file, Path::new("content/kommunen/mitgliedsstadt.md"));
+    assert_eq!(
+        number.kind,
+        ProblemKind::GermanNumber {
+            value: "2.400".into()
+        }
+    );
+    assert_eq!(number.line, Some(5));
+    assert!(number.to_string().contains("ohne Punkt: 2400"), "{number}");
+    let blank = &all[1];
+    assert_eq!(blank.file, Path::new("content/themen/testthema.md"));
+    assert_eq!(
+        blank.kind,
+        ProblemKind::BlankText {
+            field: "titel".into()
+        }
+    );
+    assert_eq!(blank.line, Some(2));
+}
+
+#[test]
+fn a_live_date_in_the_past_is_a_warning_at_its_line() {
+    let site = broken("vergangener-termin");
+    let report = build(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
+    let w = &report.warnings[0];
+    assert_eq!(w.file, Path::new("content/einheiten/hybrid-eins.md"));
+    assert_eq!(w.line, Some(12));
+    assert_eq!(
+        w.kind,
+        ProblemKind::PastDate {
+            value: "2026-11-10".into()
+        }
+    );
+    // `campus build` prints it and still succeeds.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_campus"))
+        .args([
+            "--site",
+            site.path().to_str().unwrap(),
+            "build",
+            "--today",
+            "2026-12-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("content/einheiten/hybrid-eins.md:12: Warnung: Der Live-Termin 2026-11-10 liegt in der Vergangenheit."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_text_is_named_in_german() {
+    let site = fixture("minimal");
+    std::fs::write(
+        site.path().join("content/seiten/impressum.md"),
+        b"---\ntitel: Impressum\n---\nStra\xdfe\n",
+    )
+    .unwrap();
+    let p = only_in(site.path(), "content/seiten/impressum.md");
+    assert_eq!(
+        p.kind,
+        ProblemKind::Unreadable {
+            reason: "Die Datei ist nicht als UTF-8-Text gespeichert.".into()
+        }
+    );
+}

@@ -79,6 +79,28 @@ fn script_urls_raw_html_and_foreign_media_are_refused_at_their_place() {
 }
 
 #[test]
+fn an_authority_logo_from_another_server_is_refused() {
+    let site = fixture("minimal");
+    edit(
+        site.path(),
+        "content/kommunen/mitgliedsstadt.md",
+        "logo: /bilder/logo.svg",
+        "logo: https://cdn.example/wappen.svg",
+    );
+    let all = problems(site.path());
+    assert_eq!(
+        located(&all, "content/kommunen/mitgliedsstadt.md"),
+        [(
+            6,
+            7,
+            ProblemKind::ForeignMedia {
+                url: "https://cdn.example/wappen.svg".into()
+            }
+        )]
+    );
+}
+
+#[test]
 fn plain_http_links_are_a_warning_and_published() {
     let site = broken("unsichere-inhalte");
     write(
