@@ -184,7 +184,7 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
         return match outcome {
             Ok(result) => {
                 let mut ctx = tera::Context::new();
-                ctx.insert("result", &result);
+                ctx.insert_value("result", campus_generator::render::tera_value(&result));
                 match loaded.tera.render("selfcheck_part.html", &ctx) {
                     Ok(part) => {
                         Json(json!({ "ok": true, "result": result, "html": part })).into_response()

@@ -15,7 +15,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
   <p>{{ message }}</p>
   {% if facts %}
   <dl class="fakten">
-    {% for f in facts %}<div><dt>{{ f.0 }}</dt><dd>{{ f.1 }}</dd></div>
+    {% for f in facts %}<div><dt>{{ f[0] }}</dt><dd>{{ f[1] }}</dd></div>
     {% endfor %}
   </dl>
   {% endif %}
