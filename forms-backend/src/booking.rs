@@ -23,35 +23,23 @@
 //! `booking_events` with time and actor.
 
 use crate::mail::{Draft, FileAttachment};
-use crate::sign::{random_token, token_hash};
-use crate::store::{self, BookingRow, NewBooking, NewConsent, Store, Transition, Tx};
+use crate::sign::{random_token, token_hash, Purpose};
+use crate::store::{self, BookingRow, Change, NewBooking, NewConsent, Store, Tx};
 use crate::validate::{BookingRequest, FormKind};
 use crate::workflow::{from_store, into_store, Ctx, WorkflowError, CONSENT_VERSION};
 use crate::AppState;
-use campus_generator::content::{Approval, Format};
+use campus_generator::content::{self, Format};
 use campus_generator::money::Cents;
 use campus_generator::{ics, time, Site};
 use chrono::{DateTime, NaiveDate};
 use std::time::Duration;
 
-/// Double opt-in of a booking request (one-time token).
-pub const PURPOSE_BOOKING_CONFIRM: &str = "buchung-bestaetigen";
-/// The approver's links (one one-time token for approve and reject).
-pub const PURPOSE_APPROVAL: &str = "freigabe";
-/// Accepting an offered place (one-time token, expires with the offer).
-pub const PURPOSE_OFFER: &str = "angebot";
-/// Cancellation by the participant (signed booking id, stateless).
-pub const PURPOSE_CANCEL: &str = "stornieren";
+mod state;
+pub use state::{Actor, Approver, BookingKind, BookingState};
+use BookingState::{
+    Approval, Cancelled, Confirmed, Enrolled, Lapsed, Offered, Rejected, Unconfirmed, Waiting,
+};
 
-pub const UNCONFIRMED: &str = "unbestaetigt";
-pub const APPROVAL: &str = "freigabe";
-pub const CONFIRMED: &str = "bestaetigt";
-pub const WAITING: &str = "warteliste";
-pub const OFFERED: &str = "angebot";
-pub const REJECTED: &str = "abgelehnt";
-pub const CANCELLED: &str = "storniert";
-pub const LAPSED: &str = "verfallen";
-pub const ENROLLED: &str = "eingeschrieben";
 /// `wanted` of people waiting for the next possible date.
 pub const NEXT: &str = "naechster";
 
@@ -162,7 +150,7 @@ impl Env<'_> {
         format!(
             "{}/forms/buchung/stornieren/{}",
             self.ctx.backend_url,
-            self.ctx.signer.sign(PURPOSE_CANCEL, &id.to_string())
+            self.ctx.signer.sign(Purpose::Cancel, &id.to_string())
         )
     }
 
@@ -213,8 +201,8 @@ impl Env<'_> {
 
     fn date_text(&self, b: &BookingRow) -> String {
         let date = b.live_date.as_deref().unwrap_or(&b.wanted);
-        match (b.kind.as_str(), parse_date(date)) {
-            ("einschreibung", _) => "jederzeit (Selbststudium)".into(),
+        match (b.kind, parse_date(date)) {
+            (BookingKind::Enrolment, _) => "jederzeit (Selbststudium)".into(),
             (_, Some(d)) => format!(
                 "Live-Tutorium am {}, 09:00–13:00 Uhr",
                 time::german_long_date(d)
@@ -286,7 +274,7 @@ impl Env<'_> {
     fn one_time_link(
         &self,
         tx: &Tx,
-        purpose: &str,
+        purpose: Purpose,
         b: i64,
         consent: Option<i64>,
         expires_at: i64,
@@ -421,31 +409,12 @@ fn free_date_for(env: &Env, tx: &Tx, b: &BookingRow) -> Result<Option<String>> {
 /// Gives `b` (in state `from`) a place, or puts it on the waiting list,
 /// and tells the person. Returns the new state (None: somebody else changed
 /// the booking first).
-fn allocate(
-    env: &Env,
-    tx: &Tx,
-    b: &BookingRow,
-    from: &str,
-    actor: &str,
-) -> Result<Option<&'static str>> {
+fn allocate(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result<BookingState> {
     let now = env.ctx.now;
-    if b.kind == "einschreibung" {
-        let t = Transition {
-            id: b.id,
-            from,
-            to: ENROLLED,
-            live_date: None,
-            wanted: None,
-            offer_until: None,
-            actor,
-            note: "",
-            now,
-        };
-        if !tx.transition(&t)? {
-            return Ok(None);
-        }
+    if b.kind == BookingKind::Enrolment {
+        tx.move_to(b.id, b.state, Enrolled, actor, Change::at(now))?;
         tell_enrolled(env, tx, b)?;
-        return Ok(Some(ENROLLED));
+        return Ok(Enrolled);
     }
     // A wanted date that is no longer in content: wait for the next one.
     let still_offered = b.wanted == NEXT
@@ -455,33 +424,22 @@ fn allocate(
             .iter()
             .find(|u| u.id == b.unit_id)
             .is_some_and(|u| u.upcoming_dates(env.today).any(|d| iso(d.date) == b.wanted));
-    let wanted = (!still_offered).then_some(NEXT);
     let target = if still_offered {
         free_date_for(env, tx, b)?
     } else {
         None
     };
     let (to, note) = match &target {
-        Some(_) => (CONFIRMED, ""),
-        None if !still_offered => (WAITING, "gewünschter Termin entfallen"),
-        None => (WAITING, "kein freier Platz"),
+        Some(_) => (Confirmed, ""),
+        None if !still_offered => (Waiting, "gewünschter Termin entfallen"),
+        None => (Waiting, "kein freier Platz"),
     };
-    let t = Transition {
-        id: b.id,
-        from,
-        to,
-        live_date: target.as_deref(),
-        wanted,
-        offer_until: None,
-        actor,
-        note,
-        now,
-    };
-    if !tx.transition(&t)? {
-        return Ok(None);
+    let mut change = Change::at(now).live_date(target.as_deref()).note(note);
+    if !still_offered {
+        change = change.wanted(NEXT);
     }
-    let b = tx.booking(b.id)?.expect("just updated");
-    if to == CONFIRMED {
+    let b = tx.move_to(b.id, b.state, to, actor, change)?;
+    if to == Confirmed {
         env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
     } else {
         let why = if still_offered && b.wanted != NEXT {
@@ -493,7 +451,7 @@ fn allocate(
         };
         env.tell_waiting(tx, &b, why)?;
     }
-    Ok(Some(to))
+    Ok(to)
 }
 
 fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {
@@ -533,22 +491,12 @@ fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
             break;
         };
         let until = env.ctx.now + env.offer_hold.as_secs() as i64;
-        let t = Transition {
-            id: w.id,
-            from: WAITING,
-            to: OFFERED,
-            live_date: Some(date),
-            wanted: None,
-            offer_until: Some(until),
-            actor: "system",
-            note: "Platz frei",
-            now: env.ctx.now,
-        };
-        if !tx.transition(&t)? {
-            break;
-        }
-        let w = tx.booking(w.id)?.expect("just updated");
-        let link = env.one_time_link(tx, PURPOSE_OFFER, w.id, None, until, "angebot")?;
+        let change = Change::at(env.ctx.now)
+            .live_date(Some(date))
+            .offer_until(Some(until))
+            .note("Platz frei");
+        let w = tx.move_to(w.id, Waiting, Offered, &Actor::System, change)?;
+        let link = env.one_time_link(tx, Purpose::Offer, w.id, None, until, "angebot")?;
         env.tell(
             tx,
             &w,
@@ -593,38 +541,42 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
     let member = authority.is_some_and(|a| a.member);
     let price = site.prices.for_staff_of(site.unit_price(unit), member);
     let (approver, approver_email) = if price.is_zero() {
-        ("", String::new())
+        (Approver::NotNeeded, String::new())
     } else {
         match authority {
-            Some(a) if a.approval == Approval::Kommune => (
-                "kommune",
+            Some(a) if a.approval == content::Approval::Kommune => (
+                Approver::Authority,
                 a.approver_email
                     .clone()
                     .unwrap_or_else(|| env.ctx.office.to_string()),
             ),
-            _ => ("genossenschaft", env.ctx.office.to_string()),
+            _ => (Approver::Cooperative, env.ctx.office.to_string()),
         }
     };
     let kind = if r.kind == FormKind::Einschreibung || unit.format == Format::OnDemand {
-        "einschreibung"
+        BookingKind::Enrolment
     } else {
-        "buchung"
+        BookingKind::Booking
     };
-    let enrol_now = kind == "einschreibung" && price.is_zero();
+    let enrol_now = kind == BookingKind::Enrolment && price.is_zero();
     write(env, |tx| {
         let consent = tx.insert_consent(&NewConsent {
             submission_id: None,
             email: &r.email,
-            purpose: kind,
+            purpose: kind.as_str(),
             text_version: CONSENT_VERSION,
             ip_hash: env.ctx.ip_hash,
             now: env.ctx.now,
         })?;
-        let id = tx.insert_booking(&NewBooking {
+        let b = tx.insert_booking(&NewBooking {
             kind,
             unit_id: &unit.id,
             unit_title: &unit.title,
-            wanted: if kind == "buchung" { &r.termin } else { "" },
+            wanted: if kind == BookingKind::Booking {
+                &r.termin
+            } else {
+                ""
+            },
             name: &r.name,
             email: &r.email,
             authority_id: &r.kommune,
@@ -632,40 +584,38 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
             price_cents: price.0,
             approver,
             approver_email: &approver_email,
-            state: UNCONFIRMED,
+            state: Unconfirmed,
             consent_id: Some(consent),
             ip_hash: env.ctx.ip_hash,
-            actor: "teilnehmer",
+            actor: &Actor::Participant,
             now: env.ctx.now,
         })?;
-        let b = tx.booking(id)?.expect("just inserted");
+        let id = b.id;
         if enrol_now {
             // Nothing to approve and nothing private in the mail: the
             // consent is given with the post, as for a contact request.
             tx.confirm_consent(consent, env.ctx.now, env.ctx.ip_hash, "Formular")?;
-            allocate(env, tx, &b, UNCONFIRMED, "teilnehmer")?;
+            allocate(env, tx, &b, &Actor::Participant)?;
             return Ok(id);
         }
         let link = env.one_time_link(
             tx,
-            PURPOSE_BOOKING_CONFIRM,
+            Purpose::BookingConfirm,
             id,
             Some(consent),
             env.ctx.now + env.ctx.confirm_valid.as_secs() as i64,
             "bestaetigen",
         )?;
-        let what = if kind == "buchung" {
-            "Buchungsanfrage"
-        } else {
-            "Einschreibung"
+        let what = match kind {
+            BookingKind::Booking => "Buchungsanfrage",
+            BookingKind::Enrolment => "Einschreibung",
         };
-        let next = if approver.is_empty() {
-            "Danach reservieren wir Ihren Platz.".to_string()
-        } else if approver == "kommune" {
-            "Danach geht Ihre Anfrage zur Freigabe an Ihre Verwaltung.".to_string()
-        } else {
-            "Danach geht Ihre Anfrage zur Freigabe an die Geschäftsstelle der KommunalCampus eG."
-                .to_string()
+        let next = match approver {
+            Approver::NotNeeded => "Danach reservieren wir Ihren Platz.",
+            Approver::Authority => "Danach geht Ihre Anfrage zur Freigabe an Ihre Verwaltung.",
+            Approver::Cooperative => {
+                "Danach geht Ihre Anfrage zur Freigabe an die Geschäftsstelle der KommunalCampus eG."
+            }
         };
         let draft = Draft {
             kind: "buchung-bestaetigen",
@@ -694,11 +644,11 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
 #[derive(Debug, Clone)]
 pub struct LinkInfo {
     pub booking: BookingRow,
-    pub purpose: String,
+    pub purpose: Purpose,
 }
 
 /// Looks a one-time link up without using it (GET/HEAD).
-pub fn peek(store: &Store, token: &str, purpose: &str) -> store::Result<Option<LinkInfo>> {
+pub fn peek(store: &Store, token: &str, purpose: Purpose) -> store::Result<Option<LinkInfo>> {
     store.write(|tx| {
         let Some(row) = tx.find_token(&token_hash(token), store::now())? else {
             return Ok(None);
@@ -720,7 +670,7 @@ pub fn peek(store: &Store, token: &str, purpose: &str) -> store::Result<Option<L
 fn use_link(
     tx: &Tx,
     token: &str,
-    purpose: &str,
+    purpose: Purpose,
     now: i64,
 ) -> store::Result<Option<(BookingRow, Option<i64>)>> {
     let Some(row) = tx.find_token(&token_hash(token), now)? else {
@@ -740,10 +690,10 @@ fn use_link(
 /// once; the rest goes to the approver. None if the link is not valid.
 pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<BookingRow>> {
     write(env, |tx| {
-        let Some((b, consent)) = use_link(tx, token, PURPOSE_BOOKING_CONFIRM, env.ctx.now)? else {
+        let Some((b, consent)) = use_link(tx, token, Purpose::BookingConfirm, env.ctx.now)? else {
             return Ok(None);
         };
-        if b.state != UNCONFIRMED {
+        if b.state != Unconfirmed {
             return Ok(None);
         }
         let ua: String = user_agent
@@ -754,28 +704,16 @@ pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<Bookin
         if let Some(c) = consent {
             tx.confirm_consent(c, env.ctx.now, env.ctx.ip_hash, &ua)?;
         }
-        if b.approver.is_empty() {
-            allocate(env, tx, &b, UNCONFIRMED, "teilnehmer")?;
+        if b.approver == Approver::NotNeeded {
+            allocate(env, tx, &b, &Actor::Participant)?;
             return Ok(tx.booking(b.id)?);
         }
-        let t = Transition {
-            id: b.id,
-            from: UNCONFIRMED,
-            to: APPROVAL,
-            live_date: None,
-            wanted: None,
-            offer_until: None,
-            actor: "teilnehmer",
-            note: "per E-Mail bestätigt",
-            now: env.ctx.now,
-        };
-        if !tx.transition(&t)? {
-            return Ok(None);
-        }
+        let change = Change::at(env.ctx.now).note("per E-Mail bestätigt");
+        let b = tx.move_to(b.id, Unconfirmed, Approval, &Actor::Participant, change)?;
         let expires = env.ctx.now + env.approval_valid.as_secs() as i64;
-        let approve = env.one_time_link(tx, PURPOSE_APPROVAL, b.id, None, expires, "freigeben")?;
+        let approve = env.one_time_link(tx, Purpose::Approval, b.id, None, expires, "freigeben")?;
         let reject = approve.replacen("/forms/buchung/freigeben/", "/forms/buchung/ablehnen/", 1);
-        let (to, who) = if b.approver == "kommune" {
+        let (to, who) = if b.approver == Approver::Authority {
             (b.approver_email.clone(), "Ihre Kommune hat mit der KommunalCampus eG vereinbart, dass sie Buchungen ihrer Beschäftigten selbst freigibt.")
         } else {
             (
@@ -804,8 +742,7 @@ pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<Bookin
         };
         let mail = env.ctx.letterhead.compose(&draft, None)?;
         tx.enqueue(&mail, env.ctx.now)?;
-        let b = tx.booking(b.id)?.expect("just updated");
-        let by = if b.approver == "kommune" {
+        let by = if b.approver == Approver::Authority {
             "Ihrer Verwaltung"
         } else {
             "der Geschäftsstelle der KommunalCampus eG"
@@ -826,8 +763,8 @@ pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<Bookin
 /// The outcome of an approver's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Approved; the new state (`bestaetigt`, `warteliste`, `eingeschrieben`).
-    Approved(&'static str),
+    /// Approved; the new state (confirmed, waiting or enrolled).
+    Approved(BookingState),
     Rejected,
     /// Link used, expired or forged, or the booking is no longer waiting for approval.
     NotPending,
@@ -837,21 +774,17 @@ pub enum Decision {
 /// decision and the booking after it.
 pub fn decide(env: &Env, token: &str, approve: bool) -> Result<(Decision, Option<BookingRow>)> {
     write(env, |tx| {
-        let Some((b, _)) = use_link(tx, token, PURPOSE_APPROVAL, env.ctx.now)? else {
+        let Some((b, _)) = use_link(tx, token, Purpose::Approval, env.ctx.now)? else {
             return Ok((Decision::NotPending, None));
         };
-        let actor = if b.approver == "kommune" {
-            format!("freigabe-kommune:{}", b.approver_email)
-        } else {
-            "freigabe-geschaeftsstelle".to_string()
-        };
+        let actor = Actor::approver(b.approver, &b.approver_email);
         let decision = decide_in(env, tx, &b, approve, &actor)?;
         Ok((decision, tx.booking(b.id)?))
     })
 }
 
 /// The office decides on the command line (`campus bookings approve|reject`).
-pub fn decide_by_id(env: &Env, id: i64, approve: bool, actor: &str) -> Result<Decision> {
+pub fn decide_by_id(env: &Env, id: i64, approve: bool, actor: &Actor) -> Result<Decision> {
     write(env, |tx| {
         let Some(b) = tx.booking(id)? else {
             return Ok(Decision::NotPending);
@@ -860,33 +793,16 @@ pub fn decide_by_id(env: &Env, id: i64, approve: bool, actor: &str) -> Result<De
     })
 }
 
-fn decide_in(env: &Env, tx: &Tx, b: &BookingRow, approve: bool, actor: &str) -> Result<Decision> {
-    if b.state != APPROVAL {
+fn decide_in(env: &Env, tx: &Tx, b: &BookingRow, approve: bool, actor: &Actor) -> Result<Decision> {
+    if b.state != Approval {
         return Ok(Decision::NotPending);
     }
-    tx.void_booking_tokens(b.id, PURPOSE_APPROVAL, env.ctx.now)?;
+    tx.void_booking_tokens(b.id, Purpose::Approval, env.ctx.now)?;
     if approve {
-        return Ok(match allocate(env, tx, b, APPROVAL, actor)? {
-            Some(state) => Decision::Approved(state),
-            None => Decision::NotPending,
-        });
+        return Ok(Decision::Approved(allocate(env, tx, b, actor)?));
     }
-    let t = Transition {
-        id: b.id,
-        from: APPROVAL,
-        to: REJECTED,
-        live_date: None,
-        wanted: None,
-        offer_until: None,
-        actor,
-        note: "",
-        now: env.ctx.now,
-    };
-    if !tx.transition(&t)? {
-        return Ok(Decision::NotPending);
-    }
-    let b = tx.booking(b.id)?.expect("just updated");
-    let by = if b.approver == "kommune" {
+    let b = tx.move_to(b.id, Approval, Rejected, actor, Change::at(env.ctx.now))?;
+    let by = if b.approver == Approver::Authority {
         "Ihre Verwaltung"
     } else {
         "die Geschäftsstelle"
@@ -907,27 +823,16 @@ fn decide_in(env: &Env, tx: &Tx, b: &BookingRow, approve: bool, actor: &str) -> 
 /// valid (used, or the offer ran out).
 pub fn accept_offer(env: &Env, token: &str) -> Result<Option<BookingRow>> {
     write(env, |tx| {
-        let Some((b, _)) = use_link(tx, token, PURPOSE_OFFER, env.ctx.now)? else {
+        let Some((b, _)) = use_link(tx, token, Purpose::Offer, env.ctx.now)? else {
             return Ok(None);
         };
-        if b.state != OFFERED || b.offer_until.is_some_and(|u| u < env.ctx.now) {
+        if b.state != Offered || b.offer_until.is_some_and(|u| u < env.ctx.now) {
             return Ok(None);
         }
-        let t = Transition {
-            id: b.id,
-            from: OFFERED,
-            to: CONFIRMED,
-            live_date: b.live_date.as_deref(),
-            wanted: None,
-            offer_until: None,
-            actor: "teilnehmer",
-            note: "Angebot angenommen",
-            now: env.ctx.now,
-        };
-        if !tx.transition(&t)? {
-            return Ok(None);
-        }
-        let b = tx.booking(b.id)?.expect("just updated");
+        let change = Change::at(env.ctx.now)
+            .live_date(b.live_date.as_deref())
+            .note("Angebot angenommen");
+        let b = tx.move_to(b.id, Offered, Confirmed, &Actor::Participant, change)?;
         env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
         Ok(Some(b))
     })
@@ -935,43 +840,30 @@ pub fn accept_offer(env: &Env, token: &str) -> Result<Option<BookingRow>> {
 
 /// The booking id behind a signed cancellation link.
 pub fn cancel_link_booking(env_signer: &crate::sign::Signer, token: &str) -> Option<i64> {
-    env_signer.verify(PURPOSE_CANCEL, token)?.parse().ok()
+    env_signer.verify(Purpose::Cancel, token)?.parse().ok()
 }
 
 /// Cancels a booking (participant through the signed link, or the office).
 /// A held place goes to the waiting list. None if there was nothing to cancel.
-pub fn cancel(env: &Env, id: i64, actor: &str) -> Result<Option<BookingRow>> {
+pub fn cancel(env: &Env, id: i64, actor: &Actor) -> Result<Option<BookingRow>> {
     write(env, |tx| {
         let Some(b) = tx.booking(id)? else {
             return Ok(None);
         };
-        if ![UNCONFIRMED, APPROVAL, CONFIRMED, WAITING, OFFERED].contains(&b.state.as_str()) {
+        if !b.state.cancellable() {
             return Ok(None);
         }
-        let t = Transition {
-            id,
-            from: &b.state,
-            to: CANCELLED,
-            live_date: b.live_date.as_deref(),
-            wanted: None,
-            offer_until: None,
-            actor,
-            note: "",
-            now: env.ctx.now,
-        };
-        if !tx.transition(&t)? {
-            return Ok(None);
-        }
-        for purpose in [PURPOSE_BOOKING_CONFIRM, PURPOSE_APPROVAL, PURPOSE_OFFER] {
+        let change = Change::at(env.ctx.now).live_date(b.live_date.as_deref());
+        let after = tx.move_to(id, b.state, Cancelled, actor, change)?;
+        for purpose in [Purpose::BookingConfirm, Purpose::Approval, Purpose::Offer] {
             tx.void_booking_tokens(id, purpose, env.ctx.now)?;
         }
-        let after = tx.booking(id)?.expect("just updated");
         env.tell(
             tx,
             &after,
             "buchung-storniert",
             format!("Storniert: {}", b.unit_title),
-            vec![if actor == "teilnehmer" {
+            vec![if *actor == Actor::Participant {
                 "Sie haben Ihre Buchung storniert. Wir haben Sie ausgetragen.".to_string()
             } else {
                 "die Geschäftsstelle hat Ihre Buchung storniert. Bei Fragen antworten Sie bitte auf diese E-Mail oder rufen Sie uns an.".to_string()
@@ -979,7 +871,7 @@ pub fn cancel(env: &Env, id: i64, actor: &str) -> Result<Option<BookingRow>> {
             None,
             &[],
         )?;
-        if let (CONFIRMED | OFFERED, Some(date)) = (b.state.as_str(), b.live_date.as_deref()) {
+        if let (true, Some(date)) = (b.state.holds_place(), b.live_date.as_deref()) {
             fill(env, tx, &b.unit_id, date)?;
         }
         Ok(Some(after))
@@ -993,23 +885,13 @@ pub fn expire_offers(env: &Env) -> Result<usize> {
     write(env, |tx| {
         let mut lapsed = 0;
         for b in tx.expired_offers(env.ctx.now)? {
-            let t = Transition {
-                id: b.id,
-                from: OFFERED,
-                to: LAPSED,
-                live_date: b.live_date.as_deref(),
-                wanted: None,
-                offer_until: b.offer_until,
-                actor: "system",
-                note: "Angebot nicht angenommen",
-                now: env.ctx.now,
-            };
-            if !tx.transition(&t)? {
-                continue;
-            }
-            tx.void_booking_tokens(b.id, PURPOSE_OFFER, env.ctx.now)?;
+            let change = Change::at(env.ctx.now)
+                .live_date(b.live_date.as_deref())
+                .offer_until(b.offer_until)
+                .note("Angebot nicht angenommen");
+            let after = tx.move_to(b.id, Offered, Lapsed, &Actor::System, change)?;
+            tx.void_booking_tokens(b.id, Purpose::Offer, env.ctx.now)?;
             lapsed += 1;
-            let after = tx.booking(b.id)?.expect("just updated");
             env.tell(
                 tx,
                 &after,
@@ -1065,28 +947,17 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
             }
             report.removed += 1;
             tx.mark_date_removed(&k.unit_id, &k.date, env.ctx.now)?;
-            let mut affected = tx.on_date(&k.unit_id, &k.date, CONFIRMED)?;
-            affected.extend(tx.on_date(&k.unit_id, &k.date, OFFERED)?);
+            let mut affected = tx.on_date(&k.unit_id, &k.date, Confirmed)?;
+            affected.extend(tx.on_date(&k.unit_id, &k.date, Offered)?);
             affected.extend(tx.waiting_for(&k.unit_id, &k.date)?);
             affected.sort_by_key(|b| (b.queue_no.is_some(), b.queue_no, b.id));
             for b in affected {
-                let t = Transition {
-                    id: b.id,
-                    from: &b.state,
-                    to: WAITING,
-                    live_date: None,
-                    wanted: Some(NEXT),
-                    offer_until: None,
-                    actor: "system",
-                    note: "Termin aus dem Angebot entfernt",
-                    now: env.ctx.now,
-                };
-                if !tx.transition(&t)? {
-                    continue;
-                }
-                tx.void_booking_tokens(b.id, PURPOSE_OFFER, env.ctx.now)?;
+                let change = Change::at(env.ctx.now)
+                    .wanted(NEXT)
+                    .note("Termin aus dem Angebot entfernt");
+                let after = tx.move_to(b.id, b.state, Waiting, &Actor::System, change)?;
+                tx.void_booking_tokens(b.id, Purpose::Offer, env.ctx.now)?;
                 report.moved_to_waiting += 1;
-                let after = tx.booking(b.id)?.expect("just updated");
                 let date = parse_date(&k.date)
                     .map(time::german_long_date)
                     .unwrap_or_default();
@@ -1114,7 +985,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
             }
             if changed {
                 report.changed += 1;
-                for mut b in tx.on_date(&unit.id, date, CONFIRMED)? {
+                for mut b in tx.on_date(&unit.id, date, Confirmed)? {
                     b.unit_title = unit.title.clone();
                     env.tell_confirmed(tx, &b, format!("Termin aktualisiert: {}", unit.title))?;
                 }

@@ -86,21 +86,21 @@ async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Para
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
-    let hits = discovery::search_site(&index, &query);
-    let view = discovery::search_view(&loaded.site, &query, &hits);
+    let results = discovery::search_site(&index, &query);
+    let view = discovery::search_view(&loaded.site, &query, &results);
     if wants_json(&h) {
-        return Json(json!({ "ok": true, "query": query, "count": view["count"], "results": view["results"] }))
-            .into_response();
+        return Json(json!({
+            "ok": true, "query": query, "count": view["count"], "results": view["results"],
+            "suggestion": view["suggestion"],
+        }))
+        .into_response();
     }
     let title = if query.is_empty() {
         "Suche".to_string()
     } else {
         format!("Suche nach „{query}“")
     };
-    match campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &options,
+    match loaded.pages.template(
         "search_results.html",
         "/forms/suche",
         &title,
@@ -122,13 +122,7 @@ async fn catalog(State(state): State<AppState>, h: HeaderMap, Query(params): Par
         return Json(json!({ "ok": true, "filter": filter, "units": units })).into_response();
     }
     let values = discovery::catalog_values(&loaded.site, &filter, options.today);
-    match campus_generator::render::render_page(
-        &loaded.site,
-        &loaded.tera,
-        &options,
-        "/lerneinheiten/",
-        &values,
-    ) {
+    match loaded.pages.site_page("/lerneinheiten/", &values) {
         Ok(Some(body)) => html(StatusCode::OK, body),
         Ok(None) => failed("Katalogseite fehlt"),
         Err(e) => failed(e),
@@ -155,13 +149,10 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
             .unwrap_or_default();
         let mut form = discovery::selfcheck_form(&loaded.site).expect("checked above");
         form["kommune"] = json!(kommune);
-        return match campus_generator::render::render_page(
-            &loaded.site,
-            &loaded.tera,
-            &options,
-            "/selbstcheck/",
-            &[("selfcheck", form)],
-        ) {
+        return match loaded
+            .pages
+            .site_page("/selbstcheck/", &[("selfcheck", form)])
+        {
             Ok(Some(body)) => html(StatusCode::OK, body),
             Ok(None) => crate::web::AppError::NotFound { json }.into_response(),
             Err(e) => failed(e),
@@ -183,9 +174,10 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
     if json {
         return match outcome {
             Ok(result) => {
-                let mut ctx = tera::Context::new();
-                ctx.insert_value("result", campus_generator::render::tera_value(&result));
-                match loaded.tera.render("selfcheck_part.html", &ctx) {
+                match loaded
+                    .pages
+                    .part("selfcheck_part.html", json!({ "result": result }))
+                {
                     Ok(part) => {
                         Json(json!({ "ok": true, "result": result, "html": part })).into_response()
                     }
@@ -199,10 +191,7 @@ async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): P
                 .into_response(),
         };
     }
-    match campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &options,
+    match loaded.pages.template(
         "selfcheck_result.html",
         "/forms/selbstcheck",
         title,

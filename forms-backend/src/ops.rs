@@ -1,5 +1,6 @@
 //! Operations for the office and operators: retention purge and CSV export.
 
+use crate::booking::{Approver, BookingState};
 use crate::config::Settings;
 use crate::store::{self, PurgeReport, Store, StoreError};
 use crate::validate::FormKind;
@@ -109,22 +110,6 @@ fn neutralise(s: &str) -> String {
     }
 }
 
-/// German labels of booking states (lists and exports for the office).
-pub fn booking_state_label(state: &str) -> &str {
-    match state {
-        "unbestaetigt" => "nicht bestätigt",
-        "freigabe" => "wartet auf Freigabe",
-        "bestaetigt" => "gebucht",
-        "warteliste" => "Warteliste",
-        "angebot" => "Platz angeboten",
-        "abgelehnt" => "abgelehnt",
-        "storniert" => "storniert",
-        "verfallen" => "Angebot verfallen",
-        "eingeschrieben" => "eingeschrieben",
-        other => other,
-    }
-}
-
 /// Which live date a booking belongs to in lists: the held/confirmed date,
 /// else the wanted one (`naechster`, or empty for on-demand enrolments).
 pub fn booking_date(b: &crate::store::BookingRow) -> &str {
@@ -165,8 +150,10 @@ pub fn export_bookings_csv(
     };
     let euros = |c: i64| format!("{},{:02}", c / 100, c % 100);
     // Place on the unit's waiting list (queue numbers are global).
-    let mut waiting: Vec<&crate::store::BookingRow> =
-        rows.iter().filter(|b| b.state == "warteliste").collect();
+    let mut waiting: Vec<&crate::store::BookingRow> = rows
+        .iter()
+        .filter(|b| b.state == BookingState::Waiting)
+        .collect();
     waiting.sort_by_key(|b| (b.unit_id.clone(), b.queue_no));
     let mut place = std::collections::HashMap::new();
     for (i, b) in waiting.iter().enumerate() {
@@ -183,7 +170,7 @@ pub fn export_bookings_csv(
             b.unit_id.clone(),
             neutralise(&b.unit_title),
             booking_date(b).to_string(),
-            booking_state_label(&b.state).to_string(),
+            b.state.label().to_string(),
             place.get(&b.id).map(|q| q.to_string()).unwrap_or_default(),
             neutralise(&b.name),
             neutralise(&b.email),
@@ -191,10 +178,9 @@ pub fn export_bookings_csv(
             if b.member { "ja" } else { "nein" }.to_string(),
             euros(b.price_cents),
             euros(vat.0),
-            match b.approver.as_str() {
-                "kommune" => format!("Kommune ({})", b.approver_email),
-                "genossenschaft" => "Geschäftsstelle".to_string(),
-                _ => "keine".to_string(),
+            match b.approver {
+                Approver::Authority => format!("{} ({})", b.approver.label(), b.approver_email),
+                other => other.label().to_string(),
             },
             time(b.created_at),
             time(b.updated_at),

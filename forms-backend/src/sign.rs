@@ -15,6 +15,29 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 type HmacSha256 = Hmac<Sha256>;
 
+crate::stored::stored_enum! {
+    /// What a signed value or a one-time token is for: a token made for one
+    /// purpose is never accepted for another (`action_tokens.purpose`).
+    pub enum Purpose ("einen Link-Zweck") {
+        /// Signed form timestamp (`ts` field).
+        FormStamp = "ts",
+        /// Hash of a client address (stored instead of the address).
+        IpHash = "ip",
+        /// Double opt-in of a registration or newsletter sign-up (one-time token).
+        Confirm = "bestaetigen",
+        /// Newsletter unsubscribe link (signed address, stateless).
+        Unsubscribe = "abmelden",
+        /// Double opt-in of a booking request (one-time token).
+        BookingConfirm = "buchung-bestaetigen",
+        /// The approver's links (one one-time token for approve and reject).
+        Approval = "freigabe",
+        /// Accepting an offered place (one-time token, expires with the offer).
+        Offer = "angebot",
+        /// Cancellation by the participant (signed booking id, stateless).
+        Cancel = "stornieren",
+    }
+}
+
 #[derive(Clone)]
 pub struct Signer {
     key: [u8; 32],
@@ -86,22 +109,22 @@ impl Signer {
         }
     }
 
-    fn mac(&self, purpose: &str, payload: &str) -> HmacSha256 {
+    fn mac(&self, purpose: Purpose, payload: &str) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("any key length");
-        mac.update(purpose.as_bytes());
+        mac.update(purpose.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(payload.as_bytes());
         mac
     }
 
     /// `payload.signature`, the payload base64url-encoded.
-    pub fn sign(&self, purpose: &str, payload: &str) -> String {
+    pub fn sign(&self, purpose: Purpose, payload: &str) -> String {
         let tag = self.mac(purpose, payload).finalize().into_bytes();
         format!("{}.{}", B64.encode(payload), B64.encode(tag))
     }
 
     /// The payload of a token made by [`Signer::sign`] for the same purpose.
-    pub fn verify(&self, purpose: &str, token: &str) -> Option<String> {
+    pub fn verify(&self, purpose: Purpose, token: &str) -> Option<String> {
         let (payload, tag) = token.split_once('.')?;
         let payload = String::from_utf8(B64.decode(payload).ok()?).ok()?;
         let tag = B64.decode(tag).ok()?;
@@ -115,11 +138,14 @@ impl Signer {
     }
 
     pub fn form_stamp_at(&self, millis: u64) -> String {
-        self.sign("ts", &millis.to_string())
+        self.sign(Purpose::FormStamp, &millis.to_string())
     }
 
     pub fn check_form_stamp(&self, token: &str, min_age: Duration, max_age: Duration) -> FormStamp {
-        let Some(issued) = self.verify("ts", token).and_then(|p| p.parse::<u64>().ok()) else {
+        let Some(issued) = self
+            .verify(Purpose::FormStamp, token)
+            .and_then(|p| p.parse::<u64>().ok())
+        else {
             return FormStamp::Invalid;
         };
         let now = now_millis();
@@ -136,7 +162,7 @@ impl Signer {
     /// A keyed hash of a client address: lets limits and audits match
     /// requests without storing the raw IP.
     pub fn ip_hash(&self, ip: &str) -> String {
-        let tag = self.mac("ip", ip).finalize().into_bytes();
+        let tag = self.mac(Purpose::IpHash, ip).finalize().into_bytes();
         hex(&tag[..12])
     }
 }
@@ -174,12 +200,18 @@ mod tests {
     #[test]
     fn signatures_bind_purpose_and_payload() {
         let s = Signer::from_text("k");
-        let t = s.sign("abmelden", "a@b.de");
-        assert_eq!(s.verify("abmelden", &t).as_deref(), Some("a@b.de"));
-        assert_eq!(s.verify("ts", &t), None);
-        assert_eq!(Signer::from_text("other").verify("abmelden", &t), None);
+        let t = s.sign(Purpose::Unsubscribe, "a@b.de");
+        assert_eq!(
+            s.verify(Purpose::Unsubscribe, &t).as_deref(),
+            Some("a@b.de")
+        );
+        assert_eq!(s.verify(Purpose::FormStamp, &t), None);
+        assert_eq!(
+            Signer::from_text("other").verify(Purpose::Unsubscribe, &t),
+            None
+        );
         let forged = format!("{}.{}", B64.encode("x@b.de"), t.split_once('.').unwrap().1);
-        assert_eq!(s.verify("abmelden", &forged), None);
+        assert_eq!(s.verify(Purpose::Unsubscribe, &forged), None);
     }
 
     #[test]

@@ -13,7 +13,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
-pub use bookings::{BookingEvent, BookingFilter, BookingRow, KnownDate, NewBooking, Transition};
+use crate::sign::Purpose;
+pub use bookings::{
+    BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
+};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -162,7 +165,7 @@ pub struct ClaimedMail {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
-    pub purpose: String,
+    pub purpose: Purpose,
     pub consent_id: Option<i64>,
     pub submission_id: Option<i64>,
     pub booking_id: Option<i64>,
@@ -467,8 +470,8 @@ impl Store {
             )?;
             // Booking requests nobody confirmed by mail (their history goes with them).
             report.unconfirmed += t.execute(
-                "DELETE FROM bookings WHERE state = 'unbestaetigt' AND created_at < ?1",
-                [unconfirmed_before],
+                "DELETE FROM bookings WHERE state = ?2 AND created_at < ?1",
+                params![unconfirmed_before, crate::booking::BookingState::Unconfirmed],
             )?;
             report.subscribers += t.execute(
                 "DELETE FROM newsletter_subscribers WHERE status = 'unbestaetigt' AND created_at < ?1",
@@ -586,7 +589,7 @@ impl Tx<'_> {
     pub fn insert_token(
         &self,
         hash: &str,
-        purpose: &str,
+        purpose: Purpose,
         consent_id: Option<i64>,
         submission_id: Option<i64>,
         now: i64,
@@ -997,7 +1000,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("x.db")).unwrap();
         store
-            .write(|tx| tx.insert_token("h", "bestaetigen", None, None, 0, 100))
+            .write(|tx| tx.insert_token("h", Purpose::Confirm, None, None, 0, 100))
             .unwrap();
         assert!(store.write(|tx| tx.find_token("h", 50)).unwrap().is_some());
         assert!(store.write(|tx| tx.find_token("h", 101)).unwrap().is_none());

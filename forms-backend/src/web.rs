@@ -67,17 +67,23 @@ pub enum AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let simple = |status: StatusCode, json: bool, key: &str, title: &str, message: &str| {
-            if json {
-                (
-                    status,
-                    Json(json!({ "ok": false, "errors": { key: message } })),
-                )
-                    .into_response()
-            } else {
-                (status, html_headers(), pages::fallback(title, message)).into_response()
-            }
-        };
+        // HTML answers carry the theme's error page to render (see `themed_errors`);
+        // the plain page stays if the theme cannot render it.
+        let simple =
+            |status: StatusCode, json: bool, page: &'static str, title: &str, message: &str| {
+                if json {
+                    (
+                        status,
+                        Json(json!({ "ok": false, "errors": { "formular": message } })),
+                    )
+                        .into_response()
+                } else {
+                    let mut r =
+                        (status, html_headers(), pages::fallback(title, message)).into_response();
+                    r.extensions_mut().insert(pages::ErrorPage(page));
+                    r
+                }
+            };
         match self {
             AppError::Invalid { errors, html: Some(html) } => {
                 let _ = errors;
@@ -97,21 +103,21 @@ impl IntoResponse for AppError {
             AppError::Forbidden { json } => simple(
                 StatusCode::FORBIDDEN,
                 json,
-                "formular",
+                "fremde-herkunft",
                 "Anfrage abgelehnt",
                 "Dieses Formular kann nur von den Seiten des KommunalCampus aus abgeschickt werden.",
             ),
             AppError::TooLarge { json } => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json,
-                "formular",
+                "zu-gross",
                 "Zu viele Daten",
                 "Ihre Angaben sind zu umfangreich. Bitte kürzen Sie Ihre Nachricht.",
             ),
             AppError::Unsupported { json } => simple(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json,
-                "formular",
+                "format",
                 "Format nicht unterstützt",
                 "Bitte senden Sie das Formular als normales HTML-Formular oder als JSON.",
             ),
@@ -119,7 +125,7 @@ impl IntoResponse for AppError {
                 let mut r = simple(
                     StatusCode::TOO_MANY_REQUESTS,
                     json,
-                    "formular",
+                    "zu-viele",
                     "Zu viele Anfragen",
                     "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Anfragen. Bitte versuchen Sie es in einigen Minuten erneut.",
                 );
@@ -129,7 +135,7 @@ impl IntoResponse for AppError {
             AppError::NotFound { json } => simple(
                 StatusCode::NOT_FOUND,
                 json,
-                "formular",
+                "nicht-gefunden",
                 "Seite nicht gefunden",
                 "Diese Adresse gibt es nicht.",
             ),
@@ -156,7 +162,7 @@ impl IntoResponse for AppError {
             }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "Interner Fehler");
-                (
+                let mut r = (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     html_headers(),
                     pages::fallback(
@@ -164,7 +170,9 @@ impl IntoResponse for AppError {
                         "Ihre Angaben konnten wegen eines technischen Fehlers nicht gespeichert werden. Bitte versuchen Sie es später erneut oder schreiben Sie uns eine E-Mail.",
                     ),
                 )
-                    .into_response()
+                    .into_response();
+                r.extensions_mut().insert(pages::ErrorPage("technik"));
+                r
             }
         }
     }
@@ -268,7 +276,36 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+        // Outermost, so the origin check's refusals get the theme's page too.
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            themed_errors,
+        ))
         .with_state(state)
+}
+
+/// Renders plain error answers (marked with [`pages::ErrorPage`]) as the
+/// theme's `forms/fehler.html`; keeps the plain page if that fails.
+async fn themed_errors(State(state): State<AppState>, mut r: Response) -> Response {
+    let Some(pages::ErrorPage(error)) = r.extensions_mut().remove::<pages::ErrorPage>() else {
+        return r;
+    };
+    let loaded = state.loaded();
+    match loaded.pages.template(
+        "forms/fehler.html",
+        "/forms/",
+        "",
+        &[("error", json!(error))],
+    ) {
+        Ok(html) => {
+            let (parts, _) = r.into_parts();
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Fehlerseite nicht darstellbar");
+            r
+        }
+    }
 }
 
 pub fn wants_json(headers: &HeaderMap) -> bool {
@@ -558,7 +595,9 @@ async fn submit(
     Ok(success(&loaded, kind, json))
 }
 
-/// The form page again, with `form { name, values, errors, ts }` in its context.
+/// The form page again: the site's own page with
+/// `form { name, values, errors, error_list, ts }` in its context, which the
+/// theme's form macros use to show the input and the messages.
 fn invalid(
     state: &AppState,
     loaded: &Loaded,
@@ -570,47 +609,34 @@ fn invalid(
     if json {
         return AppError::Invalid { errors, html: None };
     }
-    let ts = state.signer.form_stamp();
-    let form = json!({ "name": kind.name(), "values": input.values, "errors": errors, "ts": ts });
     let page_url = kind.page_url(input);
-    let rendered = campus_generator::render::render_page(
-        &loaded.site,
-        &loaded.tera,
-        &loaded.render_options(),
-        &page_url,
-        &[("form", form)],
-    );
-    let ordered: Vec<(String, String)> = kind
+    let error_list: Vec<Value> = kind
         .fields()
         .iter()
-        .filter_map(|f| errors.get(*f).map(|m| (f.to_string(), m.clone())))
+        .filter_map(|f| errors.get(*f).map(|m| json!({ "field": f, "message": m })))
         .collect();
-    let html = match rendered {
-        Ok(Some(html)) => {
-            let values: Vec<(String, String)> = input.values.clone().into_iter().collect();
-            let html = pages::keep_values(html, kind.name(), &values);
-            pages::annotate_form_page(html, kind.name(), &ordered, &ts)
-        }
+    // Every field of the form, so templates need not ask whether one is there.
+    let values: serde_json::Map<String, Value> = kind
+        .fields()
+        .iter()
+        .map(|f| (f.to_string(), json!(input.get(f))))
+        .collect();
+    let form = json!({
+        "name": kind.name(), "values": values, "errors": errors,
+        "error_list": error_list, "ts": state.signer.form_stamp(),
+    });
+    let html = match loaded.pages.site_page(&page_url, &[("form", form)]) {
+        Ok(Some(html)) => html,
         other => {
             if let Err(e) = other {
                 tracing::error!(error = %e, "Formularseite nicht darstellbar");
             }
-            own_page(
-                loaded,
+            let messages: Vec<&Value> = error_list.iter().map(|e| &e["message"]).collect();
+            loaded.pages.own(
                 "forms/meldung.html",
                 &page_url,
                 "Bitte prüfen Sie Ihre Angaben",
-                vec![
-                    (
-                        "message",
-                        json!("Einige Angaben fehlen oder sind nicht gültig:"),
-                    ),
-                    (
-                        "errors",
-                        json!(ordered.iter().map(|(_, m)| m).collect::<Vec<_>>()),
-                    ),
-                    ("back", json!(page_url)),
-                ],
+                &[("errors", json!(messages)), ("back", json!(page_url))],
             )
         }
     };
@@ -622,12 +648,15 @@ fn invalid(
 
 const BUSY_MESSAGE: &str = "Gerade gehen sehr viele Anfragen gleichzeitig ein. Ihre Angaben sind noch nicht gespeichert. Bitte senden Sie sie in einigen Sekunden noch einmal ab.";
 
-/// The 503 answer under overload: JSON, or a page repeating the values
-/// (with the form's still valid `ts`) and a button to send them again.
-fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> AppError {
-    if json {
-        return AppError::Busy { html: None };
-    }
+/// The page repeating a form's values with a button to send them again
+/// (`forms/erneut.html`; its texts per `reason` are in the template).
+fn send_again_page(
+    loaded: &Loaded,
+    kind: FormKind,
+    input: &Input,
+    reason: &str,
+    ts: &str,
+) -> String {
     let fields: Vec<Value> = kind
         .fields()
         .iter()
@@ -638,19 +667,35 @@ fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> AppError 
                 .map(|v| json!({ "name": f, "value": v }))
         })
         .collect();
-    let html = own_page(
-        loaded,
+    let action = format!("/forms/{}", kind.name());
+    loaded.pages.own(
         "forms/erneut.html",
-        &format!("/forms/{}", kind.name()),
-        "Bitte gleich noch einmal senden",
-        vec![
-            ("message", json!(BUSY_MESSAGE)),
+        &action,
+        "Formular absenden",
+        &[
+            ("reason", json!(reason)),
             ("fields", json!(fields)),
-            ("ts", json!(input.ts)),
-            ("action", json!(format!("/forms/{}", kind.name()))),
+            ("ts", json!(ts)),
+            ("action", json!(action)),
         ],
-    );
-    AppError::Busy { html: Some(html) }
+    )
+}
+
+/// The 503 answer under overload: JSON, or a page repeating the values
+/// (with the form's still valid `ts`) and a button to send them again.
+fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> AppError {
+    if json {
+        return AppError::Busy { html: None };
+    }
+    AppError::Busy {
+        html: Some(send_again_page(
+            loaded,
+            kind,
+            input,
+            "ueberlastet",
+            &input.ts,
+        )),
+    }
 }
 
 fn resend(
@@ -662,73 +707,12 @@ fn resend(
     json: bool,
 ) -> AppError {
     let ts = state.signer.form_stamp();
-    let message = match stamp {
-        FormStamp::TooFast => "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten.",
-        _ => "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen.",
+    let (reason, message) = match stamp {
+        FormStamp::TooFast => ("zu-schnell", "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten."),
+        _ => ("zeitstempel", "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen."),
     };
-    if json {
-        return AppError::Resend {
-            ts,
-            message,
-            html: None,
-        };
-    }
-    let fields: Vec<Value> = kind
-        .fields()
-        .iter()
-        .filter_map(|f| {
-            input
-                .values
-                .get(*f)
-                .map(|v| json!({ "name": f, "value": v }))
-        })
-        .collect();
-    let html = own_page(
-        loaded,
-        "forms/erneut.html",
-        &format!("/forms/{}", kind.name()),
-        "Formular absenden",
-        vec![
-            ("message", json!(message)),
-            ("fields", json!(fields)),
-            ("ts", json!(ts)),
-            ("action", json!(format!("/forms/{}", kind.name()))),
-        ],
-    );
-    AppError::Resend {
-        ts,
-        message,
-        html: Some(html),
-    }
-}
-
-/// Renders one of the backend's own pages in the theme, or the fallback.
-fn own_page(
-    loaded: &Loaded,
-    template: &'static str,
-    url: &str,
-    title: &str,
-    extra: Vec<(&'static str, Value)>,
-) -> String {
-    let message = extra
-        .iter()
-        .find(|(k, _)| *k == "message")
-        .and_then(|(_, v)| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &loaded.render_options(),
-        template,
-        url,
-        title,
-        &extra,
-    )
-    .unwrap_or_else(|e| {
-        tracing::error!(error = %e, template, "Seite des Formular-Backends nicht darstellbar");
-        pages::fallback(title, &message)
-    })
+    let html = (!json).then(|| send_again_page(loaded, kind, input, reason, &ts));
+    AppError::Resend { ts, message, html }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -778,16 +762,11 @@ async fn confirm_page(
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/bestaetigen.html",
         "/forms/bestaetigen/",
-        if valid {
-            "Anmeldung bestätigen"
-        } else {
-            "Link nicht mehr gültig"
-        },
-        vec![
+        "Anmeldung bestätigen",
+        &[
             ("valid", json!(valid)),
             ("action", json!(format!("/forms/bestaetigen/{token}"))),
         ],
@@ -837,12 +816,11 @@ async fn confirm_post(
     .map_err(|e| AppError::Internal(e.to_string()))?;
     if !confirmed {
         let html = (!json).then(|| {
-            own_page(
-                &loaded,
+            loaded.pages.own(
                 "forms/bestaetigen.html",
                 "/forms/bestaetigen/",
                 "Link nicht mehr gültig",
-                vec![("valid", json!(false)), ("action", json!(""))],
+                &[("valid", json!(false)), ("action", json!(""))],
             )
         });
         return Err(AppError::Gone { html });
@@ -860,15 +838,14 @@ async fn confirm_post(
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let valid = state
         .signer
-        .verify(workflow::PURPOSE_UNSUBSCRIBE, &token)
+        .verify(crate::sign::Purpose::Unsubscribe, &token)
         .is_some();
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/abmelden.html",
         "/forms/newsletter/abmelden/",
         "Newsletter abbestellen",
-        vec![
+        &[
             ("valid", json!(valid)),
             ("done", json!(false)),
             (
@@ -898,16 +875,11 @@ async fn unsubscribe_post(
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/abmelden.html",
         "/forms/newsletter/abmelden/",
-        if done {
-            "Newsletter abbestellt"
-        } else {
-            "Newsletter abbestellen"
-        },
-        vec![
+        "Newsletter abbestellen",
+        &[
             ("valid", json!(done)),
             ("done", json!(done)),
             ("action", json!("")),
@@ -959,13 +931,11 @@ async fn calculator(
                 .into_response(),
         };
     }
-    let html =
-        own_page(
-            &loaded,
-            "forms/rechner.html",
-            "/forms/mitgliedschaft/rechner",
-            "Mitgliedsbeitrag berechnen",
-            vec![
+    let html = loaded.pages.own(
+        "forms/rechner.html",
+        "/forms/mitgliedschaft/rechner",
+        "Mitgliedsbeitrag berechnen",
+        &[
             (
                 "quote",
                 quote.map_or(Value::Null, |(n, q)| {
@@ -976,14 +946,12 @@ async fn calculator(
                     })
                 }),
             ),
-            ("error", json!("Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an.")),
             ("employees", json!(raw)),
             ("reduction_percent", json!(m.reduction_percent_of_bookings)),
             ("reduction_max_percent", json!(m.reduction_max_percent)),
             ("action", json!("/forms/mitgliedschaft/rechner")),
-            ("message", json!("")),
         ],
-        );
+    );
     let status = if quote.is_some() {
         StatusCode::OK
     } else {

@@ -7,7 +7,7 @@
 //! address gets a different *mail*, never a different HTTP answer.
 
 use crate::mail::{Draft, Letterhead};
-use crate::sign::{random_token, token_hash, Signer};
+use crate::sign::{random_token, token_hash, Purpose, Signer};
 use crate::store::{self, NewConsent, NewSubmission, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
 use serde_json::json;
@@ -16,17 +16,15 @@ use std::time::Duration;
 /// Version of the consent text on the forms (stored with each consent).
 pub const CONSENT_VERSION: &str = "datenschutz-2026-11";
 
-/// Purpose of double-opt-in tokens.
-pub const PURPOSE_CONFIRM: &str = "bestaetigen";
-/// Purpose of signed unsubscribe links.
-pub const PURPOSE_UNSUBSCRIBE: &str = "abmelden";
-
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Compose(#[from] crate::mail::ComposeError),
+    /// A booking was not in the state a step found it in moments before.
+    #[error(transparent)]
+    Move(#[from] crate::store::MoveError),
     /// A request that content no longer allows (e.g. the unit was removed).
     #[error("{0}")]
     Invalid(String),
@@ -76,7 +74,7 @@ impl Ctx<'_> {
         let token = random_token();
         tx.insert_token(
             &token_hash(&token),
-            PURPOSE_CONFIRM,
+            Purpose::Confirm,
             Some(consent),
             Some(submission),
             self.now,
@@ -97,7 +95,7 @@ impl Ctx<'_> {
 pub fn unsubscribe_url(signer: &Signer, backend_url: &str, email: &str) -> String {
     format!(
         "{backend_url}/forms/newsletter/abmelden/{}",
-        signer.sign(PURPOSE_UNSUBSCRIBE, email)
+        signer.sign(Purpose::Unsubscribe, email)
     )
 }
 
@@ -316,7 +314,7 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
     ctx.store.write(|tx| {
         let run = || -> Result<bool, WorkflowError> {
             let Some(row) = tx.use_token(&token_hash(token), ctx.now)? else { return Ok(false) };
-            if row.purpose != PURPOSE_CONFIRM {
+            if row.purpose != Purpose::Confirm {
                 return Ok(false);
             }
             let Some(consent_id) = row.consent_id else { return Ok(false) };
@@ -368,7 +366,7 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
 /// Removes the address behind a signed unsubscribe token. The answer is the
 /// same whether or not it was subscribed; false only for a forged token.
 pub fn unsubscribe(store: &Store, signer: &Signer, token: &str) -> Result<bool, StoreError> {
-    let Some(email) = signer.verify(PURPOSE_UNSUBSCRIBE, token) else {
+    let Some(email) = signer.verify(Purpose::Unsubscribe, token) else {
         return Ok(false);
     };
     store.write(|tx| tx.unsubscribe(&email, store::now()))?;
@@ -393,6 +391,7 @@ pub(crate) fn into_store(e: WorkflowError) -> StoreError {
         WorkflowError::Store(s) => s,
         WorkflowError::Compose(c) => StoreError::Io(std::io::Error::other(c.to_string())),
         WorkflowError::Invalid(m) => StoreError::Io(std::io::Error::other(m)),
+        WorkflowError::Move(m) => StoreError::Io(std::io::Error::other(m.to_string())),
     }
 }
 

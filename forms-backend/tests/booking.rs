@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request};
-use campus_forms::booking;
+use campus_forms::booking::{self, Actor, Approver, BookingState};
 use campus_forms::config::Secret;
 use campus_forms::store::{BookingFilter, BookingRow, Table};
 use campus_forms::{AppState, Settings};
@@ -176,8 +176,8 @@ async fn book(
     let r = post(state, &confirm).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let b = booking_of(state, email);
-    if b.state == booking::APPROVAL {
-        let approver = if b.approver == "kommune" {
+    if b.state == BookingState::Approval {
+        let approver = if b.approver == Approver::Authority {
             b.approver_email.clone()
         } else {
             "info@campus.example".to_string()
@@ -263,7 +263,7 @@ async fn price_for_member_and_non_member_with_vat_in_every_mail() {
         &iso(d),
     )
     .await;
-    assert_eq!(b.state, booking::CONFIRMED);
+    assert_eq!(b.state, BookingState::Confirmed);
     assert_eq!(b.price_cents, 23_880);
     let to_office = text_of(&mails(&state, "info@campus.example", "buchung-freigabe-anfrage")[0]);
     assert!(to_office.contains("238,80\u{a0}€"), "{to_office}");
@@ -293,8 +293,8 @@ async fn confirmation_carries_a_calendar_file_without_private_links() {
         &iso(d),
     )
     .await;
-    assert_eq!(b.state, booking::CONFIRMED);
-    assert_eq!(b.approver, "kommune");
+    assert_eq!(b.state, BookingState::Confirmed);
+    assert_eq!(b.approver, Approver::Authority);
     // The authority's approver got the approval mail, not the office.
     assert_eq!(
         mails(&state, "freigabe@stadt.example", "buchung-freigabe-anfrage").len(),
@@ -351,7 +351,7 @@ async fn confirmation_carries_a_calendar_file_without_private_links() {
         .booking_events(Some(b.id))
         .unwrap()
         .into_iter()
-        .map(|e| (e.to_state, e.actor))
+        .map(|e| (e.to_state.as_str().to_string(), e.actor))
         .collect();
     assert_eq!(
         steps,
@@ -422,7 +422,7 @@ async fn get_and_head_on_every_action_link_change_nothing() {
     assert_eq!(post(&state, &approve).await.status, 410);
     assert_eq!(
         booking_of(&state, "b@stadt.example").state,
-        booking::CONFIRMED
+        BookingState::Confirmed
     );
     assert_eq!(post(&state, &confirm).await.status, 303);
     assert_eq!(post(&state, &confirm).await.status, 410);
@@ -431,7 +431,7 @@ async fn get_and_head_on_every_action_link_change_nothing() {
     assert_eq!(post(&state, &approve_a).await.status, 200);
     assert_eq!(
         booking_of(&state, "a@stadt.example").state,
-        booking::WAITING
+        BookingState::Waiting
     );
     // cancel (the confirmed one) and accept offer (the waiting one gets it)
     let cancel = link(
@@ -445,7 +445,7 @@ async fn get_and_head_on_every_action_link_change_nothing() {
     assert_eq!(post(&state, &cancel).await.status, 410);
     assert_eq!(
         booking_of(&state, "a@stadt.example").state,
-        booking::OFFERED
+        BookingState::Offered
     );
     let accept = link(&state, "a@stadt.example", "buchung-angebot", "angebot");
     check("angebot", accept.clone()).await;
@@ -453,7 +453,7 @@ async fn get_and_head_on_every_action_link_change_nothing() {
     assert_eq!(post(&state, &accept).await.status, 410);
     assert_eq!(
         booking_of(&state, "a@stadt.example").state,
-        booking::CONFIRMED
+        BookingState::Confirmed
     );
     assert_eq!(
         mails(&state, "a@stadt.example", "buchung-bestaetigt").len(),
@@ -553,8 +553,14 @@ async fn fifty_requests_three_places_concurrent_approvals() {
         "each link acts once"
     );
     let all = a.store.bookings(&BookingFilter::default()).unwrap();
-    let confirmed: Vec<&BookingRow> = all.iter().filter(|b| b.state == "bestaetigt").collect();
-    let waiting: Vec<&BookingRow> = all.iter().filter(|b| b.state == "warteliste").collect();
+    let confirmed: Vec<&BookingRow> = all
+        .iter()
+        .filter(|b| b.state == BookingState::Confirmed)
+        .collect();
+    let waiting: Vec<&BookingRow> = all
+        .iter()
+        .filter(|b| b.state == BookingState::Waiting)
+        .collect();
     assert_eq!(confirmed.len(), 3, "exactly the free places: {all:#?}");
     assert_eq!(waiting.len(), 47);
     // The waiting list is in the order the approvals were processed:
@@ -563,7 +569,7 @@ async fn fifty_requests_three_places_concurrent_approvals() {
     let events = a.store.booking_events(None).unwrap();
     let order: Vec<i64> = events
         .iter()
-        .filter(|e| e.to_state == "warteliste")
+        .filter(|e| e.to_state == BookingState::Waiting)
         .map(|e| e.booking_id)
         .collect();
     let mut by_queue: Vec<&&BookingRow> = waiting.iter().collect();
@@ -573,13 +579,13 @@ async fn fifty_requests_three_places_concurrent_approvals() {
     assert_eq!(queue.len(), 47);
     let last_place = events
         .iter()
-        .filter(|e| e.to_state == "bestaetigt")
+        .filter(|e| e.to_state == BookingState::Confirmed)
         .map(|e| e.id)
         .max()
         .unwrap();
     let first_wait = events
         .iter()
-        .filter(|e| e.to_state == "warteliste")
+        .filter(|e| e.to_state == BookingState::Waiting)
         .map(|e| e.id)
         .min()
         .unwrap();
@@ -613,7 +619,7 @@ async fn an_expired_offer_passes_to_the_next_person_exactly_once_with_two_worker
         &iso(d),
     )
     .await;
-    assert_eq!(first.state, booking::CONFIRMED);
+    assert_eq!(first.state, BookingState::Confirmed);
     for who in ["zweite", "dritte", "vierte"] {
         let w = book(
             &a,
@@ -623,16 +629,16 @@ async fn an_expired_offer_passes_to_the_next_person_exactly_once_with_two_worker
             "naechster",
         )
         .await;
-        assert_eq!(w.state, booking::WAITING);
+        assert_eq!(w.state, BookingState::Waiting);
     }
     // The office cancels the first booking: the place goes to the second.
     booking::with_env(&a, "", |env| {
-        booking::cancel(env, first.id, "geschaeftsstelle:test")
+        booking::cancel(env, first.id, &Actor::Office("test".into()))
     })
     .unwrap()
     .unwrap();
     let second = booking_of(&a, "zweite@gemeinde.example");
-    assert_eq!(second.state, booking::OFFERED);
+    assert_eq!(second.state, BookingState::Offered);
     assert_eq!(second.live_date.as_deref(), Some(iso(d).as_str()));
     let hold = a.settings.offer_hold.as_secs() as i64;
     assert_eq!(hold, 48 * 3600, "default holding time");
@@ -661,13 +667,13 @@ async fn an_expired_offer_passes_to_the_next_person_exactly_once_with_two_worker
     );
     assert_eq!(
         booking_of(&a, "zweite@gemeinde.example").state,
-        booking::LAPSED
+        BookingState::Lapsed
     );
     let third = booking_of(&a, "dritte@gemeinde.example");
-    assert_eq!(third.state, booking::OFFERED);
+    assert_eq!(third.state, BookingState::Offered);
     assert_eq!(
         booking_of(&a, "vierte@gemeinde.example").state,
-        booking::WAITING
+        BookingState::Waiting
     );
     assert_eq!(
         mails(&a, "zweite@gemeinde.example", "buchung-angebot-verfallen").len(),
@@ -686,14 +692,14 @@ async fn an_expired_offer_passes_to_the_next_person_exactly_once_with_two_worker
     assert_eq!(post(&b, &accept).await.status, 200);
     assert_eq!(
         booking_of(&a, "dritte@gemeinde.example").state,
-        booking::CONFIRMED
+        BookingState::Confirmed
     );
     let lapses = a
         .store
         .booking_events(None)
         .unwrap()
         .into_iter()
-        .filter(|e| e.to_state == "verfallen")
+        .filter(|e| e.to_state == BookingState::Lapsed)
         .count();
     assert_eq!(lapses, 1);
 }
@@ -714,7 +720,7 @@ async fn a_removed_date_moves_bookings_to_the_waiting_list_and_a_new_date_is_off
         &iso(d1),
     )
     .await;
-    assert_eq!(b.state, booking::CONFIRMED);
+    assert_eq!(b.state, BookingState::Confirmed);
     let w = book(
         &state,
         "wartet@gemeinde.example",
@@ -723,7 +729,7 @@ async fn a_removed_date_moves_bookings_to_the_waiting_list_and_a_new_date_is_off
         "naechster",
     )
     .await;
-    assert_eq!(w.state, booking::WAITING, "no date yet: waiting list");
+    assert_eq!(w.state, BookingState::Waiting, "no date yet: waiting list");
     let w2 = book(
         &state,
         "wartet2@gemeinde.example",
@@ -732,12 +738,12 @@ async fn a_removed_date_moves_bookings_to_the_waiting_list_and_a_new_date_is_off
         "naechster",
     )
     .await;
-    assert_eq!(w2.state, booking::WAITING);
+    assert_eq!(w2.state, BookingState::Waiting);
     // The date disappears from content.
     write_unit(site.path(), "wandel", "Wandel", &[]);
     reload(&state, site.path());
     let moved = booking_of(&state, "bleibt@gemeinde.example");
-    assert_eq!(moved.state, booking::WAITING);
+    assert_eq!(moved.state, BookingState::Waiting);
     assert_eq!(moved.wanted, "naechster");
     assert_eq!(moved.live_date, None);
     let told = text_of(&mails(&state, "bleibt@gemeinde.example", "buchung-warteliste")[0]);
@@ -752,11 +758,11 @@ async fn a_removed_date_moves_bookings_to_the_waiting_list_and_a_new_date_is_off
     reload(&state, site.path());
     assert_eq!(
         booking_of(&state, "wartet@gemeinde.example").state,
-        booking::OFFERED
+        BookingState::Offered
     );
     assert_eq!(
         booking_of(&state, "wartet2@gemeinde.example").state,
-        booking::WAITING
+        BookingState::Waiting
     );
     let news = text_of(&mails(&state, "wartet2@gemeinde.example", "buchung-neuer-termin")[0]);
     assert!(news.contains("steht ein neuer Termin fest"), "{news}");
@@ -813,14 +819,14 @@ async fn enrolment_free_at_once_paid_after_approval() {
     enrol("frei@stadt.example", "kostenlos-starten", ts.clone()).await;
     assert_eq!(
         booking_of(&state, "frei@stadt.example").state,
-        booking::ENROLLED
+        BookingState::Enrolled
     );
     let start = text_of(&mails(&state, "frei@stadt.example", "einschreibung-start")[0]);
     assert!(start.contains("https://lms.example/start"), "{start}");
     assert!(start.contains("Preis: kostenlos"), "{start}");
     enrol("lizenz@stadt.example", "selbstlernen", ts).await;
     let b = booking_of(&state, "lizenz@stadt.example");
-    assert_eq!(b.state, booking::UNCONFIRMED);
+    assert_eq!(b.state, BookingState::Unconfirmed);
     assert_eq!(b.price_cents, 4_900);
     let confirm = link(
         &state,
@@ -834,7 +840,7 @@ async fn enrolment_free_at_once_paid_after_approval() {
     assert_eq!(r.status, 200);
     assert_eq!(
         booking_of(&state, "lizenz@stadt.example").state,
-        booking::ENROLLED
+        BookingState::Enrolled
     );
     let start = text_of(&mails(&state, "lizenz@stadt.example", "einschreibung-start")[0]);
     assert!(
@@ -912,15 +918,11 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
         .expect("a bookable unit");
     let date = iso(unit.next_free_date(today).unwrap().date);
     // The unit page has the form (rendered as the generator does).
-    let page = campus_generator::render::render_page(
-        &site.site,
-        &site.tera,
-        &site.render_options(),
-        &format!("/lerneinheiten/{}/", unit.id),
-        &[],
-    )
-    .unwrap()
-    .unwrap();
+    let page = site
+        .pages
+        .site_page(&format!("/lerneinheiten/{}/", unit.id), &[])
+        .unwrap()
+        .unwrap();
     assert!(page.contains("action=\"/forms/buchung\""));
     assert!(page.contains(&format!("value=\"{date}\"")));
     // Without JavaScript `ts` is empty: the backend asks once more.
@@ -959,7 +961,7 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
     assert_eq!(post(&state, &approve).await.status, 200);
     assert_eq!(
         booking_of(&state, "erika@verwaltung.example").state,
-        booking::CONFIRMED
+        BookingState::Confirmed
     );
     // The worker writes the confirmation with its calendar file.
     let worker = campus_forms::spawn_worker(&state).unwrap();

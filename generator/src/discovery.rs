@@ -231,7 +231,7 @@ fn catalog_job(
 pub(crate) fn search_job(site: &Site) -> Job {
     Job::new("/suche/", "search.html", "Suche")
         .describe("Lerneinheiten, Kurse, Themen, häufige Fragen und Seiten des KommunalCampus durchsuchen.")
-        .with("search", search_view(site, "", &[]))
+        .with("search", search_view(site, "", &SiteResults::default()))
 }
 
 pub(crate) fn selfcheck_job(site: &Site) -> Job {
@@ -254,29 +254,61 @@ pub fn outputs(index: &search::Index) -> Vec<Output> {
 // ---------------------------------------------------------------- search
 
 /// Context of `search.html` and `search_results.html`: the query, the
-/// action of the no-JavaScript form and the results.
-pub fn search_view(site: &Site, query: &str, hits: &[(search::Doc, u32)]) -> Value {
+/// action of the no-JavaScript form, the results and the corrected query
+/// with its address ("Meinten Sie …?").
+pub fn search_view(site: &Site, query: &str, results: &SiteResults) -> Value {
+    let action = format!("{}/forms/suche", site.config.forms.url);
     json!({
         "query": query,
-        "action": format!("{}/forms/suche", site.config.forms.url),
         "index_url": "/suche/index.json",
         "selfcheck_url": selfcheck_form(site).map(|_| "/selbstcheck/"),
-        "count": hits.len(),
-        "results": hits.iter().map(|(d, score)| json!({
+        "count": results.hits.len(),
+        "results": results.hits.iter().map(|(d, score)| json!({
             "title": d.title, "url": d.url, "kind": d.kind, "kind_label": d.kind_label,
             "format": d.format, "level": d.level, "next_date": d.next_date,
             "summary": d.summary, "score": score,
         })).collect::<Vec<_>>(),
+        "suggestion": results.suggestion.as_ref().map(|s| json!({
+            "query": s,
+            "url": format!("{action}?q={}", query_component(s)),
+        })),
+        "action": action,
     })
 }
 
+/// The answer to a query against the site: documents with their scores,
+/// and the corrected query if a typo was corrected.
+#[derive(Debug, Default)]
+pub struct SiteResults {
+    pub hits: Vec<(search::Doc, u32)>,
+    pub suggestion: Option<String>,
+}
+
 /// Runs a query against the site (the backend's no-JavaScript search).
-pub fn search_site(index: &search::Index, query: &str) -> Vec<(search::Doc, u32)> {
-    index
-        .search(query)
-        .into_iter()
-        .map(|h| (index.docs[h.doc].clone(), h.score))
-        .collect()
+pub fn search_site(index: &search::Index, query: &str) -> SiteResults {
+    let results = index.search(query);
+    SiteResults {
+        hits: results
+            .hits
+            .into_iter()
+            .map(|h| (index.docs[h.doc].clone(), h.score))
+            .collect(),
+        suggestion: results.suggestion,
+    }
+}
+
+/// `text` percent-encoded for a query string (UTF-8, unreserved characters kept).
+fn query_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- self-check

@@ -10,8 +10,10 @@ pub mod config;
 pub mod content;
 pub mod discovery;
 pub mod error;
+pub mod headers;
 pub mod ics;
 pub mod incremental;
+pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod money;
@@ -20,6 +22,7 @@ pub mod render;
 pub mod search;
 pub mod selfcheck;
 pub mod slug;
+pub mod svg;
 pub mod time;
 
 pub use build::{build_site, check_site, BuildOptions, BuildReport};

@@ -373,8 +373,10 @@ fn date_of(v: &tera::Value) -> tera::TeraResult<NaiveDate> {
 
 // ---------------------------------------------------------------- views
 
-/// Pre-computed view data shared by all pages.
-pub(crate) struct Views {
+/// Pre-computed view data shared by all pages. The form backend keeps one
+/// per loaded site and day, and renders its single pages from it.
+#[derive(Clone)]
+pub struct Views {
     pub(crate) global: Value,
     /// `global` as Tera's value, made once: every page shares it.
     global_for_tera: tera::Value,
@@ -473,7 +475,7 @@ fn authority_list(site: &Site) -> Vec<Value> {
 }
 
 impl Views {
-    pub(crate) fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
+    pub fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
         let made: Vec<(Value, Option<String>, Option<[String; 2]>)> = site
             .units
             .par_iter()
@@ -523,6 +525,11 @@ impl Views {
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
         self.global_for_tera = tera_value(&self.global);
+    }
+
+    /// The day the views were made for.
+    pub fn today(&self) -> NaiveDate {
+        self.today
     }
 }
 
@@ -788,7 +795,8 @@ pub struct Renderer<'a> {
     pub(crate) site: &'a Site,
     tera: &'a Tera,
     pub(crate) options: &'a RenderOptions,
-    pub(crate) views: Views,
+    /// Own views (a build) or views kept by the caller (the form backend).
+    pub(crate) views: std::borrow::Cow<'a, Views>,
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
@@ -810,6 +818,25 @@ impl<'a> Renderer<'a> {
         tera: &'a Tera,
         options: &'a RenderOptions,
         views: Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Owned(views))
+    }
+
+    /// A renderer on views the caller keeps (made for `options.today`).
+    pub fn with_shared_views(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: &'a Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Borrowed(views))
+    }
+
+    fn with_cow(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
         let mut by_title: Vec<usize> = (0..site.units.len()).collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
@@ -1370,11 +1397,12 @@ impl Profile {
 pub fn render_page(
     site: &Site,
     tera: &Tera,
+    views: &Views,
     options: &RenderOptions,
     url: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<Option<String>, Problem> {
-    let renderer = Renderer::new(site, tera, options);
+    let renderer = Renderer::with_shared_views(site, tera, options, views);
     let Some(page) = renderer.find(url) else {
         return Ok(None);
     };
@@ -1389,16 +1417,15 @@ pub fn render_page(
 pub fn render_template(
     site: &Site,
     tera: &Tera,
-    options: &RenderOptions,
+    views: &Views,
     template: &'static str,
     url: &str,
     title: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<String, Problem> {
-    let views = Views::build(site, tera, options);
     let mut job = Job::new(url, template, title);
     job.values.extend(extra.iter().cloned());
-    render_job(site, tera, &views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+    render_job(site, tera, views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
 }
 
 /// Renders one job. Its values become Tera's values once; the global
@@ -1412,6 +1439,12 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
     ctx.insert_value("description", job.description.into());
     for (k, v) in job.values {
         ctx.insert_value(k, tera_value(&v));
+    }
+    // The form components read `form` (a form the backend shows again); on
+    // generated pages it names no form.
+    if !ctx.contains_key("form") {
+        let none = json!({ "name": "", "values": {}, "errors": {}, "error_list": [], "ts": "" });
+        ctx.insert_value("form", tera_value(&none));
     }
     let html = tera.render(job.template, &ctx).map_err(|e| {
         let problems = template_problems(&e, &|name| template_path(site, name), &site.root);

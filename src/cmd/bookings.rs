@@ -3,8 +3,8 @@
 //! database as `campus serve`; mails are queued in its outbox and sent by
 //! the running server's worker (or the next one started).
 
-use campus_forms::booking::{self, Decision};
-use campus_forms::ops::{booking_date, booking_state_label, export_bookings_csv};
+use campus_forms::booking::{self, Actor, BookingState, Decision};
+use campus_forms::ops::{booking_date, export_bookings_csv};
 use campus_forms::store::{BookingFilter, BookingRow};
 use campus_forms::AppState;
 use std::path::{Path, PathBuf};
@@ -56,12 +56,22 @@ enum BookingsCommand {
     Cancel { id: String },
 }
 
-fn filter(f: Filter) -> BookingFilter {
-    BookingFilter {
+fn filter(f: Filter) -> Result<BookingFilter, String> {
+    let state = match f.status.as_deref() {
+        None => None,
+        Some(s) => Some(BookingState::parse(s).map_err(|_| {
+            let known: Vec<&str> = BookingState::ALL.iter().map(|s| s.as_str()).collect();
+            format!(
+                "Unbekannter Status „{s}“; bekannt sind {}.",
+                known.join(", ")
+            )
+        })?),
+    };
+    Ok(BookingFilter {
         unit_id: f.einheit,
         live_date: f.termin,
-        state: f.status,
-    }
+        state,
+    })
 }
 
 fn parse_id(s: &str) -> Result<i64, String> {
@@ -72,11 +82,11 @@ fn parse_id(s: &str) -> Result<i64, String> {
 }
 
 /// Who acts: recorded in the booking's history.
-fn actor() -> String {
+fn actor() -> Actor {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unbekannt".into());
-    format!("geschaeftsstelle:{user}")
+    Actor::Office(user)
 }
 
 pub fn run(site: &Path, args: Args) -> ExitCode {
@@ -95,7 +105,7 @@ fn run_inner(site: &Path, args: Args) -> Result<(), String> {
         BookingsCommand::List { filter: f, verlauf } => {
             let rows = state
                 .store
-                .bookings(&filter(f))
+                .bookings(&filter(f)?)
                 .map_err(|e| e.to_string())?;
             print_list(&state, &rows, verlauf)?;
             Ok(())
@@ -106,7 +116,7 @@ fn run_inner(site: &Path, args: Args) -> Result<(), String> {
         } => {
             let rows = state
                 .store
-                .bookings(&filter(f))
+                .bookings(&filter(f)?)
                 .map_err(|e| e.to_string())?;
             let vat = state.loaded().site.prices.vat_percent;
             match verzeichnis {
@@ -171,7 +181,7 @@ fn decide(state: &AppState, id: i64, approve: bool) -> Result<(), String> {
         Decision::Approved(s) => {
             println!(
                 "B-{id} freigegeben: {}. Die Person wird per E-Mail informiert.",
-                booking_state_label(s)
+                s.label()
             );
             Ok(())
         }
@@ -198,7 +208,7 @@ fn print_list(state: &AppState, rows: &[BookingRow], history: bool) -> Result<()
         if last.as_ref() != Some(&key) {
             let date = match key.1.as_str() {
                 "" => "On-Demand".to_string(),
-                "naechster" => "nächster möglicher Termin".to_string(),
+                booking::NEXT => "nächster möglicher Termin".to_string(),
                 d => d.to_string(),
             };
             let capacity = site
@@ -216,7 +226,7 @@ fn print_list(state: &AppState, rows: &[BookingRow], history: bool) -> Result<()
             last = Some(key);
             place = 0;
         }
-        let queue = if b.state == booking::WAITING {
+        let queue = if b.state == BookingState::Waiting {
             place += 1;
             format!(" #{place}")
         } else {
@@ -225,7 +235,7 @@ fn print_list(state: &AppState, rows: &[BookingRow], history: bool) -> Result<()
         println!(
             "  B-{:<5} {:<20} {:<30} {:<35} {}",
             b.id,
-            format!("{}{queue}", booking_state_label(&b.state)),
+            format!("{}{queue}", b.state.label()),
             b.name,
             b.email,
             b.authority_id
@@ -241,8 +251,8 @@ fn print_list(state: &AppState, rows: &[BookingRow], history: bool) -> Result<()
                     .unwrap_or_default();
                 println!(
                     "          {at}  {} → {}  ({}){}",
-                    e.from_state.as_deref().map_or("–", booking_state_label),
-                    booking_state_label(&e.to_state),
+                    e.from_state.map_or("–", BookingState::label),
+                    e.to_state.label(),
                     e.actor,
                     if e.note.is_empty() {
                         String::new()

@@ -1,11 +1,13 @@
 //! SQL of bookings, enrolments, their history and the live dates seen in
 //! content. Callers get domain methods only (see the module doc of `store`).
 //!
-//! Every state change goes through [`Tx::transition`]: a conditional
+//! Every state change goes through [`Tx::move_to`]: a conditional
 //! `UPDATE … WHERE state = <expected>` plus a row in `booking_events`, so two
 //! processes racing for the same booking change it at most once.
 
-use super::{Result, Store, Tx};
+use super::{Result, Store, StoreError, Tx};
+use crate::booking::{Actor, Approver, BookingKind, BookingState};
+use crate::sign::Purpose;
 use rusqlite::{params, OptionalExtension, Row};
 
 pub(super) const MIGRATION: &str = "
@@ -63,12 +65,9 @@ pub(super) const MIGRATION: &str = "
     ALTER TABLE action_tokens ADD COLUMN booking_id INTEGER REFERENCES bookings (id) ON DELETE CASCADE;
 ";
 
-/// Places count against capacity in these states.
-const HOLDING: &str = "('bestaetigt', 'angebot')";
-
 #[derive(Debug, Clone)]
 pub struct NewBooking<'a> {
-    pub kind: &'a str,
+    pub kind: BookingKind,
     pub unit_id: &'a str,
     pub unit_title: &'a str,
     pub wanted: &'a str,
@@ -77,19 +76,19 @@ pub struct NewBooking<'a> {
     pub authority_id: &'a str,
     pub member: bool,
     pub price_cents: i64,
-    pub approver: &'a str,
+    pub approver: Approver,
     pub approver_email: &'a str,
-    pub state: &'a str,
+    pub state: BookingState,
     pub consent_id: Option<i64>,
     pub ip_hash: &'a str,
-    pub actor: &'a str,
+    pub actor: &'a Actor,
     pub now: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BookingRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: BookingKind,
     pub unit_id: String,
     pub unit_title: String,
     pub wanted: String,
@@ -99,9 +98,9 @@ pub struct BookingRow {
     pub authority_id: String,
     pub member: bool,
     pub price_cents: i64,
-    pub approver: String,
+    pub approver: Approver,
     pub approver_email: String,
-    pub state: String,
+    pub state: BookingState,
     pub queue_no: Option<i64>,
     pub offer_until: Option<i64>,
     pub created_at: i64,
@@ -134,21 +133,63 @@ fn booking_row(r: &Row) -> rusqlite::Result<BookingRow> {
     })
 }
 
-/// One state change of a booking.
-#[derive(Debug, Clone)]
-pub struct Transition<'a> {
-    pub id: i64,
-    /// The change happens only if the booking is still in this state.
-    pub from: &'a str,
-    pub to: &'a str,
+/// What else a state change sets besides the state (see [`Tx::move_to`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// When (Unix seconds).
+    pub at: i64,
     /// New value of the held/confirmed date (`None` = none).
     pub live_date: Option<&'a str>,
     /// `Some` replaces what the person asked for (e.g. a removed date → `naechster`).
     pub wanted: Option<&'a str>,
     pub offer_until: Option<i64>,
-    pub actor: &'a str,
+    /// Why, for the history.
     pub note: &'a str,
-    pub now: i64,
+}
+
+impl<'a> Change<'a> {
+    /// A change at `at` that clears the date and the offer time.
+    pub fn at(at: i64) -> Change<'a> {
+        Change {
+            at,
+            live_date: None,
+            wanted: None,
+            offer_until: None,
+            note: "",
+        }
+    }
+
+    pub fn live_date(self, live_date: Option<&'a str>) -> Change<'a> {
+        Change { live_date, ..self }
+    }
+
+    pub fn wanted(self, wanted: &'a str) -> Change<'a> {
+        Change {
+            wanted: Some(wanted),
+            ..self
+        }
+    }
+
+    pub fn offer_until(self, offer_until: Option<i64>) -> Change<'a> {
+        Change {
+            offer_until,
+            ..self
+        }
+    }
+
+    pub fn note(self, note: &'a str) -> Change<'a> {
+        Change { note, ..self }
+    }
+}
+
+/// Why [`Tx::move_to`] changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    /// Somebody else moved the booking first (or it does not exist).
+    #[error("Buchung B-{id} ist nicht mehr im Status „{}“", .from.label())]
+    Changed { id: i64, from: BookingState },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -157,8 +198,8 @@ pub struct BookingEvent {
     pub booking_id: i64,
     pub at: i64,
     pub actor: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<BookingState>,
+    pub to_state: BookingState,
     pub live_date: Option<String>,
     pub note: String,
 }
@@ -168,7 +209,7 @@ pub struct BookingEvent {
 pub struct BookingFilter {
     pub unit_id: Option<String>,
     pub live_date: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<BookingState>,
 }
 
 /// A live date as the backend last saw it in content.
@@ -182,11 +223,15 @@ pub struct KnownDate {
 }
 
 impl Tx<'_> {
-    pub fn insert_booking(&self, b: &NewBooking) -> Result<i64> {
-        self.tx.execute(
-            "INSERT INTO bookings (kind, unit_id, unit_title, wanted, name, email, authority_id, member,
-                price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+    /// Stores a new booking with its first event; the booking as stored.
+    pub fn insert_booking(&self, b: &NewBooking) -> Result<BookingRow> {
+        let row = self.tx.query_row(
+            &format!(
+                "INSERT INTO bookings (kind, unit_id, unit_title, wanted, name, email, authority_id, member,
+                    price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 RETURNING {COLUMNS}"
+            ),
             params![
                 b.kind,
                 b.unit_id,
@@ -204,10 +249,10 @@ impl Tx<'_> {
                 b.ip_hash,
                 b.now
             ],
+            booking_row,
         )?;
-        let id = self.tx.last_insert_rowid();
-        self.insert_event(id, b.now, b.actor, None, b.state, None, "")?;
-        Ok(id)
+        self.insert_event(row.id, b.now, b.actor, None, b.state, None, "")?;
+        Ok(row)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -215,16 +260,16 @@ impl Tx<'_> {
         &self,
         id: i64,
         at: i64,
-        actor: &str,
-        from: Option<&str>,
-        to: &str,
+        actor: &Actor,
+        from: Option<BookingState>,
+        to: BookingState,
         live_date: Option<&str>,
         note: &str,
     ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO booking_events (booking_id, at, actor, from_state, to_state, live_date, note)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id, at, actor, from, to, live_date, note],
+            params![id, at, actor.to_string(), from, to, live_date, note],
         )?;
         Ok(())
     }
@@ -240,48 +285,66 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    /// Applies `t` if the booking is still in `t.from`; records the event.
-    /// False when somebody else changed it first.
-    pub fn transition(&self, t: &Transition) -> Result<bool> {
-        let changed = self.tx.execute(
-            "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
+    /// Moves booking `id` from `from` to `to` if it is still in `from` (a
+    /// conditional update, so two processes racing for one booking change
+    /// it once), records the event, and returns the booking after it.
+    pub fn move_to(
+        &self,
+        id: i64,
+        from: BookingState,
+        to: BookingState,
+        actor: &Actor,
+        change: Change,
+    ) -> std::result::Result<BookingRow, MoveError> {
+        // Joining the waiting list takes the next queue number; staying on
+        // it keeps the place; every other state has none.
+        let queue = match (from, to) {
+            (BookingState::Waiting, BookingState::Waiting) => 0,
+            (_, BookingState::Waiting) => 1,
+            _ => 2,
+        };
+        let changed = self
+            .tx
+            .execute(
+                "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
                 offer_until = ?6, updated_at = ?7,
-                queue_no = CASE
-                    WHEN ?3 = 'warteliste' AND state = 'warteliste' THEN queue_no
-                    WHEN ?3 = 'warteliste' THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
+                queue_no = CASE ?8
+                    WHEN 0 THEN queue_no
+                    WHEN 1 THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
                     ELSE NULL END
              WHERE id = ?1 AND state = ?2",
-            params![
-                t.id,
-                t.from,
-                t.to,
-                t.live_date,
-                t.wanted,
-                t.offer_until,
-                t.now
-            ],
-        )?;
-        if changed == 1 {
-            self.insert_event(
-                t.id,
-                t.now,
-                t.actor,
-                Some(t.from),
-                t.to,
-                t.live_date,
-                t.note,
-            )?;
+                params![
+                    id,
+                    from,
+                    to,
+                    change.live_date,
+                    change.wanted,
+                    change.offer_until,
+                    change.at,
+                    queue
+                ],
+            )
+            .map_err(StoreError::from)?;
+        if changed != 1 {
+            return Err(MoveError::Changed { id, from });
         }
-        Ok(changed == 1)
+        self.insert_event(
+            id,
+            change.at,
+            actor,
+            Some(from),
+            to,
+            change.live_date,
+            change.note,
+        )?;
+        self.booking(id)?.ok_or(MoveError::Changed { id, from })
     }
 
     /// Places on a date held by bookings (confirmed or offered).
     pub fn places_held(&self, unit_id: &str, date: &str) -> Result<u32> {
         Ok(self.tx.query_row(
-            &format!(
-                "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state IN {HOLDING}"
-            ),
-            params![unit_id, date],
+            "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state IN (?3, ?4)",
+            params![unit_id, date, BookingState::HOLDING[0], BookingState::HOLDING[1]],
             |r| r.get(0),
         )?)
     }
@@ -292,10 +355,10 @@ impl Tx<'_> {
             .tx
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = 'warteliste'
-                       AND wanted IN (?2, 'naechster') ORDER BY queue_no, id LIMIT 1"
+                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = ?3
+                       AND wanted IN (?2, ?4) ORDER BY queue_no, id LIMIT 1"
                 ),
-                params![unit_id, date],
+                params![unit_id, date, BookingState::Waiting, crate::booking::NEXT],
                 booking_row,
             )
             .optional()?)
@@ -304,8 +367,12 @@ impl Tx<'_> {
     /// 1-based place of a waiting booking in its unit's waiting list.
     pub fn waiting_position(&self, b: &BookingRow) -> Result<i64> {
         Ok(self.tx.query_row(
-            "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND state = 'warteliste' AND queue_no <= ?2",
-            params![b.unit_id, b.queue_no.unwrap_or(i64::MAX)],
+            "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND state = ?3 AND queue_no <= ?2",
+            params![
+                b.unit_id,
+                b.queue_no.unwrap_or(i64::MAX),
+                BookingState::Waiting
+            ],
             |r| r.get(0),
         )?)
     }
@@ -314,15 +381,20 @@ impl Tx<'_> {
     pub fn waiting_for(&self, unit_id: &str, wanted: &str) -> Result<Vec<BookingRow>> {
         self.rows(
             &format!(
-                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = 'warteliste'
+                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = ?3
                    AND wanted = ?2 ORDER BY queue_no, id"
             ),
-            params![unit_id, wanted],
+            params![unit_id, wanted, BookingState::Waiting],
         )
     }
 
-    /// Bookings of a unit on one date in one of `states` (e.g. `bestaetigt`).
-    pub fn on_date(&self, unit_id: &str, date: &str, state: &str) -> Result<Vec<BookingRow>> {
+    /// Bookings of a unit on one date in `state`.
+    pub fn on_date(
+        &self,
+        unit_id: &str,
+        date: &str,
+        state: BookingState,
+    ) -> Result<Vec<BookingRow>> {
         self.rows(
             &format!(
                 "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state = ?3
@@ -336,9 +408,9 @@ impl Tx<'_> {
     pub fn expired_offers(&self, now: i64) -> Result<Vec<BookingRow>> {
         self.rows(
             &format!(
-                "SELECT {COLUMNS} FROM bookings WHERE state = 'angebot' AND offer_until < ?1 ORDER BY offer_until, id"
+                "SELECT {COLUMNS} FROM bookings WHERE state = ?2 AND offer_until < ?1 ORDER BY offer_until, id"
             ),
-            params![now],
+            params![now, BookingState::Offered],
         )
     }
 
@@ -353,7 +425,7 @@ impl Tx<'_> {
     pub fn insert_booking_token(
         &self,
         hash: &str,
-        purpose: &str,
+        purpose: Purpose,
         booking_id: i64,
         consent_id: Option<i64>,
         now: i64,
@@ -369,7 +441,7 @@ impl Tx<'_> {
 
     /// Makes the open links of one purpose for a booking unusable (e.g. the
     /// approval links after the office decided on the command line).
-    pub fn void_booking_tokens(&self, booking_id: i64, purpose: &str, now: i64) -> Result<()> {
+    pub fn void_booking_tokens(&self, booking_id: i64, purpose: Purpose, now: i64) -> Result<()> {
         self.tx.execute(
             "UPDATE action_tokens SET used_at = ?3 WHERE booking_id = ?1 AND purpose = ?2 AND used_at IS NULL",
             params![booking_id, purpose, now],
@@ -439,12 +511,14 @@ impl Store {
     /// date, so the pages can show what is really still free.
     pub fn places_held_all(&self) -> Result<Vec<(String, String, u32)>> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare(
             "SELECT unit_id, live_date, count(*) FROM bookings
-             WHERE live_date IS NOT NULL AND state IN {HOLDING} GROUP BY unit_id, live_date"
-        ))?;
+             WHERE live_date IS NOT NULL AND state IN (?1, ?2) GROUP BY unit_id, live_date",
+        )?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(BookingState::HOLDING, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

@@ -3,8 +3,9 @@
 //! acts. One-time links (confirm, approve/reject, accept offer) are used up
 //! by the POST; the cancellation link is signed and acts once per state.
 
-use super::{check_ip_limit, html_headers, link_headers, own_page, site_redirect, AppError};
-use crate::booking::{self, Decision, LinkInfo};
+use super::{check_ip_limit, html_headers, link_headers, site_redirect, AppError};
+use crate::booking::{self, Actor, BookingState, Decision, LinkInfo};
+use crate::sign::Purpose;
 use crate::store::BookingRow;
 use crate::AppState;
 use axum::extract::{Path, Request, State};
@@ -34,12 +35,22 @@ impl Action {
         }
     }
 
-    fn purpose(self) -> &'static str {
+    fn purpose(self) -> Purpose {
         match self {
-            Action::Confirm => booking::PURPOSE_BOOKING_CONFIRM,
-            Action::Approve | Action::Reject => booking::PURPOSE_APPROVAL,
-            Action::Accept => booking::PURPOSE_OFFER,
-            Action::Cancel => booking::PURPOSE_CANCEL,
+            Action::Confirm => Purpose::BookingConfirm,
+            Action::Approve | Action::Reject => Purpose::Approval,
+            Action::Accept => Purpose::Offer,
+            Action::Cancel => Purpose::Cancel,
+        }
+    }
+
+    /// The state a booking must be in for the link to act.
+    fn acts_on(self, state: BookingState) -> bool {
+        match self {
+            Action::Confirm => state == BookingState::Unconfirmed,
+            Action::Approve | Action::Reject => state == BookingState::Approval,
+            Action::Accept => state == BookingState::Offered,
+            Action::Cancel => state.cancellable(),
         }
     }
 }
@@ -82,67 +93,50 @@ fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<Bookin
             .store
             .write(|tx| tx.booking(id))
             .map_err(|e| e.to_string())?;
-        return Ok(rows.filter(|b| {
-            [
-                booking::UNCONFIRMED,
-                booking::APPROVAL,
-                booking::CONFIRMED,
-                booking::WAITING,
-                booking::OFFERED,
-            ]
-            .contains(&b.state.as_str())
-        }));
+        return Ok(rows.filter(|b| action.acts_on(b.state)));
     }
     let info: Option<LinkInfo> =
         booking::peek(&state.store, token, action.purpose()).map_err(|e| e.to_string())?;
-    Ok(info.map(|i| i.booking).filter(|b| match action {
-        Action::Confirm => b.state == booking::UNCONFIRMED,
-        Action::Approve | Action::Reject => b.state == booking::APPROVAL,
-        Action::Accept => b.state == booking::OFFERED,
-        Action::Cancel => true,
-    }))
+    Ok(info.map(|i| i.booking).filter(|b| action.acts_on(b.state)))
 }
 
+/// The booking page of `step` (`forms/buchung.html`; its texts per step
+/// are in the theme's `forms/buchung_texte.html`).
 fn render(
     state: &AppState,
     status: StatusCode,
-    title: &str,
-    message: &str,
-    facts: Vec<(String, String)>,
-    form: Option<(String, &str)>,
-    other: Option<(String, &str)>,
+    step: &str,
+    booking: Option<&BookingRow>,
+    action: &str,
+    other_url: &str,
 ) -> Response {
     let loaded = state.loaded();
-    let (action, button) = form.unwrap_or_default();
-    let (other_url, other_label) = other.unwrap_or_default();
-    let html = own_page(
-        &loaded,
+    let facts: Vec<Value> = booking
+        .map(|b| facts(state, b))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(label, value)| json!({ "label": label, "value": value }))
+        .collect();
+    let html = loaded.pages.own(
         "forms/buchung.html",
         "/forms/buchung/",
-        title,
-        vec![
-            ("message", json!(message)),
+        if status.is_success() {
+            "Buchung"
+        } else {
+            "Link nicht mehr gültig"
+        },
+        &[
+            ("step", json!(step)),
             ("facts", json!(facts)),
             ("action", json!(action)),
-            ("button", json!(button)),
             ("other_url", json!(other_url)),
-            ("other_label", json!(other_label)),
-            ("valid", json!(status.is_success())),
         ],
     );
     link_headers((status, html_headers(), html).into_response())
 }
 
 fn gone(state: &AppState) -> Response {
-    render(
-        state,
-        StatusCode::GONE,
-        "Link nicht mehr gültig",
-        "Dieser Link ist nicht mehr gültig. Vielleicht wurde er schon benutzt, die Anfrage ist bereits entschieden, oder er ist abgelaufen.",
-        Vec::new(),
-        None,
-        None,
-    )
+    render(state, StatusCode::GONE, "ungueltig", None, "", "")
 }
 
 fn facts(state: &AppState, b: &BookingRow) -> Vec<(String, String)> {
@@ -161,47 +155,18 @@ async fn page(
         return Ok(gone(&state));
     };
     let post_to = format!("/forms/buchung/{}/{token}", action.path());
-    let (title, message, button, other) = match action {
-        Action::Confirm => (
-            "Anfrage bestätigen",
-            "Bitte bestätigen Sie mit dem Knopf, dass die Anfrage von Ihnen stammt. Erst dann wird sie bearbeitet.",
-            "Jetzt bestätigen",
-            None,
-        ),
-        Action::Approve => (
-            "Buchung freigeben",
-            "Bitte prüfen Sie die Angaben. Mit dem Knopf geben Sie die Buchung verbindlich frei; die Kosten trägt der Arbeitgeber.",
-            "Buchung freigeben",
-            Some((format!("/forms/buchung/ablehnen/{token}"), "Stattdessen ablehnen")),
-        ),
-        Action::Reject => (
-            "Buchung ablehnen",
-            "Bitte prüfen Sie die Angaben. Mit dem Knopf lehnen Sie die Buchung ab; die Person wird per E-Mail informiert.",
-            "Buchung ablehnen",
-            Some((format!("/forms/buchung/freigeben/{token}"), "Stattdessen freigeben")),
-        ),
-        Action::Accept => (
-            "Platz annehmen",
-            "Für Sie ist ein Platz frei. Mit dem Knopf nehmen Sie ihn verbindlich an.",
-            "Platz verbindlich annehmen",
-            None,
-        ),
-        Action::Cancel => (
-            "Buchung stornieren",
-            "Möchten Sie Ihre Buchung oder Ihren Platz auf der Warteliste wirklich stornieren? Ein frei werdender Platz geht an die nächste Person auf der Warteliste.",
-            "Jetzt stornieren",
-            None,
-        ),
+    let other = match action {
+        Action::Approve => format!("/forms/buchung/ablehnen/{token}"),
+        Action::Reject => format!("/forms/buchung/freigeben/{token}"),
+        _ => String::new(),
     };
-    let facts = facts(&state, &b);
     Ok(render(
         &state,
         StatusCode::OK,
-        title,
-        message,
-        facts,
-        Some((post_to, button)),
-        other,
+        action.path(),
+        Some(&b),
+        &post_to,
+        &other,
     ))
 }
 
@@ -240,9 +205,8 @@ async fn act(
                     booking::accept_offer(env, &token).map(|b| b.map(|b| (b, json!(null))))
                 }
                 Action::Cancel => match booking::cancel_link_booking(env.ctx.signer, &token) {
-                    Some(id) => {
-                        booking::cancel(env, id, "teilnehmer").map(|b| b.map(|b| (b, json!(null))))
-                    }
+                    Some(id) => booking::cancel(env, id, &Actor::Participant)
+                        .map(|b| b.map(|b| (b, json!(null)))),
                     None => Ok(None),
                 },
             };
@@ -257,46 +221,19 @@ async fn act(
     if json {
         return Ok(axum::Json(json!({ "ok": true, "state": b.state })).into_response());
     }
-    let facts = facts(&state, &b);
-    let (title, message) = match (action, b.state.as_str()) {
+    let step = match (action, b.state) {
         (Action::Confirm, _) => {
             return Ok(link_headers(site_redirect(
                 &state.loaded(),
                 "/formular/bestaetigt/",
             )))
         }
-        (Action::Approve, booking::CONFIRMED) => (
-            "Buchung freigegeben",
-            "Die Buchung ist freigegeben und der Platz verbindlich gebucht. Die Person erhält die Bestätigung mit dem Termin per E-Mail.",
-        ),
-        (Action::Approve, booking::ENROLLED) => (
-            "Buchung freigegeben",
-            "Die Buchung ist freigegeben. Die Person erhält den Link zum Start der Lerneinheit per E-Mail.",
-        ),
-        (Action::Approve, _) => (
-            "Buchung freigegeben – Warteliste",
-            "Die Buchung ist freigegeben. Zurzeit ist kein Platz frei; die Person steht auf der Warteliste und wurde per E-Mail informiert.",
-        ),
-        (Action::Reject, _) => (
-            "Buchung abgelehnt",
-            "Die Buchung ist abgelehnt. Die Person wurde per E-Mail informiert.",
-        ),
-        (Action::Accept, _) => (
-            "Platz gebucht",
-            "Ihr Platz ist verbindlich gebucht. Die Bestätigung mit dem Termin für Ihren Kalender kommt per E-Mail.",
-        ),
-        (Action::Cancel, _) => (
-            "Buchung storniert",
-            "Ihre Buchung ist storniert. Sie erhalten eine Bestätigung per E-Mail.",
-        ),
+        (Action::Approve, BookingState::Confirmed) => "freigegeben",
+        (Action::Approve, BookingState::Enrolled) => "freigegeben-eingeschrieben",
+        (Action::Approve, _) => "freigegeben-warteliste",
+        (Action::Reject, _) => "abgelehnt",
+        (Action::Accept, _) => "angenommen",
+        (Action::Cancel, _) => "storniert",
     };
-    Ok(render(
-        &state,
-        StatusCode::OK,
-        title,
-        message,
-        facts,
-        None,
-        None,
-    ))
+    Ok(render(&state, StatusCode::OK, step, Some(&b), "", ""))
 }
