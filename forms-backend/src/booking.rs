@@ -26,7 +26,7 @@ use crate::mail::{Draft, FileAttachment};
 use crate::sign::{random_token, token_hash, Purpose};
 use crate::store::{self, BookingRow, Change, NewBooking, NewConsent, Store, Tx};
 use crate::validate::{BookingRequest, FormKind};
-use crate::workflow::{from_store, into_store, Ctx, WorkflowError, CONSENT_VERSION};
+use crate::workflow::{Ctx, WorkflowError, CONSENT_VERSION};
 use crate::AppState;
 use campus_generator::content::{self, Format};
 use campus_generator::money::Cents;
@@ -56,9 +56,9 @@ pub struct Env<'a> {
     pub approval_valid: Duration,
 }
 
-/// Runs `f` with an [`Env`] for `state` at the current time.
+/// Runs `f` with an [`Env`] for `state` at the time of its clock.
 pub fn with_env<T>(state: &AppState, ip_hash: &str, f: impl FnOnce(&Env) -> T) -> T {
-    with_env_at(state, ip_hash, store::now(), f)
+    with_env_at(state, ip_hash, state.settings.clock.now(), f)
 }
 
 /// Runs `f` with an [`Env`] for `state` at `now` (Unix seconds; tests and
@@ -114,12 +114,9 @@ fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// One store transaction whose closure may fail with workflow errors.
+/// One store transaction of a booking step.
 fn write<T>(env: &Env, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-    env.ctx
-        .store
-        .write(|tx| f(tx).map_err(into_store))
-        .map_err(from_store)
+    env.ctx.store.write(f)
 }
 
 // ------------------------------------------------------------------ texts
@@ -648,9 +645,14 @@ pub struct LinkInfo {
 }
 
 /// Looks a one-time link up without using it (GET/HEAD).
-pub fn peek(store: &Store, token: &str, purpose: Purpose) -> store::Result<Option<LinkInfo>> {
+pub fn peek(
+    store: &Store,
+    token: &str,
+    purpose: Purpose,
+    now: i64,
+) -> store::Result<Option<LinkInfo>> {
     store.write(|tx| {
-        let Some(row) = tx.find_token(&token_hash(token), store::now())? else {
+        let Some(row) = tx.find_token(&token_hash(token), now)? else {
             return Ok(None);
         };
         if row.purpose != purpose {

@@ -140,6 +140,9 @@ pub struct Settings {
     pub approval_valid: Duration,
     /// How often expired offers are passed on.
     pub booking_tick: Duration,
+    /// The time source (not configurable: the system clock; tests move a
+    /// manual one).
+    pub clock: crate::clock::Clock,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -291,6 +294,7 @@ impl Settings {
                 86_400 * booking.freigabe_gueltig_tage.unwrap_or(14),
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
+            clock: crate::clock::Clock::system(),
         })
     }
 

@@ -4,10 +4,10 @@
 //! `Accept: application/json` the same routes answer JSON (the self-check
 //! page script uses that). All routes are GET and store nothing.
 
-use crate::web::wants_json;
+use crate::web::Format;
 use crate::{AppState, Loaded};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -81,14 +81,14 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+async fn search(State(state): State<AppState>, format: Format, Query(params): Params) -> Response {
     let loaded = state.loaded();
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
     let results = discovery::search_site(&index, &query);
     let view = discovery::search_view(&loaded.site, &query, &results);
-    if wants_json(&h) {
+    if format.is_json() {
         return Json(json!({
             "ok": true, "query": query, "count": view["count"], "results": view["results"],
             "suggestion": view["suggestion"],
@@ -111,11 +111,11 @@ async fn search(State(state): State<AppState>, h: HeaderMap, Query(params): Para
     }
 }
 
-async fn catalog(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+async fn catalog(State(state): State<AppState>, format: Format, Query(params): Params) -> Response {
     let loaded = state.loaded();
     let options = loaded.render_options();
     let filter = CatalogFilter::from_query(&params);
-    if wants_json(&h) {
+    if format.is_json() {
         let units: Vec<&str> = discovery::visible_units(&loaded.site, &filter, options.today)
             .map(|u| u.id.as_str())
             .collect();
@@ -129,10 +129,14 @@ async fn catalog(State(state): State<AppState>, h: HeaderMap, Query(params): Par
     }
 }
 
-async fn selfcheck(State(state): State<AppState>, h: HeaderMap, Query(params): Params) -> Response {
+async fn selfcheck(
+    State(state): State<AppState>,
+    format: Format,
+    Query(params): Params,
+) -> Response {
     let loaded = state.loaded();
     let options = loaded.render_options();
-    let json = wants_json(&h);
+    let json = format.is_json();
     if discovery::selfcheck_form(&loaded.site).is_none() {
         return crate::web::AppError::NotFound { json }.into_response();
     }

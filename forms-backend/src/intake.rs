@@ -23,12 +23,13 @@
 //! was accepted into the queue); it is simply not acknowledged to anybody.
 
 use crate::store::{Store, StoreError, Tx};
+use crate::workflow::WorkflowError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The writes of one submission, run inside the batch transaction.
-pub type Job = Box<dyn FnOnce(&Tx) -> Result<(), StoreError> + Send>;
+pub type Job = Box<dyn FnOnce(&Tx) -> Result<(), WorkflowError> + Send>;
 
 /// At most this many jobs share one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -47,11 +48,15 @@ pub enum IntakeError {
     /// The writer has stopped (the process is shutting down).
     #[error("Annahme beendet")]
     Closed,
-    /// This job failed or the batch's commit failed: nothing of it was stored.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("Datenbank: {0}")]
-    Batch(String),
+    /// This job failed: nothing of it was stored.
+    #[error("Formular nicht gespeichert")]
+    Job(#[source] WorkflowError),
+    /// This job panicked (a bug): it was rolled back alone.
+    #[error("Abbruch beim Speichern eines Formulars")]
+    Panicked,
+    /// The batch's commit failed: nothing of it was stored.
+    #[error("Stapel nicht gespeichert")]
+    Batch(#[source] Arc<StoreError>),
 }
 
 struct Pending {
@@ -153,26 +158,23 @@ fn writer(store: &Store, mut rx: mpsc::Receiver<Pending>) {
         let size = jobs.len();
         // A job that panics is rolled back like a failed one; the writer
         // (and with it the intake) stays alive.
-        let run = |tx: &Tx, job: Job| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(tx))).unwrap_or_else(
-                |_| {
-                    Err(StoreError::Io(std::io::Error::other(
-                        "Abbruch beim Speichern eines Formulars",
-                    )))
-                },
-            )
-        };
+        let run =
+            |tx: &Tx, job: Job| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                job(tx)
+            })) {
+                Ok(result) => result.map_err(IntakeError::Job),
+                Err(_) => Err(IntakeError::Panicked),
+            };
         match store.write_batch(jobs, run) {
             Ok(results) => {
                 for (result, done) in results.into_iter().zip(answers) {
-                    let _ = done.send(result.map_err(IntakeError::from));
+                    let _ = done.send(result);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, size, "Stapel nicht gespeichert");
-                let message = e.to_string();
+                let e = Arc::new(e);
                 for done in answers {
-                    let _ = done.send(Err(IntakeError::Batch(message.clone())));
+                    let _ = done.send(Err(IntakeError::Batch(e.clone())));
                 }
             }
         }
@@ -199,7 +201,7 @@ mod tests {
                 0,
             )?;
             if fail {
-                return Err(StoreError::Io(std::io::Error::other("boom")));
+                return Err(WorkflowError::Invalid("boom".into()));
             }
             Ok(())
         })
@@ -221,7 +223,7 @@ mod tests {
         for t in tasks {
             match t.await.unwrap() {
                 Ok(()) => ok += 1,
-                Err(IntakeError::Store(_)) => failed += 1,
+                Err(IntakeError::Job(WorkflowError::Invalid(_))) => failed += 1,
                 Err(e) => panic!("{e}"),
             }
         }
@@ -240,7 +242,7 @@ mod tests {
                 panic!("bug in a workflow")
             }))
             .await;
-        assert!(matches!(r, Err(IntakeError::Store(_))), "{r:?}");
+        assert!(matches!(r, Err(IntakeError::Panicked)), "{r:?}");
         intake.submit(job(2, false)).await.unwrap();
         let ids: Vec<String> = store
             .outbox()

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod booking;
+pub mod clock;
 pub mod config;
 pub mod discovery_web;
 pub mod intake;
@@ -275,6 +276,7 @@ pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
         retry_base: state.settings.retry_base,
         lease: outbox::lease_for(&state.settings.transport),
         settings_for_purge: Some(state.settings.clone()),
+        clock: state.settings.clock.clone(),
     }
     .spawn();
     handle.attach(booking::spawn_ticker(state.clone(), handle.stop_signal()));

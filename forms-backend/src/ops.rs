@@ -2,7 +2,7 @@
 
 use crate::booking::{Approver, BookingState};
 use crate::config::Settings;
-use crate::store::{self, PurgeReport, Store, StoreError};
+use crate::store::{PurgeReport, Store, StoreError};
 use crate::validate::FormKind;
 use std::io::Write;
 
@@ -11,7 +11,7 @@ pub const DEFAULT_MAIL_DAYS: u32 = 30;
 
 /// Deletes everything past its retention period (see [`Store::purge`]).
 pub fn purge(store: &Store, settings: &Settings) -> Result<PurgeReport, StoreError> {
-    let now = store::now();
+    let now = settings.clock.now();
     let mail_days = settings
         .retention_days
         .get("mail")

@@ -177,6 +177,8 @@ pub struct Worker {
     pub lease: Duration,
     /// `None`: no daily purge (tests with several workers).
     pub settings_for_purge: Option<Arc<Settings>>,
+    /// Due times and sent times come from this clock (the backend's).
+    pub clock: crate::clock::Clock,
 }
 
 impl Worker {
@@ -235,11 +237,10 @@ impl Worker {
     /// Delivers at most one due message; true if there was one.
     pub async fn step(&self, worker: &str) -> Result<bool, store::StoreError> {
         let store = self.store.clone();
-        let (w, lease) = (worker.to_string(), self.lease);
-        let claimed =
-            tokio::task::spawn_blocking(move || store.claim_next(&w, store::now(), lease))
-                .await
-                .expect("claim task")?;
+        let (w, lease, clock) = (worker.to_string(), self.lease, self.clock.clone());
+        let claimed = tokio::task::spawn_blocking(move || store.claim_next(&w, clock.now(), lease))
+            .await
+            .expect("claim task")?;
         let Some(mail) = claimed else {
             return Ok(false);
         };
@@ -247,8 +248,9 @@ impl Worker {
         let store = self.store.clone();
         let w = worker.to_string();
         let (max, base) = (self.max_attempts, self.retry_base);
+        let clock = self.clock.clone();
         tokio::task::spawn_blocking(move || {
-            let now = store::now();
+            let now = clock.now();
             match result {
                 Ok(()) => {
                     if store.mark_sent(mail.id, &w, now)? {

@@ -132,23 +132,25 @@ impl Signer {
         Some(payload)
     }
 
-    /// A signed form timestamp (`ts` field) issued now.
-    pub fn form_stamp(&self) -> String {
-        self.form_stamp_at(now_millis())
-    }
-
+    /// A signed form timestamp (`ts` field) issued at `millis`.
     pub fn form_stamp_at(&self, millis: u64) -> String {
         self.sign(Purpose::FormStamp, &millis.to_string())
     }
 
-    pub fn check_form_stamp(&self, token: &str, min_age: Duration, max_age: Duration) -> FormStamp {
+    /// Checks a form timestamp at `now` (milliseconds).
+    pub fn check_form_stamp(
+        &self,
+        token: &str,
+        now: u64,
+        min_age: Duration,
+        max_age: Duration,
+    ) -> FormStamp {
         let Some(issued) = self
             .verify(Purpose::FormStamp, token)
             .and_then(|p| p.parse::<u64>().ok())
         else {
             return FormStamp::Invalid;
         };
-        let now = now_millis();
         let age = Duration::from_millis(now.saturating_sub(issued));
         if issued > now + 60_000 || age > max_age {
             FormStamp::Invalid
@@ -217,17 +219,21 @@ mod tests {
     #[test]
     fn form_stamps_have_a_window() {
         let s = Signer::from_text("k");
+        let now = now_millis();
         let min = Duration::from_secs(2);
         let max = Duration::from_secs(3600);
         assert_eq!(
-            s.check_form_stamp(&s.form_stamp(), min, max),
+            s.check_form_stamp(&s.form_stamp_at(now), now, min, max),
             FormStamp::TooFast
         );
-        let old = s.form_stamp_at(now_millis() - 5_000);
-        assert_eq!(s.check_form_stamp(&old, min, max), FormStamp::Valid);
-        let expired = s.form_stamp_at(now_millis() - 7_200_000);
-        assert_eq!(s.check_form_stamp(&expired, min, max), FormStamp::Invalid);
-        assert_eq!(s.check_form_stamp("", min, max), FormStamp::Invalid);
+        let old = s.form_stamp_at(now - 5_000);
+        assert_eq!(s.check_form_stamp(&old, now, min, max), FormStamp::Valid);
+        let expired = s.form_stamp_at(now - 7_200_000);
+        assert_eq!(
+            s.check_form_stamp(&expired, now, min, max),
+            FormStamp::Invalid
+        );
+        assert_eq!(s.check_form_stamp("", now, min, max), FormStamp::Invalid);
     }
 
     #[test]

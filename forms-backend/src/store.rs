@@ -242,13 +242,20 @@ impl Store {
         })
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits when it returns Ok.
-    pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits when it returns
+    /// Ok, rolls back when it fails. The error type is the caller's (a
+    /// workflow's mail or validation error stays what it is).
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let tx = Tx { tx };
         let value = f(&tx)?;
-        tx.tx.commit()?;
+        tx.tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
 
@@ -257,11 +264,11 @@ impl Store {
     /// whole batch). A job whose `f` fails is rolled back to its savepoint
     /// and gets its error; the other jobs still commit. `Ok(results)` is
     /// returned only after the commit; `Err` means nothing was committed.
-    pub fn write_batch<J, T>(
+    pub fn write_batch<J, T, E>(
         &self,
         jobs: impl IntoIterator<Item = J>,
-        mut f: impl FnMut(&Tx, J) -> Result<T>,
-    ) -> Result<Vec<Result<T>>> {
+        mut f: impl FnMut(&Tx, J) -> std::result::Result<T, E>,
+    ) -> Result<Vec<std::result::Result<T, E>>> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let tx = Tx { tx };
@@ -912,7 +919,7 @@ mod tests {
                         }
                     }
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         // Newsletter retention (1 day) is shorter than the age of the active

@@ -8,7 +8,8 @@ use crate::sign::FormStamp;
 use crate::validate::{self, Errors, FormKind, Input, Valid};
 use crate::workflow::{self, Ctx};
 use crate::{AppState, Loaded};
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,51 +19,106 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod booking;
 
+/// How the client wants its answers, decided once per request: JSON when
+/// it sends or accepts JSON (the page script), HTML otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+impl Format {
+    pub fn of(headers: &HeaderMap) -> Format {
+        let has = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/json"))
+        };
+        if has(header::ACCEPT) || has(header::CONTENT_TYPE) {
+            Format::Json
+        } else {
+            Format::Html
+        }
+    }
+
+    pub fn is_json(self) -> bool {
+        self == Format::Json
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Format {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Format, Self::Rejection> {
+        Ok(Format::of(&parts.headers))
+    }
+}
+
 /// The one error type of the handlers. HTML or JSON, as the client asked.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// 422: per-field messages; `html` is the form page with them (None = JSON).
-    Invalid {
-        errors: Errors,
-        html: Option<String>,
-    },
-    /// The signed timestamp is missing, expired or too young: HTML gets a
-    /// page repeating the values with a fresh token (200), JSON a 422 with it.
-    Resend {
-        ts: String,
-        message: &'static str,
-        html: Option<String>,
-    },
-    Forbidden {
-        json: bool,
-    },
-    TooLarge {
-        json: bool,
-    },
-    Unsupported {
-        json: bool,
-    },
-    RateLimited {
-        json: bool,
-    },
-    NotFound {
-        json: bool,
-    },
+    #[error("Anfrage von fremder Herkunft")]
+    Forbidden { json: bool },
+    #[error("Anfrage zu groß")]
+    TooLarge { json: bool },
+    #[error("Format nicht unterstützt")]
+    Unsupported { json: bool },
+    #[error("Anfrage-Limit erreicht")]
+    RateLimited { json: bool },
+    #[error("Seite nicht gefunden")]
+    NotFound { json: bool },
     /// A link that is used, expired or forged (410).
-    Gone {
-        html: Option<String>,
-    },
-    /// 503 with `Retry-After`: the intake queue is full (overload). Nothing
-    /// was stored; `html` repeats the values with a button to send again.
-    Busy {
-        html: Option<String>,
-    },
-    /// Logged with its detail; the client sees a generic German message.
-    Internal(String),
+    #[error("Link nicht mehr gültig")]
+    Gone { html: Option<String> },
+    /// Logged with its whole chain of causes; the client sees a generic
+    /// German message.
+    #[error("interner Fehler")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> AppError {
+        AppError::Internal(Box::new(e))
+    }
+}
+
+impl From<workflow::WorkflowError> for AppError {
+    fn from(e: workflow::WorkflowError) -> AppError {
+        AppError::Internal(Box::new(e))
+    }
+}
+
+impl From<IntakeError> for AppError {
+    fn from(e: IntakeError) -> AppError {
+        AppError::Internal(Box::new(e))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> AppError {
+        AppError::Internal(Box::new(e))
+    }
+}
+
+/// "cause: its cause: …", each message once (errors that print their
+/// source in their own message are not repeated).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl IntoResponse for AppError {
@@ -85,21 +141,6 @@ impl IntoResponse for AppError {
                 }
             };
         match self {
-            AppError::Invalid { errors, html: Some(html) } => {
-                let _ = errors;
-                (StatusCode::UNPROCESSABLE_ENTITY, html_headers(), html).into_response()
-            }
-            AppError::Invalid { errors, html: None } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": errors })),
-            )
-                .into_response(),
-            AppError::Resend { html: Some(html), .. } => (StatusCode::OK, html_headers(), html).into_response(),
-            AppError::Resend { ts, message, html: None } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": { "ts": message }, "ts": ts })),
-            )
-                .into_response(),
             AppError::Forbidden { json } => simple(
                 StatusCode::FORBIDDEN,
                 json,
@@ -145,23 +186,8 @@ impl IntoResponse for AppError {
                 Json(json!({ "ok": false, "errors": { "link": "Dieser Link ist nicht mehr gültig." } })),
             )
                 .into_response(),
-            AppError::Busy { html } => {
-                let mut r = match html {
-                    Some(html) => (StatusCode::SERVICE_UNAVAILABLE, html_headers(), html).into_response(),
-                    None => (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        Json(json!({ "ok": false, "errors": { "formular": BUSY_MESSAGE } })),
-                    )
-                        .into_response(),
-                };
-                r.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(crate::intake::RETRY_AFTER_SECS),
-                );
-                r
-            }
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "Interner Fehler");
+            AppError::Internal(cause) => {
+                tracing::error!(error = %error_chain(cause.as_ref()), "Interner Fehler");
                 let mut r = (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     html_headers(),
@@ -175,6 +201,37 @@ impl IntoResponse for AppError {
                 r
             }
         }
+    }
+}
+
+/// The form shown again with messages and the values kept (invalid
+/// values, a missing or too young timestamp, overload): a normal answer of
+/// a form post, not an error.
+#[derive(Debug)]
+pub struct FormAgain {
+    status: StatusCode,
+    body: FormAgainBody,
+    /// Seconds to wait before sending again (overload).
+    retry_after: Option<u64>,
+}
+
+#[derive(Debug)]
+enum FormAgainBody {
+    Html(String),
+    Json(Value),
+}
+
+impl IntoResponse for FormAgain {
+    fn into_response(self) -> Response {
+        let mut r = match self.body {
+            FormAgainBody::Html(html) => (self.status, html_headers(), html).into_response(),
+            FormAgainBody::Json(value) => (self.status, Json(value)).into_response(),
+        };
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        r
     }
 }
 
@@ -194,7 +251,8 @@ fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
 pub struct RateLimiter {
     max: u32,
     window: Duration,
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Times of the hits in milliseconds (see [`crate::clock`]).
+    hits: Mutex<HashMap<String, VecDeque<u64>>>,
 }
 
 impl RateLimiter {
@@ -206,20 +264,15 @@ impl RateLimiter {
         }
     }
 
-    pub fn allow(&self, key: &str) -> bool {
-        let now = Instant::now();
+    /// Counts a hit of `key` at `now` (milliseconds); false over the limit.
+    pub fn allow(&self, key: &str, now: u64) -> bool {
+        let window = self.window.as_millis() as u64;
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         if hits.len() > 10_000 {
-            hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
+            hits.retain(|_, q| q.back().is_some_and(|t| now.saturating_sub(*t) < window));
         }
         let q = hits.entry(key.to_string()).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
+        while q.front().is_some_and(|t| now.saturating_sub(*t) >= window) {
             q.pop_front();
         }
         if q.len() as u32 >= self.max {
@@ -238,23 +291,27 @@ pub fn app(state: AppState) -> Router {
         .route("/forms/token", get(form_token))
         .route(
             "/forms/registrierung",
-            post(|s: State<AppState>, r: Request| submit(s, FormKind::Registrierung, r)),
+            post(|s: State<AppState>, f: Format, r: Request| {
+                submit(s, FormKind::Registrierung, f, r)
+            }),
         )
         .route(
             "/forms/kontakt",
-            post(|s: State<AppState>, r: Request| submit(s, FormKind::Kontakt, r)),
+            post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Kontakt, f, r)),
         )
         .route(
             "/forms/newsletter",
-            post(|s: State<AppState>, r: Request| submit(s, FormKind::Newsletter, r)),
+            post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Newsletter, f, r)),
         )
         .route(
             "/forms/buchung",
-            post(|s: State<AppState>, r: Request| submit(s, FormKind::Buchung, r)),
+            post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Buchung, f, r)),
         )
         .route(
             "/forms/einschreibung",
-            post(|s: State<AppState>, r: Request| submit(s, FormKind::Einschreibung, r)),
+            post(|s: State<AppState>, f: Format, r: Request| {
+                submit(s, FormKind::Einschreibung, f, r)
+            }),
         )
         .merge(booking::routes())
         .merge(crate::discovery_web::routes())
@@ -269,9 +326,9 @@ pub fn app(state: AppState) -> Router {
         .route("/forms/mitgliedschaft/rechner", get(calculator))
         .route(
             "/forms/{*rest}",
-            any(|h: HeaderMap| async move {
+            any(|format: Format| async move {
                 AppError::NotFound {
-                    json: wants_json(&h),
+                    json: format.is_json(),
                 }
             }),
         )
@@ -308,16 +365,6 @@ async fn themed_errors(State(state): State<AppState>, mut r: Response) -> Respon
     }
 }
 
-pub fn wants_json(headers: &HeaderMap) -> bool {
-    let has = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("application/json"))
-    };
-    has(header::ACCEPT) || has(header::CONTENT_TYPE)
-}
-
 /// Rejects state-changing requests from other sites: an `Origin` must be
 /// the site's (or the backend's, or a configured one). Requests without
 /// `Origin` (curl, mail servers doing one-click unsubscribe) pass unless the
@@ -326,7 +373,12 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 ///
 /// Allowed origins also get CORS headers, so the page script can fetch
 /// `/forms/token` and post JSON when `[forms] url` is another origin.
-async fn origin_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn origin_guard(
+    State(state): State<AppState>,
+    format: Format,
+    req: Request,
+    next: Next,
+) -> Response {
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -359,7 +411,7 @@ async fn origin_guard(State(state): State<AppState>, req: Request, next: Next) -
         || req.uri().path().starts_with("/forms/newsletter/abmelden/");
     if !exempt {
         let headers = req.headers();
-        let json = wants_json(headers);
+        let json = format.is_json();
         if let Some(o) = &origin {
             if !allowed {
                 tracing::warn!(origin = %o, path = req.uri().path(), "Fremde Herkunft abgelehnt");
@@ -386,6 +438,11 @@ fn cors(mut r: Response, origin: Option<&str>) -> Response {
 }
 
 impl AppState {
+    /// A signed form timestamp issued now.
+    pub fn form_stamp(&self) -> String {
+        self.signer.form_stamp_at(self.settings.clock.now_millis())
+    }
+
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.loaded().origins.iter().any(|o| o == origin)
             || self.extra_origins().iter().any(|o| o == origin)
@@ -432,7 +489,7 @@ fn check_ip_limit(
     json: bool,
 ) -> Result<String, AppError> {
     match client_ip(parts, state.settings.trust_forwarded_for) {
-        Some(ip) if !state.limiter.allow(&ip) => {
+        Some(ip) if !state.limiter.allow(&ip, state.settings.clock.now_millis()) => {
             tracing::warn!(path = parts.uri.path(), "Anfrage-Limit je Adresse erreicht");
             Err(AppError::RateLimited { json })
         }
@@ -509,18 +566,14 @@ fn success(loaded: &Loaded, kind: FormKind, json: bool) -> Response {
     )
 }
 
-fn berlin_now() -> chrono::NaiveDateTime {
-    let utc = chrono::Utc::now().naive_utc();
-    utc + chrono::Duration::hours(campus_generator::time::berlin_offset_hours_at_utc(utc))
-}
-
 async fn submit(
     State(state): State<AppState>,
     kind: FormKind,
+    format: Format,
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
-    let json = wants_json(&parts.headers);
+    let json = format.is_json();
     let ip = check_ip_limit(&state, &parts, json)?;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
@@ -532,12 +585,20 @@ async fn submit(
         tracing::info!(form = kind.name(), "Honeypot ausgefüllt, Anfrage verworfen");
         return Ok(success(&loaded, kind, json));
     }
-    let valid = match validate::validate(kind, &input, &loaded.site, berlin_now()) {
+    let valid = match validate::validate(
+        kind,
+        &input,
+        &loaded.site,
+        state.settings.clock.berlin_now(),
+    ) {
         Ok(v) => v,
-        Err(errors) => return Err(invalid(&state, &loaded, kind, &input, errors, json)),
+        Err(errors) => {
+            return Ok(invalid(&state, &loaded, kind, &input, errors, json).into_response())
+        }
     };
     let stamp = state.signer.check_form_stamp(
         &input.ts,
+        state.settings.clock.now_millis(),
         state.settings.min_fill_time,
         state.settings.form_token_max_age,
     );
@@ -547,7 +608,7 @@ async fn submit(
             ?stamp,
             "Formular ohne gültigen Zeitstempel"
         );
-        return Err(resend(&state, &loaded, kind, &input, stamp, json));
+        return Ok(resend(&state, &loaded, kind, &input, stamp, json).into_response());
     }
     let ip_hash = state.signer.ip_hash(&ip);
     if let Valid::Booking(b) = valid {
@@ -555,11 +616,8 @@ async fn submit(
         let st = state.clone();
         tokio::task::spawn_blocking(move || {
             crate::booking::with_env(&st, &ip_hash, |env| crate::booking::request(env, &b))
-                .map(|_| ())
         })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .await??;
     } else {
         // Registration, contact and newsletter go through the group commit.
         let st = state.clone();
@@ -574,7 +632,7 @@ async fn submit(
                 confirm_valid: st.settings.confirm_valid,
                 per_recipient_per_hour: st.settings.per_recipient_per_hour,
                 ip_hash: &ip_hash,
-                now: crate::store::now(),
+                now: st.settings.clock.now(),
             };
             match &valid {
                 Valid::Registration(r) => workflow::register_in(&ctx, tx, r),
@@ -582,12 +640,11 @@ async fn submit(
                 Valid::Newsletter(n) => workflow::newsletter_in(&ctx, tx, n),
                 Valid::Booking(_) => unreachable!("handled above"),
             }
-            .map_err(workflow::into_store)
         });
         match state.intake.submit(job).await {
             Ok(()) => {}
-            Err(IntakeError::Busy) => return Err(busy(&loaded, kind, &input, json)),
-            Err(e) => return Err(AppError::Internal(e.to_string())),
+            Err(IntakeError::Busy) => return Ok(busy(&loaded, kind, &input, json).into_response()),
+            Err(e) => return Err(e.into()),
         }
     }
     state.wake.notify_one();
@@ -605,9 +662,13 @@ fn invalid(
     input: &Input,
     errors: Errors,
     json: bool,
-) -> AppError {
+) -> FormAgain {
     if json {
-        return AppError::Invalid { errors, html: None };
+        return FormAgain {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: FormAgainBody::Json(json!({ "ok": false, "errors": errors })),
+            retry_after: None,
+        };
     }
     let page_url = kind.page_url(input);
     let error_list: Vec<Value> = kind
@@ -623,7 +684,7 @@ fn invalid(
         .collect();
     let form = json!({
         "name": kind.name(), "values": values, "errors": errors,
-        "error_list": error_list, "ts": state.signer.form_stamp(),
+        "error_list": error_list, "ts": state.form_stamp(),
     });
     let html = match loaded.pages.site_page(&page_url, &[("form", form)]) {
         Ok(Some(html)) => html,
@@ -640,9 +701,10 @@ fn invalid(
             )
         }
     };
-    AppError::Invalid {
-        errors,
-        html: Some(html),
+    FormAgain {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        body: FormAgainBody::Html(html),
+        retry_after: None,
     }
 }
 
@@ -683,18 +745,23 @@ fn send_again_page(
 
 /// The 503 answer under overload: JSON, or a page repeating the values
 /// (with the form's still valid `ts`) and a button to send them again.
-fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> AppError {
-    if json {
-        return AppError::Busy { html: None };
-    }
-    AppError::Busy {
-        html: Some(send_again_page(
+fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> FormAgain {
+    let retry_after = Some(crate::intake::RETRY_AFTER_SECS);
+    let body = if json {
+        FormAgainBody::Json(json!({ "ok": false, "errors": { "formular": BUSY_MESSAGE } }))
+    } else {
+        FormAgainBody::Html(send_again_page(
             loaded,
             kind,
             input,
             "ueberlastet",
             &input.ts,
-        )),
+        ))
+    };
+    FormAgain {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        body,
+        retry_after,
     }
 }
 
@@ -705,14 +772,26 @@ fn resend(
     input: &Input,
     stamp: FormStamp,
     json: bool,
-) -> AppError {
-    let ts = state.signer.form_stamp();
+) -> FormAgain {
+    let ts = state.form_stamp();
     let (reason, message) = match stamp {
         FormStamp::TooFast => ("zu-schnell", "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten."),
         _ => ("zeitstempel", "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen."),
     };
-    let html = (!json).then(|| send_again_page(loaded, kind, input, reason, &ts));
-    AppError::Resend { ts, message, html }
+    if json {
+        return FormAgain {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: FormAgainBody::Json(
+                json!({ "ok": false, "errors": { "ts": message }, "ts": ts }),
+            ),
+            retry_after: None,
+        };
+    }
+    FormAgain {
+        status: StatusCode::OK,
+        body: FormAgainBody::Html(send_again_page(loaded, kind, input, reason, &ts)),
+        retry_after: None,
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -730,7 +809,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn form_token(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(json!({ "ts": state.signer.form_stamp() })),
+        Json(json!({ "ts": state.form_stamp() })),
     )
         .into_response()
 }
@@ -756,11 +835,10 @@ async fn confirm_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let store = state.store.clone();
+    let now = state.settings.clock.now();
     let t = token.clone();
-    let valid = tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let valid =
+        tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t, now)).await??;
     let loaded = state.loaded();
     let html = loaded.pages.own(
         "forms/bestaetigen.html",
@@ -782,10 +860,11 @@ async fn confirm_page(
 async fn confirm_post(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    format: Format,
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
-    let json = wants_json(&parts.headers);
+    let json = format.is_json();
     let ip = check_ip_limit(&state, &parts, json)?;
     let ua = parts
         .headers
@@ -807,13 +886,11 @@ async fn confirm_post(
             confirm_valid: st.settings.confirm_valid,
             per_recipient_per_hour: st.settings.per_recipient_per_hour,
             ip_hash: &ip_hash,
-            now: crate::store::now(),
+            now: st.settings.clock.now(),
         };
         workflow::confirm(&ctx, &token, &ua)
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .await??;
     if !confirmed {
         let html = (!json).then(|| {
             loaded.pages.own(
@@ -869,11 +946,11 @@ async fn unsubscribe_post(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let store = state.store.clone();
+    let now = state.settings.clock.now();
     let signer = state.signer.clone();
-    let done = tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let done =
+        tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token, now))
+            .await??;
     let loaded = state.loaded();
     let html = loaded.pages.own(
         "forms/abmelden.html",
@@ -896,10 +973,10 @@ async fn unsubscribe_post(
 /// The membership calculator without JavaScript; same rules as the page.
 async fn calculator(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    format: Format,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let json = wants_json(&headers);
+    let json = format.is_json();
     let loaded = state.loaded();
     let raw = query
         .get("beschaeftigte")

@@ -8,7 +8,7 @@
 
 use crate::mail::{Draft, Letterhead};
 use crate::sign::{random_token, token_hash, Purpose, Signer};
-use crate::store::{self, NewConsent, NewSubmission, Store, StoreError, Tx};
+use crate::store::{NewConsent, NewSubmission, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
 use serde_json::json;
 use std::time::Duration;
@@ -133,9 +133,7 @@ fn consent<'a>(
 }
 
 pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
-    ctx.store
-        .write(|tx| register_in(ctx, tx, r).map_err(into_store))
-        .map_err(from_store)
+    ctx.store.write(|tx| register_in(ctx, tx, r))
 }
 
 /// The writes of [`register`] inside a transaction the caller commits
@@ -188,9 +186,7 @@ pub fn register_in(ctx: &Ctx, tx: &Tx, r: &Registration) -> Result<(), WorkflowE
 }
 
 pub fn contact(ctx: &Ctx, c: &Contact) -> Result<(), WorkflowError> {
-    ctx.store
-        .write(|tx| contact_in(ctx, tx, c).map_err(into_store))
-        .map_err(from_store)
+    ctx.store.write(|tx| contact_in(ctx, tx, c))
 }
 
 /// The writes of [`contact`] inside a transaction the caller commits
@@ -244,9 +240,7 @@ pub fn contact_in(ctx: &Ctx, tx: &Tx, c: &Contact) -> Result<(), WorkflowError> 
 }
 
 pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> {
-    ctx.store
-        .write(|tx| newsletter_in(ctx, tx, n).map_err(into_store))
-        .map_err(from_store)
+    ctx.store.write(|tx| newsletter_in(ctx, tx, n))
 }
 
 /// The writes of [`newsletter`] inside a transaction the caller commits
@@ -304,15 +298,14 @@ pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), Wor
 }
 
 /// What a one-time confirmation token stands for (without using it).
-pub fn token_is_valid(store: &Store, token: &str) -> Result<bool, StoreError> {
-    store.write(|tx| Ok(tx.find_token(&token_hash(token), store::now())?.is_some()))
+pub fn token_is_valid(store: &Store, token: &str, now: i64) -> Result<bool, StoreError> {
+    store.write(|tx| Ok(tx.find_token(&token_hash(token), now)?.is_some()))
 }
 
 /// Uses a confirmation token: records the confirmation with the confirming
 /// request and queues the welcome mail. False if the link is not valid.
 pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, WorkflowError> {
     ctx.store.write(|tx| {
-        let run = || -> Result<bool, WorkflowError> {
             let Some(row) = tx.use_token(&token_hash(token), ctx.now)? else { return Ok(false) };
             if row.purpose != Purpose::Confirm {
                 return Ok(false);
@@ -358,18 +351,21 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
             let mail = ctx.letterhead.compose(&draft, row.submission_id)?;
             tx.enqueue(&mail, ctx.now)?;
             Ok(true)
-        };
-        run().map_err(into_store)
-    }).map_err(from_store)
+    })
 }
 
 /// Removes the address behind a signed unsubscribe token. The answer is the
 /// same whether or not it was subscribed; false only for a forged token.
-pub fn unsubscribe(store: &Store, signer: &Signer, token: &str) -> Result<bool, StoreError> {
+pub fn unsubscribe(
+    store: &Store,
+    signer: &Signer,
+    token: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let Some(email) = signer.verify(Purpose::Unsubscribe, token) else {
         return Ok(false);
     };
-    store.write(|tx| tx.unsubscribe(&email, store::now()))?;
+    store.write(|tx| tx.unsubscribe(&email, now))?;
     Ok(true)
 }
 
@@ -385,16 +381,59 @@ fn format_termin(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
-// The store's closure returns StoreError; carry compose errors through it.
-pub(crate) fn into_store(e: WorkflowError) -> StoreError {
-    match e {
-        WorkflowError::Store(s) => s,
-        WorkflowError::Compose(c) => StoreError::Io(std::io::Error::other(c.to_string())),
-        WorkflowError::Invalid(m) => StoreError::Io(std::io::Error::other(m)),
-        WorkflowError::Move(m) => StoreError::Io(std::io::Error::other(m.to_string())),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Table;
 
-pub(crate) fn from_store(e: StoreError) -> WorkflowError {
-    WorkflowError::Store(e)
+    #[test]
+    fn a_bad_address_is_a_mail_error_and_nothing_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let letterhead = Letterhead {
+            sender: "KommunalCampus <keine adresse>".into(),
+            site_name: "KommunalCampus".into(),
+            base_url: "https://campus.example".into(),
+            organisation: String::new(),
+            address_lines: Vec::new(),
+        };
+        let signer = Signer::from_text("k");
+        let ctx = Ctx {
+            store: &store,
+            letterhead: &letterhead,
+            signer: &signer,
+            backend_url: "https://campus.example",
+            office: "office@campus.example",
+            confirm_valid: Duration::from_secs(3600),
+            per_recipient_per_hour: 10,
+            ip_hash: "h",
+            now: 1_000,
+        };
+        let r = register(
+            &ctx,
+            &Registration {
+                name: "Eva Muster".into(),
+                email: "eva@gemeinde.example".into(),
+                kommune: "andere".into(),
+            },
+        );
+        let e = r.unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                WorkflowError::Compose(crate::mail::ComposeError::Address(_))
+            ),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains("Datenbank"), "{e}");
+        // The web error keeps it as its source; the log line names the cause once.
+        let logged = crate::web::error_chain(&crate::web::AppError::from(e));
+        assert_eq!(
+            logged,
+            "interner Fehler: ungültige Adresse: KommunalCampus <keine adresse>"
+        );
+        // The submission and its consent written before the mail went with it.
+        assert_eq!(store.count(Table::Submissions).unwrap(), 0);
+        assert_eq!(store.count(Table::Consents).unwrap(), 0);
+    }
 }

@@ -3,10 +3,11 @@
 //! acts. One-time links (confirm, approve/reject, accept offer) are used up
 //! by the POST; the cancellation link is signed and acts once per state.
 
-use super::{check_ip_limit, html_headers, link_headers, site_redirect, AppError};
+use super::{check_ip_limit, html_headers, link_headers, site_redirect, AppError, Format};
 use crate::booking::{self, Actor, BookingState, Decision, LinkInfo};
 use crate::sign::Purpose;
 use crate::store::BookingRow;
+use crate::store::StoreError;
 use crate::AppState;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -67,36 +68,36 @@ pub(super) fn routes() -> Router<AppState> {
         r = r.route(
             &format!("/forms/buchung/{}/{{token}}", action.path()),
             get(move |s: State<AppState>, t: Path<String>| page(s, action, t)).post(
-                move |s: State<AppState>, t: Path<String>, req: Request| act(s, action, t, req),
+                move |s: State<AppState>, t: Path<String>, f: Format, req: Request| {
+                    act(s, action, t, f, req)
+                },
             ),
         );
     }
     r
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::Internal)
+    tokio::task::spawn_blocking(f).await?.map_err(Into::into)
 }
 
 /// The booking a link stands for, without using the link.
-fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<BookingRow>, String> {
+fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<BookingRow>, StoreError> {
     if action == Action::Cancel {
         let Some(id) = booking::cancel_link_booking(&state.signer, token) else {
             return Ok(None);
         };
-        let rows = state
-            .store
-            .write(|tx| tx.booking(id))
-            .map_err(|e| e.to_string())?;
+        let rows = state.store.write(|tx| tx.booking(id))?;
         return Ok(rows.filter(|b| action.acts_on(b.state)));
     }
-    let info: Option<LinkInfo> =
-        booking::peek(&state.store, token, action.purpose()).map_err(|e| e.to_string())?;
+    let info: Option<LinkInfo> = booking::peek(
+        &state.store,
+        token,
+        action.purpose(),
+        state.settings.clock.now(),
+    )?;
     Ok(info.map(|i| i.booking).filter(|b| action.acts_on(b.state)))
 }
 
@@ -175,10 +176,11 @@ async fn act(
     State(state): State<AppState>,
     action: Action,
     Path(token): Path<String>,
+    format: Format,
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
-    let json = super::wants_json(&parts.headers);
+    let json = format.is_json();
     let ip = check_ip_limit(&state, &parts, json)?;
     let ua = parts
         .headers
@@ -210,7 +212,7 @@ async fn act(
                     None => Ok(None),
                 },
             };
-            r.map_err(|e| e.to_string())
+            r
         })
     })
     .await?;

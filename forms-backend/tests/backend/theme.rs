@@ -3,9 +3,7 @@
 //! are the theme's, and a site overrides a backend page or a mail by
 //! putting a template of the same name into its own `templates/`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn write(site: &std::path::Path, name: &str, text: &str) {
     let path = site.join("templates").join(name);

@@ -1,16 +1,15 @@
 //! The booking workflow in-process: request → double opt-in → approval →
 //! place or waiting list, offers, cancellation, content changes, calendar.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Method, Request};
-use campus_forms::booking::{self, Actor, Approver, BookingState};
+use campus_forms::booking::{self, Actor, Approver, BookingState, Decision};
+use campus_forms::clock::Clock;
 use campus_forms::config::Secret;
 use campus_forms::store::{BookingFilter, BookingRow, Table};
 use campus_forms::{AppState, Settings};
 use chrono::{Datelike, Duration as Days, NaiveDate};
-use common::*;
 use mail_parser::MimeHeaders;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -996,4 +995,91 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+#[tokio::test]
+async fn an_approval_link_expires_by_the_clock_and_the_office_can_still_decide() {
+    let site = site_dir();
+    let d = weekday_in(40);
+    write_unit(site.path(), "eins", "Drei Plätze", &[(d, 3, 0)]);
+    let mut settings = test_settings(site.path());
+    settings.clock = Clock::manual();
+    let state = state_with(site.path(), settings);
+    let email = "eva@gemeinde.example";
+    request_booking(&state, email, "nichtmitglied", "eins", &iso(d)).await;
+    let confirm = link(&state, email, "buchung-bestaetigen", "bestaetigen");
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    let b = booking_of(&state, email);
+    assert_eq!(b.state, BookingState::Approval);
+    let approve = approval_link_for(&state, "info@campus.example", b.id);
+    let valid = state.settings.approval_valid;
+    state
+        .settings
+        .clock
+        .advance(valid - Duration::from_secs(60));
+    assert_eq!(get(&state, &approve).await.status, 200);
+    state.settings.clock.advance(Duration::from_secs(61));
+    assert_eq!(get(&state, &approve).await.status, 410);
+    assert_eq!(post(&state, &approve).await.status, 410);
+    assert_eq!(booking_of(&state, email).state, BookingState::Approval);
+    let decision = booking::with_env(&state, "", |env| {
+        booking::decide_by_id(env, b.id, true, &Actor::Office("test".into()))
+    })
+    .unwrap();
+    assert_eq!(decision, Decision::Approved(BookingState::Confirmed));
+}
+
+#[tokio::test]
+async fn an_offer_lapses_when_the_clock_passes_its_holding_time() {
+    let site = site_dir();
+    let d = weekday_in(40);
+    write_unit(site.path(), "eins", "Ein Platz", &[(d, 1, 0)]);
+    let mut settings = test_settings(site.path());
+    settings.clock = Clock::manual();
+    let state = state_with(site.path(), settings);
+    let first = book(
+        &state,
+        "erste@gemeinde.example",
+        "nichtmitglied",
+        "eins",
+        &iso(d),
+    )
+    .await;
+    assert_eq!(first.state, BookingState::Confirmed);
+    let second = book(
+        &state,
+        "zweite@gemeinde.example",
+        "nichtmitglied",
+        "eins",
+        &iso(d),
+    )
+    .await;
+    assert_eq!(second.state, BookingState::Waiting);
+    booking::with_env(&state, "", |env| {
+        booking::cancel(env, first.id, &Actor::Office("test".into()))
+    })
+    .unwrap()
+    .unwrap();
+    let offered = booking_of(&state, "zweite@gemeinde.example");
+    assert_eq!(offered.state, BookingState::Offered);
+    assert_eq!(
+        offered.offer_until,
+        Some(state.settings.clock.now() + state.settings.offer_hold.as_secs() as i64)
+    );
+    let expire = || booking::with_env(&state, "", booking::expire_offers).unwrap();
+    state.settings.clock.advance(state.settings.offer_hold);
+    assert_eq!(expire(), 0, "the offer holds until its last second");
+    state.settings.clock.advance(Duration::from_secs(1));
+    assert_eq!(expire(), 1);
+    assert_eq!(
+        booking_of(&state, "zweite@gemeinde.example").state,
+        BookingState::Lapsed
+    );
+    let accept = link(
+        &state,
+        "zweite@gemeinde.example",
+        "buchung-angebot",
+        "angebot",
+    );
+    assert_eq!(post(&state, &accept).await.status, 410);
 }

@@ -1,12 +1,10 @@
 //! The axum app in-process: validation, answers (HTML and JSON), abuse
 //! checks, double opt-in links.
 
-mod common;
-
+use crate::common::{self, *};
 use axum::body::Body;
 use axum::http::{header, Method, Request};
 use campus_forms::store::Table;
-use common::*;
 use serde_json::json;
 use std::time::Duration;
 
@@ -52,9 +50,12 @@ async fn healthz_and_token() {
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
     let token = r.json()["ts"].as_str().unwrap().to_string();
     assert_eq!(
-        state
-            .signer
-            .check_form_stamp(&token, Duration::ZERO, Duration::from_secs(60)),
+        state.signer.check_form_stamp(
+            &token,
+            state.settings.clock.now_millis(),
+            Duration::ZERO,
+            Duration::from_secs(60)
+        ),
         campus_forms::sign::FormStamp::Valid
     );
 }
@@ -212,11 +213,11 @@ async fn honeypot_gets_the_normal_answer_and_nothing_is_stored() {
 #[tokio::test]
 async fn too_fast_or_missing_token_asks_again_with_the_values_and_a_fresh_token() {
     let site = site_dir();
-    let mut settings = settings(site.path());
+    let mut settings = settings_with_manual_clock(site.path());
     settings.min_fill_time = Duration::from_millis(300);
     let state = state_with(site.path(), settings);
     // Too fast: a token issued just now.
-    let fresh = state.signer.form_stamp();
+    let fresh = state.form_stamp();
     let r = post_form(
         &state,
         "/forms/registrierung",
@@ -261,7 +262,7 @@ async fn too_fast_or_missing_token_asks_again_with_the_values_and_a_fresh_token(
     assert_eq!(state.store.count(Table::Submissions).unwrap(), 0);
 
     // Sending the interstitial (a moment later) stores the submission.
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    state.settings.clock.advance(Duration::from_millis(350));
     let again = post_form(
         &state,
         "/forms/registrierung",
@@ -761,4 +762,71 @@ async fn registration_double_opt_in_records_proof_without_raw_ip() {
         "sanity: the scan sees data"
     );
     assert!(!text.contains(CLIENT_IP) && !text.contains("198.51.100.9"));
+}
+
+#[tokio::test]
+async fn the_per_ip_limit_opens_again_when_its_window_has_passed() {
+    let site = site_dir();
+    let mut settings = settings_with_manual_clock(site.path());
+    settings.per_ip_per_10_min = 2;
+    let state = state_with(site.path(), settings);
+    async fn newsletter(state: &campus_forms::AppState) -> u16 {
+        let ts = ts(state, 5);
+        let pairs = [
+            ("email", "leser@beispiel.example"),
+            ("einwilligung", "ja"),
+            ("ts", ts.as_str()),
+        ];
+        post_form(state, "/forms/newsletter", &pairs).await.status
+    }
+    assert_eq!(newsletter(&state).await, 303);
+    assert_eq!(newsletter(&state).await, 303);
+    assert_eq!(newsletter(&state).await, 429);
+    // Just before the window ends the oldest hits still count.
+    state.settings.clock.advance(Duration::from_secs(599));
+    assert_eq!(newsletter(&state).await, 429);
+    state.settings.clock.advance(Duration::from_secs(1));
+    assert_eq!(newsletter(&state).await, 303);
+}
+
+#[tokio::test]
+async fn retention_deletes_at_the_end_of_its_period_by_the_backends_clock() {
+    let site = site_dir();
+    let mut settings = settings_with_manual_clock(site.path());
+    settings.retention_days.insert("kontakt".into(), 30);
+    let state = state_with(site.path(), settings);
+    let t = ts(&state, 5);
+    let r = post_form(&state, "/forms/kontakt", &contact(&t, "Karl Kontakt")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = post_form(
+        &state,
+        "/forms/registrierung",
+        &registration(&t, "offen@beispiel.example"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(state.store.count(Table::Submissions).unwrap(), 2);
+    let purge = || campus_forms::ops::purge(&state.store, &state.settings).unwrap();
+    // Within the confirmation time nothing goes.
+    assert_eq!(purge(), campus_forms::store::PurgeReport::default());
+    // The unconfirmed registration goes once its link has expired.
+    state
+        .settings
+        .clock
+        .advance(state.settings.confirm_valid + Duration::from_secs(1));
+    let report = purge();
+    assert_eq!(
+        (report.submissions, report.unconfirmed),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(state.store.count(Table::Submissions).unwrap(), 1);
+    // The contact request stays 30 days, then goes.
+    let elapsed = state.settings.confirm_valid + Duration::from_secs(1);
+    let thirty_days = Duration::from_secs(30 * 86_400);
+    state.settings.clock.advance(thirty_days - elapsed);
+    assert_eq!(purge().submissions, 0, "exactly 30 days old");
+    state.settings.clock.advance(Duration::from_secs(1));
+    assert_eq!(purge().submissions, 1);
+    assert_eq!(state.store.count(Table::Submissions).unwrap(), 0);
 }

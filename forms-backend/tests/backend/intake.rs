@@ -2,10 +2,8 @@
 //! in the database after a burst; a full queue answers 503 with
 //! `Retry-After` and loses nothing it acknowledged.
 
-mod common;
-
+use crate::common::*;
 use campus_forms::store::Table;
-use common::*;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,11 +2,9 @@
 //! the self-check result, on the sample site. HTML and JSON come from the
 //! same Rust code, so they must agree.
 
-mod common;
-
+use crate::common::{self, *};
 use axum::body::Body;
 use axum::http::{header, Request};
-use common::*;
 use std::path::Path;
 
 fn copy(from: &Path, to: &Path) {

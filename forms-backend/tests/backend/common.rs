@@ -1,6 +1,5 @@
 //! Shared test helpers: a fixture site in a temporary folder, an `AppState`
 //! on a fresh database, requests through `tower::ServiceExt::oneshot`.
-#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{header, Request, Response};
@@ -58,11 +57,19 @@ pub fn state(site: &Path) -> AppState {
     state_with(site, settings(site))
 }
 
-/// A form timestamp issued `secs` seconds ago.
+/// A form timestamp issued `secs` seconds ago (by the state's clock).
 pub fn ts(state: &AppState, secs: u64) -> String {
     state
         .signer
-        .form_stamp_at(campus_forms::sign::now_millis() - secs * 1000)
+        .form_stamp_at(state.settings.clock.now_millis() - secs * 1000)
+}
+
+/// Settings with a manual clock that starts now; move it with
+/// `state.settings.clock.advance(..)`.
+pub fn settings_with_manual_clock(site: &Path) -> Settings {
+    let mut s = settings(site);
+    s.clock = campus_forms::clock::Clock::manual();
+    s
 }
 
 pub fn urlencode(pairs: &[(&str, &str)]) -> String {

@@ -1,12 +1,10 @@
 //! Mail delivery against a real SMTP server on loopback (mailin-embedded),
 //! and the default file transport.
 
-mod common;
-
+use crate::common::*;
 use campus_forms::config::{MailTransport, SmtpSettings, SmtpTls};
 use campus_forms::outbox::{Transport, Worker};
 use campus_forms::{spawn_worker, AppState, Settings};
-use common::*;
 use mailin_embedded::{response, Handler, Response, Server};
 use serde_json::json;
 use std::collections::HashSet;
@@ -178,6 +176,7 @@ async fn two_workers_never_send_one_message_twice() {
                 retry_base: Duration::from_secs(1),
                 lease: campus_forms::outbox::lease_for(&settings.transport),
                 settings_for_purge: None,
+                clock: campus_forms::clock::Clock::system(),
             }
             .spawn()
         })
