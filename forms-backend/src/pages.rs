@@ -104,7 +104,15 @@ impl Pages {
 
     /// A template without the page context (a part of a page, a mail text).
     pub fn part(&self, template: &str, values: Value) -> Result<String, tera::Error> {
-        let ctx = tera::Context::from_value(values)?;
+        let Value::Object(map) = values else {
+            return Err(tera::Error::message(
+                "Kontext einer Vorlage muss ein Objekt sein",
+            ));
+        };
+        let mut ctx = tera::Context::new();
+        for (k, v) in map {
+            ctx.insert_value(k, render::tera_value(&v));
+        }
         self.tera.render(template, &ctx)
     }
 }

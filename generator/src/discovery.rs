@@ -407,7 +407,7 @@ fn bar_class(level: u8, max: u8) -> String {
 }
 
 fn hours_label(hundredths: u64) -> String {
-    let text = if hundredths % 100 == 0 {
+    let text = if hundredths.is_multiple_of(100) {
         (hundredths / 100).to_string()
     } else {
         format!("{}", hundredths as f64 / 100.0).replace('.', ",")

@@ -182,12 +182,13 @@ impl LiveBuild {
         if templates_changed {
             let loaded = Config::load(&root)
                 .map_err(Problems::from)
-                .and_then(|config| render::load_templates(&root, &config));
+                .and_then(|config| {
+                    let sources = render::read_templates(&root, &config)?;
+                    let tera = render::compile_templates(&sources, &root, &config)?;
+                    Ok((tera, template_hashes(&sources)))
+                });
             match (&site, loaded) {
-                (_, Ok(tera)) => {
-                    let hashes = template_hashes(&tera);
-                    self.templates = Some((tera, hashes));
-                }
+                (_, Ok(templates)) => self.templates = Some(templates),
                 (Ok(_), Err(p)) => return Err(p),
                 (Err(content), Err(p)) => {
                     let mut all = content.0.clone();
@@ -464,38 +465,34 @@ fn touches_templates(root: &Path, path: &Path) -> bool {
 }
 
 /// Hash per template of its own file and every file it builds on: parents,
-/// imported macro files and included templates, transitively.
-fn template_hashes(tera: &tera::Tera) -> HashMap<String, u64> {
-    let sources: HashMap<&str, String> = tera
-        .templates
-        .iter()
-        .map(|(name, t)| {
-            let text = t
-                .path
-                .as_ref()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .unwrap_or_default();
-            (name.as_str(), text)
-        })
-        .collect();
+/// included templates and the files defining the components it calls,
+/// transitively. Components are global in Tera 2, so the files are found by
+/// the component names.
+fn template_hashes(sources: &render::TemplateSources) -> HashMap<String, u64> {
+    let mut defined_in: HashMap<String, &str> = HashMap::new();
+    for (name, s) in sources {
+        for component in tags_with(&s.text, "component") {
+            defined_in.insert(component, name);
+        }
+    }
     let direct = |name: &str| -> Vec<String> {
-        let Some(t) = tera.templates.get(name) else {
+        let Some(s) = sources.get(name) else {
             return Vec::new();
         };
-        let mut deps: Vec<String> = t.parents.clone();
-        deps.extend(t.imported_macro_files.iter().map(|(file, _)| file.clone()));
-        let source = sources.get(name).map(String::as_str).unwrap_or("");
-        for part in source.split("include").skip(1) {
-            if let Some(quoted) = part.trim_start().strip_prefix('"') {
-                if let Some(end) = quoted.find('"') {
-                    deps.push(quoted[..end].to_string());
-                }
-            }
-        }
+        let mut deps: Vec<String> = ["extends", "include"]
+            .iter()
+            .flat_map(|keyword| tags_with(&s.text, keyword))
+            .map(|quoted| quoted.trim_matches(['"', '\'', '`']).to_string())
+            .collect();
+        deps.extend(
+            component_calls(&s.text)
+                .filter_map(|c| defined_in.get(c))
+                .map(|file| file.to_string()),
+        );
         deps
     };
     let mut out = HashMap::new();
-    for name in tera.templates.keys() {
+    for name in sources.keys() {
         let mut seen: Vec<String> = vec![name.clone()];
         let mut i = 0;
         while i < seen.len() {
@@ -510,11 +507,47 @@ fn template_hashes(tera: &tera::Tera) -> HashMap<String, u64> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for s in &seen {
             s.hash(&mut h);
-            sources.get(s.as_str()).hash(&mut h);
+            sources.get(s.as_str()).map(|s| &s.text).hash(&mut h);
         }
         out.insert(name.clone(), h.finish());
     }
     out
+}
+
+/// The first word after `keyword` in every `{% keyword ... %}` tag: the
+/// quoted template of `extends`/`include`, the name of a `component`.
+fn tags_with(source: &str, keyword: &str) -> Vec<String> {
+    source
+        .split("{%")
+        .skip(1)
+        .filter_map(|tag| {
+            tag.trim_start_matches('-')
+                .trim_start()
+                .strip_prefix(keyword)
+        })
+        .filter(|rest| rest.starts_with(char::is_whitespace))
+        .filter_map(|rest| {
+            let word = rest.trim_start();
+            let end = word.find(|c: char| c.is_whitespace() || c == '(' || c == '%')?;
+            Some(word[..end].to_string())
+        })
+        .collect()
+}
+
+/// Names of the components a template calls: `{{<name .../>}}` or
+/// `{% <name ...> %}`.
+fn component_calls(source: &str) -> impl Iterator<Item = &str> {
+    source.match_indices('<').filter_map(|(at, _)| {
+        let before = source[..at].trim_end_matches(|c: char| c.is_whitespace() || c == '-');
+        if !(before.ends_with("{{") || before.ends_with("{%")) {
+            return None;
+        }
+        let rest = &source[at + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
+    })
 }
 
 /// The data files (levels, prices, shares, ...) are small and feed many
@@ -743,5 +776,66 @@ impl<'a> Inputs<'a> {
             }
         }
         h.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(files: &[(&str, &str)]) -> render::TemplateSources {
+        files
+            .iter()
+            .map(|(name, text)| {
+                let source = render::TemplateSource {
+                    path: PathBuf::from(name),
+                    text: text.to_string(),
+                };
+                (name.to_string(), source)
+            })
+            .collect()
+    }
+
+    /// A template's hash covers its parents, includes and the files of the
+    /// components it calls, and nothing else.
+    #[test]
+    fn template_hashes_follow_parents_includes_and_components() {
+        let files = |card: &str, base: &str| {
+            sources(&[
+                ("base.html", base),
+                ("macros.html", card),
+                ("part.html", "{{<card x=\"1\" />}}"),
+                (
+                    "unit.html",
+                    "{% extends \"base.html\" %}{% block b %}{{<card x={y} />}}{% endblock %}",
+                ),
+                (
+                    "faq.html",
+                    "{%- extends \"base.html\" %}{% block b %}<input name=\"card\">{% endblock %}",
+                ),
+                ("search.html", "{% include \"part.html\" %}"),
+            ])
+        };
+        let card = "{% component card(x) %}{{ x }}{% endcomponent card %}";
+        let before = template_hashes(&files(card, "{% block b %}{% endblock %}"));
+        let new_card = template_hashes(&files(
+            &card.replace("{{ x }}", "<b>{{ x }}</b>"),
+            "{% block b %}{% endblock %}",
+        ));
+        let new_base = template_hashes(&files(card, "<main>{% block b %}{% endblock %}</main>"));
+        let changed = |after: &HashMap<String, u64>| {
+            let mut names: Vec<&str> = before
+                .keys()
+                .filter(|n| before[*n] != after[*n])
+                .map(String::as_str)
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            changed(&new_card),
+            ["macros.html", "part.html", "search.html", "unit.html"]
+        );
+        assert_eq!(changed(&new_base), ["base.html", "faq.html", "unit.html"]);
     }
 }

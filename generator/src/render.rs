@@ -15,7 +15,7 @@ use crate::urls;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
@@ -53,11 +53,26 @@ pub const FORM_RESULTS: [(&str, &str); 7] = [
     ("fehler", "fehler"),
 ];
 
+/// One template file: where it lives and what it says.
+pub struct TemplateSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Template sources by name ("unit.html", "forms/buchung.html", ...).
+pub type TemplateSources = BTreeMap<String, TemplateSource>;
+
 /// Loads the theme's templates, then the site's overrides of the same names.
 pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
+    compile_templates(&read_templates(root, config)?, root, config)
+}
+
+/// Reads the theme's template files, then the site's overrides of the same
+/// names, so a site can replace any single template.
+pub fn read_templates(root: &Path, config: &Config) -> Result<TemplateSources, Problems> {
     let theme_templates = config.theme_dir(root).join("templates");
     let override_dir = root.join("templates");
-    let mut files: HashMap<String, PathBuf> = HashMap::new();
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     for dir in [&theme_templates, &override_dir] {
         for entry in walkdir::WalkDir::new(dir)
             .into_iter()
@@ -83,68 +98,124 @@ pub fn load_templates(root: &Path, config: &Config) -> Result<Tera, Problems> {
         )
         .into());
     }
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".xml"]);
-    // Tera's default also escapes "/", which makes every URL unreadable in the
-    // page source; these five characters are all HTML needs.
-    tera.set_escape_fn(escape_html);
-    register_filters(&mut tera);
+    let mut sources = TemplateSources::new();
     let mut problems = Vec::new();
-    // Parse each file alone first so a syntax error names its own file.
-    for (name, path) in &files {
-        let parsed = std::fs::read_to_string(path)
-            .map_err(|e| tera::Error::msg(e.to_string()))
-            .and_then(|text| tera::Template::new(name, None, &text));
-        if let Err(e) = parsed {
-            problems.push(template_problem(path, &e, root));
+    for (name, path) in files {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                sources.insert(name, TemplateSource { path, text });
+            }
+            Err(e) => problems.push(
+                Problem::new(
+                    &path,
+                    ProblemKind::Template {
+                        message: format!("Datei nicht lesbar: {e}"),
+                    },
+                )
+                .relative_to(root),
+            ),
+        }
+    }
+    if problems.is_empty() {
+        Ok(sources)
+    } else {
+        Err(Problems(problems).sorted())
+    }
+}
+
+/// Compiles the templates read by [`read_templates`] with the theme's
+/// filters registered.
+pub fn compile_templates(
+    sources: &TemplateSources,
+    root: &Path,
+    config: &Config,
+) -> Result<Tera, Problems> {
+    let theme_templates = config.theme_dir(root).join("templates");
+    let path_of = |name: &str| {
+        sources
+            .get(name)
+            .map_or_else(|| theme_templates.join(name), |s| s.path.clone())
+    };
+    // Parse each file alone first so every syntax error names its own file
+    // (adding them together stops at the first one).
+    let mut problems = Vec::new();
+    for (name, source) in sources {
+        let mut alone = new_tera();
+        if let Err(e) = alone.add_raw_template(name, &source.text) {
+            if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                problems.extend(template_problems(&e, &path_of, root));
+            }
         }
     }
     if !problems.is_empty() {
         return Err(Problems(problems).sorted());
     }
-    let list: Vec<(PathBuf, Option<String>)> = files
-        .iter()
-        .map(|(n, p)| (p.clone(), Some(n.clone())))
-        .collect();
-    tera.add_template_files(list)
-        .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
-    // Entries rendered once per unit (see CATALOG_ITEM and AUTHORITY_ITEM),
-    // for themes whose macros.html defines the macro.
-    let macros = files
-        .get("macros.html")
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    for (name, macro_name, call) in [
-        (CATALOG_ITEM, "catalog_item", "m::catalog_item(unit=unit)"),
-        (
-            AUTHORITY_ITEM,
-            "authority_item",
-            "m::authority_item(unit=unit, kommune_id=kommune_id, kommune_name=kommune_name)",
-        ),
-    ] {
-        if macros.contains(&format!("macro {macro_name}(")) {
-            let source = format!("{{% import \"macros.html\" as m %}}{{{{ {call} }}}}");
-            tera.add_raw_template(name, &source)
-                .map_err(|e| Problems::from(template_problem(&theme_templates, &e, root)))?;
-        }
-    }
+    let mut tera = new_tera();
+    tera.add_raw_templates(sources.iter().map(|(name, s)| (name, &s.text)))
+        .map_err(|e| Problems(template_problems(&e, &path_of, root)).sorted())?;
     Ok(tera)
 }
 
-/// The theme's `catalog_item` macro as a template of its own, rendered
-/// once per unit: catalog pages of 2,000 units then paste finished entries
-/// instead of running the macro per unit and page, which made the catalog
-/// the slowest page to re-render after an edit.
-const CATALOG_ITEM: &str = "__catalog_item.html";
+/// A Tera instance with the theme's filters and escaping settings.
+fn new_tera() -> Tera {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    // Tera's optional fast escaping leaves `'` alone; escape the five
+    // characters HTML needs, and no others (an escaped "/" makes every URL
+    // unreadable in the page source).
+    tera.set_escape_fn(write_escaped_html);
+    register_filters(&mut tera);
+    tera
+}
 
-/// The theme's `authority_item` macro as a template of its own: 11,000
-/// authority pages with ten units each would otherwise run the card macro
-/// 110,000 times. It is rendered per unit for staff of members and of
-/// non-members (the price differs) with stand-ins for the authority, which
-/// [`authority_units_html`] replaces; a check against the macro guards it.
-const AUTHORITY_ITEM: &str = "__authority_item.html";
+/// The theme's `catalog_item` component, rendered once per unit: catalog
+/// pages of 2,000 units then paste finished entries instead of running the
+/// component per unit and page, which made the catalog the slowest page to
+/// re-render after an edit.
+const CATALOG_ITEM: &str = "catalog_item";
+
+/// The theme's `authority_item` component: 11,000 authority pages with ten
+/// units each would otherwise run the card component 110,000 times. It is
+/// rendered per unit for staff of members and of non-members (the price
+/// differs) with stand-ins for the authority, which
+/// [`authority_units_html`] replaces; a check against the component guards it.
+const AUTHORITY_ITEM: &str = "authority_item";
 const ID_STAND_IN: &str = "\u{E000}kommune-id\u{E000}";
 const NAME_STAND_IN: &str = "\u{E000}kommune-name\u{E000}";
+
+/// Tera's value of a JSON value of the views. Whole floats become integers:
+/// templates print `8`, not Tera 2's `8.0` (as Tera 1 did, and as editors
+/// write it).
+pub fn tera_value(v: &Value) -> tera::Value {
+    tera::Value::from_serializable(&ForTera(v))
+}
+
+struct ForTera<'a>(&'a Value);
+
+impl serde::Serialize for ForTera<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                    s.serialize_i64(f as i64)
+                }
+                _ => n.serialize(s),
+            },
+            Value::Array(items) => s.collect_seq(items.iter().map(ForTera)),
+            Value::Object(map) => s.collect_map(map.iter().map(|(k, v)| (k, ForTera(v)))),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// Renders one of the theme's components on its own (HTML, escaped).
+fn render_component(tera: &Tera, name: &str, args: &[(&'static str, &Value)]) -> Option<String> {
+    let mut ctx = Context::new();
+    for (key, value) in args {
+        ctx.insert_value(*key, tera_value(value));
+    }
+    tera.render_component(name, &ctx, None, true).ok()
+}
 
 /// `[non-member staff, member staff]` entries of one unit.
 fn authority_items(
@@ -154,15 +225,21 @@ fn authority_items(
     unit: &Unit,
     card: &Value,
 ) -> Option<[String; 2]> {
-    if !options.list_fragments || !tera.templates.contains_key(AUTHORITY_ITEM) {
+    if !options.list_fragments || !tera.contains_component(AUTHORITY_ITEM) {
         return None;
     }
+    let (id, name) = (json!(ID_STAND_IN), json!(NAME_STAND_IN));
     let render = |member: bool| {
-        let mut ctx = Context::new();
-        ctx.insert("unit", &staff_card(site, unit, card, member));
-        ctx.insert("kommune_id", ID_STAND_IN);
-        ctx.insert("kommune_name", NAME_STAND_IN);
-        tera.render(AUTHORITY_ITEM, &ctx).ok()
+        let card = staff_card(site, unit, card, member);
+        render_component(
+            tera,
+            AUTHORITY_ITEM,
+            &[
+                ("unit", &card),
+                ("kommune_id", &id),
+                ("kommune_name", &name),
+            ],
+        )
     };
     Some([render(false)?, render(true)?])
 }
@@ -187,33 +264,66 @@ fn authority_units_html(views: &Views, a: &crate::model::Authority, name: &str) 
 }
 
 fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -> Option<String> {
-    if !options.list_fragments || !tera.templates.contains_key(CATALOG_ITEM) {
+    if !options.list_fragments || !tera.contains_component(CATALOG_ITEM) {
         return None;
     }
-    let mut ctx = Context::new();
-    ctx.insert("unit", card);
-    // A broken entry fails the build where the catalog calls the macro.
-    tera.render(CATALOG_ITEM, &ctx).ok()
+    // A broken entry fails the build where the catalog calls the component.
+    render_component(tera, CATALOG_ITEM, &[("unit", card)])
 }
 
-fn template_problem(path: &Path, e: &tera::Error, root: &Path) -> Problem {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
+/// Problems for a Tera error, each at the file and line it names.
+/// `path_of` maps a template name to its file.
+fn template_problems(
+    e: &tera::Error,
+    path_of: &dyn Fn(&str) -> PathBuf,
+    root: &Path,
+) -> Vec<Problem> {
+    let at = |name: &str, message: &str, line: Option<u64>| {
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        let p = Problem::new(path_of(name), ProblemKind::Template { message }).relative_to(root);
+        match line {
+            Some(l) => p.at(l, None),
+            None => p,
+        }
+    };
+    if let tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) = e.kind() {
+        return vec![at(
+            r.filename(),
+            r.message(),
+            Some(r.span().start_line as u64),
+        )];
     }
-    let line = message
-        .split("-->")
-        .nth(1)
-        .and_then(|rest| rest.trim().split(':').next()?.trim().parse::<u64>().ok());
-    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    let p = Problem::new(path, ProblemKind::Template { message }).relative_to(root);
-    match line {
-        Some(l) => p.at(l, None),
-        None => p,
+    // Checks across templates (unknown filter, component, block, ...) come
+    // as one message of reports: "error: <message>\n --> <name>:<line>:<col>".
+    let text = e.to_string();
+    let mut found = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(l) = lines.next() {
+        let Some(message) = l.strip_prefix("error: ") else {
+            continue;
+        };
+        let locus = lines
+            .peek()
+            .and_then(|n| n.trim_start().strip_prefix("--> "));
+        if let Some((name, line)) = locus.and_then(|n| {
+            let mut parts = n.rsplitn(3, ':');
+            let (_col, line) = (parts.next()?, parts.next()?);
+            Some((parts.next()?, line.parse().ok()?))
+        }) {
+            found.push(at(name, message, Some(line)));
+        }
     }
+    if found.is_empty() {
+        let mut message = text;
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        found.push(at("", &message, None));
+    }
+    found
 }
 
 fn escape_html(input: &str) -> String {
@@ -231,25 +341,36 @@ fn escape_html(input: &str) -> String {
     out
 }
 
+fn write_escaped_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(escape_html(input).as_bytes())
+}
+
 fn register_filters(tera: &mut Tera) {
-    tera.register_filter("euro", |v: &Value, _: &HashMap<String, Value>| {
-        let cents = v
-            .as_i64()
-            .ok_or_else(|| tera::Error::msg("euro: Zahl (Cent) erwartet"))?;
-        Ok(Value::String(Cents(cents).to_string()))
-    });
-    fn date_filter(f: fn(NaiveDate) -> String) -> impl tera::Filter {
-        move |v: &Value, _: &HashMap<String, Value>| {
-            let s = v
-                .as_str()
-                .ok_or_else(|| tera::Error::msg("Datum als Text erwartet"))?;
-            let d = crate::model::parse_date(s)
-                .ok_or_else(|| tera::Error::msg(format!("kein Datum: {s}")))?;
-            Ok(Value::String(f(d)))
-        }
-    }
-    tera.register_filter("date_long", date_filter(time::german_long_date));
-    tera.register_filter("date_short", date_filter(time::german_short_date));
+    tera.register_filter("euro", euro);
+    tera.register_filter("date_long", date_long);
+    tera.register_filter("date_short", date_short);
+}
+
+fn euro(v: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::TeraResult<String> {
+    let cents = v
+        .as_i64()
+        .ok_or_else(|| tera::Error::message("euro: Zahl (Cent) erwartet"))?;
+    Ok(Cents(cents).to_string())
+}
+
+fn date_long(v: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::TeraResult<String> {
+    Ok(time::german_long_date(date_of(v)?))
+}
+
+fn date_short(v: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::TeraResult<String> {
+    Ok(time::german_short_date(date_of(v)?))
+}
+
+fn date_of(v: &tera::Value) -> tera::TeraResult<NaiveDate> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| tera::Error::message("Datum als Text erwartet"))?;
+    crate::model::parse_date(s).ok_or_else(|| tera::Error::message(format!("kein Datum: {s}")))
 }
 
 // ---------------------------------------------------------------- views
@@ -259,6 +380,8 @@ fn register_filters(tera: &mut Tera) {
 #[derive(Clone)]
 pub struct Views {
     pub(crate) global: Value,
+    /// `global` as Tera's value, made once: every page shares it.
+    global_for_tera: tera::Value,
     pub(crate) unit_cards: Vec<Value>,
     pub(crate) course_cards: Vec<Value>,
     pub(crate) topic_cards: Vec<Value>,
@@ -375,6 +498,7 @@ impl Views {
         }
         let (global, course_cards, topic_cards) = site_views(site, options);
         Views {
+            global_for_tera: tera_value(&global),
             global,
             unit_cards,
             course_cards,
@@ -402,6 +526,7 @@ impl Views {
             self.unit_cards[i] = card;
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
+        self.global_for_tera = tera_value(&self.global);
     }
 
     /// The day the views were made for.
@@ -749,14 +874,16 @@ impl<'a> Renderer<'a> {
                 };
                 let u = a.units[0];
                 let name = a.display_name();
-                let mut ctx = Context::new();
-                ctx.insert(
-                    "unit",
-                    &staff_card(site, &site.units[u], &views.unit_cards[u], a.member),
+                let card = staff_card(site, &site.units[u], &views.unit_cards[u], a.member);
+                let direct = render_component(
+                    self.tera,
+                    AUTHORITY_ITEM,
+                    &[
+                        ("unit", &card),
+                        ("kommune_id", &json!(a.id)),
+                        ("kommune_name", &json!(name)),
+                    ],
                 );
-                ctx.insert("kommune_id", &a.id);
-                ctx.insert("kommune_name", &name);
-                let direct = self.tera.render(AUTHORITY_ITEM, &ctx).ok();
                 let pasted = views.authority_items[u].as_ref().map(|items| {
                     items[usize::from(a.member)]
                         .replace(ID_STAND_IN, &escape_html(&a.id))
@@ -1298,35 +1425,53 @@ pub fn render_template(
     render_job(site, tera, views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
 }
 
-/// Renders one job. The job is consumed: its values move into the template
-/// context instead of being deep-copied (copying JSON dominated build time).
+/// Renders one job. Its values become Tera's values once; the global
+/// context was converted once for all pages and is shared (Tera's values
+/// are reference-counted), as copying JSON dominated build time.
 fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Output, Problem> {
-    let mut data = serde_json::Map::with_capacity(job.values.len() + 4);
-    data.insert("site".into(), views.global.clone());
-    data.insert("page_url".into(), Value::String(job.url));
-    data.insert("page_title".into(), Value::String(job.title));
-    data.insert("description".into(), Value::String(job.description));
+    let mut ctx = Context::new();
+    ctx.insert_value("site", views.global_for_tera.clone());
+    ctx.insert_value("page_url", job.url.into());
+    ctx.insert_value("page_title", job.title.into());
+    ctx.insert_value("description", job.description.into());
     for (k, v) in job.values {
-        data.insert(k.into(), v);
+        ctx.insert_value(k, tera_value(&v));
     }
-    // The form macros read `form` (a form the backend shows again); on
+    // The form components read `form` (a form the backend shows again); on
     // generated pages it names no form.
-    data.entry("form").or_insert_with(
-        || json!({ "name": "", "values": {}, "errors": {}, "error_list": [], "ts": "" }),
-    );
-    let ctx = Context::from_value(Value::Object(data)).expect("an object is a valid context");
+    if !ctx.contains_key("form") {
+        let none = json!({ "name": "", "values": {}, "errors": {}, "error_list": [], "ts": "" });
+        ctx.insert_value("form", tera_value(&none));
+    }
     let html = tera.render(job.template, &ctx).map_err(|e| {
-        let theme_file = site
-            .config
-            .theme_dir(&site.root)
-            .join("templates")
-            .join(job.template);
-        template_problem(&theme_file, &e, &site.root)
+        let problems = template_problems(&e, &|name| template_path(site, name), &site.root);
+        problems.into_iter().next().unwrap_or_else(|| {
+            Problem::new(
+                template_path(site, job.template),
+                ProblemKind::Template {
+                    message: e.to_string(),
+                },
+            )
+        })
     })?;
     Ok(Output {
         path: job.path,
         bytes: html.into_bytes(),
     })
+}
+
+/// The file a template was loaded from: the site's override, else the
+/// theme's file (for templates the backend adds, the theme's would-be file).
+fn template_path(site: &Site, name: &str) -> PathBuf {
+    let own = site.root.join("templates").join(name);
+    if own.is_file() {
+        own
+    } else {
+        site.config
+            .theme_dir(&site.root)
+            .join("templates")
+            .join(name)
+    }
 }
 
 fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {

@@ -237,6 +237,25 @@ fn edit_sequence(watched: bool) {
     );
     assert_same_as_full(&live, site, "a template edit");
 
+    // A component change re-renders the pages whose templates call a
+    // component of its file, not all pages (the FAQ calls none).
+    edit(
+        site,
+        "themes/default/templates/macros.html",
+        "<p class=\"karte-fuss\">",
+        "<p class=\"karte-fuss\">Thema: ",
+    );
+    let r = rebuild(&mut live, site, &["themes/default/templates/macros.html"]);
+    let mut changed = r.changed.clone();
+    changed.sort();
+    assert_eq!(changed, ["index.html", "themen/index.html"]);
+    assert!(
+        r.rendered > 10 && r.rendered < first.rendered,
+        "{}",
+        r.rendered
+    );
+    assert_same_as_full(&live, site, "a component edit");
+
     // Prices come from data: every page showing a price follows.
     edit(site, "data/niveaus.yaml", "preis: 199", "preis: 189");
     let r = rebuild(&mut live, site, &["data/niveaus.yaml"]);

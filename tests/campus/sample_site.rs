@@ -17,7 +17,7 @@ fn euro(cents: i64) -> String {
     let euros = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, ch) in euros.chars().enumerate() {
-        if i > 0 && (euros.len() - i) % 3 == 0 {
+        if i > 0 && (euros.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(ch);
@@ -352,15 +352,15 @@ pub fn broken_links(public: &Path) -> Vec<String> {
 }
 
 /// Authority pages paste entries rendered once per unit with stand-ins for
-/// the authority; a theme whose macro transforms the authority's name must
-/// still get exactly what its macro makes.
+/// the authority; a theme whose component transforms the authority's name
+/// must still get exactly what its component makes.
 #[test]
-fn authority_entries_follow_a_macro_that_transforms_the_name() {
+fn authority_entries_follow_a_component_that_transforms_the_name() {
     let site = sample();
     let macros = read(site.path(), "themes/default/templates/macros.html");
     let changed = macros.replace(
-        "kommune_id=kommune_id, kommune_name=kommune_name) }}</li>",
-        "kommune_id=kommune_id, kommune_name=kommune_name | upper) }}</li>",
+        "kommune_id={kommune_id} kommune_name={kommune_name} />}}</li>",
+        "kommune_id={kommune_id} kommune_name={kommune_name | upper} />}}</li>",
     );
     assert_ne!(macros, changed, "authority_item not found");
     write(site.path(), "templates/macros.html", &changed);
@@ -369,7 +369,7 @@ fn authority_entries_follow_a_macro_that_transforms_the_name() {
     assert!(!page.contains('\u{E000}'), "a stand-in is left in the page");
     assert!(
         page.contains("Preis für Beschäftigte von STADT AHORNFELD"),
-        "the macro's transformation is missing"
+        "the component's transformation is missing"
     );
     assert!(page.contains("?kommune=ahornfeld"));
 }
