@@ -140,6 +140,8 @@ pub struct Settings {
     pub approval_valid: Duration,
     /// How often expired offers are passed on.
     pub booking_tick: Duration,
+    /// Who may log in to `/verwaltung/` and how long links and sessions last.
+    pub verwaltung: crate::verwaltung::OfficeSettings,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -282,7 +284,6 @@ impl Settings {
                 .max(1),
             transport,
             sender,
-            office,
             max_attempts: mail.max_versuche.unwrap_or(10),
             retry_base: Duration::from_secs(mail.wiederholung_basis_sekunden.unwrap_or(30)),
             retention_days: retention,
@@ -291,6 +292,11 @@ impl Settings {
                 86_400 * booking.freigabe_gueltig_tage.unwrap_or(14),
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
+            verwaltung: crate::verwaltung::OfficeSettings::from_table(
+                table(config, "verwaltung")?,
+                &office,
+            )?,
+            office,
         })
     }
 

@@ -178,7 +178,7 @@ impl IntoResponse for AppError {
     }
 }
 
-fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
+pub(crate) fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
     [
         (
             header::CONTENT_TYPE,
@@ -258,6 +258,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(booking::routes())
         .merge(crate::discovery_web::routes())
+        .merge(crate::verwaltung::routes())
         .route(
             "/forms/bestaetigen/{token}",
             get(confirm_page).post(confirm_post),
@@ -426,7 +427,7 @@ fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> O
 }
 
 /// Applies the per-IP limit; returns the address to hash.
-fn check_ip_limit(
+pub(crate) fn check_ip_limit(
     state: &AppState,
     parts: &axum::http::request::Parts,
     json: bool,
