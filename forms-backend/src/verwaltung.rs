@@ -11,7 +11,7 @@
 //! session. The cookie holds a random id (its hash is stored) and is
 //! HttpOnly, SameSite=Strict, Path=/verwaltung/, Secure behind https.
 
-use crate::booking::{self, Actor, BookingState, Decision};
+use crate::booking::{self, Actor, Approver, BookingState, Decision};
 use crate::config::ConfigError;
 use crate::mail::Draft;
 use crate::sign::{random_token, token_hash};
@@ -239,10 +239,44 @@ fn date_text(iso: &str) -> String {
 
 // ------------------------------------------------------------------ sessions
 
+/// What a logged-in address may see and do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    /// The cooperative's office: everything.
+    Office,
+    /// Approver of these authorities (ids; `freigabe_email` in their content
+    /// file with `freigabe: kommune`): only their staff's bookings.
+    Approver(Vec<String>),
+}
+
+/// The role of `email` by the configuration and the content loaded now, so
+/// an address removed there loses access with its next request.
+fn role_of(state: &AppState, email: &str) -> Option<Role> {
+    if state.settings.verwaltung.is_account(email) {
+        return Some(Role::Office);
+    }
+    let authorities: Vec<String> = state
+        .loaded()
+        .site
+        .authorities
+        .iter()
+        .filter(|a| a.approval == campus_generator::content::Approval::Kommune)
+        .filter(|a| {
+            a.approver_email
+                .as_deref()
+                .and_then(address_of)
+                .is_some_and(|e| e == email)
+        })
+        .map(|a| a.id.clone())
+        .collect();
+    (!authorities.is_empty()).then_some(Role::Approver(authorities))
+}
+
 /// The logged-in person of a request.
 struct Staff {
     id_hash: String,
     session: OfficeSession,
+    role: Role,
 }
 
 impl Staff {
@@ -251,11 +285,33 @@ impl Staff {
         vec![
             ("staff_email", json!(self.session.email)),
             ("csrf", json!(self.session.csrf)),
+            ("office", json!(self.role == Role::Office)),
         ]
     }
 
     fn actor(&self) -> Actor {
-        Actor::Office(self.session.email.clone())
+        match self.role {
+            Role::Office => Actor::Office(self.session.email.clone()),
+            Role::Approver(_) => Actor::AuthorityApprover(self.session.email.clone()),
+        }
+    }
+
+    /// Whether this person may see booking `b` at all.
+    fn may_see(&self, b: &BookingRow) -> bool {
+        match &self.role {
+            Role::Office => true,
+            Role::Approver(ids) => ids.contains(&b.authority_id),
+        }
+    }
+
+    /// Whether this person may approve or reject `b` (the office may decide
+    /// every booking, as on the command line).
+    fn may_decide(&self, b: &BookingRow) -> bool {
+        b.state == BookingState::Approval
+            && match &self.role {
+                Role::Office => true,
+                Role::Approver(_) => self.may_see(b) && b.approver == Approver::Authority,
+            }
     }
 }
 
@@ -282,19 +338,23 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Option<Staff>, A
         let Some(session) = st.store.office_session(&id_hash)? else {
             return Ok(None);
         };
-        let expired = now - session.last_seen_at > s.idle_secs
-            || now - session.created_at > s.absolute_secs
-            || !s.is_account(&session.email);
-        if expired {
+        let role = role_of(&st, &session.email);
+        let expired =
+            now - session.last_seen_at > s.idle_secs || now - session.created_at > s.absolute_secs;
+        let Some(role) = role.filter(|_| !expired) else {
             st.store.write(|tx| tx.end_office_session(&id_hash, now))?;
             return Ok(None);
-        }
+        };
         // Bookkeeping of the session itself (idle expiry), at most once a minute.
         if now - session.last_seen_at >= 60 {
             st.store
                 .write(|tx| tx.touch_office_session(&id_hash, now))?;
         }
-        Ok::<_, crate::store::StoreError>(Some(Staff { id_hash, session }))
+        Ok::<_, crate::store::StoreError>(Some(Staff {
+            id_hash,
+            session,
+            role,
+        }))
     })
     .await
 }
@@ -367,7 +427,7 @@ async fn login_request(State(state): State<AppState>, req: Request) -> Result<Re
         );
         return Ok(answer(StatusCode::UNPROCESSABLE_ENTITY, html));
     };
-    if state.settings.verwaltung.is_account(&email) {
+    if role_of(&state, &email).is_some() {
         let st = state.clone();
         let ld = loaded.clone();
         let to = email.clone();
@@ -478,7 +538,7 @@ async fn link_login(
             let Some(email) = tx.use_login_link(&hash, now)? else {
                 return Ok(None);
             };
-            if !s.is_account(&email) {
+            if role_of(&st, &email).is_none() {
                 return Ok(None);
             }
             tx.insert_office_session(&sid_hash, &email, &csrf, now)?;
@@ -578,6 +638,9 @@ async fn start_page(
     })
     .await?;
     let loaded = state.loaded();
+    if let Role::Approver(_) = staff.role {
+        return approver_start(&state, &staff).await;
+    }
     let today = chrono::Local::now().date_naive();
     let mut dates = Vec::new();
     for u in &loaded.site.units {
@@ -631,6 +694,9 @@ async fn date_page(
     let Some(staff) = staff(&state, &headers).await? else {
         return Ok(redirect("/verwaltung/anmelden"));
     };
+    if staff.role != Role::Office {
+        return Ok(not_found(&state, &staff));
+    }
     let loaded = state.loaded();
     let found = loaded
         .site
@@ -726,7 +792,7 @@ async fn booking_page(
         Ok::<_, crate::store::StoreError>(Some((b, events)))
     })
     .await?;
-    let Some((b, events)) = found else {
+    let Some((b, events)) = found.filter(|(b, _)| staff.may_see(b)) else {
         return Ok(not_found(&state, &staff));
     };
     let events: Vec<Value> = events
@@ -753,8 +819,11 @@ async fn booking_page(
     extra.extend([
         ("booking", booking_json(&b)),
         ("events", json!(events)),
-        ("can_decide", json!(b.state == BookingState::Approval)),
-        ("can_cancel", json!(b.state.cancellable())),
+        ("can_decide", json!(staff.may_decide(&b))),
+        (
+            "can_cancel",
+            json!(staff.role == Role::Office && b.state.cancellable()),
+        ),
         ("result", json!(result)),
         (
             "action_base",
@@ -785,6 +854,16 @@ async fn booking_action(
     if !["freigeben", "ablehnen", "stornieren"].contains(&action.as_str()) {
         return Ok(not_found(&state, &staff));
     }
+    if let Role::Approver(_) = staff.role {
+        // Approvers decide only their own authority's requests; anything else
+        // is "not found" and changes nothing.
+        let st = state.clone();
+        let b = blocking(move || st.store.booking(id)).await?;
+        let allowed = action != "stornieren" && b.as_ref().is_some_and(|b| staff.may_decide(b));
+        if !allowed {
+            return Ok(not_found(&state, &staff));
+        }
+    }
     let actor = staff.actor();
     let st = state.clone();
     let result = blocking(move || {
@@ -810,4 +889,28 @@ async fn booking_action(
     Ok(redirect(&format!(
         "/verwaltung/buchungen/{id}?ergebnis={result}"
     )))
+}
+
+/// An approver's start page: requests of their staff waiting for them and
+/// all bookings of their staff.
+async fn approver_start(state: &AppState, staff: &Staff) -> Result<Response, AppError> {
+    let st = state.clone();
+    let all = blocking(move || st.store.bookings(&BookingFilter::default())).await?;
+    let mine: Vec<&BookingRow> = all.iter().filter(|b| staff.may_see(b)).collect();
+    let waiting: Vec<Value> = mine
+        .iter()
+        .filter(|b| staff.may_decide(b))
+        .map(|b| booking_json(b))
+        .collect();
+    let bookings: Vec<Value> = mine.iter().map(|b| booking_json(b)).collect();
+    let mut extra = staff.context();
+    extra.extend([("approvals", json!(waiting)), ("bookings", json!(bookings))]);
+    let html = render(
+        &state.loaded(),
+        "verwaltung/freigabe.html",
+        "/verwaltung/",
+        "Freigaben",
+        &extra,
+    );
+    Ok(answer(StatusCode::OK, html))
 }

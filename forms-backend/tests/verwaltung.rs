@@ -279,6 +279,18 @@ async fn links_expire_and_sessions_expire_when_idle_and_absolutely() {
 
 /// A booking of a non-member, which the office approves, waiting for it.
 async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
+    awaiting_approval(
+        state,
+        "Nora Nichtmitglied",
+        "nora@anderswo.example",
+        "nichtmitglied",
+    )
+    .await
+}
+
+/// A confirmed booking request of `email` (staff of `kommune`) waiting for
+/// its approval.
+async fn awaiting_approval(state: &AppState, name: &str, email: &str, kommune: &str) -> BookingRow {
     let ts = ts(state, 5);
     let unit = state
         .loaded()
@@ -294,9 +306,9 @@ async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
         &[
             ("einheit", &unit.0),
             ("termin", &unit.1),
-            ("name", "Nora Nichtmitglied"),
-            ("email", "nora@anderswo.example"),
-            ("kommune", "nichtmitglied"),
+            ("name", name),
+            ("email", email),
+            ("kommune", kommune),
             ("einwilligung", "ja"),
             ("website", ""),
             ("ts", &ts),
@@ -309,7 +321,7 @@ async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
         .outbox()
         .unwrap()
         .into_iter()
-        .find(|m| m.kind == "buchung-bestaetigen")
+        .find(|m| m.kind == "buchung-bestaetigen" && m.recipient == email)
         .map(|m| state.store.raw_message(m.id).unwrap())
         .unwrap();
     let link = path_of(&link_in(
@@ -321,7 +333,9 @@ async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
         .store
         .bookings(&BookingFilter::default())
         .unwrap()
-        .remove(0);
+        .into_iter()
+        .find(|b| b.email == email)
+        .unwrap();
     assert_eq!(b.state, BookingState::Approval);
     b
 }
@@ -459,5 +473,121 @@ async fn approving_on_the_web_needs_the_csrf_token_and_records_the_office_accoun
     assert_eq!(
         events.last().unwrap().actor,
         format!("geschaeftsstelle:{OFFICE}")
+    );
+}
+
+/// An approver of authority A sees and decides only A's staff: B's booking
+/// is "not found" by URL, posting a decision on it changes nothing.
+#[tokio::test]
+async fn an_approver_sees_and_decides_only_their_own_authority() {
+    let site = site_dir();
+    let a_file = site.path().join("content/kommunen/mitgliedsstadt.md");
+    let b_file = site.path().join("content/kommunen/zweitstadt.md");
+    let text = std::fs::read_to_string(&a_file).unwrap();
+    std::fs::write(
+        &b_file,
+        text.replace("name: Mitgliedsstadt", "name: Zweitstadt")
+            .replace("freigabe@stadt.example", "freigabe@zweit.example"),
+    )
+    .unwrap();
+    let (state, _) = open(site.path(), 1000);
+    let a = awaiting_approval(&state, "Anna A", "anna@stadt.example", "mitgliedsstadt").await;
+    let b = awaiting_approval(&state, "Bernd B", "bernd@zweit.example", "zweitstadt").await;
+    assert_eq!(a.approver_email, "freigabe@stadt.example");
+    assert_eq!(b.approver_email, "freigabe@zweit.example");
+
+    let cookie = log_in(&state, "freigabe@stadt.example").await;
+    let start = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert!(
+        start
+            .body
+            .contains(&format!("/verwaltung/buchungen/{}\"", a.id)),
+        "{}",
+        start.body
+    );
+    assert!(
+        !start
+            .body
+            .contains(&format!("/verwaltung/buchungen/{}\"", b.id)),
+        "{}",
+        start.body
+    );
+    assert!(!start.body.contains("Bernd B"), "{}", start.body);
+    let csrf = csrf_of(&start.body);
+
+    let before = snapshot(&state);
+    let other = get_with(
+        &state,
+        Method::GET,
+        &format!("/verwaltung/buchungen/{}", b.id),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(other.status, 404);
+    assert!(!other.body.contains("Bernd B"));
+    let date = get_with(
+        &state,
+        Method::GET,
+        "/verwaltung/termine/hybrid-eins/2027-02-10",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(date.status, 404);
+    for action in ["freigeben", "ablehnen", "stornieren"] {
+        let r = post_with(
+            &state,
+            &format!("/verwaltung/buchungen/{}/{action}", b.id),
+            Some(&cookie),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{action} on B: {}", r.body);
+    }
+    // Cancelling is the office's, even for A's own staff.
+    let r = post_with(
+        &state,
+        &format!("/verwaltung/buchungen/{}/stornieren", a.id),
+        Some(&cookie),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(snapshot(&state), before, "nothing changed");
+
+    // A's own request: approved, with the approver in the trail.
+    let page = get_with(
+        &state,
+        Method::GET,
+        &format!("/verwaltung/buchungen/{}", a.id),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Freigeben") && !page.body.contains("Stornieren"),
+        "{}",
+        page.body
+    );
+    let r = post_with(
+        &state,
+        &format!("/verwaltung/buchungen/{}/freigeben", a.id),
+        Some(&cookie),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        state.store.booking(a.id).unwrap().unwrap().state,
+        BookingState::Confirmed
+    );
+    let events = state.store.booking_events(Some(a.id)).unwrap();
+    assert_eq!(
+        events.last().unwrap().actor,
+        "freigabe-kommune:freigabe@stadt.example"
+    );
+    assert_eq!(
+        state.store.booking(b.id).unwrap().unwrap().state,
+        BookingState::Approval
     );
 }
