@@ -143,6 +143,8 @@ pub struct Settings {
     /// The time source (not configurable: the system clock; tests move a
     /// manual one).
     pub clock: crate::clock::Clock,
+    /// Who may log in to `/verwaltung/` and how long links and sessions last.
+    pub verwaltung: crate::verwaltung::OfficeSettings,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -285,7 +287,6 @@ impl Settings {
                 .max(1),
             transport,
             sender,
-            office,
             max_attempts: mail.max_versuche.unwrap_or(10),
             retry_base: Duration::from_secs(mail.wiederholung_basis_sekunden.unwrap_or(30)),
             retention_days: retention,
@@ -295,6 +296,11 @@ impl Settings {
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
             clock: crate::clock::Clock::system(),
+            verwaltung: crate::verwaltung::OfficeSettings::from_table(
+                table(config, "verwaltung")?,
+                &office,
+            )?,
+            office,
         })
     }
 

@@ -27,6 +27,7 @@ pub mod sign;
 pub mod store;
 pub mod stored;
 pub mod validate;
+pub mod verwaltung;
 pub mod web;
 pub mod workflow;
 

@@ -67,7 +67,7 @@ pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, E
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
     let mut header = vec!["id", "eingegangen", "status"];
     header.extend(&columns);
-    w.write_record(&header)?;
+    write_safe(&mut w, &header)?;
     for r in &rows {
         let created = chrono::DateTime::from_timestamp(r.created_at, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
@@ -76,7 +76,7 @@ pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, E
         for c in &columns {
             let v = &r.payload[*c];
             record.push(match v {
-                serde_json::Value::String(s) => neutralise(s),
+                serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Array(a) => a
                     .iter()
                     .filter_map(|x| x.as_str())
@@ -86,28 +86,30 @@ pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, E
                 other => other.to_string(),
             });
         }
-        w.write_record(&record)?;
+        write_safe(&mut w, &record)?;
     }
     w.flush()?;
     Ok(rows.len())
 }
 
-/// Cells starting with = @ (or + - not followed by a digit) are formulas in
-/// spreadsheets: prefix them. Phone numbers like "+49 621" stay as they are.
-fn neutralise(s: &str) -> String {
-    let mut chars = s.chars();
-    let first = chars.next();
-    let digit_next = chars.next().is_some_and(|c| c.is_ascii_digit() || c == ' ');
-    let formula = match first {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !digit_next,
-        _ => false,
-    };
-    if formula {
-        format!("'{s}")
+/// A cell a spreadsheet could read as a formula (it begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) gets a leading `'`, which
+/// spreadsheets show as text. Every cell of every export goes through here,
+/// phone numbers like "+49 621" too: a leading `+` can start a formula.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
     } else {
-        s.to_string()
+        cell.to_string()
     }
+}
+
+/// Writes one CSV record with every cell made [`spreadsheet_safe`].
+fn write_safe<W: Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> Result<(), csv::Error> {
+    w.write_record(cells.into_iter().map(|c| spreadsheet_safe(c.as_ref())))
 }
 
 /// Which live date a booking belongs to in lists: the held/confirmed date,
@@ -126,23 +128,26 @@ pub fn export_bookings_csv(
     let mut out = out;
     out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
-    w.write_record([
-        "Vorgang",
-        "Lerneinheit",
-        "Titel",
-        "Termin",
-        "Status",
-        "Wartelistenplatz",
-        "Name",
-        "E-Mail",
-        "Kommune",
-        "Mitglied",
-        "Preis brutto (EUR)",
-        "darin MwSt. (EUR)",
-        "Freigabe durch",
-        "angefragt (UTC)",
-        "zuletzt geändert (UTC)",
-    ])?;
+    write_safe(
+        &mut w,
+        [
+            "Vorgang",
+            "Lerneinheit",
+            "Titel",
+            "Termin",
+            "Status",
+            "Wartelistenplatz",
+            "Name",
+            "E-Mail",
+            "Kommune",
+            "Mitglied",
+            "Preis brutto (EUR)",
+            "darin MwSt. (EUR)",
+            "Freigabe durch",
+            "angefragt (UTC)",
+            "zuletzt geändert (UTC)",
+        ],
+    )?;
     let time = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -165,26 +170,29 @@ pub fn export_bookings_csv(
     }
     for b in rows {
         let vat = campus_generator::money::Cents(b.price_cents).vat_included(vat_percent);
-        w.write_record([
-            format!("B-{}", b.id),
-            b.unit_id.clone(),
-            neutralise(&b.unit_title),
-            booking_date(b).to_string(),
-            b.state.label().to_string(),
-            place.get(&b.id).map(|q| q.to_string()).unwrap_or_default(),
-            neutralise(&b.name),
-            neutralise(&b.email),
-            b.authority_id.clone(),
-            if b.member { "ja" } else { "nein" }.to_string(),
-            euros(b.price_cents),
-            euros(vat.0),
-            match b.approver {
-                Approver::Authority => format!("{} ({})", b.approver.label(), b.approver_email),
-                other => other.label().to_string(),
-            },
-            time(b.created_at),
-            time(b.updated_at),
-        ])?;
+        write_safe(
+            &mut w,
+            [
+                format!("B-{}", b.id),
+                b.unit_id.clone(),
+                b.unit_title.clone(),
+                booking_date(b).to_string(),
+                b.state.label().to_string(),
+                place.get(&b.id).map(|q| q.to_string()).unwrap_or_default(),
+                b.name.clone(),
+                b.email.clone(),
+                b.authority_id.clone(),
+                if b.member { "ja" } else { "nein" }.to_string(),
+                euros(b.price_cents),
+                euros(vat.0),
+                match b.approver {
+                    Approver::Authority => format!("{} ({})", b.approver.label(), b.approver_email),
+                    other => other.label().to_string(),
+                },
+                time(b.created_at),
+                time(b.updated_at),
+            ],
+        )?;
     }
     w.flush()?;
     Ok(rows.len())

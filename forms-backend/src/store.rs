@@ -13,10 +13,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
+mod office;
 use crate::sign::Purpose;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
+pub use office::OfficeSession;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -104,6 +106,8 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 2: bookings and enrolments with their history, live dates seen in content
     bookings::MIGRATION,
+    // 3: back-office login links and sessions
+    office::MIGRATION,
 ];
 
 pub struct Store {

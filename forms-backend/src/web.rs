@@ -236,7 +236,7 @@ impl IntoResponse for FormAgain {
     }
 }
 
-fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
+pub(crate) fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
     [
         (
             header::CONTENT_TYPE,
@@ -316,6 +316,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(booking::routes())
         .merge(crate::discovery_web::routes())
+        .merge(crate::verwaltung::routes())
         .route(
             &urls::confirm("{token}"),
             get(confirm_page).post(confirm_post),
@@ -484,7 +485,7 @@ fn client_ip(req_parts: &axum::http::request::Parts, trust_forwarded: bool) -> O
 }
 
 /// Applies the per-IP limit; returns the address to hash.
-fn check_ip_limit(
+pub(crate) fn check_ip_limit(
     state: &AppState,
     parts: &axum::http::request::Parts,
     json: bool,

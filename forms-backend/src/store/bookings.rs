@@ -540,6 +540,18 @@ impl Store {
         Ok(rows)
     }
 
+    /// One booking, read outside a write transaction (office pages).
+    pub fn booking(&self, id: i64) -> Result<Option<BookingRow>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),
+                [id],
+                booking_row,
+            )
+            .optional()?)
+    }
+
     /// The history of one booking (`None` = of all), oldest first.
     pub fn booking_events(&self, booking_id: Option<i64>) -> Result<Vec<BookingEvent>> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());

@@ -1083,3 +1083,39 @@ async fn an_offer_lapses_when_the_clock_passes_its_holding_time() {
     );
     assert_eq!(post(&state, &accept).await.status, 410);
 }
+
+/// The bookings export (CLI and web) neutralises formulas in the name the
+/// person typed and in the unit title from content.
+#[tokio::test]
+async fn bookings_export_neutralises_formulas() {
+    let site = site_dir();
+    let day = weekday_in(30);
+    write_unit(site.path(), "formel", "\"=WENN(1;2)\"", &[(day, 5, 0)]);
+    let state = open(site.path());
+    let ts = ts(&state, 5);
+    let termin = iso(day);
+    let r = post_form(
+        &state,
+        "/forms/buchung",
+        &[
+            ("einheit", "formel"),
+            ("termin", &termin),
+            ("name", "@Befehl Person"),
+            ("email", "formel@stadt.example"),
+            ("kommune", "mitgliedsstadt"),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let rows = state.store.bookings(&BookingFilter::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    let mut csv = Vec::new();
+    campus_forms::ops::export_bookings_csv(&rows, 19, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    // The title holds the delimiter, so its cell is quoted.
+    assert!(csv.contains(";\"'=WENN(1;2)\";"), "{csv}");
+    assert!(csv.contains(";'@Befehl Person;"), "{csv}");
+}

@@ -106,10 +106,57 @@ async fn contact_goes_to_the_office_with_reply_to() {
     campus_forms::ops::export_csv(&state.store, "kontakt", &mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.contains("Karl Kontakt"), "{csv}");
-    assert!(
-        csv.contains("+49 621 000000"),
-        "phone numbers are not mangled: {csv}"
-    );
+    // A leading `+` can start a formula: phone numbers are neutralised too.
+    assert!(csv.contains(";'+49 621 000000;"), "{csv}");
+}
+
+/// Every text field a visitor fills in, with values a spreadsheet would run
+/// as formulas: each such cell of the export starts with `'`.
+#[tokio::test]
+async fn exports_neutralise_formulas_in_every_text_field() {
+    let site = site_dir();
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let mut pairs = contact(&ts, "=HYPERLINK(\"http://boese.example\")");
+    for (k, v) in pairs.iter_mut() {
+        match *k {
+            "organisation" => *v = "@SUMME(A1:A9)",
+            "telefon" => *v = "+49 621 000000",
+            "nachricht" => *v = "-2+3 bitte zurückrufen",
+            _ => {}
+        }
+    }
+    let r = post_form(&state, "/forms/kontakt", &pairs).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut reg = registration(&ts, "erika@beispiel.example");
+    reg[0].1 = "+Erika";
+    let r = post_form(&state, "/forms/registrierung", &reg).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let export = |form: &str| {
+        let mut csv = Vec::new();
+        campus_forms::ops::export_csv(&state.store, form, &mut csv).unwrap();
+        String::from_utf8(csv).unwrap()
+    };
+    let csv = export("kontakt");
+    for cell in [
+        "'=HYPERLINK(\"\"http://boese.example\"\")\"",
+        ";'@SUMME(A1:A9);",
+        ";'+49 621 000000;",
+        "'-2+3 bitte zurückrufen",
+    ] {
+        assert!(csv.contains(cell), "{cell} missing in {csv}");
+    }
+    let csv = export("registrierung");
+    assert!(csv.contains(";'+Erika;"), "{csv}");
+    for (raw, safe) in [
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("=1", "'=1"),
+        ("Anna", "Anna"),
+        ("", ""),
+    ] {
+        assert_eq!(campus_forms::ops::spreadsheet_safe(raw), safe);
+    }
 }
 
 #[tokio::test]

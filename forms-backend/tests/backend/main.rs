@@ -13,3 +13,4 @@ mod discovery;
 mod http;
 mod intake;
 mod theme;
+mod verwaltung;

@@ -190,6 +190,8 @@ fn every_mail_kind_renders_with_a_sample_context() {
             "Bitte bestätigen Sie Ihre Newsletter-Anmeldung", vec!["Guten Tag,", "24 Stunden gültig"]),
         ("newsletter-bekannt", json!({ "name": "Ali" }), "Sie erhalten unseren Newsletter bereits", vec!["Guten Tag Ali,"]),
         ("newsletter-willkommen", json!({}), "Willkommen beim Newsletter des KommunalCampus", vec!["Anmeldung zum Newsletter ist bestätigt"]),
+        ("verwaltung-anmelden", json!({ "link": "https://kc.example/verwaltung/anmelden/t", "minutes": 15 }),
+            "Ihr Anmeldelink für die Verwaltung des KommunalCampus", vec!["gilt 15 Minuten", "https://kc.example/verwaltung/anmelden/t"]),
         ("kontakt-geschaeftsstelle", json!({ "contact": { "id": 17, "name": "Karl Kontakt", "organisation": "Stadt Beispiel", "email": "karl@beispiel.example",
             "telefon": "+49 621 000000", "termine": ["Mittwoch, 10. Februar 2099, 10:00 Uhr", "Donnerstag, 11. Februar 2099, 10:00 Uhr"], "nachricht": "Bitte rufen Sie an." } }),
             "Kontaktanfrage K-17: Karl Kontakt (Stadt Beispiel)",
