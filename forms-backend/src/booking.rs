@@ -524,10 +524,22 @@ fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
 
 // ------------------------------------------------------------------ steps
 
+/// What became of a booking request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// Stored with this id.
+    New(i64),
+    /// The person already holds this active booking for the unit (a double
+    /// click, or asked twice); nothing was stored or sent.
+    Existing(Box<BookingRow>),
+}
+
 /// Stores a booking or enrolment request. Free on-demand units enrol at
-/// once; everything else gets a confirmation link (double opt-in). Returns
-/// the booking id.
-pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
+/// once; everything else gets a confirmation link (double opt-in). A
+/// person holds at most one active booking per unit: the check runs in the
+/// same `BEGIN IMMEDIATE` transaction as the insert, so parallel posts
+/// cannot both pass it.
+pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
     let site = env.site;
     let unit = site
         .units
@@ -557,6 +569,9 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
     };
     let enrol_now = kind == BookingKind::Enrolment && price.is_zero();
     write(env, |tx| {
+        if let Some(existing) = tx.active_booking(&unit.id, &r.email)? {
+            return Ok(Requested::Existing(Box::new(existing)));
+        }
         let consent = tx.insert_consent(&NewConsent {
             submission_id: None,
             email: &r.email,
@@ -593,7 +608,7 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
             // consent is given with the post, as for a contact request.
             tx.confirm_consent(consent, env.ctx.now, env.ctx.ip_hash, "Formular")?;
             allocate(env, tx, &b, &Actor::Participant)?;
-            return Ok(id);
+            return Ok(Requested::New(id));
         }
         let link = env.one_time_link(
             tx,
@@ -633,7 +648,7 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<i64> {
             unsubscribe: None,
         };
         env.ctx.queue(tx, &draft, None)?;
-        Ok(id)
+        Ok(Requested::New(id))
     })
 }
 

@@ -340,6 +340,23 @@ impl Tx<'_> {
         self.booking(id)?.ok_or(MoveError::Changed { id, from })
     }
 
+    /// The booking `email` holds for a unit in one of the active states
+    /// (at most one: [`crate::booking::request`] checks in its transaction).
+    pub fn active_booking(&self, unit_id: &str, email: &str) -> Result<Option<BookingRow>> {
+        let [a, b, c, d, e, f] = BookingState::ACTIVE;
+        Ok(self
+            .tx
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND email = ?2
+                       AND state IN (?3, ?4, ?5, ?6, ?7, ?8) ORDER BY id LIMIT 1"
+                ),
+                params![unit_id, email, a, b, c, d, e, f],
+                booking_row,
+            )
+            .optional()?)
+    }
+
     /// Places on a date held by bookings (confirmed or offered).
     pub fn places_held(&self, unit_id: &str, date: &str) -> Result<u32> {
         Ok(self.tx.query_row(

@@ -133,6 +133,36 @@ fn render(
     link_headers((status, html_headers(), html).into_response())
 }
 
+/// The answer to a second request for a unit the person already holds an
+/// active booking for (e.g. a double click): the existing booking, 409.
+pub(super) fn already_booked(state: &AppState, b: &BookingRow, json: bool) -> Response {
+    let message = "Für diese Lerneinheit haben Sie bereits eine Anfrage oder Buchung. Wir haben keine zweite angelegt; es gilt die bestehende.";
+    if json {
+        let body = json!({
+            "ok": false,
+            "errors": { "formular": message },
+            "booking": { "id": b.id, "state": b.state },
+        });
+        return (StatusCode::CONFLICT, axum::Json(body)).into_response();
+    }
+    // Only what the person typed or can see in their mails: no approver,
+    // no price, nothing about other people.
+    let facts = vec![
+        ("Vorgangsnummer".to_string(), format!("B-{}", b.id)),
+        ("Lerneinheit".to_string(), b.unit_title.clone()),
+        ("Status".to_string(), b.state.label().to_string()),
+    ];
+    render(
+        state,
+        StatusCode::CONFLICT,
+        "Sie haben bereits eine Anfrage",
+        message,
+        facts,
+        None,
+        None,
+    )
+}
+
 fn gone(state: &AppState) -> Response {
     render(
         state,

@@ -1087,3 +1087,90 @@ async fn an_offer_lapses_when_the_clock_passes_its_holding_time() {
     );
     assert_eq!(post(&state, &accept).await.status, 410);
 }
+
+fn booking_form<'a>(
+    unit: &'a str,
+    termin: &'a str,
+    email: &'a str,
+    ts: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("einheit", unit),
+        ("termin", termin),
+        ("name", "Doppel Klick"),
+        ("email", email),
+        ("kommune", "nichtmitglied"),
+        ("einwilligung", "ja"),
+        ("website", ""),
+        ("ts", ts),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_active_booking_per_person_and_unit_even_for_parallel_posts() {
+    let site = site_dir();
+    let d = weekday_in(40);
+    write_unit(site.path(), "zwei", "Zwei Plätze", &[(d, 2, 0)]);
+    let state = open(site.path());
+    let t = ts(&state, 5);
+    let date = iso(d);
+    // A double click: two posts at the same time, one booking.
+    let email = "doppelt@gemeinde.example";
+    let form = booking_form("zwei", &date, email, &t);
+    let (a, b) = tokio::join!(
+        post_form(&state, "/forms/buchung", &form),
+        post_form(&state, "/forms/buchung", &form)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
+    let second = if a.status == 409 { &a } else { &b };
+    assert!(
+        second
+            .body
+            .contains("Für diese Lerneinheit haben Sie bereits eine Anfrage"),
+        "{}",
+        second.body
+    );
+    let mine: Vec<BookingRow> = state
+        .store
+        .bookings(&BookingFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.email == email)
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert!(
+        second.body.contains(&format!("B-{}", mine[0].id)),
+        "{}",
+        second.body
+    );
+    assert_eq!(mails(&state, email, "buchung-bestaetigen").len(), 1);
+    // JSON gets the existing booking too; after confirming, still one.
+    let confirm = link(&state, email, "buchung-bestaetigen", "bestaetigen");
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    let body: serde_json::Value = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect();
+    let j = post_json(&state, "/forms/buchung", body).await;
+    assert_eq!(j.status, 409, "{}", j.body);
+    assert_eq!(j.json()["booking"]["id"], mine[0].id);
+    assert_eq!(j.json()["booking"]["state"], "freigabe");
+    // Once cancelled, the person may ask again.
+    booking::with_env(&state, "", |env| {
+        booking::cancel(env, mine[0].id, &Actor::Office("test".into()))
+    })
+    .unwrap()
+    .unwrap();
+    let again = post_form(&state, "/forms/buchung", &form).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let count = state
+        .store
+        .bookings(&BookingFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.email == email)
+        .count();
+    assert_eq!(count, 2);
+}
