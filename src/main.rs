@@ -1,6 +1,10 @@
 //! `campus`: one binary for editors and operators of KommunalCampus.
 
 mod cmd;
+mod http;
+
+/// The version shown by `campus --version` and `/healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 // Rendering thousands of pages allocates many small JSON values; mimalloc
 // handles that with less CPU than the system allocator.
@@ -31,7 +35,9 @@ enum Command {
     Build(cmd::build::Args),
     /// Check content and templates without writing anything.
     Check(cmd::check::Args),
-    /// Serve the site with the form backend, rebuild on changes, live reload.
+    /// For operators: serve the built public/ and the form backend (production; no watcher, no live reload).
+    Run(cmd::run::Args),
+    /// For editors: build, serve with the form backend, rebuild on changes, live reload (development only).
     Serve(cmd::serve::Args),
     /// Form backend data: purge expired data, export submissions as CSV.
     Forms(cmd::forms::Args),
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Build(args) => cmd::build::run(&cli.site, args),
         Command::Check(args) => cmd::check::run(&cli.site, args),
+        Command::Run(args) => cmd::run::run(&cli.site, args),
         Command::Serve(args) => cmd::serve::run(&cli.site, args),
         Command::Forms(args) => cmd::forms::run(&cli.site, args),
         Command::Bookings(args) => cmd::bookings::run(&cli.site, args),

@@ -22,7 +22,7 @@
 //! same place. Each change is a conditional update recorded in
 //! `booking_events` with time and actor.
 
-use crate::mail::{Draft, FileAttachment};
+use crate::mail::FileAttachment;
 use crate::sign::{random_token, token_hash, Purpose};
 use crate::store::{self, BookingRow, Change, NewBooking, NewConsent, Store, Tx};
 use crate::validate::{BookingRequest, FormKind};
@@ -30,8 +30,9 @@ use crate::workflow::{Ctx, WorkflowError, CONSENT_VERSION};
 use crate::AppState;
 use campus_generator::content::{self, Format};
 use campus_generator::money::Cents;
-use campus_generator::{ics, time, Site};
+use campus_generator::{ics, time, urls, Site};
 use chrono::{DateTime, NaiveDate};
+use serde_json::json;
 use std::time::Duration;
 
 mod state;
@@ -138,134 +139,99 @@ impl Env<'_> {
 
     fn unit_url(&self, unit_id: &str) -> String {
         format!(
-            "{}/lerneinheiten/{unit_id}/",
-            self.ctx.letterhead.base_url.trim_end_matches('/')
+            "{}{}",
+            self.ctx.letterhead.base_url.trim_end_matches('/'),
+            urls::unit(unit_id)
         )
     }
 
     fn cancel_url(&self, id: i64) -> String {
+        let token = self.ctx.signer.sign(Purpose::Cancel, &id.to_string());
         format!(
-            "{}/forms/buchung/stornieren/{}",
+            "{}{}",
             self.ctx.backend_url,
-            self.ctx.signer.sign(Purpose::Cancel, &id.to_string())
+            urls::booking_step("stornieren", &token)
         )
     }
 
-    fn authority_text(&self, b: &BookingRow) -> String {
-        match self.site.authority(&b.authority_id) {
-            Some(a) => format!(
-                "{} ({})",
-                a.display_name(),
-                if a.member {
-                    "Mitglied"
-                } else {
-                    "kein Mitglied"
-                }
-            ),
-            None => "andere Kommune (kein Mitglied)".into(),
-        }
-    }
-
-    /// "199,00 € je Teilnahme, Preis für Mitglieder, inkl. 19 % MwSt. (31,77 €)"
-    pub fn price_text(&self, b: &BookingRow) -> String {
-        if b.price_cents == 0 {
-            return "kostenlos".into();
-        }
+    /// The facts of a booking every mail and page about it shows (as
+    /// `booking` in `mail/buchung_fakten.txt` and the booking mails).
+    fn booking_view(&self, b: &BookingRow) -> serde_json::Value {
+        let authority = self.site.authority(&b.authority_id);
         let price = Cents(b.price_cents);
-        let vat = self.site.prices.vat_percent;
-        let billing = self
+        let vat_percent = self.site.prices.vat_percent;
+        let billing_unit = self
             .site
             .units
             .iter()
             .find(|u| u.id == b.unit_id)
             .map(|u| self.site.levels[u.level].billing_unit.clone())
-            .filter(|s| !s.is_empty())
-            .map(|s| format!(" je {s}"))
             .unwrap_or_default();
-        let who = if b.member {
-            "Preis für Mitglieder".to_string()
-        } else {
-            format!(
-                "Preis für Nicht-Mitglieder (+{} %)",
-                self.site.prices.non_member_surcharge_percent
-            )
-        };
-        format!(
-            "{price}{billing}, {who}, inkl. {vat} % MwSt. ({})",
-            price.vat_included(vat)
-        )
-    }
-
-    fn date_text(&self, b: &BookingRow) -> String {
         let date = b.live_date.as_deref().unwrap_or(&b.wanted);
-        match (b.kind, parse_date(date)) {
-            (BookingKind::Enrolment, _) => "jederzeit (Selbststudium)".into(),
-            (_, Some(d)) => format!(
-                "Live-Tutorium am {}, 09:00–13:00 Uhr",
-                time::german_long_date(d)
-            ),
-            _ => "nächster möglicher Termin".into(),
-        }
+        json!({
+            "id": b.id,
+            "kind": b.kind,
+            "unit_title": b.unit_title,
+            "date": parse_date(date).map(time::german_long_date).unwrap_or_default(),
+            "name": b.name,
+            "email": b.email,
+            "authority": authority.map(|a| a.display_name()).unwrap_or_default(),
+            "member": b.member,
+            "free": b.price_cents == 0,
+            "price": price.to_string(),
+            "billing_unit": billing_unit,
+            "vat_percent": vat_percent,
+            "vat": price.vat_included(vat_percent).to_string(),
+            "surcharge_percent": self.site.prices.non_member_surcharge_percent,
+        })
     }
 
-    /// The facts of a booking as (label, value) pairs for pages.
+    /// The facts of a booking as (label, value) pairs for pages: the lines
+    /// of `mail/buchung_fakten.txt`, so pages and mails say the same.
     pub fn facts(&self, b: &BookingRow) -> Vec<(String, String)> {
-        self.summary(b)
-            .lines()
+        let text = self
+            .ctx
+            .letterhead
+            .render(
+                "mail/buchung_fakten.txt",
+                json!({ "booking": self.booking_view(b) }),
+            )
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "Angaben zur Buchung nicht darstellbar");
+                String::new()
+            });
+        text.lines()
             .filter_map(|l| l.split_once(": "))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect()
     }
 
-    /// The facts of a booking, as one paragraph of every mail about it.
-    fn summary(&self, b: &BookingRow) -> String {
-        format!(
-            "Vorgangsnummer: B-{}\nLerneinheit: {}\nTermin: {}\nName: {}\nE-Mail: {}\nKommune: {}\nPreis: {}",
-            b.id,
-            b.unit_title,
-            self.date_text(b),
-            b.name,
-            b.email,
-            self.authority_text(b),
-            self.price_text(b)
-        )
-    }
-
-    fn greeting(b: &BookingRow) -> String {
-        format!("Guten Tag {},", b.name)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    /// Queues a mail about `b` to the participant (no per-recipient limit:
-    /// these mails follow actions of the office, approvers or the person).
+    /// Queues the mail `kind` about `b` to the participant (no
+    /// per-recipient limit: these mails follow actions of the office,
+    /// approvers or the person). `values` get `booking` added.
     fn tell(
         &self,
         tx: &Tx,
         b: &BookingRow,
         kind: &'static str,
-        subject: String,
-        mut paragraphs: Vec<String>,
-        action: Option<(String, String)>,
+        values: serde_json::Value,
         attachments: &[FileAttachment],
     ) -> Result<()> {
-        paragraphs.insert(0, Self::greeting(b));
-        paragraphs.push(self.summary(b));
-        let draft = Draft {
-            kind,
-            to_address: b.email.clone(),
-            to_name: b.name.clone(),
-            reply_to: None,
-            subject,
-            paragraphs,
-            action,
-            unsubscribe: None,
-        };
+        let draft =
+            self.ctx
+                .letterhead
+                .draft(kind, &b.email, &b.name, self.with_booking(b, values))?;
         let mail = self
             .ctx
             .letterhead
             .compose_with(&draft, None, attachments)?;
         tx.enqueue(&mail, self.ctx.now)?;
         Ok(())
+    }
+
+    fn with_booking(&self, b: &BookingRow, mut values: serde_json::Value) -> serde_json::Value {
+        values["booking"] = self.booking_view(b);
+        values
     }
 
     fn one_time_link(
@@ -287,8 +253,9 @@ impl Env<'_> {
             expires_at,
         )?;
         Ok(format!(
-            "{}/forms/buchung/{path}/{token}",
-            self.ctx.backend_url
+            "{}{}",
+            self.ctx.backend_url,
+            urls::booking_step(path, &token)
         ))
     }
 
@@ -313,7 +280,9 @@ impl Env<'_> {
         })
     }
 
-    fn tell_confirmed(&self, tx: &Tx, b: &BookingRow, subject: String) -> Result<()> {
+    /// The confirmed place with the calendar file; `updated` when the
+    /// event changed (same mail, other subject).
+    fn tell_confirmed(&self, tx: &Tx, b: &BookingRow, updated: bool) -> Result<()> {
         let date = b
             .live_date
             .as_deref()
@@ -324,48 +293,39 @@ impl Env<'_> {
             tx,
             b,
             "buchung-bestaetigt",
-            subject,
-            vec![
-                format!(
-                    "Ihr Platz in der Lerneinheit „{}“ ist verbindlich gebucht: Live-Tutorium am {} von 09:00 bis 13:00 Uhr im virtuellen Gruppenraum. Bitte halten Sie Kamera und Mikrofon bereit.",
-                    b.unit_title,
-                    time::german_long_date(date)
-                ),
-                format!(
-                    "Das Vorbereitungsmodul im Selbststudium öffnet am {} (14 Tage vorher). Das Nachbereitungsmodul öffnet am {} (14 Tage danach).",
-                    time::german_long_date(time::preparation_opens(date)),
-                    time::german_long_date(time::follow_up_opens(date))
-                ),
-                "Den Termin für Ihren Kalender finden Sie im Anhang (ICS-Datei).".into(),
-                format!(
-                    "Falls Sie nicht teilnehmen können, stornieren Sie bitte rechtzeitig, damit jemand von der Warteliste nachrücken kann:\n{}",
-                    self.cancel_url(b.id)
-                ),
-            ],
-            None,
+            json!({
+                "updated": updated,
+                "date": time::german_long_date(date),
+                "preparation_opens": time::german_long_date(time::preparation_opens(date)),
+                "follow_up_opens": time::german_long_date(time::follow_up_opens(date)),
+                "cancel_link": self.cancel_url(b.id),
+            }),
             &[ics],
         )
     }
 
-    fn tell_waiting(&self, tx: &Tx, b: &BookingRow, why: &str) -> Result<()> {
+    /// `b` is on the waiting list; `reason` is one of "kein-platz",
+    /// "kein-termin", "termin-entfallen", "termin-abgesagt" (then
+    /// `cancelled_date` is the date that was removed).
+    fn tell_waiting(
+        &self,
+        tx: &Tx,
+        b: &BookingRow,
+        reason: &str,
+        cancelled_date: &str,
+    ) -> Result<()> {
         let position = tx.waiting_position(b)?;
         self.tell(
             tx,
             b,
             "buchung-warteliste",
-            format!("Sie stehen auf der Warteliste: {}", b.unit_title),
-            vec![
-                format!("{why} Sie stehen jetzt auf Platz {position} der Warteliste."),
-                format!(
-                    "Sobald ein Platz frei wird oder ein neuer Termin feststeht, bieten wir ihn der Reihe nach an. Das Angebot gilt dann {} Stunden; Sie erhalten dazu eine E-Mail mit einem Link zum Annehmen.",
-                    self.offer_hold.as_secs() / 3600
-                ),
-                format!(
-                    "Wenn Sie nicht mehr teilnehmen möchten, tragen Sie sich hier aus:\n{}",
-                    self.cancel_url(b.id)
-                ),
-            ],
-            None,
+            json!({
+                "reason": reason,
+                "cancelled_date": cancelled_date,
+                "position": position,
+                "hold_hours": self.offer_hold.as_secs() / 3600,
+                "cancel_link": self.cancel_url(b.id),
+            }),
             &[],
         )
     }
@@ -437,16 +397,16 @@ fn allocate(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result<Booking
     }
     let b = tx.move_to(b.id, b.state, to, actor, change)?;
     if to == Confirmed {
-        env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
+        env.tell_confirmed(tx, &b, false)?;
     } else {
-        let why = if still_offered && b.wanted != NEXT {
-            "Ihre Buchung ist freigegeben, aber an diesem Termin ist leider kein Platz mehr frei."
+        let reason = if still_offered && b.wanted != NEXT {
+            "kein-platz"
         } else if still_offered {
-            "Ihre Buchung ist freigegeben, aber zurzeit gibt es keinen Termin mit freiem Platz."
+            "kein-termin"
         } else {
-            "Ihre Buchung ist freigegeben, aber der gewünschte Termin findet nicht mehr statt."
+            "termin-entfallen"
         };
-        env.tell_waiting(tx, &b, why)?;
+        env.tell_waiting(tx, &b, reason, "")?;
     }
     Ok(to)
 }
@@ -459,18 +419,7 @@ fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {
         .find(|u| u.id == b.unit_id)
         .and_then(|u| u.start_link.clone())
         .unwrap_or_else(|| env.unit_url(&b.unit_id));
-    env.tell(
-        tx,
-        b,
-        "einschreibung-start",
-        format!("Sie sind eingeschrieben: {}", b.unit_title),
-        vec![format!(
-            "Sie sind in die Lerneinheit „{}“ eingeschrieben und können sofort beginnen – wann und wo es Ihnen passt.",
-            b.unit_title
-        )],
-        Some(("Lerneinheit starten".into(), link)),
-        &[],
-    )
+    env.tell(tx, b, "einschreibung-start", json!({ "link": link }), &[])
 }
 
 /// Offers free places of one date to the people waiting, first come first
@@ -498,23 +447,12 @@ fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
             tx,
             &w,
             "buchung-angebot",
-            format!("Ein Platz ist frei: {}", w.unit_title),
-            vec![
-                format!(
-                    "gute Nachricht: In der Lerneinheit „{}“ ist ein Platz für Sie frei, Live-Tutorium am {} von 09:00 bis 13:00 Uhr.",
-                    w.unit_title,
-                    time::german_long_date(d.date)
-                ),
-                format!(
-                    "Wir halten den Platz für Sie bis {}. Bitte nehmen Sie ihn mit dem Link unten an; danach ist die Buchung verbindlich. Nehmen Sie ihn nicht an, geht er an die nächste Person auf der Warteliste.",
-                    berlin_time_text(until)
-                ),
-                format!(
-                    "Möchten Sie nicht mehr teilnehmen, tragen Sie sich hier aus:\n{}",
-                    env.cancel_url(w.id)
-                ),
-            ],
-            Some(("Platz annehmen".into(), link)),
+            json!({
+                "date": time::german_long_date(d.date),
+                "until": berlin_time_text(until),
+                "link": link,
+                "cancel_link": env.cancel_url(w.id),
+            }),
             &[],
         )?;
         offers += 1;
@@ -618,35 +556,19 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
             env.ctx.now + env.ctx.confirm_valid.as_secs() as i64,
             "bestaetigen",
         )?;
-        let what = match kind {
-            BookingKind::Booking => "Buchungsanfrage",
-            BookingKind::Enrolment => "Einschreibung",
-        };
-        let next = match approver {
-            Approver::NotNeeded => "Danach reservieren wir Ihren Platz.",
-            Approver::Authority => "Danach geht Ihre Anfrage zur Freigabe an Ihre Verwaltung.",
-            Approver::Cooperative => {
-                "Danach geht Ihre Anfrage zur Freigabe an die Geschäftsstelle der KommunalCampus eG."
-            }
-        };
-        let draft = Draft {
-            kind: "buchung-bestaetigen",
-            to_address: r.email.clone(),
-            to_name: r.name.clone(),
-            reply_to: None,
-            subject: format!("Bitte bestätigen Sie Ihre {what}: {}", unit.title),
-            paragraphs: vec![
-                Env::greeting(&b),
-                format!("vielen Dank für Ihre {what}. Bitte bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört und die Anfrage von Ihnen stammt. {next}"),
-                format!(
-                    "Der Link ist {} Stunden gültig. Wenn Sie nichts angefragt haben, löschen Sie diese E-Mail einfach; Ihre Angaben werden dann automatisch gelöscht.",
-                    env.ctx.confirm_valid.as_secs() / 3600
-                ),
-                env.summary(&b),
-            ],
-            action: Some((format!("{what} bestätigen"), link)),
-            unsubscribe: None,
-        };
+        let draft = env.ctx.letterhead.draft(
+            "buchung-bestaetigen",
+            &r.email,
+            &r.name,
+            env.with_booking(
+                &b,
+                json!({
+                    "approver": approver,
+                    "link": link,
+                    "hours": env.ctx.confirm_valid.as_secs() / 3600,
+                }),
+            ),
+        )?;
         env.ctx.queue(tx, &draft, None)?;
         Ok(Requested::New(id))
     })
@@ -729,48 +651,39 @@ pub fn confirm(env: &Env, token: &str, user_agent: &str) -> Result<Option<Bookin
         let b = tx.move_to(b.id, Unconfirmed, Approval, &Actor::Participant, change)?;
         let expires = env.ctx.now + env.approval_valid.as_secs() as i64;
         let approve = env.one_time_link(tx, Purpose::Approval, b.id, None, expires, "freigeben")?;
-        let reject = approve.replacen("/forms/buchung/freigeben/", "/forms/buchung/ablehnen/", 1);
-        let (to, who) = if b.approver == Approver::Authority {
-            (b.approver_email.clone(), "Ihre Kommune hat mit der KommunalCampus eG vereinbart, dass sie Buchungen ihrer Beschäftigten selbst freigibt.")
+        // One token for both decisions.
+        let reject = approve.replacen(
+            &urls::booking_step("freigeben", ""),
+            &urls::booking_step("ablehnen", ""),
+            1,
+        );
+        let to = if b.approver == Approver::Authority {
+            b.approver_email.clone()
         } else {
-            (
-                env.ctx.office.to_string(),
-                "Diese Buchung gibt die Geschäftsstelle frei.",
-            )
+            env.ctx.office.to_string()
         };
-        let draft = Draft {
-            kind: "buchung-freigabe-anfrage",
-            to_address: to,
-            to_name: String::new(),
-            reply_to: Some(b.email.clone()),
-            subject: format!("Freigabe erbeten: B-{} {} – {}", b.id, b.unit_title, b.name),
-            paragraphs: vec![
-                "Guten Tag,".into(),
-                format!("{} bittet um Freigabe einer kostenpflichtigen Buchung. {who}", b.name),
-                env.summary(&b),
-                format!(
-                    "Bitte geben Sie die Buchung frei oder lehnen Sie sie ab. Die Links gelten {} Tage und nur einmal; sie öffnen eine Seite, auf der Sie Ihre Entscheidung noch einmal bestätigen.",
-                    env.approval_valid.as_secs() / 86_400
-                ),
-                format!("Ablehnen:\n{reject}"),
-            ],
-            action: Some(("Buchung freigeben".into(), approve)),
-            unsubscribe: None,
-        };
+        let mut draft = env.ctx.letterhead.draft(
+            "buchung-freigabe-anfrage",
+            &to,
+            "",
+            env.with_booking(
+                &b,
+                json!({
+                    "approver": b.approver,
+                    "approve_link": approve,
+                    "reject_link": reject,
+                    "days": env.approval_valid.as_secs() / 86_400,
+                }),
+            ),
+        )?;
+        draft.reply_to = Some(b.email.clone());
         let mail = env.ctx.letterhead.compose(&draft, None)?;
         tx.enqueue(&mail, env.ctx.now)?;
-        let by = if b.approver == Approver::Authority {
-            "Ihrer Verwaltung"
-        } else {
-            "der Geschäftsstelle der KommunalCampus eG"
-        };
         env.tell(
             tx,
             &b,
             "buchung-in-freigabe",
-            format!("Ihre Anfrage liegt zur Freigabe vor: {}", b.unit_title),
-            vec![format!("vielen Dank, Ihre Anfrage ist bestätigt und liegt jetzt zur Freigabe bei {by}. Sie erhalten eine E-Mail, sobald entschieden ist.")],
-            None,
+            json!({ "approver": b.approver }),
             &[],
         )?;
         Ok(Some(b))
@@ -819,18 +732,11 @@ fn decide_in(env: &Env, tx: &Tx, b: &BookingRow, approve: bool, actor: &Actor) -
         return Ok(Decision::Approved(allocate(env, tx, b, actor)?));
     }
     let b = tx.move_to(b.id, Approval, Rejected, actor, Change::at(env.ctx.now))?;
-    let by = if b.approver == Approver::Authority {
-        "Ihre Verwaltung"
-    } else {
-        "die Geschäftsstelle"
-    };
     env.tell(
         tx,
         &b,
         "buchung-abgelehnt",
-        format!("Ihre Buchung wurde nicht freigegeben: {}", b.unit_title),
-        vec![format!("leider hat {by} Ihre Buchung nicht freigegeben. Bei Fragen wenden Sie sich bitte an Ihre Personalabteilung oder an die Geschäftsstelle der KommunalCampus eG.")],
-        None,
+        json!({ "approver": b.approver }),
         &[],
     )?;
     Ok(Decision::Rejected)
@@ -850,7 +756,7 @@ pub fn accept_offer(env: &Env, token: &str) -> Result<Option<BookingRow>> {
             .live_date(b.live_date.as_deref())
             .note("Angebot angenommen");
         let b = tx.move_to(b.id, Offered, Confirmed, &Actor::Participant, change)?;
-        env.tell_confirmed(tx, &b, format!("Buchung bestätigt: {}", b.unit_title))?;
+        env.tell_confirmed(tx, &b, false)?;
         Ok(Some(b))
     })
 }
@@ -879,13 +785,7 @@ pub fn cancel(env: &Env, id: i64, actor: &Actor) -> Result<Option<BookingRow>> {
             tx,
             &after,
             "buchung-storniert",
-            format!("Storniert: {}", b.unit_title),
-            vec![if *actor == Actor::Participant {
-                "Sie haben Ihre Buchung storniert. Wir haben Sie ausgetragen.".to_string()
-            } else {
-                "die Geschäftsstelle hat Ihre Buchung storniert. Bei Fragen antworten Sie bitte auf diese E-Mail oder rufen Sie uns an.".to_string()
-            }],
-            None,
+            json!({ "by_participant": *actor == Actor::Participant }),
             &[],
         )?;
         if let (true, Some(date)) = (b.state.holds_place(), b.live_date.as_deref()) {
@@ -909,15 +809,7 @@ pub fn expire_offers(env: &Env) -> Result<usize> {
             let after = tx.move_to(b.id, Offered, Lapsed, &Actor::System, change)?;
             tx.void_booking_tokens(b.id, Purpose::Offer, env.ctx.now)?;
             lapsed += 1;
-            env.tell(
-                tx,
-                &after,
-                "buchung-angebot-verfallen",
-                format!("Angebot verfallen: {}", b.unit_title),
-                vec!["Sie haben den angebotenen Platz nicht rechtzeitig angenommen. Er geht jetzt an die nächste Person auf der Warteliste, und Sie stehen nicht mehr auf der Warteliste. Sie können sich jederzeit erneut anmelden.".into()],
-                None,
-                &[],
-            )?;
+            env.tell(tx, &after, "buchung-angebot-verfallen", json!({}), &[])?;
             if let Some(date) = b.live_date.as_deref() {
                 fill(env, tx, &b.unit_id, date)?;
             }
@@ -978,11 +870,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
                 let date = parse_date(&k.date)
                     .map(time::german_long_date)
                     .unwrap_or_default();
-                env.tell_waiting(
-                    tx,
-                    &after,
-                    &format!("der Termin am {date} für die Lerneinheit „{}“ findet leider nicht statt. Ihre Buchung ist nicht verloren: Sie stehen jetzt auf der Warteliste für den nächsten möglichen Termin.", b.unit_title),
-                )?;
+                env.tell_waiting(tx, &after, "termin-abgesagt", &date)?;
             }
         }
         // New, reappearing and changed dates; then fill every upcoming date.
@@ -1004,7 +892,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
                 report.changed += 1;
                 for mut b in tx.on_date(&unit.id, date, Confirmed)? {
                     b.unit_title = unit.title.clone();
-                    env.tell_confirmed(tx, &b, format!("Termin aktualisiert: {}", unit.title))?;
+                    env.tell_confirmed(tx, &b, true)?;
                 }
             }
             report.offers += fill(env, tx, &unit.id, date)?;
@@ -1014,18 +902,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
                     .map(time::german_long_date)
                     .unwrap_or_default();
                 for b in tx.waiting_for(&unit.id, NEXT)? {
-                    env.tell(
-                        tx,
-                        &b,
-                        "buchung-neuer-termin",
-                        format!("Neuer Termin: {}", b.unit_title),
-                        vec![
-                            format!("für die Lerneinheit „{}“ steht ein neuer Termin fest: Live-Tutorium am {d}, 09:00–13:00 Uhr.", b.unit_title),
-                            "Sie bleiben auf der Warteliste. Wird ein Platz für Sie frei, erhalten Sie ein Angebot per E-Mail.".into(),
-                        ],
-                        None,
-                        &[],
-                    )?;
+                    env.tell(tx, &b, "buchung-neuer-termin", json!({ "date": d }), &[])?;
                 }
             }
         }

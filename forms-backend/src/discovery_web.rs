@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use campus_generator::discovery::{self, CatalogFilter};
 use campus_generator::search::Index;
+use campus_generator::urls;
 use chrono::NaiveDate;
 use serde_json::json;
 use std::sync::Arc;
@@ -22,9 +23,9 @@ type Params = Query<Vec<(String, String)>>;
 /// `GET /forms/suche`, `/forms/katalog`, `/forms/selbstcheck`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/forms/suche", get(search))
-        .route("/forms/katalog", get(catalog))
-        .route("/forms/selbstcheck", get(selfcheck))
+        .route(urls::SEARCH, get(search))
+        .route(urls::FILTERED_CATALOG, get(catalog))
+        .route(urls::SELFCHECK, get(selfcheck))
 }
 
 fn headers() -> [(header::HeaderName, HeaderValue); 3] {
@@ -86,24 +87,20 @@ async fn search(State(state): State<AppState>, format: Format, Query(params): Pa
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
-    let hits = discovery::search_site(&index, &query);
-    let view = discovery::search_view(&loaded.site, &query, &hits);
+    let results = discovery::search_site(&index, &query);
+    let view = discovery::search_view(&loaded.site, &query, &results);
     if format.is_json() {
-        return Json(json!({ "ok": true, "query": query, "count": view["count"], "results": view["results"] }))
-            .into_response();
+        return Json(json!({
+            "ok": true, "query": query, "count": view["count"], "results": view["results"],
+            "suggestion": view["suggestion"],
+        }))
+        .into_response();
     }
-    let title = if query.is_empty() {
-        "Suche".to_string()
-    } else {
-        format!("Suche nach „{query}“")
-    };
-    match campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &options,
+    // The title ("Suche nach „…“") is the template's.
+    match loaded.pages.template(
         "search_results.html",
-        "/forms/suche",
-        &title,
+        urls::SEARCH,
+        "Suche",
         &[("search", view)],
     ) {
         Ok(body) => html(StatusCode::OK, body),
@@ -122,13 +119,7 @@ async fn catalog(State(state): State<AppState>, format: Format, Query(params): P
         return Json(json!({ "ok": true, "filter": filter, "units": units })).into_response();
     }
     let values = discovery::catalog_values(&loaded.site, &filter, options.today);
-    match campus_generator::render::render_page(
-        &loaded.site,
-        &loaded.tera,
-        &options,
-        "/lerneinheiten/",
-        &values,
-    ) {
+    match loaded.pages.site_page("/lerneinheiten/", &values) {
         Ok(Some(body)) => html(StatusCode::OK, body),
         Ok(None) => failed("Katalogseite fehlt"),
         Err(e) => failed(e),
@@ -159,37 +150,36 @@ async fn selfcheck(
             .unwrap_or_default();
         let mut form = discovery::selfcheck_form(&loaded.site).expect("checked above");
         form["kommune"] = json!(kommune);
-        return match campus_generator::render::render_page(
-            &loaded.site,
-            &loaded.tera,
-            &options,
-            "/selbstcheck/",
-            &[("selfcheck", form)],
-        ) {
+        return match loaded
+            .pages
+            .site_page("/selbstcheck/", &[("selfcheck", form)])
+        {
             Ok(Some(body)) => html(StatusCode::OK, body),
             Ok(None) => crate::web::AppError::NotFound { json }.into_response(),
             Err(e) => failed(e),
         };
     }
     let outcome = discovery::run_selfcheck(&loaded.site, &params, options.today);
+    // Headings and titles are the template's.
     let (status, title, values) = match &outcome {
         Ok(result) => (
             StatusCode::OK,
-            "Ihr Lernpfad",
+            "Selbstcheck",
             vec![("result", result.clone())],
         ),
         Err(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Selbstcheck: Angaben unvollständig",
+            "Selbstcheck",
             vec![("errors", json!(errors))],
         ),
     };
     if json {
         return match outcome {
             Ok(result) => {
-                let mut ctx = tera::Context::new();
-                ctx.insert("result", &result);
-                match loaded.tera.render("selfcheck_part.html", &ctx) {
+                match loaded
+                    .pages
+                    .part("selfcheck_part.html", json!({ "result": result }))
+                {
                     Ok(part) => {
                         Json(json!({ "ok": true, "result": result, "html": part })).into_response()
                     }
@@ -203,10 +193,7 @@ async fn selfcheck(
                 .into_response(),
         };
     }
-    match campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &options,
+    match loaded.pages.template(
         "selfcheck_result.html",
         "/forms/selbstcheck",
         title,

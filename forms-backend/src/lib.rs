@@ -37,7 +37,6 @@ pub use config::Settings;
 pub use outbox::WorkerHandle;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
-use tera::Tera;
 use tokio::sync::Notify;
 pub use web::{app, AppError};
 
@@ -59,7 +58,8 @@ pub enum StartError {
 pub struct Loaded {
     /// Shared with `campus serve`, which rebuilds it on every save.
     pub site: Arc<Site>,
-    pub tera: Tera,
+    /// The one renderer of `site`: its templates and page views.
+    pub pages: Arc<pages::Pages>,
     pub letterhead: mail::Letterhead,
     /// Where links in mails point to: `[forms] url`, else the site's base URL.
     pub backend_url: String,
@@ -72,10 +72,8 @@ pub struct Loaded {
 
 impl Loaded {
     fn new(site: Arc<Site>, settings: &Settings) -> Result<Loaded, StartError> {
-        let mut tera = campus_generator::render::load_templates(&site.root, &site.config)
-            .map_err(|p| StartError::Site(p.to_string()))?;
-        tera.add_raw_templates(pages::TEMPLATES.iter().copied())
-            .map_err(|e| StartError::Site(format!("Vorlagen des Formular-Backends: {e}")))?;
+        let pages =
+            Arc::new(pages::Pages::new(site.clone()).map_err(|p| StartError::Site(p.to_string()))?);
         let c = &site.config;
         let backend_url = if c.forms.url.is_empty() {
             c.site.base_url.clone()
@@ -97,10 +95,11 @@ impl Loaded {
                 .filter(|l| !l.is_empty())
                 .cloned()
                 .collect(),
+            texts: pages.clone(),
         };
         Ok(Loaded {
             site,
-            tera,
+            pages,
             letterhead,
             backend_url,
             origins,
@@ -109,15 +108,7 @@ impl Loaded {
     }
 
     pub fn render_options(&self) -> RenderOptions {
-        let now = chrono::Local::now().naive_local();
-        RenderOptions {
-            today: now.date(),
-            stamp: chrono::Utc::now().naive_utc(),
-            live_reload: false,
-            // One page per request: finished catalog entries would cost more
-            // than they save.
-            list_fragments: false,
-        }
+        self.pages.options()
     }
 }
 

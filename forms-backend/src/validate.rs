@@ -47,7 +47,7 @@ impl FormKind {
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 {
-                    format!("/lerneinheiten/{unit}/")
+                    campus_generator::urls::unit(unit)
                 } else {
                     "/lerneinheiten/".into()
                 }

@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use campus_generator::urls;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -123,36 +124,42 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let simple = |status: StatusCode, json: bool, key: &str, title: &str, message: &str| {
-            if json {
-                (
-                    status,
-                    Json(json!({ "ok": false, "errors": { key: message } })),
-                )
-                    .into_response()
-            } else {
-                (status, html_headers(), pages::fallback(title, message)).into_response()
-            }
-        };
+        // HTML answers carry the theme's error page to render (see `themed_errors`);
+        // the plain page stays if the theme cannot render it.
+        let simple =
+            |status: StatusCode, json: bool, page: &'static str, title: &str, message: &str| {
+                if json {
+                    (
+                        status,
+                        Json(json!({ "ok": false, "errors": { "formular": message } })),
+                    )
+                        .into_response()
+                } else {
+                    let mut r =
+                        (status, html_headers(), pages::fallback(title, message)).into_response();
+                    r.extensions_mut().insert(pages::ErrorPage(page));
+                    r
+                }
+            };
         match self {
             AppError::Forbidden { json } => simple(
                 StatusCode::FORBIDDEN,
                 json,
-                "formular",
+                "fremde-herkunft",
                 "Anfrage abgelehnt",
                 "Dieses Formular kann nur von den Seiten des KommunalCampus aus abgeschickt werden.",
             ),
             AppError::TooLarge { json } => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json,
-                "formular",
+                "zu-gross",
                 "Zu viele Daten",
                 "Ihre Angaben sind zu umfangreich. Bitte kürzen Sie Ihre Nachricht.",
             ),
             AppError::Unsupported { json } => simple(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json,
-                "formular",
+                "format",
                 "Format nicht unterstützt",
                 "Bitte senden Sie das Formular als normales HTML-Formular oder als JSON.",
             ),
@@ -160,7 +167,7 @@ impl IntoResponse for AppError {
                 let mut r = simple(
                     StatusCode::TOO_MANY_REQUESTS,
                     json,
-                    "formular",
+                    "zu-viele",
                     "Zu viele Anfragen",
                     "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Anfragen. Bitte versuchen Sie es in einigen Minuten erneut.",
                 );
@@ -170,7 +177,7 @@ impl IntoResponse for AppError {
             AppError::NotFound { json } => simple(
                 StatusCode::NOT_FOUND,
                 json,
-                "formular",
+                "nicht-gefunden",
                 "Seite nicht gefunden",
                 "Diese Adresse gibt es nicht.",
             ),
@@ -182,7 +189,7 @@ impl IntoResponse for AppError {
                 .into_response(),
             AppError::Internal(cause) => {
                 tracing::error!(error = %error_chain(cause.as_ref()), "Interner Fehler");
-                (
+                let mut r = (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     html_headers(),
                     pages::fallback(
@@ -190,7 +197,9 @@ impl IntoResponse for AppError {
                         "Ihre Angaben konnten wegen eines technischen Fehlers nicht gespeichert werden. Bitte versuchen Sie es später erneut oder schreiben Sie uns eine E-Mail.",
                     ),
                 )
-                    .into_response()
+                    .into_response();
+                r.extensions_mut().insert(pages::ErrorPage("technik"));
+                r
             }
         }
     }
@@ -282,25 +291,25 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/forms/token", get(form_token))
         .route(
-            "/forms/registrierung",
+            &urls::form("registrierung"),
             post(|s: State<AppState>, f: Format, r: Request| {
                 submit(s, FormKind::Registrierung, f, r)
             }),
         )
         .route(
-            "/forms/kontakt",
+            &urls::form("kontakt"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Kontakt, f, r)),
         )
         .route(
-            "/forms/newsletter",
+            &urls::form("newsletter"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Newsletter, f, r)),
         )
         .route(
-            "/forms/buchung",
+            &urls::form("buchung"),
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Buchung, f, r)),
         )
         .route(
-            "/forms/einschreibung",
+            &urls::form("einschreibung"),
             post(|s: State<AppState>, f: Format, r: Request| {
                 submit(s, FormKind::Einschreibung, f, r)
             }),
@@ -308,14 +317,14 @@ pub fn app(state: AppState) -> Router {
         .merge(booking::routes())
         .merge(crate::discovery_web::routes())
         .route(
-            "/forms/bestaetigen/{token}",
+            &urls::confirm("{token}"),
             get(confirm_page).post(confirm_post),
         )
         .route(
-            "/forms/newsletter/abmelden/{token}",
+            &urls::unsubscribe("{token}"),
             get(unsubscribe_page).post(unsubscribe_post),
         )
-        .route("/forms/mitgliedschaft/rechner", get(calculator))
+        .route(urls::CALCULATOR, get(calculator))
         .route(
             "/forms/{*rest}",
             any(|format: Format| async move {
@@ -325,7 +334,36 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+        // Outermost, so the origin check's refusals get the theme's page too.
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            themed_errors,
+        ))
         .with_state(state)
+}
+
+/// Renders plain error answers (marked with [`pages::ErrorPage`]) as the
+/// theme's `forms/fehler.html`; keeps the plain page if that fails.
+async fn themed_errors(State(state): State<AppState>, mut r: Response) -> Response {
+    let Some(pages::ErrorPage(error)) = r.extensions_mut().remove::<pages::ErrorPage>() else {
+        return r;
+    };
+    let loaded = state.loaded();
+    match loaded.pages.template(
+        "forms/fehler.html",
+        "/forms/",
+        "",
+        &[("error", json!(error))],
+    ) {
+        Ok(html) => {
+            let (parts, _) = r.into_parts();
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Fehlerseite nicht darstellbar");
+            r
+        }
+    }
 }
 
 /// Rejects state-changing requests from other sites: an `Origin` must be
@@ -622,7 +660,9 @@ async fn submit(
     Ok(success(&loaded, kind, json))
 }
 
-/// The form page again, with `form { name, values, errors, ts }` in its context.
+/// The form page again: the site's own page with
+/// `form { name, values, errors, error_list, ts }` in its context, which the
+/// theme's form macros use to show the input and the messages.
 fn invalid(
     state: &AppState,
     loaded: &Loaded,
@@ -638,47 +678,34 @@ fn invalid(
             retry_after: None,
         };
     }
-    let ts = state.form_stamp();
-    let form = json!({ "name": kind.name(), "values": input.values, "errors": errors, "ts": ts });
     let page_url = kind.page_url(input);
-    let rendered = campus_generator::render::render_page(
-        &loaded.site,
-        &loaded.tera,
-        &loaded.render_options(),
-        &page_url,
-        &[("form", form)],
-    );
-    let ordered: Vec<(String, String)> = kind
+    let error_list: Vec<Value> = kind
         .fields()
         .iter()
-        .filter_map(|f| errors.get(*f).map(|m| (f.to_string(), m.clone())))
+        .filter_map(|f| errors.get(*f).map(|m| json!({ "field": f, "message": m })))
         .collect();
-    let html = match rendered {
-        Ok(Some(html)) => {
-            let values: Vec<(String, String)> = input.values.clone().into_iter().collect();
-            let html = pages::keep_values(html, kind.name(), &values);
-            pages::annotate_form_page(html, kind.name(), &ordered, &ts)
-        }
+    // Every field of the form, so templates need not ask whether one is there.
+    let values: serde_json::Map<String, Value> = kind
+        .fields()
+        .iter()
+        .map(|f| (f.to_string(), json!(input.get(f))))
+        .collect();
+    let form = json!({
+        "name": kind.name(), "values": values, "errors": errors,
+        "error_list": error_list, "ts": state.form_stamp(),
+    });
+    let html = match loaded.pages.site_page(&page_url, &[("form", form)]) {
+        Ok(Some(html)) => html,
         other => {
             if let Err(e) = other {
                 tracing::error!(error = %e, "Formularseite nicht darstellbar");
             }
-            own_page(
-                loaded,
+            let messages: Vec<&Value> = error_list.iter().map(|e| &e["message"]).collect();
+            loaded.pages.own(
                 "forms/meldung.html",
                 &page_url,
                 "Bitte prüfen Sie Ihre Angaben",
-                vec![
-                    (
-                        "message",
-                        json!("Einige Angaben fehlen oder sind nicht gültig:"),
-                    ),
-                    (
-                        "errors",
-                        json!(ordered.iter().map(|(_, m)| m).collect::<Vec<_>>()),
-                    ),
-                    ("back", json!(page_url)),
-                ],
+                &[("errors", json!(messages)), ("back", json!(page_url))],
             )
         }
     };
@@ -691,19 +718,15 @@ fn invalid(
 
 const BUSY_MESSAGE: &str = "Gerade gehen sehr viele Anfragen gleichzeitig ein. Ihre Angaben sind noch nicht gespeichert. Bitte senden Sie sie in einigen Sekunden noch einmal ab.";
 
-/// The 503 answer under overload: JSON, or a page repeating the values
-/// (with the form's still valid `ts`) and a button to send them again.
-fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> FormAgain {
-    let retry_after = Some(crate::intake::RETRY_AFTER_SECS);
-    if json {
-        return FormAgain {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: FormAgainBody::Json(
-                json!({ "ok": false, "errors": { "formular": BUSY_MESSAGE } }),
-            ),
-            retry_after,
-        };
-    }
+/// The page repeating a form's values with a button to send them again
+/// (`forms/erneut.html`; its texts per `reason` are in the template).
+fn send_again_page(
+    loaded: &Loaded,
+    kind: FormKind,
+    input: &Input,
+    reason: &str,
+    ts: &str,
+) -> String {
     let fields: Vec<Value> = kind
         .fields()
         .iter()
@@ -714,21 +737,38 @@ fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> FormAgain
                 .map(|v| json!({ "name": f, "value": v }))
         })
         .collect();
-    let html = own_page(
-        loaded,
+    let action = urls::form(kind.name());
+    loaded.pages.own(
         "forms/erneut.html",
-        &format!("/forms/{}", kind.name()),
-        "Bitte gleich noch einmal senden",
-        vec![
-            ("message", json!(BUSY_MESSAGE)),
+        &action,
+        "Formular absenden",
+        &[
+            ("reason", json!(reason)),
             ("fields", json!(fields)),
-            ("ts", json!(input.ts)),
-            ("action", json!(format!("/forms/{}", kind.name()))),
+            ("ts", json!(ts)),
+            ("action", json!(action)),
         ],
-    );
+    )
+}
+
+/// The 503 answer under overload: JSON, or a page repeating the values
+/// (with the form's still valid `ts`) and a button to send them again.
+fn busy(loaded: &Loaded, kind: FormKind, input: &Input, json: bool) -> FormAgain {
+    let retry_after = Some(crate::intake::RETRY_AFTER_SECS);
+    let body = if json {
+        FormAgainBody::Json(json!({ "ok": false, "errors": { "formular": BUSY_MESSAGE } }))
+    } else {
+        FormAgainBody::Html(send_again_page(
+            loaded,
+            kind,
+            input,
+            "ueberlastet",
+            &input.ts,
+        ))
+    };
     FormAgain {
         status: StatusCode::SERVICE_UNAVAILABLE,
-        body: FormAgainBody::Html(html),
+        body,
         retry_after,
     }
 }
@@ -742,9 +782,9 @@ fn resend(
     json: bool,
 ) -> FormAgain {
     let ts = state.form_stamp();
-    let message = match stamp {
-        FormStamp::TooFast => "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten.",
-        _ => "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen.",
+    let (reason, message) = match stamp {
+        FormStamp::TooFast => ("zu-schnell", "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten."),
+        _ => ("zeitstempel", "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen."),
     };
     if json {
         return FormAgain {
@@ -755,62 +795,11 @@ fn resend(
             retry_after: None,
         };
     }
-    let fields: Vec<Value> = kind
-        .fields()
-        .iter()
-        .filter_map(|f| {
-            input
-                .values
-                .get(*f)
-                .map(|v| json!({ "name": f, "value": v }))
-        })
-        .collect();
-    let html = own_page(
-        loaded,
-        "forms/erneut.html",
-        &format!("/forms/{}", kind.name()),
-        "Formular absenden",
-        vec![
-            ("message", json!(message)),
-            ("fields", json!(fields)),
-            ("ts", json!(ts)),
-            ("action", json!(format!("/forms/{}", kind.name()))),
-        ],
-    );
     FormAgain {
         status: StatusCode::OK,
-        body: FormAgainBody::Html(html),
+        body: FormAgainBody::Html(send_again_page(loaded, kind, input, reason, &ts)),
         retry_after: None,
     }
-}
-
-/// Renders one of the backend's own pages in the theme, or the fallback.
-fn own_page(
-    loaded: &Loaded,
-    template: &'static str,
-    url: &str,
-    title: &str,
-    extra: Vec<(&'static str, Value)>,
-) -> String {
-    let message = extra
-        .iter()
-        .find(|(k, _)| *k == "message")
-        .and_then(|(_, v)| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    campus_generator::render::render_template(
-        &loaded.site,
-        &loaded.tera,
-        &loaded.render_options(),
-        template,
-        url,
-        title,
-        &extra,
-    )
-    .unwrap_or_else(|e| {
-        tracing::error!(error = %e, template, "Seite des Formular-Backends nicht darstellbar");
-        pages::fallback(title, &message)
-    })
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -859,18 +848,13 @@ async fn confirm_page(
     let valid =
         tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t, now)).await??;
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/bestaetigen.html",
         "/forms/bestaetigen/",
-        if valid {
-            "Anmeldung bestätigen"
-        } else {
-            "Link nicht mehr gültig"
-        },
-        vec![
+        "Anmeldung bestätigen",
+        &[
             ("valid", json!(valid)),
-            ("action", json!(format!("/forms/bestaetigen/{token}"))),
+            ("action", json!(urls::confirm(&token))),
         ],
     );
     let status = if valid {
@@ -917,12 +901,11 @@ async fn confirm_post(
     .await??;
     if !confirmed {
         let html = (!json).then(|| {
-            own_page(
-                &loaded,
+            loaded.pages.own(
                 "forms/bestaetigen.html",
                 "/forms/bestaetigen/",
                 "Link nicht mehr gültig",
-                vec![("valid", json!(false)), ("action", json!(""))],
+                &[("valid", json!(false)), ("action", json!(""))],
             )
         });
         return Err(AppError::Gone { html });
@@ -943,18 +926,14 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
         .verify(crate::sign::Purpose::Unsubscribe, &token)
         .is_some();
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/abmelden.html",
         "/forms/newsletter/abmelden/",
         "Newsletter abbestellen",
-        vec![
+        &[
             ("valid", json!(valid)),
             ("done", json!(false)),
-            (
-                "action",
-                json!(format!("/forms/newsletter/abmelden/{token}")),
-            ),
+            ("action", json!(urls::unsubscribe(&token))),
         ],
     );
     let status = if valid {
@@ -978,16 +957,11 @@ async fn unsubscribe_post(
         tokio::task::spawn_blocking(move || workflow::unsubscribe(&store, &signer, &token, now))
             .await??;
     let loaded = state.loaded();
-    let html = own_page(
-        &loaded,
+    let html = loaded.pages.own(
         "forms/abmelden.html",
         "/forms/newsletter/abmelden/",
-        if done {
-            "Newsletter abbestellt"
-        } else {
-            "Newsletter abbestellen"
-        },
-        vec![
+        "Newsletter abbestellen",
+        &[
             ("valid", json!(done)),
             ("done", json!(done)),
             ("action", json!("")),
@@ -1039,13 +1013,11 @@ async fn calculator(
                 .into_response(),
         };
     }
-    let html =
-        own_page(
-            &loaded,
-            "forms/rechner.html",
-            "/forms/mitgliedschaft/rechner",
-            "Mitgliedsbeitrag berechnen",
-            vec![
+    let html = loaded.pages.own(
+        "forms/rechner.html",
+        "/forms/mitgliedschaft/rechner",
+        "Mitgliedsbeitrag berechnen",
+        &[
             (
                 "quote",
                 quote.map_or(Value::Null, |(n, q)| {
@@ -1056,14 +1028,12 @@ async fn calculator(
                     })
                 }),
             ),
-            ("error", json!("Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an.")),
             ("employees", json!(raw)),
             ("reduction_percent", json!(m.reduction_percent_of_bookings)),
             ("reduction_max_percent", json!(m.reduction_max_percent)),
             ("action", json!("/forms/mitgliedschaft/rechner")),
-            ("message", json!("")),
         ],
-        );
+    );
     let status = if quote.is_some() {
         StatusCode::OK
     } else {

@@ -10,6 +10,7 @@ use crate::mail::{Draft, Letterhead};
 use crate::sign::{random_token, token_hash, Purpose, Signer};
 use crate::store::{NewConsent, NewSubmission, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
+use campus_generator::urls;
 use serde_json::json;
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ impl Ctx<'_> {
             self.now,
             self.now + self.confirm_valid.as_secs() as i64,
         )?;
-        Ok(format!("{}/forms/bestaetigen/{token}", self.backend_url))
+        Ok(format!("{}{}", self.backend_url, urls::confirm(&token)))
     }
 
     fn hours_valid(&self) -> u64 {
@@ -93,10 +94,8 @@ impl Ctx<'_> {
 }
 
 pub fn unsubscribe_url(signer: &Signer, backend_url: &str, email: &str) -> String {
-    format!(
-        "{backend_url}/forms/newsletter/abmelden/{}",
-        signer.sign(Purpose::Unsubscribe, email)
-    )
+    let token = signer.sign(Purpose::Unsubscribe, email);
+    format!("{backend_url}{}", urls::unsubscribe(&token))
 }
 
 fn submission<'a>(
@@ -140,20 +139,12 @@ pub fn register(ctx: &Ctx, r: &Registration) -> Result<(), WorkflowError> {
 /// (the group commit of [`crate::intake`]).
 pub fn register_in(ctx: &Ctx, tx: &Tx, r: &Registration) -> Result<(), WorkflowError> {
     if tx.has_confirmed("registrierung", &r.email)? {
-        let draft = Draft {
-                    kind: "registrierung-bekannt",
-                    to_address: r.email.clone(),
-                    to_name: r.name.clone(),
-                    reply_to: None,
-                    subject: "Sie sind bereits registriert".into(),
-                    paragraphs: vec![
-                        format!("Guten Tag {},", r.name),
-                        "jemand – vermutlich Sie – hat sich gerade mit dieser E-Mail-Adresse bei uns registriert. Sie sind bereits registriert; es ist nichts weiter zu tun.".into(),
-                        "Wenn Sie das nicht waren, können Sie diese E-Mail einfach löschen.".into(),
-                    ],
-                    action: None,
-                    unsubscribe: None,
-                };
+        let draft = ctx.letterhead.draft(
+            "registrierung-bekannt",
+            &r.email,
+            &r.name,
+            json!({ "name": r.name }),
+        )?;
         ctx.queue(tx, &draft, None)?;
         return Ok(());
     }
@@ -167,20 +158,12 @@ pub fn register_in(ctx: &Ctx, tx: &Tx, r: &Registration) -> Result<(), WorkflowE
     ))?;
     let consent_id = tx.insert_consent(&consent(id, &r.email, "registrierung", ctx))?;
     let link = ctx.confirm_token(tx, consent_id, id)?;
-    let draft = Draft {
-                kind: "registrierung-bestaetigen",
-                to_address: r.email.clone(),
-                to_name: r.name.clone(),
-                reply_to: None,
-                subject: "Bitte bestätigen Sie Ihre Registrierung".into(),
-                paragraphs: vec![
-                    format!("Guten Tag {},", r.name),
-                    "vielen Dank für Ihre Registrierung beim KommunalCampus. Bitte bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört. Erst danach ist Ihre Registrierung wirksam.".into(),
-                    format!("Der Link ist {} Stunden gültig. Wenn Sie sich nicht registriert haben, löschen Sie diese E-Mail einfach; Ihre Angaben werden dann automatisch gelöscht.", ctx.hours_valid()),
-                ],
-                action: Some(("Registrierung bestätigen".into(), link)),
-                unsubscribe: None,
-            };
+    let draft = ctx.letterhead.draft(
+        "registrierung-bestaetigen",
+        &r.email,
+        &r.name,
+        json!({ "name": r.name, "link": link, "hours": ctx.hours_valid() }),
+    )?;
     ctx.queue(tx, &draft, Some(id))?;
     Ok(())
 }
@@ -204,34 +187,16 @@ pub fn contact_in(ctx: &Ctx, tx: &Tx, c: &Contact) -> Result<(), WorkflowError> 
     // No double opt-in for a contact request: consent is given with the post.
     tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, "Formular")?;
     let termine: Vec<String> = c.termine.iter().map(|t| format_termin(t)).collect();
-    let mut paragraphs = vec![
-        "Über das Kontaktformular ist eine neue Anfrage eingegangen.".to_string(),
-        format!(
-            "Name: {}\nKommune/Organisation: {}\nE-Mail: {}\nTelefon: {}",
-            c.name, c.organisation, c.email, c.telefon
-        ),
-        format!(
-            "Terminvorschläge für das Informationsgespräch:\n{}",
-            termine.join("\n")
-        ),
-    ];
-    if !c.nachricht.is_empty() {
-        paragraphs.push(format!("Anliegen:\n{}", c.nachricht));
-    }
-    paragraphs.push(format!(
-        "Vorgangsnummer: K-{id}. Antworten an diese E-Mail gehen direkt an {}.",
-        c.email
-    ));
-    let draft = Draft {
-        kind: "kontakt-geschaeftsstelle",
-        to_address: ctx.office.to_string(),
-        to_name: String::new(),
-        reply_to: Some(c.email.clone()),
-        subject: format!("Kontaktanfrage K-{id}: {} ({})", c.name, c.organisation),
-        paragraphs,
-        action: None,
-        unsubscribe: None,
-    };
+    let mut draft = ctx.letterhead.draft(
+        "kontakt-geschaeftsstelle",
+        ctx.office,
+        "",
+        json!({ "contact": {
+            "id": id, "name": c.name, "organisation": c.organisation, "email": c.email,
+            "telefon": c.telefon, "termine": termine, "nachricht": c.nachricht,
+        } }),
+    )?;
+    draft.reply_to = Some(c.email.clone());
     // The office address is not limited per recipient; the per-IP
     // limit protects it.
     let mail = ctx.letterhead.compose(&draft, Some(id))?;
@@ -246,25 +211,15 @@ pub fn newsletter(ctx: &Ctx, n: &NewsletterSignup) -> Result<(), WorkflowError> 
 /// The writes of [`newsletter`] inside a transaction the caller commits
 /// (the group commit of [`crate::intake`]).
 pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), WorkflowError> {
-    let greeting = if n.name.is_empty() {
-        "Guten Tag,".to_string()
-    } else {
-        format!("Guten Tag {},", n.name)
-    };
     if tx.subscriber_status(&n.email)?.as_deref() == Some("aktiv") {
-        let draft = Draft {
-                    kind: "newsletter-bekannt",
-                    to_address: n.email.clone(),
-                    to_name: n.name.clone(),
-                    reply_to: None,
-                    subject: "Sie erhalten unseren Newsletter bereits".into(),
-                    paragraphs: vec![
-                        greeting,
-                        "jemand – vermutlich Sie – hat diese E-Mail-Adresse gerade für unseren Newsletter angemeldet. Sie erhalten ihn bereits; es ist nichts weiter zu tun.".into(),
-                    ],
-                    action: None,
-                    unsubscribe: Some(ctx.unsubscribe_url(&n.email)),
-                };
+        let mut draft = ctx.letterhead.draft(
+            "newsletter-bekannt",
+            &n.email,
+            &n.name,
+            json!({ "name": n.name }),
+        )?;
+        draft.unsubscribe = Some(ctx.unsubscribe_url(&n.email));
+
         ctx.queue(tx, &draft, None)?;
         return Ok(());
     }
@@ -279,20 +234,12 @@ pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), Wor
     let consent_id = tx.insert_consent(&consent(id, &n.email, "newsletter", ctx))?;
     tx.upsert_pending_subscriber(&n.email, &n.name, consent_id, ctx.now)?;
     let link = ctx.confirm_token(tx, consent_id, id)?;
-    let draft = Draft {
-                kind: "newsletter-bestaetigen",
-                to_address: n.email.clone(),
-                to_name: n.name.clone(),
-                reply_to: None,
-                subject: "Bitte bestätigen Sie Ihre Newsletter-Anmeldung".into(),
-                paragraphs: vec![
-                    greeting,
-                    "Sie haben sich für den Newsletter des KommunalCampus angemeldet. Bitte bestätigen Sie Ihre Anmeldung. Erst danach erhalten Sie den Newsletter.".into(),
-                    format!("Der Link ist {} Stunden gültig. Wenn Sie sich nicht angemeldet haben, löschen Sie diese E-Mail einfach; Ihre Adresse wird dann automatisch gelöscht.", ctx.hours_valid()),
-                ],
-                action: Some(("Anmeldung bestätigen".into(), link)),
-                unsubscribe: None,
-            };
+    let draft = ctx.letterhead.draft(
+        "newsletter-bestaetigen",
+        &n.email,
+        &n.name,
+        json!({ "name": n.name, "link": link, "hours": ctx.hours_valid() }),
+    )?;
     ctx.queue(tx, &draft, Some(id))?;
     Ok(())
 }
@@ -306,51 +253,45 @@ pub fn token_is_valid(store: &Store, token: &str, now: i64) -> Result<bool, Stor
 /// request and queues the welcome mail. False if the link is not valid.
 pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, WorkflowError> {
     ctx.store.write(|tx| {
-            let Some(row) = tx.use_token(&token_hash(token), ctx.now)? else { return Ok(false) };
-            if row.purpose != Purpose::Confirm {
-                return Ok(false);
+        let Some(row) = tx.use_token(&token_hash(token), ctx.now)? else {
+            return Ok(false);
+        };
+        if row.purpose != Purpose::Confirm {
+            return Ok(false);
+        }
+        let Some(consent_id) = row.consent_id else {
+            return Ok(false);
+        };
+        let ua: String = user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        let Some(consent) = tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, &ua)? else {
+            return Ok(false);
+        };
+        if let Some(id) = row.submission_id {
+            tx.confirm_submission(id, ctx.now)?;
+        }
+        let draft = match consent.purpose.as_str() {
+            "newsletter" => {
+                tx.activate_subscriber(&consent.email, ctx.now)?;
+                let mut draft =
+                    ctx.letterhead
+                        .draft("newsletter-willkommen", &consent.email, "", json!({}))?;
+                draft.unsubscribe = Some(ctx.unsubscribe_url(&consent.email));
+                draft
             }
-            let Some(consent_id) = row.consent_id else { return Ok(false) };
-            let ua: String = user_agent.chars().filter(|c| !c.is_control()).take(300).collect();
-            let Some(consent) = tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, &ua)? else { return Ok(false) };
-            if let Some(id) = row.submission_id {
-                tx.confirm_submission(id, ctx.now)?;
-            }
-            let draft = match consent.purpose.as_str() {
-                "newsletter" => {
-                    tx.activate_subscriber(&consent.email, ctx.now)?;
-                    Draft {
-                        kind: "newsletter-willkommen",
-                        to_address: consent.email.clone(),
-                        to_name: String::new(),
-                        reply_to: None,
-                        subject: "Willkommen beim Newsletter des KommunalCampus".into(),
-                        paragraphs: vec![
-                            "Guten Tag,".into(),
-                            "vielen Dank, Ihre Anmeldung zum Newsletter ist bestätigt. Sie erhalten ab jetzt Neuigkeiten zu Lerneinheiten, Terminen und Veranstaltungen.".into(),
-                            "Sie können den Newsletter jederzeit mit einem Klick abbestellen; den Link finden Sie am Ende jeder Ausgabe.".into(),
-                        ],
-                        action: None,
-                        unsubscribe: Some(ctx.unsubscribe_url(&consent.email)),
-                    }
-                }
-                _ => Draft {
-                    kind: "registrierung-willkommen",
-                    to_address: consent.email.clone(),
-                    to_name: String::new(),
-                    reply_to: None,
-                    subject: "Ihre Registrierung ist bestätigt".into(),
-                    paragraphs: vec![
-                        "Guten Tag,".into(),
-                        "vielen Dank, Ihre Registrierung beim KommunalCampus ist bestätigt. Sie können jetzt Lerneinheiten buchen und sich für On-Demand-Kurse einschreiben.".into(),
-                    ],
-                    action: Some(("Zu den Lerneinheiten".into(), format!("{}/lerneinheiten/", ctx.letterhead.base_url))),
-                    unsubscribe: None,
-                },
-            };
-            let mail = ctx.letterhead.compose(&draft, row.submission_id)?;
-            tx.enqueue(&mail, ctx.now)?;
-            Ok(true)
+            _ => ctx.letterhead.draft(
+                "registrierung-willkommen",
+                &consent.email,
+                "",
+                json!({ "link": format!("{}{}", ctx.letterhead.base_url, urls::CATALOG) }),
+            )?,
+        };
+        let mail = ctx.letterhead.compose(&draft, row.submission_id)?;
+        tx.enqueue(&mail, ctx.now)?;
+        Ok(true)
     })
 }
 
@@ -390,12 +331,17 @@ mod tests {
     fn a_bad_address_is_a_mail_error_and_nothing_is_stored() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let sample_site = campus_generator::model::load(&root).unwrap();
         let letterhead = Letterhead {
             sender: "KommunalCampus <keine adresse>".into(),
             site_name: "KommunalCampus".into(),
             base_url: "https://campus.example".into(),
             organisation: String::new(),
             address_lines: Vec::new(),
+            texts: std::sync::Arc::new(
+                crate::pages::Pages::new(std::sync::Arc::new(sample_site)).unwrap(),
+            ),
         };
         let signer = Signer::from_text("k");
         let ctx = Ctx {

@@ -1,13 +1,15 @@
 //! The pipeline: load → validate → render in parallel → write → swap.
 
 use crate::config::Config;
-use crate::error::Problems;
+use crate::error::{Problem, ProblemKind, Problems};
+use crate::links::Targets;
 use crate::model::{self, Site};
 use crate::output;
 use crate::render::{self, Output, RenderOptions};
 use chrono::{Local, NaiveDate};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -58,16 +60,21 @@ pub struct BuildReport {
     pub load: Duration,
     /// Rendering and writing.
     pub render: Duration,
+    /// What the editors should know but did not stop the build.
+    pub warnings: Vec<Problem>,
 }
 
 /// Loads and validates content and templates; every problem of both is
 /// reported together.
 fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
     let root = &options.site_dir;
+    let today = options.render_options().today;
     let site = model::load(root).map(|mut site| {
         if let Some(b) = &options.bookings {
             site.apply_bookings(b);
         }
+        let past = past_dates(&site, today);
+        site.warnings.extend(past);
         site
     });
     let templates = match (&site, Config::load(root)) {
@@ -87,10 +94,47 @@ fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
     }
 }
 
+/// Warnings for live dates before `today`, at their lines.
+fn past_dates(site: &Site, today: NaiveDate) -> Vec<Problem> {
+    site.units
+        .iter()
+        .flat_map(|u| {
+            u.dates.iter().filter(|d| d.date < today).map(|d| {
+                Problem::new(
+                    &u.source,
+                    ProblemKind::PastDate {
+                        value: d.date.to_string(),
+                    },
+                )
+                .at(d.line, None)
+                .relative_to(&site.root)
+            })
+        })
+        .collect()
+}
+
+/// The static folders copied into the output: the theme's, then the site's.
+fn static_dirs(site: &Site) -> [PathBuf; 2] {
+    [
+        site.config.theme_dir(&site.root).join("static"),
+        site.root.join("static"),
+    ]
+}
+
 /// Loads, validates and renders the site in memory. Writes nothing.
 pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
     let (site, tera) = load(options)?;
     let outputs = render::render_site(&site, &tera, &options.render_options())?;
+    let [theme_static, site_static] = static_dirs(&site);
+    let mut targets = Targets::new(&site_static, &theme_static, &site.links);
+    let mut problems: Vec<Problem> = outputs
+        .iter()
+        .filter_map(|o| targets.add(&o.path, &o.bytes))
+        .collect();
+    problems.extend(targets.verify(&site.links, &site.root));
+    if !problems.is_empty() {
+        return Err(Problems(problems).sorted());
+    }
     Ok((site, outputs))
 }
 
@@ -100,21 +144,33 @@ pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problem
 /// problem the previous output stays untouched.
 pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let started = Instant::now();
+    output::check_out_dir(&options.site_dir, &options.out_dir)?;
     let (site, tera) = load(options)?;
     let loaded = started.elapsed();
     let staging = output::staging_dir(&options.out_dir)?;
     let pages = AtomicUsize::new(0);
+    let [theme_static, site_static] = static_dirs(&site);
+    let targets = Mutex::new(Targets::new(&site_static, &theme_static, &site.links));
+    let taken = Mutex::new(Vec::new());
     let result = (|| {
-        let mut files =
-            output::copy_static(&site.config.theme_dir(&site.root).join("static"), &staging)?;
-        files += output::copy_static(&site.root.join("static"), &staging)?;
+        let mut files = output::copy_static(&theme_static, &staging)?;
+        files += output::copy_static(&site_static, &staging)?;
         let sink = |o: Output| {
             if o.path.ends_with(".html") {
                 pages.fetch_add(1, Ordering::Relaxed);
             }
+            if let Some(p) = targets.lock().expect("targets").add(&o.path, &o.bytes) {
+                taken.lock().expect("taken paths").push(p);
+            }
             output::write_one(&staging, &o)
         };
         files += render::render_site_into(&site, &tera, &options.render_options(), &sink)?;
+        let mut problems = taken.into_inner().expect("taken paths");
+        let targets = targets.into_inner().expect("targets");
+        problems.extend(targets.verify(&site.links, &site.root));
+        if !problems.is_empty() {
+            return Err(Problems(problems).sorted());
+        }
         output::swap_into_place(&staging, &options.out_dir)?;
         Ok::<usize, Problems>(files)
     })();
@@ -125,6 +181,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             duration: started.elapsed(),
             load: loaded,
             render: started.elapsed() - loaded,
+            warnings: site.warnings,
         }),
         Err(p) => {
             let _ = std::fs::remove_dir_all(&staging);

@@ -22,6 +22,8 @@ pub struct SourceFile {
     pub front: String,
     /// File line of the first front matter line (the one after `---`).
     pub front_line: u64,
+    /// File line of the body's first line.
+    pub body_line: u64,
     pub body: String,
 }
 
@@ -51,7 +53,7 @@ impl SourceFile {
         }
         let mut front = String::new();
         let mut offset = first.len();
-        for line in lines {
+        for (n, line) in lines.enumerate() {
             offset += line.len();
             if line.trim_end() == "---" {
                 return Ok(SourceFile {
@@ -59,6 +61,8 @@ impl SourceFile {
                     id,
                     front,
                     front_line: 2,
+                    // Opening "---", n front matter lines, closing "---".
+                    body_line: n as u64 + 3,
                     body: text[offset..].to_string(),
                 });
             }
@@ -95,19 +99,48 @@ pub fn parse_yaml<T: DeserializeOwned>(
     // An empty front matter block deserializes like an empty mapping.
     let text = if text.trim().is_empty() { "{}" } else { text };
     serde_saphyr::from_str(text).map_err(|e| {
-        let problem = Problem::new(path, classify(&first_line(&e.to_string())));
-        match e.location() {
-            Some(loc) if loc.line() > 0 => problem.at(loc.line() + line_offset, Some(loc.column())),
-            _ => problem,
+        let location = e.location().filter(|loc| loc.line() > 0);
+        // The written line, so messages can name the field and quote the value.
+        let written = location.and_then(|loc| {
+            let line = text.lines().nth(loc.line() as usize - 1)?;
+            let value: String = line.chars().skip(loc.column() as usize - 1).collect();
+            Some((line.to_string(), value))
+        });
+        let (line, value) = written.unwrap_or_default();
+        let problem = Problem::new(path, classify(&first_line(&e.to_string()), &line, &value));
+        match location {
+            Some(loc) => problem.at(loc.line() + line_offset, Some(loc.column())),
+            None => problem,
         }
     })
 }
 
+/// The field name of a written line (`  titel: x` or `- id: y`).
+fn field_of(line: &str) -> String {
+    let line = line.trim_start().trim_start_matches("- ");
+    line.split(':').next().unwrap_or("").trim().to_string()
+}
+
+/// True for `2.400` or `1.000.000`: a German thousands separator.
+fn german_thousands(value: &str) -> bool {
+    let mut groups = value.trim().split('.');
+    let first = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && !rest.is_empty()
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// Turns the parser's English message into a typed problem where it is one
 /// of the common ones (typo in a field name, a value outside a list, a
-/// missing field, a wrong kind of value); anything else stays a syntax error
-/// in the parser's words.
-fn classify(message: &str) -> ProblemKind {
+/// missing field, a wrong kind of value, an empty or doubled field); any
+/// other is a syntax error explained in German. `line` and `value` are the
+/// written line and the text from the reported column on (may be empty).
+/// No English word of the parser reaches the editor.
+fn classify(message: &str, line: &str, value: &str) -> ProblemKind {
     // serde quotes names in backticks: "unknown field `tite`, expected one of
     // `titel`, `format`" (some parsers drop the backticks in the list).
     let names = |list: &str| -> Vec<String> {
@@ -149,6 +182,20 @@ fn classify(message: &str) -> ProblemKind {
     if let Some((field, _)) = message.strip_prefix("missing field ").and_then(quoted) {
         return ProblemKind::MissingKey { field };
     }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let field = rest.split(',').next().unwrap_or(rest).trim().to_string();
+        return ProblemKind::DuplicateKey { field };
+    }
+    if message.starts_with("cannot deserialize null") {
+        return ProblemKind::BlankText {
+            field: field_of(line),
+        };
+    }
+    if german_thousands(value) {
+        return ProblemKind::GermanNumber {
+            value: value.trim().to_string(),
+        };
+    }
     let expected = [
         ("string", "ein Text"),
         ("sequence", "eine Liste"),
@@ -164,11 +211,8 @@ fn classify(message: &str) -> ProblemKind {
         ("map", "eine Gruppe von Feldern („name: Wert“, eingerückt)"),
     ];
     let lower = message.to_lowercase();
-    let about_a_value = lower.starts_with("expected ")
-        || lower.starts_with("invalid type")
-        || lower.starts_with("invalid floating point")
-        || lower.starts_with("invalid integer")
-        || lower.starts_with("invalid bool");
+    let about_a_value = (lower.starts_with("expected ") && !lower.starts_with("expected mapping"))
+        || lower.starts_with("invalid ");
     if about_a_value {
         // In "invalid type: X, expected Y" the kind wanted is Y.
         let wanted = lower.rsplit("expected ").next().unwrap_or(&lower);
@@ -176,8 +220,26 @@ fn classify(message: &str) -> ProblemKind {
             return ProblemKind::WrongType { expected: german };
         }
     }
+    let explained = [
+        ("expected mapping", "Hier wird eine Zeile „feldname: Wert“ erwartet; fehlt der Doppelpunkt nach dem Feldnamen?"),
+        ("simple key expected", "Hier wird eine Zeile „feldname: Wert“ erwartet; fehlt der Doppelpunkt nach dem Feldnamen?"),
+        ("mapping values are not allowed", "Ein „: “ steht mitten im Wert, oder die Zeile ist weiter eingerückt als die vorige."),
+        ("unclosed quote", "Ein Anführungszeichen wird geöffnet, aber nicht geschlossen."),
+        ("found a tab", "Die Zeile ist mit einem Tabulator eingerückt."),
+        ("tab", "Die Zeile ist mit einem Tabulator eingerückt."),
+        ("unexpected character", "Mit diesem Zeichen darf ein Wert nicht beginnen (z. B. „@“ oder „`“)."),
+        ("did not find expected", "Die Einrückung oder eine Klammer stimmt nicht."),
+        ("indentation", "Die Einrückung stimmt nicht."),
+    ];
+    let german = explained
+        .iter()
+        .find(|(english, _)| lower.contains(english))
+        .map_or(
+            "Diese Stelle lässt sich nicht lesen (Schreibfehler im YAML-Format).",
+            |(_, g)| g,
+        );
     ProblemKind::Syntax {
-        message: format!("Schreibfehler im Kopfbereich (YAML: {message})"),
+        message: german.to_string(),
     }
 }
 
@@ -409,7 +471,7 @@ pub enum Format {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLevel {
-    pub id: String,
+    pub id: Located<String>,
     pub name: String,
     #[serde(default)]
     pub beschreibung: String,
@@ -451,7 +513,7 @@ pub struct RawReduction {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaqCategory {
-    pub id: String,
+    pub id: Located<String>,
     pub name: String,
 }
 
@@ -652,6 +714,7 @@ mod tests {
         assert_eq!(f.id, "abc");
         assert_eq!(f.front, "titel: A\n");
         assert_eq!(f.body, "Text\n");
+        assert_eq!(f.body_line, 4);
     }
 
     #[test]
@@ -736,6 +799,66 @@ mod tests {
                 expected: "ein Text"
             }
         ));
+    }
+
+    #[test]
+    fn every_parser_complaint_is_german() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Item {
+            titel: String,
+            anzahl: Option<u32>,
+        }
+        let problem = |yaml: &str| parse_yaml::<Item>(yaml, Path::new("x.md"), 1).unwrap_err();
+        assert_eq!(
+            problem("titel: A\nanzahl: 2.400\n").kind,
+            ProblemKind::GermanNumber {
+                value: "2.400".into()
+            }
+        );
+        assert_eq!(
+            problem("titel:\n").kind,
+            ProblemKind::BlankText {
+                field: "titel".into()
+            }
+        );
+        let doubled = problem("titel: A\ntitel: B\n");
+        assert_eq!(
+            doubled.kind,
+            ProblemKind::DuplicateKey {
+                field: "titel".into()
+            }
+        );
+        assert_eq!(doubled.line, Some(3));
+        assert!(matches!(
+            problem("titel: A\nanzahl: -1\n").kind,
+            ProblemKind::WrongType {
+                expected: "eine ganze Zahl"
+            }
+        ));
+        // Whatever the parser says, no English and no Rust words.
+        for yaml in [
+            "titel A\n",
+            "titel: a: b\n",
+            "titel: \"offen\n",
+            "titel: a\n\tanzahl: 1\n",
+            "titel: `a`\n",
+            "titel: @a\n",
+            "- a\n",
+            "titel: A\nanzahl: 2.400\n",
+            "titel:\n",
+            "titel: A\ntitel: B\n",
+            "titel: A\nanzahl: -1\n",
+        ] {
+            let text = problem(yaml).to_string();
+            for word in [
+                "expected", "mapping", "Option", "String", "u32", "invalid", "Policy", "scalar",
+                "YAML:",
+            ] {
+                assert!(!text.contains(word), "{yaml:?}: {text}");
+            }
+        }
     }
 
     #[test]

@@ -155,20 +155,20 @@ pub fn catalog_values(
 // ---------------------------------------------------------------- pages
 
 pub(crate) fn format_url(format: Format) -> String {
-    format!("/lerneinheiten/format/{}/", format_id(format))
+    crate::urls::format_catalog(format_id(format))
 }
 
 /// The pre-filtered catalog of one format.
 pub(crate) fn format_catalog_job(r: &Renderer, format: Format) -> Job {
     let intro = match format {
-        Format::Hybrid => "Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von 9 bis 13 Uhr im virtuellen Gruppenraum und eine Nachbereitung.",
-        Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.",
+        Format::Hybrid => format!("Hybride Lerneinheiten: Selbststudium zur Vorbereitung, ein Live-Tutorium von {} bis {} Uhr im virtuellen Gruppenraum und eine Nachbereitung.", crate::time::live_start_text(), crate::time::live_end_text()),
+        Format::OnDemand => "On-Demand-Lerneinheiten zum Selbstlernen: Start jederzeit und von überall.".into(),
     };
     catalog_job(
         r,
         format_url(format),
         format!("Lerneinheiten im Format {}", format_label(format)),
-        intro.into(),
+        intro,
         CatalogFilter {
             format: format_id(format).into(),
             ..CatalogFilter::default()
@@ -186,7 +186,7 @@ pub(crate) fn level_catalog_job(r: &Renderer, level: usize) -> Job {
     };
     catalog_job(
         r,
-        format!("/lerneinheiten/niveau/{}/", level.id),
+        crate::urls::level_catalog(&level.id),
         format!("Lerneinheiten: {}", level.name),
         intro,
         CatalogFilter {
@@ -231,7 +231,7 @@ fn catalog_job(
 pub(crate) fn search_job(site: &Site) -> Job {
     Job::new("/suche/", "search.html", "Suche")
         .describe("Lerneinheiten, Kurse, Themen, häufige Fragen und Seiten des KommunalCampus durchsuchen.")
-        .with("search", search_view(site, "", &[]))
+        .with("search", search_view(site, "", &SiteResults::default()))
 }
 
 pub(crate) fn selfcheck_job(site: &Site) -> Job {
@@ -254,29 +254,61 @@ pub fn outputs(index: &search::Index) -> Vec<Output> {
 // ---------------------------------------------------------------- search
 
 /// Context of `search.html` and `search_results.html`: the query, the
-/// action of the no-JavaScript form and the results.
-pub fn search_view(site: &Site, query: &str, hits: &[(search::Doc, u32)]) -> Value {
+/// action of the no-JavaScript form, the results and the corrected query
+/// with its address ("Meinten Sie …?").
+pub fn search_view(site: &Site, query: &str, results: &SiteResults) -> Value {
+    let action = format!("{}{}", site.config.forms.url, crate::urls::SEARCH);
     json!({
         "query": query,
-        "action": format!("{}/forms/suche", site.config.forms.url),
         "index_url": "/suche/index.json",
         "selfcheck_url": selfcheck_form(site).map(|_| "/selbstcheck/"),
-        "count": hits.len(),
-        "results": hits.iter().map(|(d, score)| json!({
+        "count": results.hits.len(),
+        "results": results.hits.iter().map(|(d, score)| json!({
             "title": d.title, "url": d.url, "kind": d.kind, "kind_label": d.kind_label,
             "format": d.format, "level": d.level, "next_date": d.next_date,
             "summary": d.summary, "score": score,
         })).collect::<Vec<_>>(),
+        "suggestion": results.suggestion.as_ref().map(|s| json!({
+            "query": s,
+            "url": format!("{action}?q={}", query_component(s)),
+        })),
+        "action": action,
     })
 }
 
+/// The answer to a query against the site: documents with their scores,
+/// and the corrected query if a typo was corrected.
+#[derive(Debug, Default)]
+pub struct SiteResults {
+    pub hits: Vec<(search::Doc, u32)>,
+    pub suggestion: Option<String>,
+}
+
 /// Runs a query against the site (the backend's no-JavaScript search).
-pub fn search_site(index: &search::Index, query: &str) -> Vec<(search::Doc, u32)> {
-    index
-        .search(query)
-        .into_iter()
-        .map(|h| (index.docs[h.doc].clone(), h.score))
-        .collect()
+pub fn search_site(index: &search::Index, query: &str) -> SiteResults {
+    let results = index.search(query);
+    SiteResults {
+        hits: results
+            .hits
+            .into_iter()
+            .map(|h| (index.docs[h.doc].clone(), h.score))
+            .collect(),
+        suggestion: results.suggestion,
+    }
+}
+
+/// `text` percent-encoded for a query string (UTF-8, unreserved characters kept).
+fn query_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- self-check
@@ -287,7 +319,7 @@ pub fn selfcheck_form(site: &Site) -> Option<Value> {
         return None;
     }
     Some(json!({
-        "action": format!("{}/forms/selbstcheck", site.config.forms.url),
+        "action": format!("{}{}", site.config.forms.url, crate::urls::SELFCHECK),
         "areas": site.competence_areas.iter().map(|a| json!({
             "id": a.id, "name": a.name, "description": a.description,
             "field": format!("ist-{}", a.id),
@@ -441,8 +473,8 @@ pub fn selfcheck_result(site: &Site, answers: &Answers, plan: &Plan, today: Naiv
                 .collect();
             json!({
                 "id": u.id, "title": u.title, "summary": u.summary,
-                "url": format!("/lerneinheiten/{}/{kommune}", u.id),
-                "booking_url": format!("/lerneinheiten/{}/{kommune}{anchor}", u.id),
+                "url": format!("{}{kommune}", crate::urls::unit(&u.id)),
+                "booking_url": format!("{}{kommune}{anchor}", crate::urls::unit(&u.id)),
                 "format": format_id(u.format), "format_label": format_label(u.format),
                 "level": site.levels[u.level].name,
                 "workload_label": hours_label(selfcheck::hundredths(u.workload_hours)),

@@ -137,6 +137,50 @@ pub enum ProblemKind {
     Template { message: String },
     /// The output could not be written.
     Output { reason: String },
+    /// Raw HTML in a Markdown body (`tag` without angle brackets, e.g. `iframe`).
+    RawHtml { tag: String },
+    /// A link or image URL that could run code in the visitor's browser.
+    UnsafeUrl { url: String },
+    /// An image, video or embed from another server.
+    ForeignMedia { url: String },
+    /// A link inside the site that is not written from the site's root.
+    RelativeLink { url: String },
+    /// A link or image to a page, anchor or file of this site that does not exist.
+    BrokenLink {
+        url: String,
+        missing: LinkTarget,
+        suggestion: Option<String>,
+    },
+    /// Warning: a link to another site without encryption.
+    InsecureLink { url: String },
+    /// An SVG file with something that runs code or loads from elsewhere.
+    UnsafeSvg { found: &'static str },
+    /// `campus build --out` pointed at a folder it must not replace.
+    UnsafeOutDir { reason: String },
+    /// Warning: a file or folder the build does not read.
+    Ignored { what: &'static str },
+    /// A content file whose extension is written in another case (`.MD`).
+    WrongExtension { suggestion: String },
+    /// A static file whose path a page of the site takes.
+    TakenPath { url: String },
+    /// The same entry twice in a data file.
+    DuplicateEntry { id: String, first_line: u64 },
+    /// The same field twice in one block.
+    DuplicateKey { field: String },
+    /// A required text that is empty or only spaces.
+    BlankText { field: String },
+    /// A number written the German way (`2.400`) where a whole number belongs.
+    GermanNumber { value: String },
+    /// Warning: a live date that has passed.
+    PastDate { value: String },
+}
+
+/// What a broken link misses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    Page,
+    Anchor,
+    File,
 }
 
 impl ProblemKind {
@@ -171,6 +215,26 @@ impl ProblemKind {
             ProblemKind::PrerequisiteCycle { cycle } => format!("Die Voraussetzungen bilden einen Kreis: {}.", cycle.join(" → ")),
             ProblemKind::Template { message } => format!("Vorlagenfehler: {message}"),
             ProblemKind::Output { reason } => format!("Ausgabe kann nicht geschrieben werden: {reason}"),
+            ProblemKind::RawHtml { tag } => format!("HTML-Code („<{tag}>“) ist im Text nicht erlaubt."),
+            ProblemKind::UnsafeUrl { url } => format!("Die Adresse „{url}“ könnte im Browser Programmcode ausführen und wird nicht veröffentlicht."),
+            ProblemKind::ForeignMedia { url } => format!("„{url}“ liegt auf einem fremden Server. Bilder, Videos und Einbettungen müssen von dieser Website selbst kommen: Jeder Abruf verrät dem fremden Server die Besucherinnen und Besucher (Datenschutz), und fremde Inhalte lassen sich nicht auf Barrierefreiheit (BITV 2.0) prüfen."),
+            ProblemKind::RelativeLink { url } => format!("Der Link „{url}“ beginnt nicht mit „/“, „#“ oder „https://“."),
+            ProblemKind::BrokenLink { url, missing, .. } => match missing {
+                LinkTarget::Page => format!("Die Seite „{url}“ gibt es auf dieser Website nicht."),
+                LinkTarget::Anchor => format!("Die Sprungmarke in „{url}“ gibt es auf der Seite nicht."),
+                LinkTarget::File => format!("Die Datei „{url}“ gibt es unter static/ nicht."),
+            },
+            ProblemKind::InsecureLink { url } => format!("Der Link „{url}“ ist unverschlüsselt (http://)."),
+            ProblemKind::UnsafeSvg { found } => format!("Die SVG-Datei enthält {found}."),
+            ProblemKind::UnsafeOutDir { reason } => format!("In diesen Ordner wird nicht gebaut: {reason}"),
+            ProblemKind::Ignored { what } => format!("Wird nicht veröffentlicht: {what}."),
+            ProblemKind::WrongExtension { .. } => "Die Endung der Datei ist nicht „.md“ (klein geschrieben); die Datei wird so nicht gelesen.".into(),
+            ProblemKind::TakenPath { url } => format!("Die Adresse „{url}“ gehört einer Seite, die die Website selbst erzeugt; diese Datei würde überschrieben."),
+            ProblemKind::DuplicateEntry { id, first_line } => format!("Der Eintrag „{id}“ steht schon in Zeile {first_line}."),
+            ProblemKind::BlankText { field } => format!("Das Feld „{field}“ ist leer."),
+            ProblemKind::DuplicateKey { field } => format!("Das Feld „{field}“ steht zweimal."),
+            ProblemKind::GermanNumber { value } => format!("„{value}“ ist hier keine ganze Zahl: Der Punkt trennt in den Dateien Nachkommastellen, nicht Tausender."),
+            ProblemKind::PastDate { value } => format!("Der Live-Termin {value} liegt in der Vergangenheit."),
         }
     }
 
@@ -209,7 +273,52 @@ impl ProblemKind {
             ProblemKind::PrerequisiteCycle { .. } => "Eine Lerneinheit kann nicht (auch nicht über Umwege) ihre eigene Voraussetzung sein: streichen Sie einen Eintrag unter „voraussetzungen“.".into(),
             ProblemKind::Template { .. } => "Korrigieren Sie die Vorlage an der genannten Stelle.".into(),
             ProblemKind::Output { .. } => "Prüfen Sie Schreibrechte und freien Speicherplatz.".into(),
+            ProblemKind::RawHtml { tag } => html_hint(tag).into(),
+            ProblemKind::UnsafeUrl { .. } => "Verlinken Sie Seiten dieser Website (/kontakt/), andere Websites mit https://…, E-Mail-Adressen mit mailto:… oder Telefonnummern mit tel:….".into(),
+            ProblemKind::ForeignMedia { .. } => "Legen Sie die Datei unter static/ ab (Nutzungsrechte klären) und verweisen Sie mit /bilder/… darauf, oder setzen Sie einen Link auf die fremde Seite.".into(),
+            ProblemKind::RelativeLink { url } => format!("Schreiben Sie Seiten dieser Website mit „/“ am Anfang (z. B. „/{}“), andere Websites mit „https://“.", url.trim_start_matches("./")),
+            ProblemKind::BrokenLink { suggestion: Some(s), .. } => format!("Meinten Sie „{s}“?"),
+            ProblemKind::BrokenLink { missing: LinkTarget::Anchor, .. } => "Sprungmarken entstehen aus Überschriften: „## Ablauf und Termine“ wird zu „#ablauf-und-termine“.".into(),
+            ProblemKind::BrokenLink { .. } => "Prüfen Sie die Adresse: Seiten enden mit „/“ (z. B. /kurse/), Dateien liegen unter static/.".into(),
+            ProblemKind::InsecureLink { .. } => "Schreiben Sie „https://“, wenn die Website das anbietet; der Link wird sonst so veröffentlicht.".into(),
+            ProblemKind::UnsafeSvg { .. } => "Entfernen Sie das Genannte aus der Datei (z. B. im Grafikprogramm als „einfaches SVG“ speichern, Texte in Pfade umwandeln).".into(),
+            ProblemKind::UnsafeOutDir { .. } => "Wählen Sie mit --out einen leeren oder von campus build angelegten Ordner außerhalb von content/, data/, static/, themes/ und templates/, z. B. public/.".into(),
+            ProblemKind::Ignored { .. } => "Verschieben oder löschen Sie die Datei, wenn sie nicht dorthin gehört (siehe docs/redaktion.md, Abschnitt 1).".into(),
+            ProblemKind::WrongExtension { suggestion } => format!("Benennen Sie die Datei um in „{suggestion}“."),
+            ProblemKind::TakenPath { .. } => "Benennen oder verschieben Sie die Datei unter static/.".into(),
+            ProblemKind::DuplicateEntry { .. } => "Entfernen Sie einen der beiden Einträge oder geben Sie ihm eine andere Kennung.".into(),
+            ProblemKind::BlankText { .. } => "Schreiben Sie einen Text hinter den Doppelpunkt.".into(),
+            ProblemKind::DuplicateKey { .. } => "Löschen Sie eine der beiden Zeilen.".into(),
+            ProblemKind::GermanNumber { value } => format!("Schreiben Sie die Zahl ohne Punkt: {}.", value.replace('.', "")),
+            ProblemKind::PastDate { .. } => "Entfernen Sie den Termin oder tragen Sie ein künftiges Datum ein; vergangene Termine erscheinen nicht mehr auf der Website.".into(),
         }
+    }
+
+    /// Warnings are reported but do not stop the build.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::InsecureLink { .. }
+                | ProblemKind::Ignored { .. }
+                | ProblemKind::PastDate { .. }
+        )
+    }
+}
+
+/// What to write in Markdown instead of an HTML tag.
+fn html_hint(tag: &str) -> &'static str {
+    match tag {
+        "b" | "strong" => "Schreiben Sie **fett** statt HTML.",
+        "i" | "em" => "Schreiben Sie *kursiv* statt HTML.",
+        "a" => "Schreiben Sie Links als [Linktext](/seite/) oder [Linktext](https://…).",
+        "img" => "Schreiben Sie Bilder als ![Beschreibung des Bildes](/bilder/datei.png); die Datei liegt unter static/.",
+        "br" => "Einen Zeilenumbruch erhalten Sie mit einem „\\“ am Zeilenende; einen neuen Absatz mit einer Leerzeile.",
+        "p" | "div" | "span" => "Absätze trennen Sie mit einer Leerzeile; Gestaltung übernimmt die Website.",
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => "Schreiben Sie Überschriften als „## Überschrift“.",
+        "ul" | "ol" | "li" => "Schreiben Sie Listen als Zeilen mit „- “ oder „1. “ am Anfang.",
+        "table" | "tr" | "td" | "th" => "Schreiben Sie Tabellen mit „|“ (siehe docs/redaktion.md).",
+        "iframe" | "video" | "audio" | "embed" | "object" | "script" | "style" | "form" => "Einbettungen, Skripte und Formulare sind nicht erlaubt; setzen Sie stattdessen einen Link: [Video beim Anbieter ansehen](https://…).",
+        _ => "Schreiben Sie den Text in Markdown (siehe docs/redaktion.md); ein „<“ als Zeichen schreiben Sie als „\\<“.",
     }
 }
 
@@ -256,9 +365,14 @@ impl fmt::Display for Problem {
                 write!(f, ":{col}")?;
             }
         }
+        let severity = if self.kind.is_warning() {
+            "Warnung"
+        } else {
+            "Fehler"
+        };
         write!(
             f,
-            ": Fehler: {}\n    → {}",
+            ": {severity}: {}\n    → {}",
             self.kind.message(),
             self.kind.hint()
         )

@@ -90,7 +90,9 @@ pub fn calendar(event: &LiveEvent) -> String {
 /// The standard description: live time plus when the self-study parts open.
 pub fn describe(date: NaiveDate) -> String {
     format!(
-        "Live-Tutorium von 09:00 bis 13:00 Uhr (Europe/Berlin) im virtuellen Gruppenraum. Kamera und Mikrofon werden benötigt.\nDas Vorbereitungsmodul öffnet am {}.\nDas Nachbereitungsmodul öffnet am {}.",
+        "Live-Tutorium von {} bis {} Uhr (Europe/Berlin) im virtuellen Gruppenraum. Kamera und Mikrofon werden benötigt.\nDas Vorbereitungsmodul öffnet am {}.\nDas Nachbereitungsmodul öffnet am {}.",
+        time::live_start_text(),
+        time::live_end_text(),
         time::german_short_date(time::preparation_opens(date)),
         time::german_short_date(time::follow_up_opens(date)),
     )

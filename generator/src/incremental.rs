@@ -300,7 +300,7 @@ impl LiveBuild {
             return Err(Problems(problems).sorted());
         }
         let Renderer { views, .. } = renderer;
-        self.views = Some(views);
+        self.views = Some(views.into_owned());
         self.last_ok = true;
         phases.mark("rendern");
 

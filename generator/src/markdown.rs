@@ -1,11 +1,166 @@
-//! Markdown to HTML for editor-written bodies.
+//! Markdown to HTML for editor-written bodies, and the checks that keep a
+//! body harmless for visitors.
 //!
-//! Raw HTML in Markdown is shown as text, not passed through: editors cannot
-//! break the page structure or accessibility by accident, and nothing can
-//! inject scripts. Headings get stable ids for deep links.
+//! Raw HTML in Markdown is refused by [`inspect`] (the build fails naming the
+//! tag); HTML comments are allowed and dropped. Link and image URLs are
+//! sorted by [`classify`]: only site paths, `#anchors`, `https://`/`http://`,
+//! `mailto:` and `tel:` are links, and images come only from the site itself.
+//! [`to_html`] applies the same rules once more, so even unchecked text never
+//! carries markup or a script-capable URL. Headings get stable ids for deep links.
 
 use crate::slug::slugify;
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// What a link or image URL points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Url {
+    /// A path of this site from its root (`/kurse/`), maybe with `#anchor`.
+    Site {
+        path: String,
+        anchor: Option<String>,
+    },
+    /// `#anchor` on the same page.
+    Anchor(String),
+    /// Another website over https.
+    Https,
+    /// Another website without encryption.
+    Http,
+    /// `mailto:` or `tel:`.
+    Contact,
+    /// `//host/...`: another server, scheme left to the browser.
+    OtherOrigin,
+    /// A path without leading `/` (`kurse/`, `../x`).
+    Relative,
+    /// Any other scheme: `javascript:`, `vbscript:`, `data:`, `file:` ...
+    Unsafe,
+}
+
+/// Sorts a URL the way a browser would read it: tabs, line breaks and
+/// control characters are ignored and the scheme's case does not matter,
+/// so `Java&#x09;Script:` is caught as well (entities are already decoded
+/// by the Markdown parser).
+pub fn classify(url: &str) -> Url {
+    let clean: String = url
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace() && *c != '\u{feff}')
+        .collect();
+    let lower = clean.to_ascii_lowercase();
+    if let Some(anchor) = clean.strip_prefix('#') {
+        return Url::Anchor(anchor.to_string());
+    }
+    if lower.starts_with("//") || lower.starts_with("/\\") || lower.starts_with("\\") {
+        return Url::OtherOrigin;
+    }
+    if clean.starts_with('/') {
+        let without_query = clean.split('?').next().unwrap_or("");
+        let (path, anchor) = match without_query.split_once('#') {
+            Some((p, a)) => (p.to_string(), Some(a.to_string())),
+            None => match clean.split_once('#') {
+                Some((_, a)) => (without_query.to_string(), Some(a.to_string())),
+                None => (without_query.to_string(), None),
+            },
+        };
+        return Url::Site { path, anchor };
+    }
+    let scheme_end = lower.find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)));
+    match scheme_end {
+        Some(i) if i > 0 && lower[i..].starts_with(':') => match &lower[..i] {
+            "https" => Url::Https,
+            "http" => Url::Http,
+            "mailto" | "tel" => Url::Contact,
+            _ => Url::Unsafe,
+        },
+        _ => Url::Relative,
+    }
+}
+
+/// Something in a body to report, at a byte offset into the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    RawHtml { tag: String },
+    Link { url: String, image: bool },
+}
+
+/// Raw HTML tags and every link and image URL of a body, with their byte
+/// offsets. A closing tag is reported only when its opening tag was not.
+pub fn inspect(markdown: &str) -> Vec<(usize, Finding)> {
+    let mut found = Vec::new();
+    let mut open_tags: Vec<String> = Vec::new();
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
+        match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                for (at, tag, closing) in html_tags(&raw) {
+                    if closing && open_tags.contains(&tag) {
+                        continue;
+                    }
+                    open_tags.push(tag.clone());
+                    let offset = markdown[range.clone()]
+                        .find(&raw[at..])
+                        .map_or(range.start, |i| range.start + i);
+                    found.push((offset, Finding::RawHtml { tag }));
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => found.push((
+                range.start,
+                Finding::Link {
+                    url: dest_url.to_string(),
+                    image: false,
+                },
+            )),
+            Event::Start(Tag::Image { dest_url, .. }) => found.push((
+                range.start,
+                Finding::Link {
+                    url: dest_url.to_string(),
+                    image: true,
+                },
+            )),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The tags in a piece of raw HTML: (offset, lowercase name, closing).
+/// Comments and `<!DOCTYPE>`-like declarations are skipped.
+fn html_tags(raw: &str) -> Vec<(usize, String, bool)> {
+    let mut tags = Vec::new();
+    let mut rest = 0;
+    while let Some(i) = raw[rest..].find('<') {
+        let at = rest + i;
+        let after = &raw[at + 1..];
+        if let Some(comment) = after.strip_prefix("!--") {
+            rest = match comment.find("-->") {
+                Some(end) => at + 4 + end + 3,
+                None => raw.len(),
+            };
+            continue;
+        }
+        let closing = after.starts_with('/');
+        let name: String = after
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if !name.is_empty() {
+            tags.push((at, name, closing));
+        } else if after.starts_with(['!', '?']) {
+            tags.push((at, after[..1].to_string(), false));
+        }
+        rest = at + 1;
+    }
+    tags
+}
+
+/// A URL that may stand in a published link (images: only from this site).
+fn publishable(url: &str, image: bool) -> bool {
+    match classify(url) {
+        Url::Site { .. } | Url::Anchor(_) => true,
+        Url::Https | Url::Http | Url::Contact => !image,
+        Url::OtherOrigin | Url::Relative | Url::Unsafe => false,
+    }
+}
 
 pub fn to_html(markdown: &str) -> String {
     to_html_below(markdown, 2)
@@ -18,9 +173,48 @@ pub fn to_html_below(markdown: &str, top: u8) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut heading_start: Option<usize> = None;
     let mut used_ids: Vec<String> = Vec::new();
+    let mut dropped_images = 0;
     for event in Parser::new_ext(markdown, options) {
         match event {
-            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::End(TagEnd::Image) if dropped_images > 0 => dropped_images -= 1,
+            // Refused by `inspect`; dropped here, never shown as markup.
+            Event::Html(_) | Event::InlineHtml(_) => {}
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = if publishable(&dest_url, false) {
+                    dest_url
+                } else {
+                    CowStr::from("#")
+                };
+                events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                if !publishable(&dest_url, true) {
+                    // Only the description stays.
+                    dropped_images += 1;
+                    continue;
+                }
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
             Event::Start(Tag::Heading {
                 level,
                 id,
@@ -106,10 +300,79 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_raw_html() {
-        let html = to_html("Hallo <script>alert(1)</script>");
+    fn raw_html_is_dropped_and_reported() {
+        let md = "Hallo <script>alert(1)</script>\n\n<iframe src=\"https://x.example\"></iframe>\n\n<!-- Notiz -->\n";
+        let html = to_html(md);
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("&lt;script"), "never literal markup: {html}");
+        assert!(!html.contains("iframe"), "{html}");
+        assert!(!html.contains("Notiz"), "{html}");
+        let tags: Vec<_> = inspect(md).into_iter().map(|(at, f)| (at, f)).collect();
+        assert_eq!(
+            tags,
+            [
+                (
+                    6,
+                    Finding::RawHtml {
+                        tag: "script".into()
+                    }
+                ),
+                (
+                    33,
+                    Finding::RawHtml {
+                        tag: "iframe".into()
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn urls_are_read_as_a_browser_reads_them() {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "vbscript:msgbox",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "data:image/svg+xml,<svg onload=alert(1)>",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(classify(bad), Url::Unsafe, "{bad:?}");
+        }
+        assert_eq!(classify("//tracker.example/p.gif"), Url::OtherOrigin);
+        assert_eq!(classify("https://example.org"), Url::Https);
+        assert_eq!(classify("HTTP://example.org"), Url::Http);
+        assert_eq!(classify("mailto:a@b.example"), Url::Contact);
+        assert_eq!(classify("kurse/"), Url::Relative);
+        assert_eq!(
+            classify("/kurse/?x=1#ablauf"),
+            Url::Site {
+                path: "/kurse/".into(),
+                anchor: Some("ablauf".into())
+            }
+        );
+        assert_eq!(classify("#ablauf"), Url::Anchor("ablauf".into()));
+    }
+
+    #[test]
+    fn entity_obfuscated_links_are_found_and_neutralised() {
+        let md = "[a](&#106;avascript:alert(1)) [b](java&#x09;script:alert(1)) <javascript:alert(1)>\n\n![c](https://tracker.example/p.gif)";
+        let urls: Vec<Url> = inspect(md)
+            .into_iter()
+            .filter_map(|(_, f)| match f {
+                Finding::Link { url, .. } => Some(classify(&url)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(urls, [Url::Unsafe, Url::Unsafe, Url::Unsafe, Url::Https]);
+        let html = to_html(md).to_ascii_lowercase();
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(!html.contains("tracker.example"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("<p>c</p>"), "the description stays: {html}");
     }
 
     #[test]

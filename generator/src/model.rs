@@ -9,6 +9,7 @@ use crate::content::{
     RawPage, RawPriceRules, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
+use crate::links::{self, SiteLink};
 use crate::money::Cents;
 use crate::slug;
 use chrono::NaiveDate;
@@ -64,6 +65,11 @@ pub struct Site {
     pub competence_areas: Vec<CompetenceArea>,
     /// Self-check: role profiles (empty when `data/rollenprofile.yaml` is absent).
     pub role_profiles: Vec<RoleProfile>,
+    /// Links of the bodies to pages and anchors of this site, checked once
+    /// the pages are rendered.
+    pub links: Vec<SiteLink>,
+    /// What the editors should know but does not stop the build.
+    pub warnings: Vec<Problem>,
 }
 
 /// A competence area of the self-check with its named levels (0 upwards).
@@ -223,6 +229,8 @@ pub struct LiveDate {
     pub capacity: u32,
     /// Places already taken when the content was written.
     pub taken: u32,
+    /// File line of the date, for messages.
+    pub line: u64,
 }
 
 impl LiveDate {
@@ -476,6 +484,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     // Every file below static/, listed once: 11,000 authorities with two
     // images each would otherwise cost 22,000 file-system lookups per build.
     let static_files = StaticFiles::list(&root.join("static"));
+    check_svg_files(&root.join("static"), &static_files, &mut problems);
 
     let raw_levels: Vec<RawLevel> = collect(
         content::read_data(&data.join("niveaus.yaml")),
@@ -538,11 +547,53 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         &mut problems,
     );
 
+    let mut site_links = Vec::new();
+    {
+        let mut check = |f: &SourceFile, page: String| {
+            links::check_body(f, &page, &static_files.0, &mut problems, &mut site_links)
+        };
+        raw_topics
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("themen", &f.id)));
+        raw_lecturers
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("dozierende", &f.id)));
+        raw_units
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("einheiten", &f.id)));
+        raw_courses
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("kurse", &f.id)));
+        raw_authorities
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("kommunen", &f.id)));
+        raw_faq
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("faq", &f.id)));
+        raw_pages
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("seiten", &f.id)));
+        if let Some((f, _)) = &home {
+            check(f, "/".into());
+        }
+    }
+
     let levels_file = data.join("niveaus.yaml");
+    let categories_file = data.join("faq-kategorien.yaml");
+    check_data_entries(
+        &levels_file,
+        raw_levels.iter().map(|l| (&l.id, l.name.as_str())),
+        &mut problems,
+    );
+    check_data_entries(
+        &categories_file,
+        raw_categories.iter().map(|c| (&c.id, c.name.as_str())),
+        &mut problems,
+    );
     let levels: Vec<Level> = raw_levels
         .into_iter()
         .map(|l| Level {
-            id: l.id,
+            id: l.id.value,
             name: l.name,
             description: l.beschreibung,
             member_price: l.preis,
@@ -550,19 +601,10 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         })
         .collect();
     let level_ids = index_of(levels.iter().map(|l| l.id.as_str()));
-    if level_ids.len() != levels.len() {
-        problems.push(Problem::new(
-            &levels_file,
-            ProblemKind::InvalidValue {
-                field: "id",
-                message: "Jede Kennung darf nur einmal vorkommen.".into(),
-            },
-        ));
-    }
     let categories: Vec<FaqCategory> = raw_categories
         .into_iter()
         .map(|c| FaqCategory {
-            id: c.id,
+            id: c.id.value,
             name: c.name,
         })
         .collect();
@@ -694,8 +736,19 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let membership = raw_membership
         .and_then(|m| link_membership(m, &data.join("mitgliedschaft.yaml"), &mut problems));
 
+    drop_consequences(
+        &mut problems,
+        &[
+            (RefKind::Level, &levels_file),
+            (RefKind::FaqCategory, &categories_file),
+            (RefKind::CompetenceArea, &areas_file),
+        ],
+    );
+    let (warnings, problems): (Vec<Problem>, Vec<Problem>) = problems
+        .into_iter()
+        .map(|p| p.relative_to(root))
+        .partition(|p| p.kind.is_warning());
     if !problems.is_empty() {
-        let problems = problems.into_iter().map(|p| p.relative_to(root)).collect();
         return Err(Problems(problems).sorted());
     }
     let (home_file, home) = home.expect("no problems means the home page loaded");
@@ -725,7 +778,19 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         },
         competence_areas,
         role_profiles,
+        links: site_links,
+        warnings: Problems(warnings).sorted().0,
     })
+}
+
+/// The address a content file's body is shown on, by its content folder.
+fn page_url(folder: &str, id: &str) -> String {
+    match folder {
+        "einheiten" => format!("/lerneinheiten/{id}/"),
+        "faq" => "/faq/".into(),
+        "seiten" => format!("/{id}/"),
+        _ => format!("/{folder}/{id}/"),
+    }
 }
 
 /// What [`patch`] made.
@@ -791,10 +856,26 @@ pub fn patch(
         areas: &area_ids,
         area_list: &prev.competence_areas,
     };
-    let mut static_files: Option<StaticFiles> = None;
     fn position<'a>(mut ids: impl Iterator<Item = &'a str>, id: &str) -> Option<usize> {
         ids.position(|x| x == id)
     }
+    let statics = StaticFiles::list(&prev.root.join("static"));
+    let mut new_links = Vec::new();
+    for (folder, path, _) in &edits {
+        site.links.retain(|l| l.file != *path);
+        site.warnings.retain(|w| prev.root.join(&w.file) != *path);
+        if let Ok(f) = SourceFile::read(path) {
+            let id = f.id.clone();
+            links::check_body(
+                &f,
+                &page_url(folder, &id),
+                &statics.0,
+                &mut problems,
+                &mut new_links,
+            );
+        }
+    }
+    site.links.extend(new_links);
     for (folder, path, id) in edits {
         match folder {
             "einheiten" => {
@@ -813,11 +894,9 @@ pub fn patch(
             }
             "kommunen" => {
                 let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
-                let statics = static_files
-                    .get_or_insert_with(|| StaticFiles::list(&prev.root.join("static")));
                 match loader.load_file::<RawAuthority>(path) {
                     Ok((f, raw)) => {
-                        let a = link_authority(f, raw, &unit_ids, statics, &mut problems);
+                        let a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
                         site.authorities[i] = Arc::new(a);
                     }
                     Err(p) => problems.push(p),
@@ -853,13 +932,14 @@ pub fn patch(
             }
         }
     }
+    let (warnings, problems): (Vec<Problem>, Vec<Problem>) = problems
+        .into_iter()
+        .map(|p| p.relative_to(&prev.root))
+        .partition(|p| p.kind.is_warning());
     if !problems.is_empty() {
-        let problems = problems
-            .into_iter()
-            .map(|p| p.relative_to(&prev.root))
-            .collect();
         return Some(Err(Problems(problems).sorted()));
     }
+    site.warnings.extend(warnings);
     Some(Ok(Patched {
         site,
         units: units_read,
@@ -902,6 +982,63 @@ fn link_page(f: SourceFile, p: RawPage) -> Page {
         template: p.vorlage,
         body: f.body,
         source: f.path,
+    }
+}
+
+/// One cause, one error: a reference that fails only because the file
+/// defining it has an error of its own (a data file that did not load, a
+/// content file with an invalid name) is not reported a second time in the
+/// files that are correct.
+fn drop_consequences(problems: &mut Vec<Problem>, defined_in: &[(RefKind, &PathBuf)]) {
+    let failed: Vec<RefKind> = defined_in
+        .iter()
+        .filter(|(_, file)| {
+            problems
+                .iter()
+                .any(|p| p.file == **file && !p.kind.is_warning())
+        })
+        .map(|(kind, _)| *kind)
+        .collect();
+    let misnamed: std::collections::HashSet<String> = problems
+        .iter()
+        .filter_map(|p| match &p.kind {
+            ProblemKind::InvalidId { id, suggestion } => Some([id.clone(), suggestion.clone()]),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    problems.retain(|p| match &p.kind {
+        ProblemKind::UnknownReference { kind, id, .. } => {
+            !failed.contains(kind) && !misnamed.contains(id)
+        }
+        ProblemKind::LevelOutOfRange { .. } => !failed.contains(&RefKind::CompetenceArea),
+        _ => true,
+    });
+}
+
+/// Entries of a data list: each id once, each name written.
+fn check_data_entries<'a>(
+    path: &Path,
+    entries: impl Iterator<Item = (&'a content::Located<String>, &'a str)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut first: HashMap<&str, u64> = HashMap::new();
+    for (id, name) in entries {
+        let at =
+            |kind| Problem::new(path, kind).at(id.referenced.line(), Some(id.referenced.column()));
+        if let Some(line) = first.get(id.value.as_str()) {
+            problems.push(at(ProblemKind::DuplicateEntry {
+                id: id.value.clone(),
+                first_line: *line,
+            }));
+        } else {
+            first.insert(&id.value, id.referenced.line());
+        }
+        if name.trim().is_empty() {
+            problems.push(at(ProblemKind::BlankText {
+                field: "name".into(),
+            }));
+        }
     }
 }
 
@@ -1113,6 +1250,7 @@ fn link_unit(f: &SourceFile, u: RawUnit, refs: &UnitRefs, problems: &mut Vec<Pro
             date,
             capacity: raw.plaetze.value,
             taken: raw.vergeben,
+            line: f.file_line(&raw.datum),
         });
     }
     dates.sort_by_key(|d| d.date);
@@ -1248,6 +1386,7 @@ fn link_areas(
     problems: &mut Vec<Problem>,
 ) -> Vec<CompetenceArea> {
     let mut out: Vec<CompetenceArea> = Vec::with_capacity(raw.len());
+    let mut seen: Vec<(String, u64)> = Vec::new();
     for a in raw {
         let at = |v: &content::Located<String>, kind| {
             Problem::new(path, kind).at(v.referenced.line(), Some(v.referenced.column()))
@@ -1262,16 +1401,17 @@ fn link_areas(
             ));
             continue;
         }
-        if out.iter().any(|o| o.id == a.id.value) {
+        if let Some(first) = seen.iter().find(|(id, _)| *id == a.id.value) {
             problems.push(at(
                 &a.id,
-                ProblemKind::DuplicateId {
+                ProblemKind::DuplicateEntry {
                     id: a.id.value.clone(),
-                    other: path.to_path_buf(),
+                    first_line: first.1,
                 },
             ));
             continue;
         }
+        seen.push((a.id.value.clone(), a.id.referenced.line()));
         if !(2..=6).contains(&a.stufen.value.len()) {
             problems.push(
                 Problem::new(
@@ -1308,6 +1448,7 @@ fn link_profiles(
     problems: &mut Vec<Problem>,
 ) -> Vec<RoleProfile> {
     let mut out: Vec<RoleProfile> = Vec::with_capacity(raw.len());
+    let mut seen: Vec<(String, u64)> = Vec::new();
     for p in raw {
         let at = |line: u64, col: u64, kind| Problem::new(path, kind).at(line, Some(col));
         if !slug::is_valid_id(&p.id.value) {
@@ -1321,17 +1462,18 @@ fn link_profiles(
             ));
             continue;
         }
-        if out.iter().any(|o| o.id == p.id.value) {
+        if let Some(first) = seen.iter().find(|(id, _)| *id == p.id.value) {
             problems.push(at(
                 p.id.referenced.line(),
                 p.id.referenced.column(),
-                ProblemKind::DuplicateId {
+                ProblemKind::DuplicateEntry {
                     id: p.id.value.clone(),
-                    other: path.to_path_buf(),
+                    first_line: first.1,
                 },
             ));
             continue;
         }
+        seen.push((p.id.value.clone(), p.id.referenced.line()));
         let mut targets = vec![0u8; areas.len()];
         for (area_id, level) in &p.ziele {
             let (line, col) = (level.referenced.line(), level.referenced.column());
@@ -1461,6 +1603,26 @@ impl StaticFiles {
                 })
                 .collect(),
         )
+    }
+}
+
+/// Every SVG file below `static/` is checked for scripts and references
+/// (see [`crate::svg`]).
+fn check_svg_files(dir: &Path, files: &StaticFiles, problems: &mut Vec<Problem>) {
+    for site_path in &files.0 {
+        if !site_path.to_ascii_lowercase().ends_with(".svg") {
+            continue;
+        }
+        let path = dir.join(site_path.trim_start_matches('/'));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => problems.extend(crate::svg::check(&path, &text)),
+            Err(e) => problems.push(Problem::new(
+                &path,
+                ProblemKind::Unreadable {
+                    reason: e.to_string(),
+                },
+            )),
+        }
     }
 }
 

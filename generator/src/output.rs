@@ -67,6 +67,71 @@ pub fn copy_static(from: &Path, dir: &Path) -> Result<usize, Problem> {
     Ok(count)
 }
 
+/// The file every output folder of `campus build` carries, so a later build
+/// knows it may replace the folder.
+pub const MARKER: &str = ".campus-build";
+
+/// Refuses an output folder that a build would destroy sources or foreign
+/// files in: the site folder or a folder holding it, anything inside the
+/// site's source folders, and a non-empty folder without [`MARKER`].
+pub fn check_out_dir(site: &Path, out: &Path) -> Result<(), Problem> {
+    let (site, out_resolved) = (resolved(site), resolved(out));
+    let refuse = |reason: String| Err(Problem::new(out, ProblemKind::UnsafeOutDir { reason }));
+    if out_resolved == site {
+        return refuse("Es ist der Ordner der Website selbst.".into());
+    }
+    if site.starts_with(&out_resolved) {
+        return refuse("Er enthält den Ordner der Website.".into());
+    }
+    for source in ["content", "data", "static", "themes", "templates"] {
+        if out_resolved.starts_with(site.join(source)) {
+            return refuse(format!(
+                "Er liegt in {source}/, wo die Quellen der Website liegen."
+            ));
+        }
+    }
+    if out_resolved.exists() && !out_resolved.is_dir() {
+        return refuse("Es ist eine Datei, kein Ordner.".into());
+    }
+    let foreign = std::fs::read_dir(&out_resolved)
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false)
+        && !out_resolved.join(MARKER).is_file();
+    if foreign {
+        return refuse(format!(
+            "Er ist nicht leer und wurde nicht von campus build angelegt (es fehlt die Datei {MARKER}); sein Inhalt würde gelöscht."
+        ));
+    }
+    Ok(())
+}
+
+/// `path` made absolute, with `..` resolved and symbolic links followed as
+/// far as the path exists.
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut plain = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::ParentDir => {
+                plain.pop();
+            }
+            Component::CurDir => {}
+            other => plain.push(other),
+        }
+    }
+    let mut existing = plain.as_path();
+    let mut rest = Vec::new();
+    while let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, n| p.join(n));
+        }
+        rest.push(name.to_os_string());
+        existing = parent;
+    }
+    plain
+}
+
 /// A fresh, empty staging directory beside `out`.
 pub fn staging_dir(out: &Path) -> Result<PathBuf, Problem> {
     let parent = out
@@ -82,6 +147,12 @@ pub fn staging_dir(out: &Path) -> Result<PathBuf, Problem> {
         std::fs::remove_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
     }
     std::fs::create_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
+    let marker = staging.join(MARKER);
+    std::fs::write(
+        &marker,
+        "Von campus build erzeugt: Dieser Ordner wird beim nächsten Bauen ersetzt.\n",
+    )
+    .map_err(|e| io_problem(&marker, e))?;
     Ok(staging)
 }
 

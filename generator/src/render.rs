@@ -11,6 +11,7 @@ use crate::markdown;
 use crate::model::{LiveDate, Site, Unit};
 use crate::money::{group_thousands, Cents};
 use crate::time;
+use crate::urls;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -40,15 +41,16 @@ pub struct RenderOptions {
     pub list_fragments: bool,
 }
 
-/// Thank-you and error pages the form backend redirects to.
-pub const FORM_RESULTS: [(&str, &str, &str, &str); 7] = [
-    ("danke-buchung", "danke", "Vielen Dank für Ihre Buchungsanfrage", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Anfrage. Erst danach geht sie zur Freigabe weiter."),
-    ("danke-einschreibung", "danke", "Vielen Dank für Ihre Einschreibung", "Wir haben Ihnen eine E-Mail mit allen weiteren Schritten geschickt."),
-    ("danke-registrierung", "danke", "Fast geschafft", "Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen Sie darin Ihre Registrierung."),
-    ("danke-kontakt", "danke", "Vielen Dank für Ihre Nachricht", "Die Geschäftsstelle meldet sich in der Regel innerhalb von zwei Arbeitstagen bei Ihnen."),
-    ("danke-newsletter", "danke", "Bitte bestätigen Sie Ihre Anmeldung", "Wir haben Ihnen eine E-Mail geschickt. Erst wenn Sie darin auf „Anmeldung bestätigen“ klicken, erhalten Sie den Newsletter."),
-    ("bestaetigt", "danke", "Vielen Dank, Ihre Bestätigung ist eingegangen", "Sie erhalten in Kürze eine E-Mail mit allen Einzelheiten."),
-    ("fehler", "fehler", "Das hat leider nicht geklappt", "Ihre Angaben konnten nicht verarbeitet werden. Bitte gehen Sie zurück und versuchen Sie es erneut, oder schreiben Sie uns eine E-Mail."),
+/// Thank-you and error pages the form backend redirects to: (id, kind).
+/// Their texts are in the theme's `form_result.html`.
+pub const FORM_RESULTS: [(&str, &str); 7] = [
+    ("danke-buchung", "danke"),
+    ("danke-einschreibung", "danke"),
+    ("danke-registrierung", "danke"),
+    ("danke-kontakt", "danke"),
+    ("danke-newsletter", "danke"),
+    ("bestaetigt", "danke"),
+    ("fehler", "fehler"),
 ];
 
 /// Loads the theme's templates, then the site's overrides of the same names.
@@ -252,8 +254,10 @@ fn register_filters(tera: &mut Tera) {
 
 // ---------------------------------------------------------------- views
 
-/// Pre-computed view data shared by all pages.
-pub(crate) struct Views {
+/// Pre-computed view data shared by all pages. The form backend keeps one
+/// per loaded site and day, and renders its single pages from it.
+#[derive(Clone)]
+pub struct Views {
     pub(crate) global: Value,
     pub(crate) unit_cards: Vec<Value>,
     pub(crate) course_cards: Vec<Value>,
@@ -267,7 +271,7 @@ pub(crate) struct Views {
 }
 
 fn unit_url(id: &str) -> String {
-    format!("/lerneinheiten/{id}/")
+    urls::unit(id)
 }
 
 fn hours_label(h: f64) -> String {
@@ -309,7 +313,7 @@ fn unit_card(site: &Site, unit: &Unit, today: NaiveDate) -> Value {
         "level": { "id": level.id, "name": level.name },
         "topics": unit.topics.iter().map(|t| {
             let t = &site.topics[*t];
-            json!({ "id": t.id, "title": t.title, "url": format!("/themen/{}/", t.id) })
+            json!({ "id": t.id, "title": t.title, "url": urls::topic(&t.id) })
         }).collect::<Vec<_>>(),
         "workload_hours": unit.workload_hours,
         "workload_label": hours_label(unit.workload_hours),
@@ -325,7 +329,7 @@ fn course_card(site: &Site, course: &crate::model::Course) -> Value {
     let price = site.course_price(course);
     json!({
         "id": course.id,
-        "url": format!("/kurse/{}/", course.id),
+        "url": urls::course(&course.id),
         "title": course.title,
         "summary": course.summary,
         "unit_count": course.units.len(),
@@ -350,7 +354,7 @@ fn authority_list(site: &Site) -> Vec<Value> {
 }
 
 impl Views {
-    pub(crate) fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
+    pub fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
         let made: Vec<(Value, Option<String>, Option<[String; 2]>)> = site
             .units
             .par_iter()
@@ -399,6 +403,11 @@ impl Views {
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
     }
+
+    /// The day the views were made for.
+    pub fn today(&self) -> NaiveDate {
+        self.today
+    }
 }
 
 /// The global context, course cards and topic cards.
@@ -417,7 +426,7 @@ fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Value>, Vec<V
         .map(|(i, t)| {
             json!({
                 "id": t.id,
-                "url": format!("/themen/{}/", t.id),
+                "url": urls::topic(&t.id),
                 "title": t.title,
                 "summary": t.summary,
                 "unit_count": units_per_topic[i],
@@ -469,6 +478,8 @@ fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Value>, Vec<V
         "legal": legal,
         "year": options.today.year(),
         "live_reload": options.live_reload,
+        "live_start": time::live_start_text(),
+        "live_end": time::live_end_text(),
         "vat_percent": site.prices.vat_percent,
         "surcharge_percent": site.prices.non_member_surcharge_percent,
         "authorities": authorities,
@@ -620,17 +631,17 @@ impl Single {
     pub fn url(self, site: &Site) -> String {
         match self {
             Single::Home => "/".into(),
-            Single::Catalog => "/lerneinheiten/".into(),
+            Single::Catalog => urls::CATALOG.into(),
             Single::Courses => "/kurse/".into(),
             Single::Topics => "/themen/".into(),
             Single::Authorities => "/kommunen/".into(),
             Single::Faq => "/faq/".into(),
             Single::Page(i) => format!("/{}/", site.pages[i].id),
             Single::FormatCatalog(f) => crate::discovery::format_url(f),
-            Single::LevelCatalog(i) => format!("/lerneinheiten/niveau/{}/", site.levels[i].id),
+            Single::LevelCatalog(i) => urls::level_catalog(&site.levels[i].id),
             Single::Search => "/suche/".into(),
             Single::SelfCheck => "/selbstcheck/".into(),
-            Single::FormResult(i) => format!("/formular/{}/", FORM_RESULTS[i].0),
+            Single::FormResult(i) => urls::form_result(FORM_RESULTS[i].0),
             Single::NotFound => "/404.html".into(),
         }
     }
@@ -663,7 +674,8 @@ pub struct Renderer<'a> {
     pub(crate) site: &'a Site,
     tera: &'a Tera,
     pub(crate) options: &'a RenderOptions,
-    pub(crate) views: Views,
+    /// Own views (a build) or views kept by the caller (the form backend).
+    pub(crate) views: std::borrow::Cow<'a, Views>,
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
@@ -685,6 +697,25 @@ impl<'a> Renderer<'a> {
         tera: &'a Tera,
         options: &'a RenderOptions,
         views: Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Owned(views))
+    }
+
+    /// A renderer on views the caller keeps (made for `options.today`).
+    pub fn with_shared_views(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: &'a Views,
+    ) -> Renderer<'a> {
+        Renderer::with_cow(site, tera, options, std::borrow::Cow::Borrowed(views))
+    }
+
+    fn with_cow(
+        site: &'a Site,
+        tera: &'a Tera,
+        options: &'a RenderOptions,
+        views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
         let mut by_title: Vec<usize> = (0..site.units.len()).collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
@@ -794,7 +825,7 @@ impl<'a> Renderer<'a> {
                         "competences": unit.competences,
                         "lecturers": unit.lecturers.iter().map(|l| {
                             let l = &site.lecturers[*l];
-                            json!({ "id": l.id, "name": l.name, "role": l.role, "url": format!("/dozierende/{}/", l.id) })
+                            json!({ "id": l.id, "name": l.name, "role": l.role, "url": urls::lecturer(&l.id) })
                         }).collect::<Vec<_>>(),
                         "dates": unit.upcoming_dates(today).map(|d| date_view(unit, d)).collect::<Vec<_>>(),
                         "start_link": unit.start_link,
@@ -813,7 +844,7 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .map(|ai| {
                         let a = &site.authorities[*ai];
-                        json!({ "id": a.id, "name": a.display_name(), "url": format!("/kommunen/{}/", a.id) })
+                        json!({ "id": a.id, "name": a.display_name(), "url": urls::authority(&a.id) })
                     })
                     .collect();
                 Job::new(unit_url(&unit.id), "unit.html", &unit.title)
@@ -843,14 +874,10 @@ impl<'a> Renderer<'a> {
                         })).collect::<Vec<_>>(),
                     }),
                 );
-                Job::new(
-                    format!("/kurse/{}/", course.id),
-                    "course.html",
-                    &course.title,
-                )
-                .describe(&course.summary)
-                .with("section", json!({ "title": "Kurse", "url": "/kurse/" }))
-                .with("course", view)
+                Job::new(urls::course(&course.id), "course.html", &course.title)
+                    .describe(&course.summary)
+                    .with("section", json!({ "title": "Kurse", "url": "/kurse/" }))
+                    .with("course", view)
             }
             PageRef::Topic(ti) => {
                 let topic = &site.topics[ti];
@@ -864,7 +891,7 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .copied()
                     .filter(|u| site.units[*u].topics.contains(&ti));
-                Job::new(format!("/themen/{}/", topic.id), "topic.html", &topic.title)
+                Job::new(urls::topic(&topic.id), "topic.html", &topic.title)
                     .describe(&topic.summary)
                     .with("section", json!({ "title": "Themen", "url": "/themen/" }))
                     .with("topic", view)
@@ -877,7 +904,7 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .copied()
                     .filter(|u| site.units[*u].lecturers.contains(&li));
-                Job::new(format!("/dozierende/{}/", lecturer.id), "lecturer.html", &lecturer.name)
+                Job::new(urls::lecturer(&lecturer.id), "lecturer.html", &lecturer.name)
                     .describe(&lecturer.role)
                     .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
                     .with("units", self.cards(units))
@@ -901,20 +928,20 @@ impl<'a> Renderer<'a> {
                             .collect(),
                     ),
                 };
-                Job::new(format!("/kommunen/{}/", a.id), "authority.html", &name)
+                Job::new(urls::authority(&a.id), "authority.html", &name)
                     .with("section", json!({ "title": "Kommunen", "url": "/kommunen/" }))
                     .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
                     .with(
                         "authority",
                         json!({
-                            "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": name, "kind": a.kind,
+                            "id": a.id, "url": urls::authority(&a.id), "name": name, "kind": a.kind,
                             "member": a.member, "employees": a.employees, "logo": a.logo,
                             "picture": { "file": a.picture.file, "alt": a.picture.alt },
                             "content": markdown::to_html(&a.body), "contact": a.contact,
                             "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
                             "approver_email": a.approver_email,
                             "selfcheck_url": (!site.competence_areas.is_empty() && !site.role_profiles.is_empty())
-                                .then(|| format!("{}/forms/selbstcheck?kommune={}", site.config.forms.url, a.id)),
+                                .then(|| format!("{}{}?kommune={}", site.config.forms.url, urls::SELFCHECK, a.id)),
                         }),
                     )
                     .with(units.0, units.1)
@@ -945,10 +972,10 @@ fn all_pages(site: &Site, singles: usize) -> Vec<PageRef> {
 fn page_url(site: &Site, singles: &[Single], page: PageRef) -> String {
     match page {
         PageRef::Unit(i) => unit_url(&site.units[i].id),
-        PageRef::Course(i) => format!("/kurse/{}/", site.courses[i].id),
-        PageRef::Topic(i) => format!("/themen/{}/", site.topics[i].id),
-        PageRef::Lecturer(i) => format!("/dozierende/{}/", site.lecturers[i].id),
-        PageRef::Authority(i) => format!("/kommunen/{}/", site.authorities[i].id),
+        PageRef::Course(i) => urls::course(&site.courses[i].id),
+        PageRef::Topic(i) => urls::topic(&site.topics[i].id),
+        PageRef::Lecturer(i) => urls::lecturer(&site.lecturers[i].id),
+        PageRef::Authority(i) => urls::authority(&site.authorities[i].id),
         PageRef::Single(i) => singles[i].url(site),
     }
 }
@@ -1056,7 +1083,7 @@ impl Renderer<'_> {
                 list.sort_by_key(|a| a.display_name());
                 Job::new(url, template, "Kommunen")
                     .describe("Die Kommunen der KommunalCampus eG und ihre Lernangebote.")
-                    .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": format!("/kommunen/{}/", a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect()))
+                    .with("authorities", Value::Array(list.iter().map(|a| json!({ "id": a.id, "url": urls::authority(&a.id), "name": a.display_name(), "kind": a.kind, "member": a.member, "logo": a.logo })).collect()))
             }
             Single::Faq => {
                 let categories: Vec<Value> = site
@@ -1093,11 +1120,8 @@ impl Renderer<'_> {
             Single::Search => crate::discovery::search_job(site),
             Single::SelfCheck => crate::discovery::selfcheck_job(site),
             Single::FormResult(i) => {
-                let (id, kind, title, message) = FORM_RESULTS[i];
-                Job::new(url, template, title).with(
-                    "result",
-                    json!({ "id": id, "title": title, "message": message, "kind": kind }),
-                )
+                let (id, kind) = FORM_RESULTS[i];
+                Job::new(url, template, "").with("result", json!({ "id": id, "kind": kind }))
             }
             Single::NotFound => Job::new(url, template, "Seite nicht gefunden"),
         }
@@ -1131,7 +1155,7 @@ pub fn membership_view(site: &Site) -> Value {
         "reduction_max_percent": m.reduction_max_percent,
         // Escaped so the JSON cannot close its <script> element.
         "rules_json": rules.to_string().replace('<', "\\u003c"),
-        "calculator_url": format!("{}/forms/mitgliedschaft/rechner", site.config.forms.url),
+        "calculator_url": format!("{}{}", site.config.forms.url, urls::CALCULATOR),
     })
 }
 
@@ -1243,11 +1267,12 @@ impl Profile {
 pub fn render_page(
     site: &Site,
     tera: &Tera,
+    views: &Views,
     options: &RenderOptions,
     url: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<Option<String>, Problem> {
-    let renderer = Renderer::new(site, tera, options);
+    let renderer = Renderer::with_shared_views(site, tera, options, views);
     let Some(page) = renderer.find(url) else {
         return Ok(None);
     };
@@ -1262,16 +1287,15 @@ pub fn render_page(
 pub fn render_template(
     site: &Site,
     tera: &Tera,
-    options: &RenderOptions,
+    views: &Views,
     template: &'static str,
     url: &str,
     title: &str,
     extra: &[(&'static str, Value)],
 ) -> Result<String, Problem> {
-    let views = Views::build(site, tera, options);
     let mut job = Job::new(url, template, title);
     job.values.extend(extra.iter().cloned());
-    render_job(site, tera, &views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+    render_job(site, tera, views, job).map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
 }
 
 /// Renders one job. The job is consumed: its values move into the template
@@ -1285,6 +1309,11 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
     for (k, v) in job.values {
         data.insert(k.into(), v);
     }
+    // The form macros read `form` (a form the backend shows again); on
+    // generated pages it names no form.
+    data.entry("form").or_insert_with(
+        || json!({ "name": "", "values": {}, "errors": {}, "error_list": [], "ts": "" }),
+    );
     let ctx = Context::from_value(Value::Object(data)).expect("an object is a valid context");
     let html = tera.render(job.template, &ctx).map_err(|e| {
         let theme_file = site

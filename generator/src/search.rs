@@ -1,27 +1,44 @@
 //! Full-text search: documents from units, courses, topics, FAQ entries and
 //! pages, a compact token index written to `/suche/index.json`, and the query
 //! that ranks them. The theme's `campus-suche.js` implements the same
-//! normalisation and ranking for instant search in the browser; both are
-//! held to `tests/search-vectors.json`.
+//! normalisation, matching and ranking for instant search in the browser;
+//! both are held to `tests/search-vectors.json`.
 //!
 //! ## Normalisation (German-aware, the same on both sides)
 //! - Words are runs of letters and digits, lowercased; words shorter than two
 //!   characters and stop words (listed in the index) are dropped.
+//! - A word written with hyphens is also indexed joined: "E-Akte" gives
+//!   "akte" and "eakte", so "eakte" finds it as well as "E Akte".
 //! - `ß` becomes `ss`. Umlauts are indexed both ways: `ü` as `ue` and as `u`
 //!   (likewise `ä`, `ö`), so "Buergerbeteiligung" and "Burgerbeteiligung"
-//!   both find "Bürgerbeteiligung".
+//!   both find "Bürgerbeteiligung". The index keeps the written word of such
+//!   tokens (`spellings`) to show corrections with umlauts.
 //! - A query word loses its ending (the first of `en`, `er`, `es`, `e`, `n`,
-//!   `s` it ends with) if at least four characters remain, and then matches
-//!   every index token it is a prefix of: "Datenschutz" finds "Datenschutzes", "Prozesse"
-//!   finds "Prozess".
+//!   `s` it ends with) if at least four characters remain.
+//!
+//! ## Matching, per query word (best first)
+//! 1. **Word**: a token equal to the word or its stem, or beginning with the
+//!    stem: "Datenschutz" finds "Datenschutzes", "Prozesse" finds "Prozess".
+//! 2. **Compound**: a token ending with the stem (at least four characters),
+//!    after at least three characters and before nothing or one of the
+//!    endings: "Vorfälle" finds "Sicherheitsvorfälle" and "Sicherheitsvorfalls".
+//! 3. **Typo**: only for a word that matches no token at all and has at least
+//!    five characters: the closest token within one edit (five to eight
+//!    characters) or two (longer), an edit being an insertion, a deletion, a
+//!    changed character or two neighbours swapped; ties go to the token in more
+//!    documents, then the alphabetically first. The word is then searched as
+//!    that token (written with umlauts if the index knows how), and the answer
+//!    suggests the corrected query ("Meinten Sie …?").
 //!
 //! ## Ranking
 //! A token's weight in a document is 8 if it is in the title, plus 4 if in
 //! the summary or keywords, plus its count in the body (at most 5). A query
 //! word scores, per document, the highest weight among the tokens it
-//! matches, doubled when the token equals the word or its stem. Every
-//! query word must match; documents are ordered by the sum, then by their
-//! position in the index (units, courses, topics, FAQ, pages).
+//! matches in its best kind of match, doubled when the token equals the word
+//! or its stem. Every query word must match. Documents whose words all match
+//! as words come first, then those with a compound match, then those with a
+//! typo; within each group by the sum of the scores, then by their position in
+//! the index (units, courses, topics, FAQ, pages).
 
 use crate::content::Format;
 use crate::markdown;
@@ -42,6 +59,14 @@ pub const STOPWORDS: &[&str] = &[
 
 /// Endings a query word may lose (longest first).
 const ENDINGS: &[&str] = &["en", "er", "es", "e", "n", "s"];
+
+/// A compound match needs this many characters of the query word's stem
+/// and this many before it ("Projektteam" for "Team", not "Gesamt" for "Amt").
+const COMPOUND_PART_MIN: usize = 4;
+const COMPOUND_HEAD_MIN: usize = 3;
+
+/// Index format; 2 added `spellings`.
+const INDEX_VERSION: u32 = 2;
 
 const TITLE_WEIGHT: u32 = 8;
 const KEYWORD_WEIGHT: u32 = 4;
@@ -90,6 +115,12 @@ pub struct Index {
     pub docs: Vec<Doc>,
     /// token → [(document, weight)], by document.
     pub tokens: BTreeMap<String, Vec<(u32, u32)>>,
+    /// token → the word as written, for the `ae`/`oe`/`ue`/`ss` form of words
+    /// with umlauts or `ß`, unless the token is also written as itself
+    /// ("strassenbeleuchtung" → "straßenbeleuchtung"): corrections are shown
+    /// that way.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub spellings: BTreeMap<String, String>,
 }
 
 /// Lowercased words (runs of letters and digits) of `text`.
@@ -98,6 +129,29 @@ pub fn words(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
+}
+
+/// Characters joining the parts of a written compound ("E-Akte").
+fn is_hyphen(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+}
+
+/// The lowercased words of `text` as the index sees them: [`words`], and
+/// after the parts of a hyphenated word the parts joined ("E-Akte" gives
+/// "e", "akte", "eakte").
+pub fn written_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for chunk in text.split(|c: char| !(c.is_alphanumeric() || is_hyphen(c))) {
+        let parts: Vec<String> = chunk
+            .split(is_hyphen)
+            .filter(|p| !p.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let joined = (parts.len() > 1).then(|| parts.concat());
+        out.extend(parts);
+        out.extend(joined);
+    }
+    out
 }
 
 /// The index forms of a lowercased word: umlauts as `ae` and as `a`
@@ -131,7 +185,7 @@ fn indexable(word: &str) -> bool {
 
 /// The index tokens of a text (all forms of all indexable words).
 pub fn index_tokens(text: &str) -> Vec<String> {
-    words(text)
+    written_words(text)
         .into_iter()
         .filter(|w| indexable(w))
         .flat_map(|w| forms(&w))
@@ -155,30 +209,42 @@ pub struct Term {
     pub exact: Vec<String>,
 }
 
-/// The query's terms, one per distinct indexable word.
-pub fn query_terms(query: &str) -> Vec<Term> {
-    let mut terms: Vec<Term> = Vec::new();
-    for w in words(query).into_iter().filter(|w| indexable(w)) {
-        let mut term = Term {
-            prefixes: Vec::new(),
-            exact: Vec::new(),
-        };
-        for f in forms(&w) {
-            let s = stem(&f);
-            for x in [&f, &s] {
-                if !term.exact.contains(x) {
-                    term.exact.push(x.clone());
-                }
-            }
-            if !term.prefixes.contains(&s) {
-                term.prefixes.push(s);
+/// The term of one lowercased query word.
+fn term_of(word: &str) -> Term {
+    let mut term = Term {
+        prefixes: Vec::new(),
+        exact: Vec::new(),
+    };
+    for f in forms(word) {
+        let s = stem(&f);
+        for x in [&f, &s] {
+            if !term.exact.contains(x) {
+                term.exact.push(x.clone());
             }
         }
-        if !terms.contains(&term) {
-            terms.push(term);
+        if !term.prefixes.contains(&s) {
+            term.prefixes.push(s);
         }
     }
-    terms
+    term
+}
+
+/// The query's distinct indexable words (lowercased) with their terms; a
+/// word whose term an earlier word already has is left out.
+fn query_words(query: &str) -> Vec<(String, Term)> {
+    let mut out: Vec<(String, Term)> = Vec::new();
+    for w in words(query).into_iter().filter(|w| indexable(w)) {
+        let term = term_of(&w);
+        if !out.iter().any(|(_, t)| *t == term) {
+            out.push((w, term));
+        }
+    }
+    out
+}
+
+/// The query's terms, one per distinct indexable word.
+pub fn query_terms(query: &str) -> Vec<Term> {
+    query_words(query).into_iter().map(|(_, t)| t).collect()
 }
 
 /// Builds the index from documents, in the given order.
@@ -186,85 +252,251 @@ pub fn build_index(sources: &[Source]) -> Index {
     use rayon::prelude::*;
     // Documents are weighed in parallel (tokenising is the expensive part),
     // then merged into postings sorted by token and document.
-    let weighed: Vec<Vec<(String, u32)>> = sources.par_iter().map(doc_weights).collect();
-    let mut postings: Vec<(String, u32, u32)> = weighed
+    let weighed: Vec<Vec<Weighed>> = sources.par_iter().map(doc_weights).collect();
+    let mut postings: Vec<(u32, Weighed)> = weighed
         .into_iter()
         .enumerate()
-        .flat_map(|(i, ws)| ws.into_iter().map(move |(t, w)| (t, i as u32, w)))
+        .flat_map(|(i, ws)| ws.into_iter().map(move |w| (i as u32, w)))
         .collect();
-    postings.par_sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut grouped: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
-    for (token, doc, weight) in postings {
-        match grouped.last_mut() {
-            Some((last, list)) if *last == token => list.push((doc, weight)),
-            _ => grouped.push((token, vec![(doc, weight)])),
+    postings.par_sort_unstable_by(|a, b| (&a.1.token, a.0).cmp(&(&b.1.token, b.0)));
+    let mut tokens: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
+    let mut spellings: Vec<(String, String)> = Vec::new();
+    // How the current token was written so far (`None`: as itself).
+    let mut written: Option<String> = None;
+    for (doc, w) in postings {
+        match tokens.last_mut() {
+            Some((last, list)) if *last == w.token => {
+                list.push((doc, w.weight));
+                written = match (written, w.written) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    _ => None,
+                };
+            }
+            _ => {
+                if let (Some((last, _)), Some(word)) = (tokens.last(), written.take()) {
+                    spellings.push((last.clone(), word));
+                }
+                written = w.written;
+                tokens.push((w.token, vec![(doc, w.weight)]));
+            }
         }
     }
+    if let (Some((last, _)), Some(word)) = (tokens.last(), written) {
+        spellings.push((last.clone(), word));
+    }
     Index {
-        version: 1,
+        version: INDEX_VERSION,
         stopwords: STOPWORDS.iter().map(|s| s.to_string()).collect(),
         docs: sources.iter().map(|s| s.doc.clone()).collect(),
-        tokens: grouped.into_iter().collect(),
+        tokens: tokens.into_iter().collect(),
+        spellings: spellings.into_iter().collect(),
     }
 }
 
+/// One indexed token of one document.
+struct Weighed {
+    token: String,
+    weight: u32,
+    /// The alphabetically first word it is the first form of, `None` if it
+    /// was (also) written as the token itself or is no word's first form.
+    written: Option<String>,
+}
+
 /// Each indexed token of one document with its weight.
-fn doc_weights(s: &Source) -> Vec<(String, u32)> {
-    let mut weights: BTreeMap<String, (bool, bool, u32)> = BTreeMap::new();
-    for t in index_tokens(&s.doc.title) {
-        weights.entry(t).or_default().0 = true;
+fn doc_weights(s: &Source) -> Vec<Weighed> {
+    #[derive(Default)]
+    struct Seen {
+        title: bool,
+        keyword: bool,
+        count: u32,
+        plain: bool,
+        written: Option<String>,
     }
-    for t in index_tokens(&format!("{} {}", s.doc.summary, s.keywords)) {
-        weights.entry(t).or_default().1 = true;
+    let keywords = format!("{} {}", s.doc.summary, s.keywords);
+    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    for (field, text) in [(0, s.doc.title.as_str()), (1, &keywords), (2, &s.text)] {
+        for word in written_words(text).into_iter().filter(|w| indexable(w)) {
+            for (i, token) in forms(&word).into_iter().enumerate() {
+                let plain = token == word;
+                // Only the first form (umlauts as `ae`) keeps the spelling.
+                let spelt = i == 0 && !plain;
+                let e = seen.entry(token).or_default();
+                match field {
+                    0 => e.title = true,
+                    1 => e.keyword = true,
+                    _ => e.count += 1,
+                }
+                if plain {
+                    e.plain = true;
+                } else if spelt && e.written.as_ref().is_none_or(|w| word < *w) {
+                    e.written = Some(word.clone());
+                }
+            }
+        }
     }
-    for t in index_tokens(&s.text) {
-        weights.entry(t).or_default().2 += 1;
-    }
-    weights
-        .into_iter()
-        .map(|(t, (title, keyword, count))| {
-            let w = u32::from(title) * TITLE_WEIGHT
-                + u32::from(keyword) * KEYWORD_WEIGHT
-                + count.min(BODY_MAX);
-            (t, w)
+    seen.into_iter()
+        .map(|(token, e)| Weighed {
+            token,
+            weight: u32::from(e.title) * TITLE_WEIGHT
+                + u32::from(e.keyword) * KEYWORD_WEIGHT
+                + e.count.min(BODY_MAX),
+            written: if e.plain { None } else { e.written },
         })
         .collect()
 }
 
-/// One ranked hit: document index and score.
+/// How a query word matched a document, best first (see the module text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    Word,
+    Compound,
+    Typo,
+}
+
+/// One ranked hit: document index, score and its query's weakest match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Hit {
     pub doc: usize,
     pub score: u32,
+    #[serde(rename = "match")]
+    pub matched: Match,
+}
+
+/// The answer to a query: hits, best first, and the corrected query if a
+/// word was searched as a correction ("Meinten Sie …?").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    pub suggestion: Option<String>,
+}
+
+/// Per document: how a query word matched it and its score there.
+type Best = Vec<Option<(Match, u32)>>;
+
+/// Keeps the better of two matches: the better kind, then the higher score.
+fn note(best: &mut Option<(Match, u32)>, found: (Match, u32)) {
+    if best.is_none_or(|(m, w)| found.0 < m || (found.0 == m && found.1 > w)) {
+        *best = Some(found);
+    }
+}
+
+/// Whether `token` is a compound ending with `part`: at least
+/// [`COMPOUND_HEAD_MIN`] characters before it and nothing or one of
+/// [`ENDINGS`] after it ("sicherheitsvorfalls" ends with "vorfall").
+fn is_compound_of(token: &str, part: &str) -> bool {
+    std::iter::once("")
+        .chain(ENDINGS.iter().copied())
+        .any(|tail| {
+            token
+                .strip_suffix(tail)
+                .and_then(|rest| rest.strip_suffix(part))
+                .is_some_and(|head| head.chars().count() >= COMPOUND_HEAD_MIN)
+        })
+}
+
+/// Edits a typo may have in a query word of `len` characters.
+fn typo_budget(len: usize) -> usize {
+    match len {
+        0..5 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// The optimal string alignment distance of `a` and `b` (insertions,
+/// deletions, changes and swaps of two neighbours count one edit each), if
+/// it is at most `max`.
+fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let change = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + change);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            row[j] = d;
+        }
+        // A row without a cell within the budget cannot lead back into it
+        // (a swap's cell two rows up has a neighbour in this row).
+        if row.iter().all(|&d| d > max) {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut row);
+    }
+    Some(prev[b.len()]).filter(|&d| d <= max)
+}
+
+/// `better` capitalised like `typed` (capital if `typed` starts with a
+/// character that changes when lowercased).
+fn with_case_of(typed: &str, better: &str) -> String {
+    let capital = typed
+        .chars()
+        .next()
+        .is_some_and(|c| c.to_lowercase().ne(std::iter::once(c)));
+    let mut chars = better.chars();
+    match chars.next() {
+        Some(first) if capital => first.to_uppercase().chain(chars).collect(),
+        _ => better.to_string(),
+    }
+}
+
+/// `query` with each word that has a correction (by its lowercased form)
+/// replaced, everything between the words kept.
+fn corrected_query(query: &str, corrections: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(start) = rest.find(char::is_alphanumeric) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(run.len());
+        let typed = &run[..end];
+        let lower = typed.to_lowercase();
+        match corrections.iter().find(|(w, _)| *w == lower) {
+            Some((_, better)) => out.push_str(&with_case_of(typed, better)),
+            None => out.push_str(typed),
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Index {
-    /// Documents matching every query word, best first. Empty for a query
-    /// without indexable words.
-    pub fn search(&self, query: &str) -> Vec<Hit> {
-        let terms = query_terms(query);
-        if terms.is_empty() {
-            return Vec::new();
+    /// Documents matching every query word, best first, and the corrected
+    /// query if typos were corrected. No hits for a query without
+    /// indexable words.
+    pub fn search(&self, query: &str) -> Results {
+        let words = query_words(query);
+        if words.is_empty() {
+            return Results::default();
         }
-        let mut total: Vec<Option<u32>> = vec![Some(0); self.docs.len()];
-        for term in &terms {
-            let mut best = vec![0u32; self.docs.len()];
-            for prefix in &term.prefixes {
-                for (token, postings) in self
-                    .tokens
-                    .range(prefix.clone()..)
-                    .take_while(|(t, _)| t.starts_with(prefix.as_str()))
-                {
-                    let exact = if term.exact.contains(token) { 2 } else { 1 };
-                    for &(d, w) in postings {
-                        let d = d as usize;
-                        best[d] = best[d].max(w * exact);
+        let mut total: Best = vec![Some((Match::Word, 0)); self.docs.len()];
+        let mut corrections: Vec<(String, String)> = Vec::new();
+        for (word, term) in &words {
+            let mut best = self.matches(term);
+            if best.iter().all(Option::is_none) {
+                if let Some(better) = self.correction(word, term) {
+                    best = self.matches(&term_of(&better));
+                    for b in best.iter_mut().flatten() {
+                        b.0 = Match::Typo;
                     }
+                    corrections.push((word.clone(), better));
                 }
             }
-            for (d, t) in total.iter_mut().enumerate() {
-                *t = match (*t, best[d]) {
-                    (Some(sum), w) if w > 0 => Some(sum + w),
+            for (t, b) in total.iter_mut().zip(best) {
+                *t = match (*t, b) {
+                    (Some((tm, sum)), Some((m, w))) => Some((tm.max(m), sum + w)),
                     _ => None,
                 };
             }
@@ -272,10 +504,91 @@ impl Index {
         let mut hits: Vec<Hit> = total
             .into_iter()
             .enumerate()
-            .filter_map(|(doc, s)| s.map(|score| Hit { doc, score }))
+            .filter_map(|(doc, t)| {
+                t.map(|(matched, score)| Hit {
+                    doc,
+                    score,
+                    matched,
+                })
+            })
             .collect();
-        hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
-        hits
+        hits.sort_by(|a, b| (a.matched, b.score, a.doc).cmp(&(b.matched, a.score, b.doc)));
+        let suggestion = (!corrections.is_empty() && !hits.is_empty())
+            .then(|| corrected_query(query, &corrections));
+        Results { hits, suggestion }
+    }
+
+    /// How one query word matches each document, as a word or a compound.
+    fn matches(&self, term: &Term) -> Best {
+        let mut best: Best = vec![None; self.docs.len()];
+        for prefix in &term.prefixes {
+            for (token, postings) in self
+                .tokens
+                .range(prefix.clone()..)
+                .take_while(|(t, _)| t.starts_with(prefix.as_str()))
+            {
+                let factor = if term.exact.contains(token) { 2 } else { 1 };
+                for &(d, w) in postings {
+                    note(&mut best[d as usize], (Match::Word, w * factor));
+                }
+            }
+        }
+        let parts: Vec<&str> = term
+            .prefixes
+            .iter()
+            .filter(|p| p.chars().count() >= COMPOUND_PART_MIN)
+            .map(String::as_str)
+            .collect();
+        if !parts.is_empty() {
+            for (token, postings) in &self.tokens {
+                if parts.iter().any(|p| is_compound_of(token, p)) {
+                    for &(d, w) in postings {
+                        note(&mut best[d as usize], (Match::Compound, w));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The word a typed `word` (that matched nothing) most likely meant, as
+    /// written: the closest token within the word's typo budget.
+    fn correction(&self, word: &str, term: &Term) -> Option<String> {
+        let budget = typo_budget(word.chars().count());
+        if budget == 0 {
+            return None;
+        }
+        let typed: Vec<Vec<char>> = term.exact.iter().map(|x| x.chars().collect()).collect();
+        let mut best: Option<(usize, usize, &str)> = None;
+        let mut chars: Vec<char> = Vec::new();
+        let shortest = typed.iter().map(Vec::len).min().unwrap_or(0);
+        for (token, postings) in &self.tokens {
+            // Bytes are at least characters: a token too short in bytes is too
+            // short in characters.
+            if token.len() + budget < shortest {
+                continue;
+            }
+            chars.clear();
+            chars.extend(token.chars());
+            let Some(d) = typed
+                .iter()
+                .filter_map(|x| distance_within(x, &chars, budget))
+                .min()
+            else {
+                continue;
+            };
+            // Closest first, then in more documents; tokens come in order,
+            // so the first of equals is the alphabetically first.
+            if best.is_none_or(|(bd, bn, _)| d < bd || (d == bd && postings.len() > bn)) {
+                best = Some((d, postings.len(), token));
+            }
+        }
+        best.map(|(_, _, token)| {
+            self.spellings
+                .get(token)
+                .cloned()
+                .unwrap_or_else(|| token.to_string())
+        })
     }
 }
 
@@ -299,7 +612,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: u.title.clone(),
-                url: format!("/lerneinheiten/{}/", u.id),
+                url: crate::urls::unit(&u.id),
                 kind: "einheit".into(),
                 kind_label: "Lerneinheit".into(),
                 format: format.into(),
@@ -326,7 +639,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: c.title.clone(),
-                url: format!("/kurse/{}/", c.id),
+                url: crate::urls::course(&c.id),
                 kind: "kurs".into(),
                 kind_label: "Kurs".into(),
                 format: String::new(),
@@ -342,7 +655,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         out.push(Source {
             doc: Doc {
                 title: t.title.clone(),
-                url: format!("/themen/{}/", t.id),
+                url: crate::urls::topic(&t.id),
                 kind: "thema".into(),
                 kind_label: "Thema".into(),
                 format: String::new(),
@@ -445,7 +758,7 @@ mod tests {
     #[test]
     fn stopwords_only_query_finds_nothing() {
         let index = build_index(&[]);
-        assert!(index.search("und die der").is_empty());
+        assert!(index.search("und die der").hits.is_empty());
         assert!(query_terms("Für die").is_empty());
     }
 

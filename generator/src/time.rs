@@ -14,6 +14,16 @@ pub const FOLLOW_UP_DAYS_AFTER: i64 = 14;
 pub const LIVE_START: (u32, u32) = (9, 0);
 pub const LIVE_END: (u32, u32) = (13, 0);
 
+/// "09:00": the start of live tutorials as pages and mails print it.
+pub fn live_start_text() -> String {
+    format!("{:02}:{:02}", LIVE_START.0, LIVE_START.1)
+}
+
+/// "13:00": the end of live tutorials as pages and mails print it.
+pub fn live_end_text() -> String {
+    format!("{:02}:{:02}", LIVE_END.0, LIVE_END.1)
+}
+
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
     let first_of_next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)

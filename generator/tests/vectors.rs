@@ -75,13 +75,20 @@ fn queries_give_the_expected_ranking() {
     let index = built(&v);
     for case in v["queries"].as_array().unwrap() {
         let q = case["q"].as_str().unwrap();
-        let got: Vec<(String, u32)> = index
-            .search(q)
+        let results = index.search(q);
+        let got: Vec<(String, u32)> = results
+            .hits
             .iter()
             .map(|h| (index.docs[h.doc].url.clone(), h.score))
             .collect();
         let want: Vec<(String, u32)> = serde_json::from_value(case["expect"].clone()).unwrap();
         assert_eq!(got, want, "query {q:?}");
+        // "Meinten Sie …?": only where the vector names a corrected query.
+        assert_eq!(
+            results.suggestion.as_deref(),
+            case["suggestion"].as_str(),
+            "suggestion for {q:?}"
+        );
     }
 }
 

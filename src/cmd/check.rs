@@ -14,6 +14,9 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     options.today = args.today;
     match check_site(&options) {
         Ok((site, outputs)) => {
+            for w in &site.warnings {
+                eprintln!("{w}");
+            }
             println!(
                 "Keine Fehler: {} Lerneinheiten, {} Kurse, {} Kommunen, {} Dateien würden erzeugt.",
                 site.units.len(),

@@ -2,6 +2,7 @@ pub mod bookings;
 pub mod build;
 pub mod check;
 pub mod forms;
+pub mod run;
 pub mod serve;
 
 /// Parses `--heute` style overrides of today's date (for reproducible output).

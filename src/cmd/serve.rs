@@ -326,14 +326,10 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let listener = match tokio::net::TcpListener::bind(&address).await {
+    let listener = match crate::http::bind(&address).await {
         Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            eprintln!("Die Adresse {address} ist schon belegt. Beenden Sie das andere Programm oder wählen Sie eine andere mit --address 127.0.0.1:8081.");
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            eprintln!("Die Adresse {address} kann nicht geöffnet werden: {e}");
+        Err(message) => {
+            eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -429,26 +425,17 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
         }
     };
     println!("KommunalCampus läuft auf http://{address}/ (Beenden mit Strg+C)");
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-        println!("\nWird beendet …");
-    })
-    .await;
+    // Open live-reload streams never end by themselves: a short drain.
+    let limits = crate::http::Limits {
+        drain_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    crate::http::serve(listener, app, &limits, crate::http::shutdown_signal()).await;
     if let Some(worker) = worker {
         // Lets the mail being sent right now finish.
         worker.shutdown().await;
     }
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Serverfehler: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    ExitCode::SUCCESS
 }
 
 pub fn router(live: Arc<LiveSite>) -> Router {
@@ -705,14 +692,18 @@ pub fn content_type(key: &str) -> &'static str {
         "xml" => "application/xml",
         "txt" => "text/plain; charset=utf-8",
         "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "gif" => "image/gif",
+        "avif" => "image/avif",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "vtt" => "text/vtt; charset=utf-8",
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
     }
 }
 
-/// Same-origin only: no third-party scripts, fonts, frames or images.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
-
+/// The security headers come from the layer in [`crate::http::headers`].
 fn file_response(key: &str, body: Body, status: StatusCode) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -722,18 +713,6 @@ fn file_response(key: &str, body: Body, status: StatusCode) -> Response {
         HeaderValue::from_static(content_type(key)),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
     response
 }
 

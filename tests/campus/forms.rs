@@ -36,6 +36,12 @@ fn seed_contact(site: &Path, name: &str, days_ago: i64) {
         base_url: config.site.base_url.clone(),
         organisation: "Test eG".into(),
         address_lines: vec![],
+        texts: std::sync::Arc::new(
+            campus_forms::pages::Pages::new(std::sync::Arc::new(
+                campus_generator::model::load(site).unwrap(),
+            ))
+            .unwrap(),
+        ),
     };
     let ctx = Ctx {
         store: &store,

@@ -33,6 +33,17 @@ pub fn fixture(name: &str) -> TempDir {
     dir
 }
 
+/// The minimal fixture with the files of `tests/fixtures/broken/<name>`
+/// laid over it: one class of mistake per folder.
+pub fn broken(name: &str) -> TempDir {
+    let dir = fixture("minimal");
+    copy_dir(
+        &repo_root().join("tests/fixtures/broken").join(name),
+        dir.path(),
+    );
+    dir
+}
+
 /// A copy of the repository's sample site in a temporary folder.
 pub fn sample() -> TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -36,11 +36,28 @@ test('the committed index holds every token of its sources', () => {
   }
 });
 
-test('queries give the expected ranking', () => {
+test('queries give the expected ranking and suggestion', () => {
   const index = JSON.parse(JSON.stringify(vectors.index));
   for (const c of vectors.queries) {
-    const got = suche.suche(index, c.q).map((h) => [index.docs[h.doc].url, h.score]);
+    const antwort = suche.suche(index, c.q);
+    const got = antwort.treffer.map((h) => [index.docs[h.doc].url, h.score]);
     assert.deepStrictEqual(got, c.expect, c.q);
+    assert.strictEqual(antwort.vorschlag, c.suggestion === undefined ? null : c.suggestion, `suggestion for ${c.q}`);
+  }
+});
+
+test('the index spellings are the written words of their tokens', () => {
+  // Corrections are shown as written; a spelling must be a word of the sources
+  // whose index forms include its token.
+  const written = new Set();
+  for (const s of vectors.sources) {
+    for (const field of [s.title, s.summary || '', s.keywords || '', s.text || '']) {
+      for (const w of suche.geschriebeneWoerter(field)) written.add(w);
+    }
+  }
+  for (const [token, word] of Object.entries(vectors.index.spellings)) {
+    assert.ok(written.has(word), `${word} is written in the sources`);
+    assert.ok(suche.formen(word).includes(token), `${token} is a form of ${word}`);
   }
 });
 

@@ -54,6 +54,7 @@ const PAGES = [
   { type: 'Formular: Fehler', path: '/formular/fehler/' },
   { type: 'Suche', path: '/suche/', shot: 'suche' },
   { type: 'Suche: Ergebnisse (Backend, ohne JS)', path: '/forms/suche?q=Datenschutz' },
+  { type: 'Suche: „Meinten Sie …?“ (Backend, ohne JS)', path: '/forms/suche?q=Datenschtuz' },
   { type: 'Katalog nach Format', path: '/lerneinheiten/format/hybrid/' },
   { type: 'Katalog nach Niveau', path: '/lerneinheiten/niveau/basiswissen/' },
   { type: 'Katalog gefiltert (Backend, ohne JS)', path: '/forms/katalog?thema=ozg&aufwand=bis-4' },

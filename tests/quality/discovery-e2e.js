@@ -4,6 +4,9 @@
 // with JavaScript off and once on:
 //  - search: German spellings ("Burgerbeteiligung", "Buergerbeteiligung", "Datenschutzes")
 //    find the right units (off: the header's GET form answered by the backend; on: /suche/);
+//    a typo ("Datenschtuz") still finds the unit and offers "Meinten Sie „Datenschutz“?",
+//    whose link gives the corrected search; "eakte" finds the E-Akte and "Vorfälle" the unit
+//    about "Sicherheitsvorfälle";
 //  - catalog filter: choosing a format leaves only units of that format, and the filter
 //    state is in the URL;
 //  - self-check: a role and self-ratings give a learning path with links to book each unit.
@@ -73,6 +76,34 @@ async function run(js) {
     check(datenschutz.some((t) => /Datenschutz/.test(t)), `„Datenschutzes“ findet „Datenschutz“ (${datenschutz.length} Treffer)`,
       '„Datenschutzes“ findet nichts zu Datenschutz');
     await shot(page, `suche-${js ? 'js' : 'ohne-js'}`);
+
+    // Search that forgives: a typo, a variant without hyphen, a compound.
+    const tippfehler = await search(page, js, 'Datenschtuz');
+    check(tippfehler.some((t) => /Datenschutz/.test(t)), `„Datenschtuz“ findet „Datenschutz“ (${tippfehler.length} Treffer)`,
+      '„Datenschtuz“ findet nichts zu Datenschutz');
+    const vorschlag = page.locator('#such-vorschlag a');
+    const vorschlagText = await vorschlag.textContent({ timeout: 2000 }).catch(() => '');
+    check(vorschlagText === '„Datenschutz“', 'Vorschlag „Meinten Sie „Datenschutz“?“ erscheint',
+      `kein passender Vorschlag: „${vorschlagText}“`);
+    await shot(page, `suche-vorschlag-${js ? 'js' : 'ohne-js'}`);
+    if (vorschlagText) {
+      if (js) {
+        await vorschlag.click();
+      } else {
+        await Promise.all([page.waitForNavigation(), vorschlag.click()]);
+      }
+      const feld = await page.getByLabel('Suchbegriff', { exact: true }).inputValue();
+      const offen = await page.locator('#such-vorschlag a').count();
+      const nachher = await resultTitles(page);
+      check(feld === 'Datenschutz' && offen === 0 && nachher.some((t) => /Datenschutz/.test(t)),
+        'der Vorschlag sucht „Datenschutz“ und verschwindet',
+        `nach dem Vorschlag: Feld „${feld}“, Vorschlag sichtbar: ${offen}, ${nachher.length} Treffer`);
+    }
+    for (const [term, title] of [['eakte', /E-Akte/], ['Vorfälle', /Informationssicherheit im Arbeitsalltag/]]) {
+      const titles = await search(page, js, term);
+      check(titles.some((t) => title.test(t)), `„${term}“ findet „${titles.find((t) => title.test(t))}“`,
+        `„${term}“ findet nichts Passendes (${titles.length} Treffer: ${titles.slice(0, 3).join(' | ')})`);
+    }
 
     // Catalog filter by format.
     await page.goto(base + '/lerneinheiten/');

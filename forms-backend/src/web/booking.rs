@@ -3,9 +3,7 @@
 //! acts. One-time links (confirm, approve/reject, accept offer) are used up
 //! by the POST; the cancellation link is signed and acts once per state.
 
-use super::{
-    check_ip_limit, html_headers, link_headers, own_page, site_redirect, AppError, Format,
-};
+use super::{check_ip_limit, html_headers, link_headers, site_redirect, AppError, Format};
 use crate::booking::{self, Actor, BookingState, Decision, LinkInfo};
 use crate::sign::Purpose;
 use crate::store::BookingRow;
@@ -16,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use campus_generator::urls;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +67,7 @@ pub(super) fn routes() -> Router<AppState> {
         Action::Cancel,
     ] {
         r = r.route(
-            &format!("/forms/buchung/{}/{{token}}", action.path()),
+            &urls::booking_step(action.path(), "{token}"),
             get(move |s: State<AppState>, t: Path<String>| page(s, action, t)).post(
                 move |s: State<AppState>, t: Path<String>, f: Format, req: Request| {
                     act(s, action, t, f, req)
@@ -103,31 +102,36 @@ fn lookup(state: &AppState, action: Action, token: &str) -> Result<Option<Bookin
     Ok(info.map(|i| i.booking).filter(|b| action.acts_on(b.state)))
 }
 
+/// The booking page of `step` (`forms/buchung.html`; its texts per step
+/// are in the theme's `forms/buchung_texte.html`).
 fn render(
     state: &AppState,
     status: StatusCode,
-    title: &str,
-    message: &str,
-    facts: Vec<(String, String)>,
-    form: Option<(String, &str)>,
-    other: Option<(String, &str)>,
+    step: &str,
+    booking: Option<&BookingRow>,
+    action: &str,
+    other_url: &str,
 ) -> Response {
     let loaded = state.loaded();
-    let (action, button) = form.unwrap_or_default();
-    let (other_url, other_label) = other.unwrap_or_default();
-    let html = own_page(
-        &loaded,
+    let facts: Vec<Value> = booking
+        .map(|b| facts(state, b))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(label, value)| json!({ "label": label, "value": value }))
+        .collect();
+    let html = loaded.pages.own(
         "forms/buchung.html",
         "/forms/buchung/",
-        title,
-        vec![
-            ("message", json!(message)),
+        if status.is_success() {
+            "Buchung"
+        } else {
+            "Link nicht mehr gültig"
+        },
+        &[
+            ("step", json!(step)),
             ("facts", json!(facts)),
             ("action", json!(action)),
-            ("button", json!(button)),
             ("other_url", json!(other_url)),
-            ("other_label", json!(other_label)),
-            ("valid", json!(status.is_success())),
         ],
     );
     link_headers((status, html_headers(), html).into_response())
@@ -145,34 +149,30 @@ pub(super) fn already_booked(state: &AppState, b: &BookingRow, json: bool) -> Re
         });
         return (StatusCode::CONFLICT, axum::Json(body)).into_response();
     }
-    // Only what the person typed or can see in their mails: no approver,
-    // no price, nothing about other people.
-    let facts = vec![
-        ("Vorgangsnummer".to_string(), format!("B-{}", b.id)),
-        ("Lerneinheit".to_string(), b.unit_title.clone()),
-        ("Status".to_string(), b.state.label().to_string()),
-    ];
-    render(
-        state,
-        StatusCode::CONFLICT,
-        "Sie haben bereits eine Anfrage",
-        message,
-        facts,
-        None,
-        None,
-    )
+    // Only the number, the unit and the state: nothing else of a booking
+    // goes to whoever types an address into the form.
+    let facts = [
+        ("Vorgangsnummer", format!("B-{}", b.id)),
+        ("Lerneinheit", b.unit_title.clone()),
+        ("Status", b.state.label().to_string()),
+    ]
+    .map(|(label, value)| json!({ "label": label, "value": value }));
+    let html = state.loaded().pages.own(
+        "forms/buchung.html",
+        "/forms/buchung/",
+        "Buchung",
+        &[
+            ("step", json!("bereits-angefragt")),
+            ("facts", json!(facts)),
+            ("action", json!("")),
+            ("other_url", json!("")),
+        ],
+    );
+    (StatusCode::CONFLICT, html_headers(), html).into_response()
 }
 
 fn gone(state: &AppState) -> Response {
-    render(
-        state,
-        StatusCode::GONE,
-        "Link nicht mehr gültig",
-        "Dieser Link ist nicht mehr gültig. Vielleicht wurde er schon benutzt, die Anfrage ist bereits entschieden, oder er ist abgelaufen.",
-        Vec::new(),
-        None,
-        None,
-    )
+    render(state, StatusCode::GONE, "ungueltig", None, "", "")
 }
 
 fn facts(state: &AppState, b: &BookingRow) -> Vec<(String, String)> {
@@ -190,48 +190,19 @@ async fn page(
     let Some(b) = blocking(move || lookup(&st, action, &t)).await? else {
         return Ok(gone(&state));
     };
-    let post_to = format!("/forms/buchung/{}/{token}", action.path());
-    let (title, message, button, other) = match action {
-        Action::Confirm => (
-            "Anfrage bestätigen",
-            "Bitte bestätigen Sie mit dem Knopf, dass die Anfrage von Ihnen stammt. Erst dann wird sie bearbeitet.",
-            "Jetzt bestätigen",
-            None,
-        ),
-        Action::Approve => (
-            "Buchung freigeben",
-            "Bitte prüfen Sie die Angaben. Mit dem Knopf geben Sie die Buchung verbindlich frei; die Kosten trägt der Arbeitgeber.",
-            "Buchung freigeben",
-            Some((format!("/forms/buchung/ablehnen/{token}"), "Stattdessen ablehnen")),
-        ),
-        Action::Reject => (
-            "Buchung ablehnen",
-            "Bitte prüfen Sie die Angaben. Mit dem Knopf lehnen Sie die Buchung ab; die Person wird per E-Mail informiert.",
-            "Buchung ablehnen",
-            Some((format!("/forms/buchung/freigeben/{token}"), "Stattdessen freigeben")),
-        ),
-        Action::Accept => (
-            "Platz annehmen",
-            "Für Sie ist ein Platz frei. Mit dem Knopf nehmen Sie ihn verbindlich an.",
-            "Platz verbindlich annehmen",
-            None,
-        ),
-        Action::Cancel => (
-            "Buchung stornieren",
-            "Möchten Sie Ihre Buchung oder Ihren Platz auf der Warteliste wirklich stornieren? Ein frei werdender Platz geht an die nächste Person auf der Warteliste.",
-            "Jetzt stornieren",
-            None,
-        ),
+    let post_to = urls::booking_step(action.path(), &token);
+    let other = match action {
+        Action::Approve => urls::booking_step(Action::Reject.path(), &token),
+        Action::Reject => urls::booking_step(Action::Approve.path(), &token),
+        _ => String::new(),
     };
-    let facts = facts(&state, &b);
     Ok(render(
         &state,
         StatusCode::OK,
-        title,
-        message,
-        facts,
-        Some((post_to, button)),
-        other,
+        action.path(),
+        Some(&b),
+        &post_to,
+        &other,
     ))
 }
 
@@ -287,46 +258,19 @@ async fn act(
     if json {
         return Ok(axum::Json(json!({ "ok": true, "state": b.state })).into_response());
     }
-    let facts = facts(&state, &b);
-    let (title, message) = match (action, b.state) {
+    let step = match (action, b.state) {
         (Action::Confirm, _) => {
             return Ok(link_headers(site_redirect(
                 &state.loaded(),
                 "/formular/bestaetigt/",
             )))
         }
-        (Action::Approve, BookingState::Confirmed) => (
-            "Buchung freigegeben",
-            "Die Buchung ist freigegeben und der Platz verbindlich gebucht. Die Person erhält die Bestätigung mit dem Termin per E-Mail.",
-        ),
-        (Action::Approve, BookingState::Enrolled) => (
-            "Buchung freigegeben",
-            "Die Buchung ist freigegeben. Die Person erhält den Link zum Start der Lerneinheit per E-Mail.",
-        ),
-        (Action::Approve, _) => (
-            "Buchung freigegeben – Warteliste",
-            "Die Buchung ist freigegeben. Zurzeit ist kein Platz frei; die Person steht auf der Warteliste und wurde per E-Mail informiert.",
-        ),
-        (Action::Reject, _) => (
-            "Buchung abgelehnt",
-            "Die Buchung ist abgelehnt. Die Person wurde per E-Mail informiert.",
-        ),
-        (Action::Accept, _) => (
-            "Platz gebucht",
-            "Ihr Platz ist verbindlich gebucht. Die Bestätigung mit dem Termin für Ihren Kalender kommt per E-Mail.",
-        ),
-        (Action::Cancel, _) => (
-            "Buchung storniert",
-            "Ihre Buchung ist storniert. Sie erhalten eine Bestätigung per E-Mail.",
-        ),
+        (Action::Approve, BookingState::Confirmed) => "freigegeben",
+        (Action::Approve, BookingState::Enrolled) => "freigegeben-eingeschrieben",
+        (Action::Approve, _) => "freigegeben-warteliste",
+        (Action::Reject, _) => "abgelehnt",
+        (Action::Accept, _) => "angenommen",
+        (Action::Cancel, _) => "storniert",
     };
-    Ok(render(
-        &state,
-        StatusCode::OK,
-        title,
-        message,
-        facts,
-        None,
-        None,
-    ))
+    Ok(render(&state, StatusCode::OK, step, Some(&b), "", ""))
 }

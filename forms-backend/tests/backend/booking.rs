@@ -930,15 +930,11 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
         .expect("a bookable unit");
     let date = iso(unit.next_free_date(today).unwrap().date);
     // The unit page has the form (rendered as the generator does).
-    let page = campus_generator::render::render_page(
-        &site.site,
-        &site.tera,
-        &site.render_options(),
-        &format!("/lerneinheiten/{}/", unit.id),
-        &[],
-    )
-    .unwrap()
-    .unwrap();
+    let page = site
+        .pages
+        .site_page(&format!("/lerneinheiten/{}/", unit.id), &[])
+        .unwrap()
+        .unwrap();
     assert!(page.contains("action=\"/forms/buchung\""));
     assert!(page.contains(&format!("value=\"{date}\"")));
     // Without JavaScript `ts` is empty: the backend asks once more.

@@ -119,6 +119,55 @@ async fn search_without_javascript_finds_umlaut_spellings() {
 }
 
 #[tokio::test]
+async fn search_without_javascript_forgives_typos_variants_and_compounds() {
+    let site = sample();
+    let state = state(site.path());
+    // A typo finds the unit and offers the corrected query as a link.
+    let r = get(&state, "/forms/suche?q=Datenschtuz").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        links(&r.body, "id=\"such-liste\"")[0],
+        "/lerneinheiten/datenschutz-grundlagen/"
+    );
+    // (`links` reads on to the end of the list: the suggestion comes first.)
+    assert_eq!(
+        links(&r.body, "id=\"such-vorschlag\"")[0],
+        "/forms/suche?q=Datenschutz"
+    );
+    assert!(r.body.contains("Meinten Sie <a"), "{}", r.body);
+    assert!(r.body.contains("„Datenschutz“</a>?"), "{}", r.body);
+    // Written with umlauts, and the address encoded.
+    let r = get(&state, "/forms/suche?q=B%C3%BCrgerbeteilgung").await;
+    assert_eq!(
+        links(&r.body, "id=\"such-vorschlag\"")[0],
+        "/forms/suche?q=B%C3%BCrgerbeteiligung"
+    );
+    assert!(r.body.contains("„Bürgerbeteiligung“</a>?"), "{}", r.body);
+    let (_, j) = get_json(&state, "/forms/suche?q=Verwaltnug%20digital").await;
+    assert_eq!(j["suggestion"]["query"], "Verwaltung digital", "{j}");
+    assert!(j["count"].as_u64().unwrap() > 0, "{j}");
+    // Spelling variants and compounds are found without a suggestion.
+    for (q, unit) in [
+        ("eakte", "/lerneinheiten/e-akte-einfuehren/"),
+        ("E%20Akte", "/lerneinheiten/e-akte-grundlagen/"),
+        (
+            "Vorf%C3%A4lle",
+            "/lerneinheiten/informationssicherheit-im-arbeitsalltag/",
+        ),
+    ] {
+        let r = get(&state, &format!("/forms/suche?q={q}")).await;
+        assert_eq!(
+            links(&r.body, "id=\"such-liste\"")
+                .first()
+                .map(String::as_str),
+            Some(unit),
+            "{q}"
+        );
+        assert!(!r.body.contains("such-vorschlag"), "{q}: {}", r.body);
+    }
+}
+
+#[tokio::test]
 async fn catalog_filter_without_javascript_keeps_state_in_the_form() {
     let site = sample();
     let state = state(site.path());

@@ -12,3 +12,4 @@ mod delivery;
 mod discovery;
 mod http;
 mod intake;
+mod theme;

@@ -17,6 +17,16 @@
   /* Endungen, die ein Suchwort verlieren kann (die erste passende zählt). */
   var ENDUNGEN = ['en', 'er', 'es', 'e', 'n', 's'];
   var WORT = /[\p{Alphabetic}\p{N}]+/gu;
+  /* Wörter mit Bindestrichen („E-Akte“) und der Bindestrich selbst. */
+  var WORT_MIT_BINDESTRICH = /[\p{Alphabetic}\p{N}\u002D\u2010\u2011]+/gu;
+  var BINDESTRICH = /[\u002D\u2010\u2011]/;
+  /* Kompositum: so viele Zeichen des Stamms und davor („Projektteam“ für „Team“). */
+  var KOMPOSITUM_TEIL_MIN = 4;
+  var KOMPOSITUM_KOPF_MIN = 3;
+  /* Wie gut ein Suchwort passte (kleiner ist besser). */
+  var WORT_PASST = 0;
+  var KOMPOSITUM = 1;
+  var TIPPFEHLER = 2;
 
   function laenge(text) {
     return Array.from(text).length;
@@ -46,9 +56,23 @@
     return laenge(wort) >= 2 && stoppwoerter.indexOf(formen(wort)[0]) === -1;
   }
 
+  /* Die Wörter, wie der Index sie sieht: dazu nach den Teilen eines Wortes mit
+     Bindestrich die Teile zusammengeschrieben („E-Akte“: e, akte, eakte). */
+  function geschriebeneWoerter(text) {
+    var out = [];
+    (String(text || '').match(WORT_MIT_BINDESTRICH) || []).forEach(function (stueck) {
+      var teile = stueck.split(BINDESTRICH)
+        .filter(function (t) { return t !== ''; })
+        .map(function (t) { return t.toLowerCase(); });
+      out.push.apply(out, teile);
+      if (teile.length > 1) { out.push(teile.join('')); }
+    });
+    return out;
+  }
+
   function indexTokens(text, stoppwoerter) {
     var out = [];
-    woerter(text).forEach(function (w) {
+    geschriebeneWoerter(text).forEach(function (w) {
       if (indexierbar(w, stoppwoerter)) { out.push.apply(out, formen(w)); }
     });
     return out;
@@ -69,26 +93,116 @@
     if (liste.indexOf(wert) === -1) { liste.push(wert); }
   }
 
-  /* Je Suchwort: Präfixe (Stämme) und exakte Formen (zählen doppelt). */
-  function abfrageTerme(abfrage, stoppwoerter) {
-    var terme = [];
+  /* Der Term eines Suchworts: Präfixe (Stämme) und exakte Formen (zählen doppelt). */
+  function termVon(wort) {
+    var term = { prefixes: [], exact: [] };
+    formen(wort).forEach(function (f) {
+      var s = stamm(f);
+      dazu(term.exact, f);
+      dazu(term.exact, s);
+      dazu(term.prefixes, s);
+    });
+    return term;
+  }
+
+  /* Die verschiedenen Suchwörter [{wort, term}]; ein Wort mit dem Term eines
+     früheren fällt weg. */
+  function abfrageWoerter(abfrage, stoppwoerter) {
+    var out = [];
     var gesehen = [];
     woerter(abfrage).forEach(function (w) {
       if (!indexierbar(w, stoppwoerter)) { return; }
-      var term = { prefixes: [], exact: [] };
-      formen(w).forEach(function (f) {
-        var s = stamm(f);
-        dazu(term.exact, f);
-        dazu(term.exact, s);
-        dazu(term.prefixes, s);
-      });
+      var term = termVon(w);
       var schluessel = JSON.stringify(term);
       if (gesehen.indexOf(schluessel) === -1) {
         gesehen.push(schluessel);
-        terme.push(term);
+        out.push({ wort: w, term: term });
       }
     });
-    return terme;
+    return out;
+  }
+
+  function abfrageTerme(abfrage, stoppwoerter) {
+    return abfrageWoerter(abfrage, stoppwoerter).map(function (x) { return x.term; });
+  }
+
+  /* Die Enden eines Kompositums auf teil: teil, danach nichts oder eine der Endungen. */
+  function kompositumEnden(teil) {
+    return [''].concat(ENDUNGEN).map(function (ende) { return teil + ende; });
+  }
+
+  /* Ob token ein Kompositum ist, das auf eines der enden ausgeht, mit
+     mindestens drei Zeichen davor („sicherheitsvorfalls“ für „vorfall“). */
+  function istKompositum(token, enden) {
+    for (var i = 0; i < enden.length; i++) {
+      var ende = enden[i];
+      if (token.length >= ende.length + KOMPOSITUM_KOPF_MIN && token.endsWith(ende) &&
+          laenge(token.slice(0, token.length - ende.length)) >= KOMPOSITUM_KOPF_MIN) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /* Erlaubte Tippfehler in einem Suchwort mit n Zeichen. */
+  function tippBudget(n) {
+    if (n < 5) { return 0; }
+    return n <= 8 ? 1 : 2;
+  }
+
+  /* Abstand zweier Zeichenfolgen (Einfügen, Löschen, Ändern und Vertauschen
+     zweier Nachbarn je ein Schritt), wenn er höchstens max ist, sonst null. */
+  function abstandHoechstens(a, b, max) {
+    if (Math.abs(a.length - b.length) > max) { return null; }
+    var davor = [];
+    var vorige = [];
+    var zeile = [];
+    var j;
+    for (j = 0; j <= b.length; j++) { davor.push(0); vorige.push(j); zeile.push(0); }
+    for (var i = 1; i <= a.length; i++) {
+      zeile[0] = i;
+      var minimum = i;
+      for (j = 1; j <= b.length; j++) {
+        var aendern = a[i - 1] === b[j - 1] ? 0 : 1;
+        var d = Math.min(vorige[j] + 1, zeile[j - 1] + 1, vorige[j - 1] + aendern);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          d = Math.min(d, davor[j - 2] + 1);
+        }
+        zeile[j] = d;
+        if (d < minimum) { minimum = d; }
+      }
+      /* Aus einer Zeile ohne Feld im Rahmen führt kein Weg zurück. */
+      if (minimum > max) { return null; }
+      var frei = davor;
+      davor = vorige;
+      vorige = zeile;
+      zeile = frei;
+    }
+    return vorige[b.length] <= max ? vorige[b.length] : null;
+  }
+
+  /* besser, großgeschrieben, wenn getippt mit einem Zeichen beginnt, das sich
+     beim Kleinschreiben ändert. */
+  function mitGrossschreibung(getippt, besser) {
+    var erstes = Array.from(getippt)[0];
+    if (!erstes || erstes.toLowerCase() === erstes) { return besser; }
+    var zeichen = Array.from(besser);
+    return zeichen.length ? zeichen[0].toUpperCase() + zeichen.slice(1).join('') : besser;
+  }
+
+  /* Die Abfrage mit den korrigierten Wörtern; alles zwischen den Wörtern bleibt. */
+  function korrigierteAbfrage(abfrage, korrekturen) {
+    return abfrage.replace(WORT, function (getippt) {
+      var klein = getippt.toLowerCase();
+      for (var i = 0; i < korrekturen.length; i++) {
+        if (korrekturen[i][0] === klein) { return mitGrossschreibung(getippt, korrekturen[i][1]); }
+      }
+      return getippt;
+    });
+  }
+
+  function hat(objekt, schluessel) {
+    return !!objekt && Object.prototype.hasOwnProperty.call(objekt, schluessel);
   }
 
   function untereGrenze(liste, wert) {
@@ -101,40 +215,109 @@
     return lo;
   }
 
-  /* Treffer [{doc, score}], beste zuerst; jedes Suchwort muss passen. */
+  function schluesselVon(index) {
+    /* Sortiert wie im Generator (Object.keys stellt Zahlen wie „2027“ voran). */
+    if (!index._schluessel) { index._schluessel = Object.keys(index.tokens).sort(); }
+    return index._schluessel;
+  }
+
+  /* Je Dokument: wie ein Suchwort passt, {stufe, w} oder null. */
+  function passungen(index, term) {
+    var schluessel = schluesselVon(index);
+    var beste = [];
+    for (var d = 0; d < index.docs.length; d++) { beste.push(null); }
+    function merken(eintraege, stufe, faktor) {
+      eintraege.forEach(function (eintrag) {
+        var alt = beste[eintrag[0]];
+        var w = eintrag[1] * faktor;
+        if (alt === null || stufe < alt.stufe || (stufe === alt.stufe && w > alt.w)) {
+          beste[eintrag[0]] = { stufe: stufe, w: w };
+        }
+      });
+    }
+    term.prefixes.forEach(function (praefix) {
+      for (var k = untereGrenze(schluessel, praefix); k < schluessel.length; k++) {
+        var token = schluessel[k];
+        if (token.slice(0, praefix.length) !== praefix) { break; }
+        merken(index.tokens[token], WORT_PASST, term.exact.indexOf(token) !== -1 ? 2 : 1);
+      }
+    });
+    var enden = [];
+    term.prefixes.forEach(function (p) {
+      if (laenge(p) >= KOMPOSITUM_TEIL_MIN) { enden.push.apply(enden, kompositumEnden(p)); }
+    });
+    if (enden.length) {
+      for (var k = 0; k < schluessel.length; k++) {
+        if (istKompositum(schluessel[k], enden)) { merken(index.tokens[schluessel[k]], KOMPOSITUM, 1); }
+      }
+    }
+    return beste;
+  }
+
+  /* Das Wort, das ein getipptes Wort ohne Treffer wohl meinte, wie geschrieben:
+     der nächste Token im Rahmen; bei Gleichstand der in mehr Dokumenten, dann
+     der alphabetisch erste. */
+  function korrektur(index, wort, term) {
+    var budget = tippBudget(laenge(wort));
+    if (!budget) { return null; }
+    var getippt = term.exact.map(function (x) { return Array.from(x); });
+    var kuerzestes = Math.min.apply(null, getippt.map(function (x) { return x.length; }));
+    var laengstes = Math.max.apply(null, getippt.map(function (x) { return x.length; }));
+    var beste = null;
+    schluesselVon(index).forEach(function (token) {
+      /* Ein Token hat höchstens token.length und mindestens halb so viele Zeichen. */
+      if (token.length + budget < kuerzestes || token.length > 2 * (laengstes + budget)) { return; }
+      var zeichen = Array.from(token);
+      var d = null;
+      getippt.forEach(function (x) {
+        var e = abstandHoechstens(x, zeichen, budget);
+        if (e !== null && (d === null || e < d)) { d = e; }
+      });
+      if (d === null) { return; }
+      var n = index.tokens[token].length;
+      if (beste === null || d < beste.d || (d === beste.d && n > beste.n)) {
+        beste = { d: d, n: n, token: token };
+      }
+    });
+    if (beste === null) { return null; }
+    return hat(index.spellings, beste.token) ? index.spellings[beste.token] : beste.token;
+  }
+
+  /* {treffer: [{doc, score, stufe}], vorschlag}: Treffer, beste zuerst (jedes
+     Suchwort muss passen), und die korrigierte Abfrage oder null. */
   function suche(index, abfrage) {
-    var terme = abfrageTerme(abfrage, index.stopwords || []);
-    if (!terme.length) { return []; }
-    if (!index._schluessel) { index._schluessel = Object.keys(index.tokens); }
-    var schluessel = index._schluessel;
+    var woerterDerAbfrage = abfrageWoerter(abfrage, index.stopwords || []);
+    if (!woerterDerAbfrage.length) { return { treffer: [], vorschlag: null }; }
     var anzahl = index.docs.length;
     var summe = [];
     var i;
-    for (i = 0; i < anzahl; i++) { summe.push(0); }
-    terme.forEach(function (term) {
-      var beste = [];
-      for (var d = 0; d < anzahl; d++) { beste.push(0); }
-      term.prefixes.forEach(function (praefix) {
-        for (var k = untereGrenze(schluessel, praefix); k < schluessel.length; k++) {
-          var token = schluessel[k];
-          if (token.slice(0, praefix.length) !== praefix) { break; }
-          var faktor = term.exact.indexOf(token) !== -1 ? 2 : 1;
-          index.tokens[token].forEach(function (eintrag) {
-            var w = eintrag[1] * faktor;
-            if (w > beste[eintrag[0]]) { beste[eintrag[0]] = w; }
+    for (i = 0; i < anzahl; i++) { summe.push({ stufe: WORT_PASST, score: 0 }); }
+    var korrekturen = [];
+    woerterDerAbfrage.forEach(function (x) {
+      var beste = passungen(index, x.term);
+      if (beste.every(function (b) { return b === null; })) {
+        var besser = korrektur(index, x.wort, x.term);
+        if (besser !== null) {
+          beste = passungen(index, termVon(besser)).map(function (b) {
+            return b === null ? null : { stufe: TIPPFEHLER, w: b.w };
           });
+          korrekturen.push([x.wort, besser]);
         }
-      });
+      }
       for (var j = 0; j < anzahl; j++) {
-        summe[j] = summe[j] === null || beste[j] === 0 ? null : summe[j] + beste[j];
+        summe[j] = summe[j] === null || beste[j] === null ? null :
+          { stufe: Math.max(summe[j].stufe, beste[j].stufe), score: summe[j].score + beste[j].w };
       }
     });
     var treffer = [];
     for (i = 0; i < anzahl; i++) {
-      if (summe[i] !== null) { treffer.push({ doc: i, score: summe[i] }); }
+      if (summe[i] !== null) { treffer.push({ doc: i, score: summe[i].score, stufe: summe[i].stufe }); }
     }
-    treffer.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-    return treffer;
+    treffer.sort(function (a, b) { return a.stufe - b.stufe || b.score - a.score || a.doc - b.doc; });
+    return {
+      treffer: treffer,
+      vorschlag: korrekturen.length && treffer.length ? korrigierteAbfrage(abfrage, korrekturen) : null
+    };
   }
 
   /* ---------- Katalogfilter ---------- */
@@ -156,6 +339,7 @@
 
   return {
     woerter: woerter,
+    geschriebeneWoerter: geschriebeneWoerter,
     formen: formen,
     indexTokens: indexTokens,
     stamm: stamm,
@@ -200,8 +384,37 @@
     var index = null;
     var zeitgeber = null;
 
+    /* „Meinten Sie …?“ unter der Trefferzahl: ein eigener Statusbereich, der von
+       Anfang an da ist (sonst sagen Bildschirmleser den Vorschlag nicht an) und
+       ohne Vorschlag leer bleibt. */
+    var vorschlagAbsatz = document.getElementById('such-vorschlag');
+    if (!vorschlagAbsatz) {
+      vorschlagAbsatz = element('p');
+      vorschlagAbsatz.id = 'such-vorschlag';
+      status.parentNode.insertBefore(vorschlagAbsatz, status.nextSibling);
+    }
+    vorschlagAbsatz.setAttribute('role', 'status');
+
+    function vorschlagZeigen(vorschlag) {
+      while (vorschlagAbsatz.firstChild) { vorschlagAbsatz.removeChild(vorschlagAbsatz.firstChild); }
+      if (!vorschlag) { return; }
+      vorschlagAbsatz.appendChild(document.createTextNode('Meinten Sie '));
+      var a = element('a', '', '„' + vorschlag + '“');
+      a.href = window.location.pathname + '?' + new URLSearchParams({ q: vorschlag }).toString();
+      a.addEventListener('click', function (ereignis) {
+        ereignis.preventDefault();
+        feld.value = vorschlag;
+        zeigen(vorschlag);
+        feld.focus();
+      });
+      vorschlagAbsatz.appendChild(a);
+      vorschlagAbsatz.appendChild(document.createTextNode('?'));
+    }
+
     function zeigen(abfrage) {
-      var treffer = abfrage.trim() ? api.suche(index, abfrage) : [];
+      var antwort = abfrage.trim() ? api.suche(index, abfrage.trim()) : { treffer: [], vorschlag: null };
+      var treffer = antwort.treffer;
+      vorschlagZeigen(antwort.vorschlag);
       while (liste.firstChild) { liste.removeChild(liste.firstChild); }
       var leer = document.getElementById('such-leer');
       if (leer) { leer.hidden = !(abfrage.trim() && treffer.length === 0); }

@@ -1,0 +1,428 @@
+//! Pages and mail texts of the backend come from the theme: a form shown
+//! again is the theme's form with the input and the messages, error pages
+//! are the theme's, and a site overrides a backend page or a mail by
+//! putting a template of the same name into its own `templates/`.
+
+use crate::common::*;
+
+fn write(site: &std::path::Path, name: &str, text: &str) {
+    let path = site.join("templates").join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test]
+async fn a_form_shown_again_is_the_theme_form_with_values_and_messages() {
+    let site = site_dir();
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let r = post_form(
+        &state,
+        "/forms/registrierung",
+        &[
+            ("name", "Eva \"E\" <Beispiel>"),
+            ("email", "eva@"),
+            ("kommune", "mitgliedsstadt"),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    let body = &r.body;
+    // The summary on top links to the field; the field has its message.
+    assert!(
+        body.contains("<div class=\"fehler-zusammenfassung\" role=\"alert\""),
+        "{body}"
+    );
+    assert!(body.contains("<a href=\"#registrierung-email\">"), "{body}");
+    assert!(
+        body.contains("<p class=\"feld-fehler\" id=\"registrierung-email-fehler\">"),
+        "{body}"
+    );
+    assert!(body.contains("aria-invalid=\"true\""), "{body}");
+    // Exactly the field with the error is marked.
+    assert_eq!(body.matches("aria-invalid=\"true\"").count(), 1, "{body}");
+    // The input comes back, escaped once; the choice and the consent too.
+    assert!(
+        body.contains("value=\"Eva &quot;E&quot; &lt;Beispiel&gt;\""),
+        "{body}"
+    );
+    assert!(body.contains("value=\"eva@\""), "{body}");
+    assert!(
+        body.contains("<option value=\"mitgliedsstadt\" selected>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"einwilligung\" value=\"ja\" checked"),
+        "{body}"
+    );
+    // A fresh time stamp in this form.
+    let ts_field = body
+        .split("name=\"ts\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(!ts_field.is_empty());
+    // Other forms of the page are untouched (the header search).
+    assert!(body.contains(
+        "<input type=\"search\" id=\"kopfsuche-begriff\" name=\"q\" autocomplete=\"off\">"
+    ));
+}
+
+#[tokio::test]
+async fn generated_form_pages_show_no_values_or_messages() {
+    let site = site_dir();
+    let state = state(site.path());
+    let page = state
+        .loaded()
+        .pages
+        .site_page("/registrierung/", &[])
+        .unwrap()
+        .unwrap();
+    assert!(!page.contains("feld-fehler"), "{page}");
+    assert!(!page.contains("aria-invalid"), "{page}");
+    assert!(!page.contains(" checked"), "{page}");
+    assert!(page.contains("name=\"ts\" value=\"\""), "{page}");
+}
+
+#[tokio::test]
+async fn error_pages_are_the_theme_pages() {
+    let site = site_dir();
+    let state = state(site.path());
+    let r = get(&state, "/forms/gibt-es-nicht").await;
+    assert_eq!(r.status, 404);
+    assert!(
+        r.body.contains("Diese Adresse gibt es nicht."),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Zum Inhalt springen"),
+        "in the theme's base.html: {}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("<title>Seite nicht gefunden – Testcampus</title>"),
+        "{}",
+        r.body
+    );
+    // JSON clients still get JSON.
+    let j = send(
+        &state,
+        axum::http::Request::get("/forms/gibt-es-nicht")
+            .header("accept", "application/json")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(j.status, 404);
+    assert_eq!(j.json()["ok"], false);
+}
+
+#[tokio::test]
+async fn a_site_overrides_a_backend_page_with_its_own_template() {
+    let site = site_dir();
+    write(
+        site.path(),
+        "forms/bestaetigen.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>Eigene Bestätigungsseite</h1>{% if valid %}gültig{% else %}ungültig{% endif %}{% endblock content %}",
+    );
+    let state = state(site.path());
+    let r = get(&state, "/forms/bestaetigen/unbekannt").await;
+    assert_eq!(r.status, 410);
+    assert!(r.body.contains("Eigene Bestätigungsseite"), "{}", r.body);
+    assert!(r.body.contains("ungültig"), "{}", r.body);
+    assert!(
+        !r.body
+            .contains("Dieser Bestätigungslink ist nicht mehr gültig"),
+        "the theme's text is replaced"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_backend_page_falls_back_to_a_plain_german_page() {
+    let site = site_dir();
+    write(
+        site.path(),
+        "forms/abmelden.html",
+        "{% extends \"base.html\" %}{% block content %}{{ gibt_es_nicht.feld }}{% endblock content %}",
+    );
+    let state = state(site.path());
+    let r = get(&state, "/forms/newsletter/abmelden/unbekannt").await;
+    assert_eq!(r.status, 404);
+    assert!(
+        r.body.contains("<h1>Newsletter abbestellen</h1>"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("technischen Fehlers"), "{}", r.body);
+}
+
+/// A booking as the booking mails get it (see `mail/buchung_fakten.txt`).
+fn sample_booking(kind: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": 4711, "kind": kind, "unit_title": "E-Akte einführen",
+        "date": "Mittwoch, 10. Februar 2027", "name": "Erika Musterfrau",
+        "email": "erika@verwaltung.example", "authority": "Stadt Mitgliedsstadt",
+        "member": true, "free": false, "price": "199,00 €", "billing_unit": "Teilnahme",
+        "vat_percent": 19, "vat": "31,77 €", "surcharge_percent": 20,
+    })
+}
+
+#[test]
+fn every_mail_kind_renders_with_a_sample_context() {
+    use campus_forms::mail::Block;
+    use serde_json::json;
+    let site = site_dir();
+    let state = state(site.path());
+    let letterhead = state.loaded().letterhead.clone();
+    let booking = sample_booking("buchung");
+    // (kind, values, what the subject says, what the text says)
+    let cases: Vec<(&str, serde_json::Value, &str, Vec<&str>)> = vec![
+        ("registrierung-bestaetigen", json!({ "name": "Eva Beispiel", "link": "https://kc.example/forms/bestaetigen/abc", "hours": 48 }),
+            "Bitte bestätigen Sie Ihre Registrierung", vec!["Guten Tag Eva Beispiel,", "48 Stunden gültig"]),
+        ("registrierung-bekannt", json!({ "name": "Eva Beispiel" }), "Sie sind bereits registriert", vec!["Guten Tag Eva Beispiel,"]),
+        ("registrierung-willkommen", json!({ "link": "https://kc.example/lerneinheiten/" }), "Ihre Registrierung ist bestätigt", vec!["Lerneinheiten buchen"]),
+        ("newsletter-bestaetigen", json!({ "name": "", "link": "https://kc.example/forms/bestaetigen/n", "hours": 24 }),
+            "Bitte bestätigen Sie Ihre Newsletter-Anmeldung", vec!["Guten Tag,", "24 Stunden gültig"]),
+        ("newsletter-bekannt", json!({ "name": "Ali" }), "Sie erhalten unseren Newsletter bereits", vec!["Guten Tag Ali,"]),
+        ("newsletter-willkommen", json!({}), "Willkommen beim Newsletter des KommunalCampus", vec!["Anmeldung zum Newsletter ist bestätigt"]),
+        ("kontakt-geschaeftsstelle", json!({ "contact": { "id": 17, "name": "Karl Kontakt", "organisation": "Stadt Beispiel", "email": "karl@beispiel.example",
+            "telefon": "+49 621 000000", "termine": ["Mittwoch, 10. Februar 2099, 10:00 Uhr", "Donnerstag, 11. Februar 2099, 10:00 Uhr"], "nachricht": "Bitte rufen Sie an." } }),
+            "Kontaktanfrage K-17: Karl Kontakt (Stadt Beispiel)",
+            vec!["Telefon: +49 621 000000", "Informationsgespräch:\nMittwoch, 10. Februar 2099, 10:00 Uhr\nDonnerstag, 11. Februar 2099, 10:00 Uhr", "Anliegen:\nBitte rufen Sie an.", "Vorgangsnummer: K-17."]),
+        ("buchung-bestaetigen", json!({ "booking": booking, "approver": "kommune", "link": "https://kc.example/forms/buchung/bestaetigen/t", "hours": 48 }),
+            "Bitte bestätigen Sie Ihre Buchungsanfrage: E-Akte einführen", vec!["Freigabe an Ihre Verwaltung", "Vorgangsnummer: B-4711"]),
+        ("buchung-freigabe-anfrage", json!({ "booking": booking, "approver": "genossenschaft", "approve_link": "https://kc.example/forms/buchung/freigeben/t",
+            "reject_link": "https://kc.example/forms/buchung/ablehnen/t", "days": 7 }),
+            "Freigabe erbeten: B-4711 E-Akte einführen – Erika Musterfrau", vec!["gibt die Geschäftsstelle frei", "Ablehnen:\nhttps://kc.example/forms/buchung/ablehnen/t", "gelten 7 Tage"]),
+        ("buchung-in-freigabe", json!({ "booking": booking, "approver": "kommune" }), "Ihre Anfrage liegt zur Freigabe vor: E-Akte einführen", vec!["bei Ihrer Verwaltung"]),
+        ("buchung-bestaetigt", json!({ "booking": booking, "updated": true, "date": "Mittwoch, 10. Februar 2027", "preparation_opens": "Mittwoch, 27. Januar 2027",
+            "follow_up_opens": "Mittwoch, 24. Februar 2027", "cancel_link": "https://kc.example/forms/buchung/stornieren/s" }),
+            "Termin aktualisiert: E-Akte einführen", vec!["am Mittwoch, 10. Februar 2027 von 09:00 bis 13:00 Uhr", "öffnet am Mittwoch, 27. Januar 2027", "https://kc.example/forms/buchung/stornieren/s"]),
+        ("buchung-warteliste", json!({ "booking": booking, "reason": "termin-abgesagt", "cancelled_date": "Mittwoch, 10. Februar 2027", "position": 3, "hold_hours": 48,
+            "cancel_link": "https://kc.example/forms/buchung/stornieren/s" }),
+            "Sie stehen auf der Warteliste: E-Akte einführen", vec!["der Termin am Mittwoch, 10. Februar 2027 für die Lerneinheit „E-Akte einführen“ findet leider nicht statt", "auf Platz 3 der Warteliste", "gilt dann 48 Stunden"]),
+        ("buchung-angebot", json!({ "booking": booking, "date": "Mittwoch, 10. Februar 2027", "until": "Freitag, 5. Februar 2027, 18:30 Uhr",
+            "link": "https://kc.example/forms/buchung/angebot/a", "cancel_link": "https://kc.example/forms/buchung/stornieren/s" }),
+            "Ein Platz ist frei: E-Akte einführen", vec!["bis Freitag, 5. Februar 2027, 18:30 Uhr"]),
+        ("buchung-angebot-verfallen", json!({ "booking": booking }), "Angebot verfallen: E-Akte einführen", vec!["nicht rechtzeitig angenommen"]),
+        ("buchung-abgelehnt", json!({ "booking": booking, "approver": "genossenschaft" }), "Ihre Buchung wurde nicht freigegeben: E-Akte einführen", vec!["leider hat die Geschäftsstelle"]),
+        ("buchung-storniert", json!({ "booking": booking, "by_participant": false }), "Storniert: E-Akte einführen", vec!["die Geschäftsstelle hat Ihre Buchung storniert"]),
+        ("buchung-neuer-termin", json!({ "booking": booking, "date": "Mittwoch, 10. März 2027" }), "Neuer Termin: E-Akte einführen", vec!["Live-Tutorium am Mittwoch, 10. März 2027, 09:00–13:00 Uhr"]),
+        ("einschreibung-start", json!({ "booking": sample_booking("einschreibung"), "link": "https://lms.example/e-akte" }), "Sie sind eingeschrieben: E-Akte einführen",
+            vec!["Termin: jederzeit (Selbststudium)"]),
+    ];
+    // Every mail template of the theme has a case here.
+    let mut files: Vec<String> =
+        std::fs::read_dir(repo_root().join("themes/default/templates/mail"))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".txt")
+                    .to_string()
+            })
+            .filter(|n| n != "gruss" && n != "buchung_fakten")
+            .collect();
+    files.sort();
+    let mut kinds: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+    kinds.sort();
+    assert_eq!(files, kinds);
+    for (kind, values, subject, says) in cases {
+        let mail = letterhead
+            .text(kind, values)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(mail.subject, subject, "{kind}");
+        let text: Vec<String> = mail
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::Text(t) => t.clone(),
+                Block::Button { label, url } => format!("[{label}]({url})"),
+            })
+            .collect();
+        let text = text.join("\n\n");
+        for s in says {
+            assert!(text.contains(s), "{kind}: „{s}“ missing in\n{text}");
+        }
+        assert!(
+            text.ends_with("Mit freundlichen Grüßen\nIhre Testcampus eG"),
+            "{kind}: closing\n{text}"
+        );
+        if text.contains("Vorgangsnummer: B-") {
+            assert!(
+                text.contains("Vorgangsnummer: B-4711\nLerneinheit: E-Akte einführen\n"),
+                "{kind}: the facts are one paragraph\n{text}"
+            );
+        }
+    }
+    // The facts of a paid booking, word for word.
+    let facts = letterhead
+        .render("mail/buchung_fakten.txt", json!({ "booking": booking }))
+        .unwrap();
+    assert_eq!(
+        facts.trim(),
+        "Vorgangsnummer: B-4711\nLerneinheit: E-Akte einführen\nTermin: Live-Tutorium am Mittwoch, 10. Februar 2027, 09:00–13:00 Uhr\nName: Erika Musterfrau\nE-Mail: erika@verwaltung.example\nKommune: Stadt Mitgliedsstadt (Mitglied)\nPreis: 199,00 € je Teilnahme, Preis für Mitglieder, inkl. 19 % MwSt. (31,77 €)"
+    );
+}
+
+#[tokio::test]
+async fn newsletter_mail_has_one_click_headers_and_both_parts() {
+    let site = site_dir();
+    let state = state(site.path());
+    let letterhead = state.loaded().letterhead.clone();
+    let mut draft = letterhead
+        .draft(
+            "newsletter-bekannt",
+            "a@b.de",
+            "Änne Müller",
+            serde_json::json!({ "name": "Änne <Welt>" }),
+        )
+        .unwrap();
+    draft.unsubscribe = Some("https://kc.example/forms/newsletter/abmelden/x.y".into());
+    let mail = letterhead.compose(&draft, None).unwrap();
+    let raw = String::from_utf8(mail.raw).unwrap();
+    assert!(raw.contains("List-Unsubscribe: <https://kc.example/forms/newsletter/abmelden/x.y>"));
+    assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    assert!(raw.contains("text/plain"));
+    assert!(raw.contains("text/html"));
+    assert!(raw.contains(&format!("Message-ID: {}", mail.message_id)));
+    assert_eq!(mail.recipient, "a@b.de");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let html = parsed.body_html(0).unwrap();
+    assert!(html.contains("Guten Tag Änne &lt;Welt&gt;,"), "{html}");
+    let text = parsed.body_text(0).unwrap();
+    assert!(
+        text.contains("Newsletter abbestellen: https://kc.example/forms/newsletter/abmelden/x.y"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_site_overrides_a_mail_with_its_own_template() {
+    let site = site_dir();
+    write(
+        site.path(),
+        "mail/registrierung-bestaetigen.txt",
+        "Betreff: Willkommen in Testcampus, {{ name }}\n\nEigener Text der Redaktion.\n\n[Jetzt bestätigen]({{ link }})\n",
+    );
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let r = post_form(
+        &state,
+        "/forms/registrierung",
+        &[
+            ("name", "Eva Beispiel"),
+            ("email", "eva@beispiel.example"),
+            ("kommune", "mitgliedsstadt"),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let outbox = state.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    let raw = state.store.raw_message(outbox[0].id).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        msg.subject(),
+        Some("Willkommen in Testcampus, Eva Beispiel")
+    );
+    let text = msg.body_text(0).unwrap();
+    assert!(text.contains("Eigener Text der Redaktion."), "{text}");
+    assert!(
+        !text.contains("vielen Dank für Ihre Registrierung"),
+        "{text}"
+    );
+    // The button still carries the working link.
+    assert!(
+        text.contains("Jetzt bestätigen:\nhttps://campus.example/forms/bestaetigen/")
+            || text.contains("Jetzt bestätigen:\r\nhttps://campus.example/forms/bestaetigen/"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_mail_template_stores_nothing_and_answers_with_an_error_page() {
+    let site = site_dir();
+    write(
+        site.path(),
+        "mail/registrierung-bestaetigen.txt",
+        "Kein Betreff\n\n{{ name }}\n",
+    );
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let r = post_form(
+        &state,
+        "/forms/registrierung",
+        &[
+            ("name", "Eva Beispiel"),
+            ("email", "eva@beispiel.example"),
+            ("kommune", "mitgliedsstadt"),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("technischen Fehlers"), "{}", r.body);
+    assert!(state.store.outbox().unwrap().is_empty());
+    assert_eq!(
+        state
+            .store
+            .count(campus_forms::store::Table::Submissions)
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn thank_you_pages_take_their_texts_from_the_theme() {
+    let site = site_dir();
+    let state = state(site.path());
+    let page = state
+        .loaded()
+        .pages
+        .site_page("/formular/danke-kontakt/", &[])
+        .unwrap()
+        .unwrap();
+    assert!(
+        page.contains("<title>Vielen Dank für Ihre Nachricht – Testcampus</title>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<h1>Vielen Dank für Ihre Nachricht</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("innerhalb von zwei Arbeitstagen"), "{page}");
+}
+
+#[tokio::test]
+async fn search_titles_come_from_the_template() {
+    let site = site_dir();
+    let state = state(site.path());
+    let r = get(&state, "/forms/suche?q=Akte").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("<title>Suche nach „Akte“ – Testcampus</title>"),
+        "{}",
+        r.body
+    );
+    let r = get(&state, "/forms/suche").await;
+    assert!(
+        r.body.contains("<title>Suche – Testcampus</title>"),
+        "{}",
+        r.body
+    );
+}
