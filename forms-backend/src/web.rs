@@ -616,10 +616,17 @@ async fn submit(
     if let Valid::Booking(b) = valid {
         // Bookings read and take places in their own transactions.
         let st = state.clone();
-        tokio::task::spawn_blocking(move || {
+        let requested = tokio::task::spawn_blocking(move || {
             crate::booking::with_env(&st, &ip_hash, |env| crate::booking::request(env, &b))
         })
         .await??;
+        if let crate::booking::Requested::Existing(existing) = requested {
+            tracing::info!(
+                form = kind.name(),
+                "Buchung für diese Einheit besteht bereits"
+            );
+            return Ok(booking::already_booked(&state, &existing, json));
+        }
     } else {
         // Registration, contact and newsletter go through the group commit.
         let st = state.clone();

@@ -38,6 +38,16 @@ impl BookingState {
         BookingState::Offered,
     ];
 
+    /// A person holds at most one booking per unit in these states.
+    pub const ACTIVE: [BookingState; 6] = [
+        BookingState::Unconfirmed,
+        BookingState::Approval,
+        BookingState::Confirmed,
+        BookingState::Waiting,
+        BookingState::Offered,
+        BookingState::Enrolled,
+    ];
+
     /// German label for lists and exports of the office.
     pub fn label(self) -> &'static str {
         match self {

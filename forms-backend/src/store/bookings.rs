@@ -296,12 +296,15 @@ impl Tx<'_> {
         actor: &Actor,
         change: Change,
     ) -> std::result::Result<BookingRow, MoveError> {
-        // Joining the waiting list takes the next queue number; staying on
-        // it keeps the place; every other state has none.
+        // `queue_no` is the place in line: drawn when the person confirms
+        // the request, kept through approval and every later move, so the
+        // waiting list is in the order people asked, whatever order the
+        // approvals come in. (Bookings of older versions drew it on
+        // joining the waiting list; those without one draw it then.)
         let queue = match (from, to) {
-            (BookingState::Waiting, BookingState::Waiting) => 0,
-            (_, BookingState::Waiting) => 1,
-            _ => 2,
+            (BookingState::Unconfirmed, _) => 1,
+            (_, BookingState::Waiting) => 2,
+            _ => 0,
         };
         let changed = self
             .tx
@@ -309,9 +312,9 @@ impl Tx<'_> {
                 "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
                 offer_until = ?6, updated_at = ?7,
                 queue_no = CASE ?8
-                    WHEN 0 THEN queue_no
                     WHEN 1 THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
-                    ELSE NULL END
+                    WHEN 2 THEN coalesce(queue_no, (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings))
+                    ELSE queue_no END
              WHERE id = ?1 AND state = ?2",
                 params![
                     id,
@@ -338,6 +341,23 @@ impl Tx<'_> {
             change.note,
         )?;
         self.booking(id)?.ok_or(MoveError::Changed { id, from })
+    }
+
+    /// The booking `email` holds for a unit in one of the active states
+    /// (at most one: [`crate::booking::request`] checks in its transaction).
+    pub fn active_booking(&self, unit_id: &str, email: &str) -> Result<Option<BookingRow>> {
+        let [a, b, c, d, e, f] = BookingState::ACTIVE;
+        Ok(self
+            .tx
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND email = ?2
+                       AND state IN (?3, ?4, ?5, ?6, ?7, ?8) ORDER BY id LIMIT 1"
+                ),
+                params![unit_id, email, a, b, c, d, e, f],
+                booking_row,
+            )
+            .optional()?)
     }
 
     /// Places on a date held by bookings (confirmed or offered).

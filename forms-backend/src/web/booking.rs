@@ -137,6 +137,40 @@ fn render(
     link_headers((status, html_headers(), html).into_response())
 }
 
+/// The answer to a second request for a unit the person already holds an
+/// active booking for (e.g. a double click): the existing booking, 409.
+pub(super) fn already_booked(state: &AppState, b: &BookingRow, json: bool) -> Response {
+    let message = "Für diese Lerneinheit haben Sie bereits eine Anfrage oder Buchung. Wir haben keine zweite angelegt; es gilt die bestehende.";
+    if json {
+        let body = json!({
+            "ok": false,
+            "errors": { "formular": message },
+            "booking": { "id": b.id, "state": b.state },
+        });
+        return (StatusCode::CONFLICT, axum::Json(body)).into_response();
+    }
+    // Only the number, the unit and the state: nothing else of a booking
+    // goes to whoever types an address into the form.
+    let facts = [
+        ("Vorgangsnummer", format!("B-{}", b.id)),
+        ("Lerneinheit", b.unit_title.clone()),
+        ("Status", b.state.label().to_string()),
+    ]
+    .map(|(label, value)| json!({ "label": label, "value": value }));
+    let html = state.loaded().pages.own(
+        "forms/buchung.html",
+        "/forms/buchung/",
+        "Buchung",
+        &[
+            ("step", json!("bereits-angefragt")),
+            ("facts", json!(facts)),
+            ("action", json!("")),
+            ("other_url", json!("")),
+        ],
+    );
+    (StatusCode::CONFLICT, html_headers(), html).into_response()
+}
+
 fn gone(state: &AppState) -> Response {
     render(state, StatusCode::GONE, "ungueltig", None, "", "")
 }

@@ -562,14 +562,16 @@ async fn fifty_requests_three_places_concurrent_approvals() {
         .collect();
     assert_eq!(confirmed.len(), 3, "exactly the free places: {all:#?}");
     assert_eq!(waiting.len(), 47);
-    // The waiting list is in the order the approvals were processed:
-    // positions 1..=47 without gaps, and every place was given before the
-    // first person went onto the waiting list.
+    // The waiting list is in the order the requests were confirmed (not
+    // the order of the approvals): positions 1..=47 without gaps, and every
+    // place was given before the first person went onto the waiting list.
     let events = a.store.booking_events(None).unwrap();
+    let waiting_ids: HashSet<i64> = waiting.iter().map(|b| b.id).collect();
     let order: Vec<i64> = events
         .iter()
-        .filter(|e| e.to_state == BookingState::Waiting)
+        .filter(|e| e.from_state == Some(BookingState::Unconfirmed))
         .map(|e| e.booking_id)
+        .filter(|id| waiting_ids.contains(id))
         .collect();
     let mut by_queue: Vec<&&BookingRow> = waiting.iter().collect();
     by_queue.sort_by_key(|b| b.queue_no);
@@ -589,10 +591,21 @@ async fn fifty_requests_three_places_concurrent_approvals() {
         .min()
         .unwrap();
     assert!(last_place < first_wait);
-    for (i, w) in by_queue.iter().enumerate() {
+    // Each mail names the place at the time it was written: the people
+    // already waiting then who confirmed earlier, and the person.
+    let joined: std::collections::HashMap<i64, i64> = events
+        .iter()
+        .filter(|e| e.to_state == BookingState::Waiting)
+        .map(|e| (e.booking_id, e.id))
+        .collect();
+    for w in &by_queue {
+        let place = by_queue
+            .iter()
+            .filter(|x| joined[&x.id] <= joined[&w.id] && x.queue_no <= w.queue_no)
+            .count();
         let text = text_of(&mails(&a, &w.email, "buchung-warteliste")[0]);
         assert!(
-            text.contains(&format!("Platz {} der Warteliste", i + 1)),
+            text.contains(&format!("Platz {place} der Warteliste")),
             "{text}"
         );
     }
@@ -1118,4 +1131,155 @@ async fn bookings_export_neutralises_formulas() {
     // The title holds the delimiter, so its cell is quoted.
     assert!(csv.contains(";\"'=WENN(1;2)\";"), "{csv}");
     assert!(csv.contains(";'@Befehl Person;"), "{csv}");
+}
+
+fn booking_form<'a>(
+    unit: &'a str,
+    termin: &'a str,
+    email: &'a str,
+    ts: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("einheit", unit),
+        ("termin", termin),
+        ("name", "Doppel Klick"),
+        ("email", email),
+        ("kommune", "nichtmitglied"),
+        ("einwilligung", "ja"),
+        ("website", ""),
+        ("ts", ts),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_active_booking_per_person_and_unit_even_for_parallel_posts() {
+    let site = site_dir();
+    let d = weekday_in(40);
+    write_unit(site.path(), "zwei", "Zwei Plätze", &[(d, 2, 0)]);
+    let state = open(site.path());
+    let t = ts(&state, 5);
+    let date = iso(d);
+    // A double click: two posts at the same time, one booking.
+    let email = "doppelt@gemeinde.example";
+    let form = booking_form("zwei", &date, email, &t);
+    let (a, b) = tokio::join!(
+        post_form(&state, "/forms/buchung", &form),
+        post_form(&state, "/forms/buchung", &form)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
+    let second = if a.status == 409 { &a } else { &b };
+    assert!(
+        second
+            .body
+            .contains("Für diese Lerneinheit haben Sie bereits eine Anfrage"),
+        "{}",
+        second.body
+    );
+    let mine: Vec<BookingRow> = state
+        .store
+        .bookings(&BookingFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.email == email)
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert!(
+        second.body.contains(&format!("B-{}", mine[0].id)),
+        "{}",
+        second.body
+    );
+    assert_eq!(mails(&state, email, "buchung-bestaetigen").len(), 1);
+    // JSON gets the existing booking too; after confirming, still one.
+    let confirm = link(&state, email, "buchung-bestaetigen", "bestaetigen");
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    let body: serde_json::Value = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect();
+    let j = post_json(&state, "/forms/buchung", body).await;
+    assert_eq!(j.status, 409, "{}", j.body);
+    assert_eq!(j.json()["booking"]["id"], mine[0].id);
+    assert_eq!(j.json()["booking"]["state"], "freigabe");
+    // Once cancelled, the person may ask again.
+    booking::with_env(&state, "", |env| {
+        booking::cancel(env, mine[0].id, &Actor::Office("test".into()))
+    })
+    .unwrap()
+    .unwrap();
+    let again = post_form(&state, "/forms/buchung", &form).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let count = state
+        .store
+        .bookings(&BookingFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.email == email)
+        .count();
+    assert_eq!(count, 2);
+}
+
+#[tokio::test]
+async fn the_waiting_list_follows_the_order_of_confirmation_not_of_approval() {
+    let site = site_dir();
+    let d = weekday_in(40);
+    write_unit(site.path(), "eins", "Ein Platz", &[(d, 1, 0)]);
+    let state = open(site.path());
+    let first = book(
+        &state,
+        "erste@gemeinde.example",
+        "nichtmitglied",
+        "eins",
+        &iso(d),
+    )
+    .await;
+    assert_eq!(first.state, BookingState::Confirmed);
+    let people = ["anna", "bert", "cora"].map(|n| format!("{n}@gemeinde.example"));
+    for p in &people {
+        request_booking(&state, p, "nichtmitglied", "eins", &iso(d)).await;
+    }
+    // They confirm in the order bert, anna, cora ...
+    for i in [1, 0, 2] {
+        let confirm = link(&state, &people[i], "buchung-bestaetigen", "bestaetigen");
+        assert_eq!(post(&state, &confirm).await.status, 303);
+    }
+    // ... and the office approves in the reverse order: cora, anna, bert.
+    for i in [2, 0, 1] {
+        let b = booking_of(&state, &people[i]);
+        let approve = approval_link_for(&state, "info@campus.example", b.id);
+        assert_eq!(post(&state, &approve).await.status, 200);
+        assert_eq!(booking_of(&state, &people[i]).state, BookingState::Waiting);
+    }
+    let mut waiting: Vec<BookingRow> = people.iter().map(|p| booking_of(&state, p)).collect();
+    waiting.sort_by_key(|b| b.queue_no);
+    let order: Vec<&str> = waiting.iter().map(|b| b.email.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "bert@gemeinde.example",
+            "anna@gemeinde.example",
+            "cora@gemeinde.example"
+        ]
+    );
+    // The freed place goes to the one who confirmed first.
+    booking::with_env(&state, "", |env| {
+        booking::cancel(env, first.id, &Actor::Office("test".into()))
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(booking_of(&state, &people[1]).state, BookingState::Offered);
+    assert_eq!(booking_of(&state, &people[0]).state, BookingState::Waiting);
+    assert_eq!(booking_of(&state, &people[2]).state, BookingState::Waiting);
+    // The office's export numbers the waiting list the same way.
+    let rows = state.store.bookings(&BookingFilter::default()).unwrap();
+    let mut csv = Vec::new();
+    campus_forms::ops::export_bookings_csv(&rows, 19, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let place_of = |email: &str| {
+        let line = csv.lines().find(|l| l.contains(email)).unwrap();
+        line.split(';').nth(5).unwrap().to_string()
+    };
+    assert_eq!(place_of("anna@gemeinde.example"), "1");
+    assert_eq!(place_of("cora@gemeinde.example"), "2");
 }

@@ -1,0 +1,131 @@
+//! Places: what is free on a date, giving a place or a waiting-list
+//! place on approval, and offering freed places to the people waiting.
+
+use super::*;
+
+/// Free places of a content date: capacity − taken outside the platform −
+/// places held by bookings (confirmed or offered).
+pub(super) fn free_places(
+    tx: &Tx,
+    capacity: u32,
+    taken: u32,
+    unit_id: &str,
+    date: &str,
+) -> store::Result<i64> {
+    Ok(i64::from(capacity) - i64::from(taken) - i64::from(tx.places_held(unit_id, date)?))
+}
+
+/// The date a booking gets a place on now, if any: the wanted date when it
+/// has a free place, or for `naechster` the first upcoming date that has one.
+pub(super) fn free_date_for(env: &Env, tx: &Tx, b: &BookingRow) -> Result<Option<String>> {
+    let Some(unit) = env.site.units.iter().find(|u| u.id == b.unit_id) else {
+        return Ok(None);
+    };
+    for d in unit.upcoming_dates(env.today) {
+        let date = iso(d.date);
+        if b.wanted != NEXT && b.wanted != date {
+            continue;
+        }
+        if free_places(tx, d.capacity, d.taken, &unit.id, &date)? > 0 {
+            return Ok(Some(date));
+        }
+    }
+    Ok(None)
+}
+
+/// Gives `b` (in state `from`) a place, or puts it on the waiting list,
+/// and tells the person. Returns the new state (None: somebody else changed
+/// the booking first).
+pub(super) fn allocate(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result<BookingState> {
+    let now = env.ctx.now;
+    if b.kind == BookingKind::Enrolment {
+        tx.move_to(b.id, b.state, Enrolled, actor, Change::at(now))?;
+        tell_enrolled(env, tx, b)?;
+        return Ok(Enrolled);
+    }
+    // A wanted date that is no longer in content: wait for the next one.
+    let still_offered = b.wanted == NEXT
+        || env
+            .site
+            .units
+            .iter()
+            .find(|u| u.id == b.unit_id)
+            .is_some_and(|u| u.upcoming_dates(env.today).any(|d| iso(d.date) == b.wanted));
+    let target = if still_offered {
+        free_date_for(env, tx, b)?
+    } else {
+        None
+    };
+    let (to, note) = match &target {
+        Some(_) => (Confirmed, ""),
+        None if !still_offered => (Waiting, "gewünschter Termin entfallen"),
+        None => (Waiting, "kein freier Platz"),
+    };
+    let mut change = Change::at(now).live_date(target.as_deref()).note(note);
+    if !still_offered {
+        change = change.wanted(NEXT);
+    }
+    let b = tx.move_to(b.id, b.state, to, actor, change)?;
+    if to == Confirmed {
+        env.tell_confirmed(tx, &b, false)?;
+    } else {
+        let reason = if still_offered && b.wanted != NEXT {
+            "kein-platz"
+        } else if still_offered {
+            "kein-termin"
+        } else {
+            "termin-entfallen"
+        };
+        env.tell_waiting(tx, &b, reason, "")?;
+    }
+    Ok(to)
+}
+
+pub(super) fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {
+    let link = env
+        .site
+        .units
+        .iter()
+        .find(|u| u.id == b.unit_id)
+        .and_then(|u| u.start_link.clone())
+        .unwrap_or_else(|| env.unit_url(&b.unit_id));
+    env.tell(tx, b, "einschreibung-start", json!({ "link": link }), &[])
+}
+
+/// Offers free places of one date to the people waiting, first come first
+/// served, until the date is full or nobody waits. Returns the offers made.
+pub(super) fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
+    let Some(unit) = env.site.units.iter().find(|u| u.id == unit_id) else {
+        return Ok(0);
+    };
+    let Some(d) = unit.upcoming_dates(env.today).find(|d| iso(d.date) == date) else {
+        return Ok(0);
+    };
+    let mut offers = 0;
+    while free_places(tx, d.capacity, d.taken, unit_id, date)? > 0 {
+        let Some(w) = tx.first_waiting(unit_id, date)? else {
+            break;
+        };
+        let until = env.ctx.now + env.offer_hold.as_secs() as i64;
+        let change = Change::at(env.ctx.now)
+            .live_date(Some(date))
+            .offer_until(Some(until))
+            .note("Platz frei");
+        let w = tx.move_to(w.id, Waiting, Offered, &Actor::System, change)?;
+        let link = env.one_time_link(tx, Purpose::Offer, w.id, None, until, "angebot")?;
+        env.tell(
+            tx,
+            &w,
+            "buchung-angebot",
+            json!({
+                "date": time::german_long_date(d.date),
+                "until": berlin_time_text(until),
+                "link": link,
+                "cancel_link": env.cancel_url(w.id),
+            }),
+            &[],
+        )?;
+        offers += 1;
+    }
+    Ok(offers)
+}

@@ -1,0 +1,125 @@
+//! Keeping bookings in line with the live dates in content, and the
+//! background ticker that passes on expired offers.
+
+use super::*;
+
+/// What a content reload changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub published: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub moved_to_waiting: usize,
+    pub offers: usize,
+}
+
+/// Compares the live dates in content with the ones seen before: bookings
+/// on a removed date go to the waiting list (and are told), new dates and
+/// new free places are offered to the people waiting, people waiting for
+/// the next possible date hear about a new date, and a changed event gets a
+/// higher SEQUENCE (participants receive the updated calendar file).
+pub fn sync_content(env: &Env) -> Result<SyncReport> {
+    write(env, |tx| {
+        let mut report = SyncReport::default();
+        let known = tx.known_dates()?;
+        let current: Vec<(&campus_generator::model::Unit, String)> = env
+            .site
+            .units
+            .iter()
+            .map(std::sync::Arc::as_ref)
+            .flat_map(|u| u.upcoming_dates(env.today).map(move |d| (u, iso(d.date))))
+            .collect();
+        // Removed dates (past dates that drop out of content are not news).
+        for k in known.iter().filter(|k| !k.removed) {
+            let upcoming = parse_date(&k.date).is_some_and(|d| d >= env.today);
+            if !upcoming
+                || current
+                    .iter()
+                    .any(|(u, d)| u.id == k.unit_id && *d == k.date)
+            {
+                continue;
+            }
+            report.removed += 1;
+            tx.mark_date_removed(&k.unit_id, &k.date, env.ctx.now)?;
+            let mut affected = tx.on_date(&k.unit_id, &k.date, Confirmed)?;
+            affected.extend(tx.on_date(&k.unit_id, &k.date, Offered)?);
+            affected.extend(tx.waiting_for(&k.unit_id, &k.date)?);
+            affected.sort_by_key(|b| (b.queue_no.is_some(), b.queue_no, b.id));
+            for b in affected {
+                let change = Change::at(env.ctx.now)
+                    .wanted(NEXT)
+                    .note("Termin aus dem Angebot entfernt");
+                let after = tx.move_to(b.id, b.state, Waiting, &Actor::System, change)?;
+                tx.void_booking_tokens(b.id, Purpose::Offer, env.ctx.now)?;
+                report.moved_to_waiting += 1;
+                let date = parse_date(&k.date)
+                    .map(time::german_long_date)
+                    .unwrap_or_default();
+                env.tell_waiting(tx, &after, "termin-abgesagt", &date)?;
+            }
+        }
+        // New, reappearing and changed dates; then fill every upcoming date.
+        for (unit, date) in &current {
+            let k = known
+                .iter()
+                .find(|k| k.unit_id == unit.id && k.date == *date);
+            let published = k.is_none_or(|k| k.removed);
+            let changed = k.is_some_and(|k| !k.removed && k.title != unit.title);
+            let sequence = match k {
+                None => 0,
+                Some(k) if k.removed || changed => k.sequence + 1,
+                Some(k) => k.sequence,
+            };
+            if k.is_none() || published || changed {
+                tx.upsert_known_date(&unit.id, date, &unit.title, sequence)?;
+            }
+            if changed {
+                report.changed += 1;
+                for mut b in tx.on_date(&unit.id, date, Confirmed)? {
+                    b.unit_title = unit.title.clone();
+                    env.tell_confirmed(tx, &b, true)?;
+                }
+            }
+            report.offers += fill(env, tx, &unit.id, date)?;
+            if published {
+                report.published += 1;
+                let d = parse_date(date)
+                    .map(time::german_long_date)
+                    .unwrap_or_default();
+                for b in tx.waiting_for(&unit.id, NEXT)? {
+                    env.tell(tx, &b, "buchung-neuer-termin", json!({ "date": d }), &[])?;
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// Background task: every `[buchung] pruefen_alle_sekunden` passes on
+/// expired offers, until `stop` turns true.
+pub fn spawn_ticker(
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let st = state.clone();
+            match tokio::task::spawn_blocking(move || with_env(&st, "", expire_offers)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(lapsed = n, "Abgelaufene Angebote weitergegeben");
+                    state.wake.notify_one();
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "Angebote nicht geprüft"),
+                Err(e) => tracing::error!(error = %e, "Angebotsprüfung abgebrochen"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(state.settings.booking_tick) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    })
+}

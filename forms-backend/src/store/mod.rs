@@ -1,0 +1,513 @@
+//! Durable storage: SQLite (WAL, busy timeout, versioned migrations in
+//! `PRAGMA user_version`), every write in a `BEGIN IMMEDIATE` transaction.
+//!
+//! This module is the storage boundary: the rest of the crate calls the
+//! domain methods of [`Store`] and [`Tx`] only and never sees SQL, so a
+//! PostgreSQL backend can follow by implementing the same methods. Times are
+//! Unix seconds (UTC).
+//!
+//! Here: opening, migrations and the transaction functions; the SQL of each
+//! kind of data in its submodule (`forms`: submissions, consents, tokens,
+//! newsletter, retention; `outbox`; `bookings`).
+
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+mod bookings;
+mod forms;
+mod office;
+mod outbox;
+pub use bookings::{
+    BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
+};
+pub use forms::{
+    ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
+};
+pub use office::OfficeSession;
+pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Datenbank: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("Datenbank: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
+    TooNew { found: i64, known: i64 },
+}
+
+/// Schema versions; index + 1 is the `user_version` after applying.
+const MIGRATIONS: &[&str] = &[
+    // 1: intake, consent, newsletter, one-time tokens, outbox
+    "
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        form TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        email TEXT,
+        status TEXT NOT NULL CHECK (status IN ('eingegangen', 'unbestaetigt', 'bestaetigt')),
+        ip_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER
+    );
+    CREATE INDEX submissions_form_created ON submissions (form, created_at);
+    CREATE INDEX submissions_email ON submissions (email);
+
+    CREATE TABLE consents (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE CASCADE,
+        email TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        text_version TEXT NOT NULL,
+        given_at INTEGER NOT NULL,
+        given_ip_hash TEXT NOT NULL,
+        confirmed_at INTEGER,
+        confirm_ip_hash TEXT,
+        confirm_user_agent TEXT,
+        withdrawn_at INTEGER
+    );
+    CREATE INDEX consents_email ON consents (email);
+
+    CREATE TABLE newsletter_subscribers (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('unbestaetigt', 'aktiv')),
+        consent_id INTEGER REFERENCES consents (id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER
+    );
+
+    CREATE TABLE action_tokens (
+        token_hash TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        consent_id INTEGER REFERENCES consents (id) ON DELETE CASCADE,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    );
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        submission_id INTEGER REFERENCES submissions (id) ON DELETE SET NULL,
+        kind TEXT NOT NULL,
+        envelope_from TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'sent', 'retry', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        claimed_by TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_recipient ON outbox (recipient, created_at);
+    ",
+    // 2: bookings and enrolments with their history, live dates seen in content
+    bookings::MIGRATION,
+    // 3: back-office login links and sessions
+    office::MIGRATION,
+];
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+/// A write transaction; see the domain methods below.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Store {
+    /// Opens (creating) the database and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Durability: in WAL mode `synchronous = FULL` syncs the WAL on every
+        // commit, so a commit that returned survives a crash of the process
+        // *and* of the machine (power loss). `NORMAL` would sync only at
+        // checkpoints: the last commits could vanish on power loss although
+        // the visitor was already told "received". The cost of FULL (one
+        // fsync per transaction) is shared by many submissions through the
+        // group commit in [`crate::intake`] and [`Store::write_batch`].
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits when it returns
+    /// Ok, rolls back when it fails. The error type is the caller's (a
+    /// workflow's mail or validation error stays what it is).
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let tx = Tx { tx };
+        let value = f(&tx)?;
+        tx.tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Group commit: runs `f` for each job in its own savepoint inside one
+    /// `BEGIN IMMEDIATE` transaction and commits once (one WAL sync for the
+    /// whole batch). A job whose `f` fails is rolled back to its savepoint
+    /// and gets its error; the other jobs still commit. `Ok(results)` is
+    /// returned only after the commit; `Err` means nothing was committed.
+    pub fn write_batch<J, T, E>(
+        &self,
+        jobs: impl IntoIterator<Item = J>,
+        mut f: impl FnMut(&Tx, J) -> std::result::Result<T, E>,
+    ) -> Result<Vec<std::result::Result<T, E>>> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx { tx };
+        let mut results = Vec::new();
+        for job in jobs {
+            tx.tx.execute_batch("SAVEPOINT job")?;
+            let result = f(&tx, job);
+            if result.is_ok() {
+                tx.tx.execute_batch("RELEASE job")?;
+            } else {
+                tx.tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            }
+            results.push(result);
+        }
+        tx.tx.commit()?;
+        Ok(results)
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Counts rows of a table (tests and the health check).
+    pub fn count(&self, table: Table) -> Result<i64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(
+            conn.query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+}
+
+/// Tables that may be counted from outside.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Submissions,
+    Consents,
+    Subscribers,
+    Tokens,
+    Outbox,
+    Bookings,
+    BookingEvents,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Submissions => "submissions",
+            Table::Consents => "consents",
+            Table::Subscribers => "newsletter_subscribers",
+            Table::Tokens => "action_tokens",
+            Table::Outbox => "outbox",
+            Table::Bookings => "bookings",
+            Table::BookingEvents => "booking_events",
+        }
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tracing::info!(version = i + 1, "Datenbank-Migration angewendet");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::Purpose;
+
+    fn mail(id: &str) -> OutgoingMail {
+        OutgoingMail {
+            message_id: id.into(),
+            kind: "test".into(),
+            envelope_from: "a@b.de".into(),
+            recipient: "c@d.de".into(),
+            raw: b"x".to_vec(),
+            submission_id: None,
+        }
+    }
+
+    #[test]
+    fn migrations_are_versioned_and_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let mode: String = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_failed_closure_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let r: Result<()> = store.write(|tx| {
+            tx.enqueue(&mail("<1@x>"), 0)?;
+            Err(StoreError::Io(std::io::Error::other("boom")))
+        });
+        assert!(r.is_err());
+        assert_eq!(store.count(Table::Outbox).unwrap(), 0);
+    }
+
+    #[test]
+    fn claims_are_exclusive_and_leases_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let a = Store::open(&path).unwrap();
+        let b = Store::open(&path).unwrap();
+        a.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = a.claim_next("wa", 100, lease).unwrap().unwrap();
+        assert!(b.claim_next("wb", 100, lease).unwrap().is_none());
+        // After the lease, another worker may take over; the first loses it.
+        let again = b.claim_next("wb", 200, lease).unwrap().unwrap();
+        assert_eq!(again.id, claimed.id);
+        assert_eq!(again.attempts, 2);
+        assert!(!a.mark_sent(claimed.id, "wa", 201).unwrap());
+        assert!(b.mark_sent(claimed.id, "wb", 201).unwrap());
+        assert!(a.claim_next("wa", 10_000, lease).unwrap().is_none());
+    }
+
+    #[test]
+    fn claims_take_the_earliest_due_mail_across_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let lease = Duration::from_secs(60);
+        // 1 becomes a retry due at 150, 2 is queued at 120, 3 a stale lease.
+        store.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+        store.write(|tx| tx.enqueue(&mail("<2@x>"), 120)).unwrap();
+        store.write(|tx| tx.enqueue(&mail("<3@x>"), 90)).unwrap();
+        let first = store.claim_next("w", 100, lease).unwrap().unwrap();
+        assert_eq!(first.message_id, "<3@x>");
+        let one = store.claim_next("w", 100, lease).unwrap().unwrap();
+        assert_eq!(one.message_id, "<1@x>");
+        store
+            .mark_attempt_failed(one.id, "w", "later", Some(150))
+            .unwrap();
+        // At 130 only the queued one is due (the lease of 3 runs until 160).
+        let two = store.claim_next("w", 130, lease).unwrap().unwrap();
+        assert_eq!(two.message_id, "<2@x>");
+        assert!(store.claim_next("w", 140, lease).unwrap().is_none());
+        // At 170 the retry (due 150) and the stale lease of 3 (due 90) are
+        // both due: the earlier due time goes first.
+        assert_eq!(
+            store
+                .claim_next("w", 170, lease)
+                .unwrap()
+                .unwrap()
+                .message_id,
+            "<3@x>"
+        );
+        assert_eq!(
+            store
+                .claim_next("w", 170, lease)
+                .unwrap()
+                .unwrap()
+                .message_id,
+            "<1@x>"
+        );
+    }
+
+    #[test]
+    fn purge_removes_unconfirmed_and_expired_but_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let day = 86_400;
+        let now = 1_000 * day;
+        let payload = serde_json::json!({});
+        store
+            .write(|tx| {
+                for (form, status, age, email) in [
+                    ("kontakt", "eingegangen", 40, "alt@x.de"),
+                    ("kontakt", "eingegangen", 10, "neu@x.de"),
+                    ("newsletter", "unbestaetigt", 3, "offen@x.de"),
+                    ("newsletter", "bestaetigt", 3, "aktiv@x.de"),
+                ] {
+                    let id = tx.insert_submission(&NewSubmission {
+                        form,
+                        payload: &payload,
+                        email: Some(email),
+                        status,
+                        ip_hash: "h",
+                        now: now - age * day,
+                    })?;
+                    let consent = tx.insert_consent(&NewConsent {
+                        submission_id: Some(id),
+                        email,
+                        purpose: form,
+                        text_version: "v1",
+                        ip_hash: "h",
+                        now: now - age * day,
+                    })?;
+                    if status != "unbestaetigt" {
+                        tx.confirm_consent(consent, now - age * day, "h", "ua")?;
+                    }
+                    if form == "newsletter" {
+                        tx.upsert_pending_subscriber(email, "", consent, now - age * day)?;
+                        if status == "bestaetigt" {
+                            tx.activate_subscriber(email, now - age * day)?;
+                        }
+                    }
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        // Newsletter retention (1 day) is shorter than the age of the active
+        // sign-up: it is kept all the same while the subscription lasts.
+        let report = store
+            .purge(
+                now,
+                &|f| if f == "kontakt" { 30 } else { 1 },
+                now - 2 * day,
+                30,
+            )
+            .unwrap();
+        // The old contact request and the unconfirmed sign-up.
+        assert_eq!(report.submissions + report.unconfirmed, 2, "{report:?}");
+        assert_eq!(report.subscribers, 1, "{report:?}");
+        assert_eq!(store.count(Table::Submissions).unwrap(), 2);
+        assert_eq!(store.count(Table::Subscribers).unwrap(), 1);
+        // Consents went with their submissions (cascade).
+        assert_eq!(store.count(Table::Consents).unwrap(), 2);
+        let kept: Vec<String> = store
+            .export("kontakt")
+            .unwrap()
+            .iter()
+            .map(|r| r.status.clone())
+            .collect();
+        assert_eq!(kept, ["eingegangen"]);
+        let newsletter: Vec<String> = store
+            .export("newsletter")
+            .unwrap()
+            .iter()
+            .map(|r| r.status.clone())
+            .collect();
+        assert_eq!(
+            newsletter,
+            ["bestaetigt"],
+            "the active subscription keeps its proof"
+        );
+    }
+
+    #[test]
+    fn a_batch_commits_once_and_a_failed_job_rolls_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let results = store
+            .write_batch(1..=5, |tx, i| {
+                tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
+                if i == 3 {
+                    // The job wrote a row, then failed: its row must go.
+                    return Err(StoreError::Io(std::io::Error::other("boom")));
+                }
+                Ok(i)
+            })
+            .unwrap();
+        let ok: Vec<i32> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(ok, [1, 2, 4, 5]);
+        assert!(results[2].is_err());
+        assert_eq!(store.count(Table::Outbox).unwrap(), 4);
+        let ids: Vec<String> = store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.message_id)
+            .collect();
+        assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
+    }
+
+    #[test]
+    fn synchronous_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let level: i64 = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(level, 2, "2 = FULL");
+    }
+
+    #[test]
+    fn tokens_are_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        store
+            .write(|tx| tx.insert_token("h", Purpose::Confirm, None, None, 0, 100))
+            .unwrap();
+        assert!(store.write(|tx| tx.find_token("h", 50)).unwrap().is_some());
+        assert!(store.write(|tx| tx.find_token("h", 101)).unwrap().is_none());
+        assert!(store.write(|tx| tx.use_token("h", 50)).unwrap().is_some());
+        assert!(store.write(|tx| tx.use_token("h", 51)).unwrap().is_none());
+    }
+}
