@@ -25,7 +25,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use campus_generator::time::{berlin_offset_hours_at_utc, german_long_date};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// The product's only cookie: the session of logged-in staff.
 pub const COOKIE: &str = "campus_verwaltung";
@@ -40,28 +39,6 @@ pub struct RawOffice {
     sitzung_hoechstens_stunden: Option<i64>,
 }
 
-/// The current Unix time; tests inject a later one to expire sessions.
-#[derive(Clone)]
-pub struct Clock(pub Arc<dyn Fn() -> i64 + Send + Sync>);
-
-impl Clock {
-    pub fn now(&self) -> i64 {
-        (self.0)()
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Clock {
-        Clock(Arc::new(crate::store::now))
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
-
 /// Who may log in and how long links and sessions last.
 #[derive(Debug, Clone)]
 pub struct OfficeSettings {
@@ -72,7 +49,6 @@ pub struct OfficeSettings {
     pub idle_secs: i64,
     /// A session ends this long after the login, used or not.
     pub absolute_secs: i64,
-    pub clock: Clock,
 }
 
 /// The bare address of `Name <a@b>` or `a@b`, lowercased.
@@ -111,7 +87,6 @@ impl OfficeSettings {
                     10,
                     "sitzung_hoechstens_stunden",
                 )?,
-            clock: Clock::default(),
         })
     }
 
@@ -332,7 +307,7 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Option<Staff>, A
     let st = state.clone();
     blocking(move || {
         let s = &st.settings.verwaltung;
-        let now = s.clock.now();
+        let now = st.settings.clock.now();
         let Some(session) = st.store.office_session(&id_hash)? else {
             return Ok(None);
         };
@@ -447,7 +422,7 @@ async fn login_request(State(state): State<AppState>, req: Request) -> Result<Re
 /// Stores the link's hash and queues its mail in one transaction.
 fn send_login_link(state: &AppState, loaded: &Loaded, email: &str) -> Result<(), String> {
     let s = &state.settings.verwaltung;
-    let now = s.clock.now();
+    let now = state.settings.clock.now();
     let token = random_token();
     let url = format!("{}/verwaltung/anmelden/{token}", loaded.backend_url);
     let draft = loaded
@@ -480,12 +455,9 @@ async fn link_page(
 ) -> Result<Response, AppError> {
     let st = state.clone();
     let hash = token_hash(&token);
-    let valid = blocking(move || {
-        st.store
-            .login_link_email(&hash, st.settings.verwaltung.clock.now())
-    })
-    .await?
-    .is_some();
+    let valid = blocking(move || st.store.login_link_email(&hash, st.settings.clock.now()))
+        .await?
+        .is_some();
     Ok(link_answer(&state, valid, &token))
 }
 
@@ -522,8 +494,7 @@ async fn link_login(
     let hash = token_hash(&token);
     let sid_hash = token_hash(&session_id);
     let email = blocking(move || {
-        let s = &st.settings.verwaltung;
-        let now = s.clock.now();
+        let now = st.settings.clock.now();
         st.store.write(|tx| -> Result<_, crate::store::StoreError> {
             let Some(email) = tx.use_login_link(&hash, now)? else {
                 return Ok(None);
@@ -565,7 +536,7 @@ async fn logout(State(state): State<AppState>, req: Request) -> Result<Response,
     let st = state.clone();
     let id_hash = staff.id_hash.clone();
     blocking(move || {
-        let now = st.settings.verwaltung.clock.now();
+        let now = st.settings.clock.now();
         st.store.write(|tx| tx.end_office_session(&id_hash, now))
     })
     .await?;
@@ -857,7 +828,7 @@ async fn booking_action(
     let actor = staff.actor();
     let st = state.clone();
     let result = blocking(move || {
-        booking::with_env_at(&st, "", st.settings.verwaltung.clock.now(), |env| {
+        booking::with_env_at(&st, "", st.settings.clock.now(), |env| {
             Ok::<_, crate::workflow::WorkflowError>(match action.as_str() {
                 "freigeben" | "ablehnen" => {
                     match booking::decide_by_id(env, id, action == "freigeben", &actor)? {

@@ -7,26 +7,21 @@ use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Method, Request};
 use campus_forms::booking::BookingState;
+use campus_forms::clock::Clock;
 use campus_forms::config::Secret;
 use campus_forms::store::{BookingFilter, BookingRow, Table};
-use campus_forms::verwaltung::Clock;
 use campus_forms::AppState;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
 const OFFICE: &str = "info@campus.example";
 
-/// A state whose back-office clock runs `offset` seconds ahead.
-fn open(site: &std::path::Path, per_ip: u32) -> (AppState, Arc<AtomicI64>) {
-    let offset = Arc::new(AtomicI64::new(0));
+/// A state with a manual clock the test moves.
+fn open(site: &std::path::Path, per_ip: u32) -> (AppState, Clock) {
+    let clock = Clock::manual();
     let mut s = settings(site);
     s.per_ip_per_10_min = per_ip;
     s.signing_key = Some(Secret("verwaltung-test".into()));
-    let o = offset.clone();
-    s.verwaltung.clock = Clock(Arc::new(move || {
-        campus_forms::store::now() + o.load(Ordering::SeqCst)
-    }));
-    (state_with(site, s), offset)
+    s.clock = clock.clone();
+    (state_with(site, s), clock)
 }
 
 fn with_client(mut req: Request<Body>) -> Request<Body> {
@@ -217,7 +212,9 @@ async fn links_expire_and_sessions_expire_when_idle_and_absolutely() {
     let s = state.settings.verwaltung.clone();
     // An old link no longer logs in.
     let link = request_link(&state, OFFICE).await;
-    offset.store(s.link_valid_secs + 1, Ordering::SeqCst);
+    offset.advance(std::time::Duration::from_secs(
+        (s.link_valid_secs + 1) as u64,
+    ));
     assert_eq!(get_with(&state, Method::GET, &link, None).await.status, 410);
     assert_eq!(post_with(&state, &link, None, &[]).await.status, 410);
 
@@ -226,7 +223,7 @@ async fn links_expire_and_sessions_expire_when_idle_and_absolutely() {
     let page = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
     assert_eq!(page.status, 200);
     let csrf = csrf_of(&page.body);
-    offset.fetch_add(s.idle_secs + 1, Ordering::SeqCst);
+    offset.advance(std::time::Duration::from_secs((s.idle_secs + 1) as u64));
     let r = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
     assert_eq!(r.status, 303);
     let r = post_with(
@@ -243,12 +240,12 @@ async fn links_expire_and_sessions_expire_when_idle_and_absolutely() {
     let step = s.idle_secs - 60;
     let mut active = 0;
     while active + step <= s.absolute_secs {
-        offset.fetch_add(step, Ordering::SeqCst);
+        offset.advance(std::time::Duration::from_secs((step) as u64));
         active += step;
         let r = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
         assert_eq!(r.status, 200, "still active after {active} s");
     }
-    offset.fetch_add(step, Ordering::SeqCst);
+    offset.advance(std::time::Duration::from_secs((step) as u64));
     let r = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
     assert_eq!(r.status, 303, "ended after {} s", active + step);
 
