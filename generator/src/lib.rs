@@ -4,6 +4,11 @@
 //! `model` validates and links them into a [`model::Site`] (no rendering there),
 //! `render` turns the site into pages, `output` writes them. [`build::build_site`]
 //! is the one pipeline function that runs all of it.
+//!
+//! `model` is a folder along its steps: `model/mod.rs` holds the [`model::Site`]
+//! and the load pipeline, `model/link.rs` resolves references into indices,
+//! `model/checks.rs` holds the checks that span files, `model/pricing.rs` the
+//! prices and membership, `model/patch.rs` the incremental updates.
 
 pub mod build;
 pub mod config;
