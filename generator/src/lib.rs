@@ -9,6 +9,11 @@
 //! and the load pipeline, `model/link.rs` resolves references into indices,
 //! `model/checks.rs` holds the checks that span files, `model/pricing.rs` the
 //! prices and membership, `model/patch.rs` the incremental updates.
+//! `render` likewise: `render/mod.rs` holds the pipeline functions
+//! ([`render::render_site`], [`render::render_page`]), `render/templates.rs`
+//! loads Tera with its filters and turns template errors into problems,
+//! `render/views.rs` builds the values templates see, and `render/pages.rs`
+//! the page list and its rendering jobs.
 
 pub mod build;
 pub mod config;
