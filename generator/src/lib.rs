@@ -13,7 +13,9 @@
 //! ([`render::render_site`], [`render::render_page`]), `render/templates.rs`
 //! loads Tera with its filters and turns template errors into problems,
 //! `render/views.rs` builds the values templates see, and `render/pages.rs`
-//! the page list and its rendering jobs.
+//! the page list and its rendering jobs, with `render/discovery_pages.rs` for
+//! the catalog, search and self-check pages. `render` uses `discovery` (the
+//! filter and search views), never the other way round.
 
 pub mod build;
 pub mod config;

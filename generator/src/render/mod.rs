@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
+mod discovery_pages;
 mod pages;
 mod templates;
 mod views;

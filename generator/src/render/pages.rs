@@ -151,7 +151,7 @@ impl Single {
             Single::Authorities => "/kommunen/".into(),
             Single::Faq => "/faq/".into(),
             Single::Page(i) => format!("/{}/", site.pages[i].id),
-            Single::FormatCatalog(f) => crate::discovery::format_url(f),
+            Single::FormatCatalog(f) => discovery_pages::format_url(f),
             Single::LevelCatalog(i) => urls::level_catalog(&site.levels[i].id),
             Single::Search => "/suche/".into(),
             Single::SelfCheck => "/selbstcheck/".into(),
@@ -519,7 +519,7 @@ pub fn extra_outputs_with_index(
         path: "kommunen.json".into(),
         bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
     });
-    outputs.extend(crate::discovery::outputs(index));
+    outputs.extend(discovery_pages::outputs(index));
     let singles = Single::all(site);
     let mut urls: Vec<String> = all_pages(site, singles.len())
         .into_iter()
@@ -631,10 +631,10 @@ impl Renderer<'_> {
                     job
                 }
             }
-            Single::FormatCatalog(format) => crate::discovery::format_catalog_job(self, format),
-            Single::LevelCatalog(level) => crate::discovery::level_catalog_job(self, level),
-            Single::Search => crate::discovery::search_job(site),
-            Single::SelfCheck => crate::discovery::selfcheck_job(site),
+            Single::FormatCatalog(format) => discovery_pages::format_catalog_job(self, format),
+            Single::LevelCatalog(level) => discovery_pages::level_catalog_job(self, level),
+            Single::Search => discovery_pages::search_job(site),
+            Single::SelfCheck => discovery_pages::selfcheck_job(site),
             Single::FormResult(i) => {
                 let (id, kind) = FORM_RESULTS[i];
                 Job::new(url, template, "").with("result", json!({ "id": id, "kind": kind }))
