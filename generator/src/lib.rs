@@ -4,6 +4,18 @@
 //! `model` validates and links them into a [`model::Site`] (no rendering there),
 //! `render` turns the site into pages, `output` writes them. [`build::build_site`]
 //! is the one pipeline function that runs all of it.
+//!
+//! `model` is a folder along its steps: `model/mod.rs` holds the [`model::Site`]
+//! and the load pipeline, `model/link.rs` resolves references into indices,
+//! `model/checks.rs` holds the checks that span files, `model/pricing.rs` the
+//! prices and membership, `model/patch.rs` the incremental updates.
+//! `render` likewise: `render/mod.rs` holds the pipeline functions
+//! ([`render::render_site`], [`render::render_page`]), `render/templates.rs`
+//! loads Tera with its filters and turns template errors into problems,
+//! `render/views.rs` builds the values templates see, and `render/pages.rs`
+//! the page list and its rendering jobs, with `render/discovery_pages.rs` for
+//! the catalog, search and self-check pages. `render` uses `discovery` (the
+//! filter and search views), never the other way round.
 
 pub mod build;
 pub mod config;

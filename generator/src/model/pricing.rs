@@ -1,0 +1,90 @@
+//! Prices, VAT and the membership shares and fees.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PriceRules {
+    pub vat_percent: i64,
+    pub non_member_surcharge_percent: i64,
+}
+
+/// The price of one offer for members and non-members, both gross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Price {
+    pub member: Cents,
+    pub non_member: Cents,
+}
+
+impl PriceRules {
+    pub fn price(&self, member: Cents) -> Price {
+        Price {
+            member,
+            non_member: member.plus_percent(self.non_member_surcharge_percent),
+        }
+    }
+
+    pub fn for_staff_of(&self, price: Price, member_authority: bool) -> Cents {
+        if member_authority {
+            price.member
+        } else {
+            price.non_member
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub share_value: Cents,
+    /// (upper bound of employees inclusive, shares); the last bound is `None`.
+    pub brackets: Vec<(Option<u32>, u32)>,
+    pub annual_fee_factor: i64,
+    pub reduction_percent_of_bookings: i64,
+    pub reduction_max_percent: i64,
+}
+
+/// What an authority of a given size pays to join and per year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipQuote {
+    pub shares: u32,
+    pub deposit: Cents,
+    pub annual_fee: Cents,
+}
+
+impl Membership {
+    pub fn shares_for(&self, employees: u32) -> u32 {
+        self.brackets
+            .iter()
+            .find(|(upper, _)| upper.is_none_or(|u| employees <= u))
+            .map_or(0, |(_, shares)| *shares)
+    }
+
+    pub fn quote(&self, employees: u32) -> MembershipQuote {
+        let shares = self.shares_for(employees);
+        let deposit = self.share_value * shares as i64;
+        MembershipQuote {
+            shares,
+            deposit,
+            annual_fee: deposit * self.annual_fee_factor,
+        }
+    }
+
+    /// The annual fee after crediting a share of last year's bookings.
+    pub fn reduced_fee(&self, annual_fee: Cents, bookings: Cents) -> Cents {
+        let credit = bookings.percent_of(self.reduction_percent_of_bookings);
+        let cap = annual_fee.percent_of(self.reduction_max_percent);
+        annual_fee - credit.min(cap)
+    }
+
+    /// Rows of the share table: (from, to, shares, deposit, annual fee).
+    pub fn table(&self) -> Vec<(u32, Option<u32>, MembershipQuote)> {
+        let mut from = 1;
+        self.brackets
+            .iter()
+            .map(|(upper, _)| {
+                let row = (from, *upper, self.quote(from));
+                from = upper.map_or(from, |u| u + 1);
+                row
+            })
+            .collect()
+    }
+}
