@@ -6,6 +6,7 @@ mod support;
 
 mod build_errors;
 mod forms;
+mod hardening;
 mod incremental;
 mod large_sites;
 mod net;
@@ -14,3 +15,5 @@ mod run;
 mod sample_site;
 mod selfcheck;
 mod serve;
+mod shutdown;
+mod smtp;
