@@ -66,6 +66,8 @@ struct RawMail {
     smtp_passwort: Option<String>,
     smtp_tls: Option<String>,
     smtp_zeitlimit_sekunden: Option<u64>,
+    smtp_zertifikate: Option<String>,
+    smtp_ca_datei: Option<String>,
     max_versuche: Option<u32>,
     wiederholung_basis_sekunden: Option<u64>,
 }
@@ -93,8 +95,21 @@ pub struct SmtpSettings {
     pub user: Option<String>,
     pub password: Secret,
     pub tls: SmtpTls,
-    /// Longest wait for one answer of the SMTP server.
+    /// Longest time one whole delivery (connect to QUIT) may take.
     pub timeout: Duration,
+    /// Which certificate authorities the TLS connection trusts.
+    pub certificates: SmtpCertificates,
+}
+
+/// Trusted certificate authorities for SMTP over TLS.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SmtpCertificates {
+    /// The system's store (`/etc/ssl/certs`, with an internal CA the
+    /// administrator added) instead of the built-in Mozilla list.
+    pub system: bool,
+    /// A further CA, read from the PEM file `smtp_ca_datei` (e.g. the
+    /// municipality's own).
+    pub extra_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +118,15 @@ pub enum SmtpTls {
     Tls,
     /// Plain SMTP; only for a relay on loopback and for tests.
     None,
+}
+
+impl fmt::Debug for SmtpCertificates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpCertificates")
+            .field("system", &self.system)
+            .field("extra_pem_bytes", &self.extra_pem.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 /// Everything the backend needs besides the content model.
@@ -229,12 +253,38 @@ impl Settings {
                     port,
                     user: env("CAMPUS_SMTP_USER").or(mail.smtp_benutzer),
                     password: Secret(
-                        env("CAMPUS_SMTP_PASSWORD")
+                        secret_env(env, "CAMPUS_SMTP_PASSWORD")?
                             .or(mail.smtp_passwort)
                             .unwrap_or_default(),
                     ),
                     tls,
                     timeout: Duration::from_secs(mail.smtp_zeitlimit_sekunden.unwrap_or(30).max(1)),
+                    certificates: SmtpCertificates {
+                        system: match mail.smtp_zertifikate.as_deref().unwrap_or("mozilla") {
+                            "mozilla" => false,
+                            "system" => true,
+                            other => {
+                                return Err(ConfigError::Table {
+                                    table: "mail",
+                                    message: format!(
+                                        "smtp_zertifikate = „{other}“: erlaubt sind mozilla, system"
+                                    ),
+                                })
+                            }
+                        },
+                        extra_pem: match mail.smtp_ca_datei.map(at_site) {
+                            Some(path) => {
+                                Some(std::fs::read(&path).map_err(|e| ConfigError::Table {
+                                    table: "mail",
+                                    message: format!(
+                                        "smtp_ca_datei {} nicht lesbar: {e}",
+                                        path.display()
+                                    ),
+                                })?)
+                            }
+                            None => None,
+                        },
+                    },
                 })
             }
             other => {
@@ -266,7 +316,7 @@ impl Settings {
                 .into_iter()
                 .map(|o| o.trim_end_matches('/').to_string())
                 .collect(),
-            signing_key: env("CAMPUS_SIGNING_KEY")
+            signing_key: secret_env(env, "CAMPUS_SIGNING_KEY")?
                 .or(backend.signaturschluessel)
                 .filter(|k| !k.is_empty())
                 .map(Secret),
@@ -328,6 +378,31 @@ fn table<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+/// A secret from `NAME`, or from the file named by `NAME_FILE` (systemd
+/// credentials, container secrets), without its trailing line break.
+fn secret_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(value) = env(name) {
+        return Ok(Some(value));
+    }
+    let file_var: &'static str = match name {
+        "CAMPUS_SMTP_PASSWORD" => "CAMPUS_SMTP_PASSWORD_FILE",
+        "CAMPUS_SIGNING_KEY" => "CAMPUS_SIGNING_KEY_FILE",
+        _ => return Ok(None),
+    };
+    let Some(path) = env(file_var) else {
+        return Ok(None);
+    };
+    std::fs::read_to_string(&path)
+        .map(|text| Some(text.trim_end_matches(['\r', '\n']).to_string()))
+        .map_err(|e| ConfigError::Env {
+            name: file_var,
+            message: format!("Datei {path} nicht lesbar: {e}"),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,5 +449,34 @@ mod tests {
     fn unknown_key_is_an_error() {
         let c = config("[backend]\ndatenbnak = \"x\"\n");
         assert!(Settings::from_parts(Path::new("/site"), &c, &|_| None).is_err());
+    }
+
+    #[tokio::test]
+    async fn secrets_from_files_and_the_system_ca_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("passwort");
+        std::fs::write(&secret, "aus-datei\n").unwrap();
+        let c = config(
+            "[mail]\ntransport = \"smtp\"\nsmtp_host = \"mx\"\nsmtp_zertifikate = \"system\"\n",
+        );
+        let path = secret.display().to_string();
+        let env = |k: &str| (k == "CAMPUS_SMTP_PASSWORD_FILE").then(|| path.clone());
+        let s = Settings::from_parts(Path::new("/site"), &c, &env).unwrap();
+        let MailTransport::Smtp(smtp) = &s.transport else {
+            panic!("smtp expected")
+        };
+        assert_eq!(smtp.password.0, "aus-datei");
+        assert!(smtp.certificates.system);
+        crate::outbox::Transport::new(&s.transport).expect("a transport with the system store");
+
+        let missing = |k: &str| (k == "CAMPUS_SIGNING_KEY_FILE").then(|| "/nicht/da".to_string());
+        let e = Settings::from_parts(Path::new("/site"), &config(""), &missing).unwrap_err();
+        assert!(e.to_string().contains("CAMPUS_SIGNING_KEY_FILE"), "{e}");
+
+        let c = config(
+            "[mail]\ntransport = \"smtp\"\nsmtp_host = \"mx\"\nsmtp_zertifikate = \"alle\"\n",
+        );
+        let e = Settings::from_parts(Path::new("/site"), &c, &|_| None).unwrap_err();
+        assert!(e.to_string().contains("mozilla, system"), "{e}");
     }
 }

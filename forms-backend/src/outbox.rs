@@ -14,6 +14,7 @@ use crate::sign::{hex, random_bytes};
 use crate::store::{self, ClaimedMail, Store};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,14 +33,15 @@ pub struct DeliveryError {
 
 pub enum Transport {
     Files(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// With the time limit of one whole delivery.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>, Duration),
 }
 
 impl Transport {
     pub fn new(config: &MailTransport) -> Result<Transport, lettre::transport::smtp::Error> {
         Ok(match config {
             MailTransport::Files(dir) => Transport::Files(dir.clone()),
-            MailTransport::Smtp(s) => Transport::Smtp(smtp(s)?),
+            MailTransport::Smtp(s) => Transport::Smtp(smtp(s)?, s.timeout),
         })
     }
 
@@ -60,7 +62,7 @@ impl Transport {
                         message: e.to_string(),
                     })
             }
-            Transport::Smtp(t) => {
+            Transport::Smtp(t, limit) => {
                 let envelope = Envelope::new(
                     Some(mail.envelope_from.parse().map_err(|_| DeliveryError {
                         permanent: true,
@@ -75,13 +77,19 @@ impl Transport {
                     permanent: true,
                     message: e.to_string(),
                 })?;
-                t.send_raw(&envelope, &mail.raw)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliveryError {
+                // The limit bounds the whole dialogue, not each answer: a
+                // server answering every line just in time must not keep
+                // the mail past its lease (see [`lease_for`]).
+                match tokio::time::timeout(*limit, t.send_raw(&envelope, &mail.raw)).await {
+                    Ok(sent) => sent.map(|_| ()).map_err(|e| DeliveryError {
                         permanent: e.is_permanent(),
                         message: e.to_string(),
-                    })
+                    }),
+                    Err(_) => Err(DeliveryError {
+                        permanent: false,
+                        message: format!("SMTP-Zeitlimit von {} s überschritten", limit.as_secs()),
+                    }),
+                }
             }
         }
     }
@@ -90,13 +98,27 @@ impl Transport {
 fn smtp(
     s: &SmtpSettings,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
-    let mut b = match s.tls {
-        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?,
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
-    }
-    .port(s.port)
-    .timeout(Some(s.timeout));
+    let parameters = || -> Result<TlsParameters, lettre::transport::smtp::Error> {
+        let mut p =
+            TlsParameters::builder(s.host.clone()).certificate_store(if s.certificates.system {
+                CertificateStore::Default // the system store (rustls-native-certs)
+            } else {
+                CertificateStore::WebpkiRoots
+            });
+        if let Some(pem) = &s.certificates.extra_pem {
+            p = p.add_root_certificate(Certificate::from_pem(pem)?);
+        }
+        p.build_rustls()
+    };
+    let tls = match s.tls {
+        SmtpTls::StartTls => Tls::Required(parameters()?),
+        SmtpTls::Tls => Tls::Wrapper(parameters()?),
+        SmtpTls::None => Tls::None,
+    };
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+        .tls(tls)
+        .port(s.port)
+        .timeout(Some(s.timeout));
     if let Some(user) = &s.user {
         b = b.credentials(Credentials::new(user.clone(), s.password.0.clone()));
     }
@@ -104,8 +126,8 @@ fn smtp(
 }
 
 /// How long a claimed message stays reserved for its worker. It must
-/// outlast one delivery: an SMTP conversation is a handful of exchanges,
-/// each bounded by the timeout. It is also how long the mail of a process
+/// outlast one delivery, which [`Transport::send`] bounds by the timeout
+/// (plus the time to record the result). It is also how long the mail of a process
 /// that died mid-delivery waits before another process sends it.
 pub fn lease_for(transport: &MailTransport) -> Duration {
     match transport {

@@ -6,6 +6,7 @@ mod support;
 
 mod build_errors;
 mod forms;
+mod hardening;
 mod incremental;
 mod large_sites;
 mod net;
@@ -16,3 +17,5 @@ mod safe_content;
 mod sample_site;
 mod selfcheck;
 mod serve;
+mod shutdown;
+mod smtp;

@@ -91,6 +91,7 @@ fn smtp_settings(site: &Path, port: u16) -> Settings {
         password: Default::default(),
         tls: SmtpTls::None,
         timeout: Duration::from_secs(5),
+        certificates: Default::default(),
     });
     s.per_ip_per_10_min = 1000;
     s
