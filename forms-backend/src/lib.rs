@@ -17,7 +17,6 @@
 pub mod booking;
 pub mod clock;
 pub mod config;
-pub mod discovery_web;
 pub mod intake;
 pub mod mail;
 pub mod ops;

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod discovery;
 
 /// How the client wants its answers, decided once per request: JSON when
 /// it sends or accepts JSON (the page script), HTML otherwise.
@@ -315,7 +316,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(booking::routes())
-        .merge(crate::discovery_web::routes())
+        .merge(discovery::routes())
         .merge(crate::verwaltung::routes())
         .route(
             &urls::confirm("{token}"),

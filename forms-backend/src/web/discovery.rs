@@ -4,7 +4,7 @@
 //! `Accept: application/json` the same routes answer JSON (the self-check
 //! page script uses that). All routes are GET and store nothing.
 
-use crate::web::Format;
+use super::Format;
 use crate::{AppState, Loaded};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -135,7 +135,7 @@ async fn selfcheck(
     let options = loaded.render_options();
     let json = format.is_json();
     if discovery::selfcheck_form(&loaded.site).is_none() {
-        return crate::web::AppError::NotFound { json }.into_response();
+        return super::AppError::NotFound { json }.into_response();
     }
     // Coming from an authority's landing page without answers yet: the
     // form itself, with the authority filled in (the static page can only
@@ -155,7 +155,7 @@ async fn selfcheck(
             .site_page("/selbstcheck/", &[("selfcheck", form)])
         {
             Ok(Some(body)) => html(StatusCode::OK, body),
-            Ok(None) => crate::web::AppError::NotFound { json }.into_response(),
+            Ok(None) => super::AppError::NotFound { json }.into_response(),
             Err(e) => failed(e),
         };
     }
