@@ -5,11 +5,15 @@
 //! `render` turns the site into pages, `output` writes them. [`build::build_site`]
 //! is the one pipeline function that runs all of it.
 //!
-//! `model` is a folder along its steps: `model/mod.rs` holds the [`model::Site`]
+//! The three largest modules are folders along their steps. `content`:
+//! `content/parse.rs` splits front matter and parses YAML with file lines,
+//! `content/files.rs` finds and reads files (and reports the unread ones),
+//! `content/loader.rs` reads folders in parallel and reuses unchanged files,
+//! `content/raw.rs` holds the raw shapes editors write. `model`: `model/mod.rs` holds the [`model::Site`]
 //! and the load pipeline, `model/link.rs` resolves references into indices,
 //! `model/checks.rs` holds the checks that span files, `model/pricing.rs` the
 //! prices and membership, `model/patch.rs` the incremental updates.
-//! `render` likewise: `render/mod.rs` holds the pipeline functions
+//! `render`: `render/mod.rs` holds the pipeline functions
 //! ([`render::render_site`], [`render::render_page`]), `render/templates.rs`
 //! loads Tera with its filters and turns template errors into problems,
 //! `render/views.rs` builds the values templates see, and `render/pages.rs`
