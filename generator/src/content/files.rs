@@ -168,3 +168,16 @@ pub fn german_io_error(e: &std::io::Error) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignores_editor_temp_files() {
+        assert!(is_content_file(Path::new("a/b.md")));
+        assert!(!is_content_file(Path::new("a/.b.md.swp")));
+        assert!(!is_content_file(Path::new("a/#b.md#")));
+        assert!(!is_content_file(Path::new("a/b.md~")));
+    }
+}
