@@ -5,17 +5,22 @@
 //! `render` turns the site into pages, `output` writes them. [`build::build_site`]
 //! is the one pipeline function that runs all of it.
 //!
-//! `model` is a folder along its steps: `model/mod.rs` holds the [`model::Site`]
-//! and the load pipeline, `model/link.rs` resolves references into indices,
-//! `model/checks.rs` holds the checks that span files, `model/pricing.rs` the
-//! prices and membership, `model/patch.rs` the incremental updates.
-//! `render` likewise: `render/mod.rs` holds the pipeline functions
-//! ([`render::render_site`], [`render::render_page`]), `render/templates.rs`
-//! loads Tera with its filters and turns template errors into problems,
-//! `render/views.rs` builds the values templates see, and `render/pages.rs`
-//! the page list and its rendering jobs, with `render/discovery_pages.rs` for
-//! the catalog, search and self-check pages. `render` uses `discovery` (the
-//! filter and search views), never the other way round.
+//! The largest modules are folders along their steps:
+//! - `content/`: `parse` (front matter, YAML with file lines, typed parser
+//!   problems), `files` (finding and reading files, reporting unread ones),
+//!   `loader` (whole folders in parallel, reuse of unchanged files), `raw`
+//!   (the raw shapes editors write).
+//! - `model/`: `mod.rs` (the [`model::Site`] and the load pipeline), `link`
+//!   (resolving references into indices), `checks` (checks that span files),
+//!   `pricing` (prices and membership), `patch` (incremental updates).
+//! - `render/`: `mod.rs` (the pipeline functions [`render::render_site`],
+//!   [`render::render_page`], ...), `templates` (loading Tera, filters,
+//!   template problems), `views` (the values templates see), `pages` (the
+//!   page list and its rendering jobs), `discovery_pages` (catalog, search
+//!   and self-check pages).
+//!
+//! `render` uses `discovery` (the filter, search and self-check views), never
+//! the other way round.
 
 pub mod build;
 pub mod config;

@@ -653,3 +653,16 @@ pub(super) fn link_membership(
         reduction_max_percent: m.beitragsminderung.hoechstens_prozent,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_dates() {
+        assert!(parse_date("2027-02-10").is_some());
+        assert!(parse_date("2027-2-10").is_none());
+        assert!(parse_date("2027-02-30").is_none());
+        assert!(parse_date("10.02.2027").is_none());
+    }
+}

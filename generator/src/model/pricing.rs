@@ -88,3 +88,73 @@ impl Membership {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn membership() -> Membership {
+        Membership {
+            share_value: Cents::from_euros(1000),
+            brackets: vec![
+                (Some(50), 1),
+                (Some(250), 2),
+                (Some(500), 3),
+                (Some(1000), 4),
+                (Some(2000), 5),
+                (None, 6),
+            ],
+            annual_fee_factor: 2,
+            reduction_percent_of_bookings: 50,
+            reduction_max_percent: 100,
+        }
+    }
+
+    #[test]
+    fn shares_follow_the_brackets() {
+        let m = membership();
+        let cases = [
+            (1, 1),
+            (50, 1),
+            (51, 2),
+            (250, 2),
+            (251, 3),
+            (500, 3),
+            (501, 4),
+            (1000, 4),
+            (1001, 5),
+            (2000, 5),
+            (2001, 6),
+            (40_000, 6),
+        ];
+        for (employees, shares) in cases {
+            assert_eq!(m.shares_for(employees), shares, "{employees} employees");
+        }
+        // Landkreis Bad Dürkheim: 501-1000 employees, 4 shares, 4.000 EUR.
+        let q = m.quote(730);
+        assert_eq!(q.deposit, Cents::from_euros(4000));
+        assert_eq!(q.annual_fee, Cents::from_euros(8000));
+    }
+
+    #[test]
+    fn share_table_covers_all_sizes() {
+        let rows = membership().table();
+        assert_eq!(rows.len(), 6);
+        assert_eq!((rows[0].0, rows[0].1), (1, Some(50)));
+        assert_eq!((rows[5].0, rows[5].1), (2001, None));
+        assert_eq!(rows[5].2.deposit, Cents::from_euros(6000));
+    }
+
+    #[test]
+    fn fee_reduction_is_capped() {
+        let m = membership();
+        assert_eq!(
+            m.reduced_fee(Cents::from_euros(8000), Cents::from_euros(2000)),
+            Cents::from_euros(7000)
+        );
+        assert_eq!(
+            m.reduced_fee(Cents::from_euros(8000), Cents::from_euros(100_000)),
+            Cents(0)
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! Reading content files: front matter split, YAML parsing with locations,
+//! and the raw shapes editors write. Nothing here checks references; that is
+//! the job of `model`. Submodules: `parse` (front matter and YAML), `files`
+//! (finding and reading files), `loader` (folders, reuse of unchanged files),
+//! `raw` (the raw shapes); their public items are re-exported here.
+
+use crate::error::{Problem, ProblemKind};
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+mod files;
+mod loader;
+mod parse;
+mod raw;
+
+pub use files::{
+    german_io_error, is_content_file, markdown_files, read_data, unread_data_files, unread_files,
+};
+pub use loader::{load_folder, Folder, Loader};
+pub use parse::{parse_yaml, Located, SourceFile};
+pub use raw::{
+    Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCompetenceArea,
+    RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel,
+    RawLiveDate, RawMembership, RawPage, RawPicture, RawPriceRules, RawReduction, RawRoleProfile,
+    RawTopic, RawUnit, UnitRole,
+};

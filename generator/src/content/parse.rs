@@ -1,0 +1,411 @@
+//! Splitting a content file into front matter and body, and parsing YAML
+//! with file lines, parser complaints turned into typed German problems.
+
+use super::*;
+
+/// A value with the file line it came from.
+pub type Located<T> = Spanned<T>;
+
+/// One Markdown file, split into front matter and body.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The file name without `.md`.
+    pub id: String,
+    pub front: String,
+    /// File line of the first front matter line (the one after `---`).
+    pub front_line: u64,
+    /// File line of the body's first line.
+    pub body_line: u64,
+    pub body: String,
+}
+
+impl SourceFile {
+    pub fn read(path: &Path) -> Result<SourceFile, Problem> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Problem::new(
+                path,
+                ProblemKind::Unreadable {
+                    reason: german_io_error(&e),
+                },
+            )
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<SourceFile, Problem> {
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = text.split_inclusive('\n');
+        let first = lines.next().unwrap_or("");
+        if first.trim_end() != "---" {
+            return Err(Problem::new(path, ProblemKind::MissingFrontMatter).at(1, None));
+        }
+        let mut front = String::new();
+        let mut offset = first.len();
+        for (n, line) in lines.enumerate() {
+            offset += line.len();
+            if line.trim_end() == "---" {
+                return Ok(SourceFile {
+                    path: path.to_path_buf(),
+                    id,
+                    front,
+                    front_line: 2,
+                    // Opening "---", n front matter lines, closing "---".
+                    body_line: n as u64 + 3,
+                    body: text[offset..].to_string(),
+                });
+            }
+            front.push_str(line);
+        }
+        Err(Problem::new(path, ProblemKind::UnclosedFrontMatter).at(1, None))
+    }
+
+    /// Parses the front matter; errors carry the line in the file.
+    pub fn front_matter<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        parse_yaml(&self.front, &self.path, self.front_line - 1)
+    }
+
+    /// Converts a line inside the front matter to a line in the file.
+    pub fn file_line<T>(&self, value: &Located<T>) -> u64 {
+        value.referenced.line() + self.front_line - 1
+    }
+
+    pub fn problem(&self, kind: ProblemKind) -> Problem {
+        Problem::new(&self.path, kind).at(1, None)
+    }
+
+    pub fn problem_at<T>(&self, value: &Located<T>, kind: ProblemKind) -> Problem {
+        Problem::new(&self.path, kind).at(self.file_line(value), Some(value.referenced.column()))
+    }
+}
+
+/// Parses YAML text; `line_offset` is added to reported lines.
+pub fn parse_yaml<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    line_offset: u64,
+) -> Result<T, Problem> {
+    // An empty front matter block deserializes like an empty mapping.
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    serde_saphyr::from_str(text).map_err(|e| {
+        let location = e.location().filter(|loc| loc.line() > 0);
+        // The written line, so messages can name the field and quote the value.
+        let written = location.and_then(|loc| {
+            let line = text.lines().nth(loc.line() as usize - 1)?;
+            let value: String = line.chars().skip(loc.column() as usize - 1).collect();
+            Some((line.to_string(), value))
+        });
+        let (line, value) = written.unwrap_or_default();
+        let problem = Problem::new(path, classify(&first_line(&e.to_string()), &line, &value));
+        match location {
+            Some(loc) => problem.at(loc.line() + line_offset, Some(loc.column())),
+            None => problem,
+        }
+    })
+}
+
+/// The field name of a written line (`  titel: x` or `- id: y`).
+pub(super) fn field_of(line: &str) -> String {
+    let line = line.trim_start().trim_start_matches("- ");
+    line.split(':').next().unwrap_or("").trim().to_string()
+}
+
+/// True for `2.400` or `1.000.000`: a German thousands separator.
+pub(super) fn german_thousands(value: &str) -> bool {
+    let mut groups = value.trim().split('.');
+    let first = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && !rest.is_empty()
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Turns the parser's English message into a typed problem where it is one
+/// of the common ones (typo in a field name, a value outside a list, a
+/// missing field, a wrong kind of value, an empty or doubled field); any
+/// other is a syntax error explained in German. `line` and `value` are the
+/// written line and the text from the reported column on (may be empty).
+/// No English word of the parser reaches the editor.
+pub(super) fn classify(message: &str, line: &str, value: &str) -> ProblemKind {
+    // serde quotes names in backticks: "unknown field `tite`, expected one of
+    // `titel`, `format`" (some parsers drop the backticks in the list).
+    let names = |list: &str| -> Vec<String> {
+        list.split([',', ' '])
+            .map(|w| w.trim_matches(|c| c == '`' || c == '\''))
+            .filter(|w| !w.is_empty() && *w != "or" && *w != "and")
+            .map(str::to_string)
+            .collect()
+    };
+    let quoted = |rest: &str| -> Option<(String, String)> {
+        let rest = rest.strip_prefix('`')?;
+        let (name, after) = rest.split_once('`')?;
+        Some((name.to_string(), after.to_string()))
+    };
+    // What follows "expected (one of)".
+    let allowed_in = |after: &str| -> Vec<String> {
+        after
+            .split_once("expected one of ")
+            .or_else(|| after.split_once("expected "))
+            .map(|(_, list)| names(list))
+            .unwrap_or_default()
+    };
+    if let Some((field, after)) = message.strip_prefix("unknown field ").and_then(quoted) {
+        let allowed = allowed_in(&after);
+        let suggestion =
+            crate::slug::closest(&field, allowed.iter().map(String::as_str)).map(Box::from);
+        return ProblemKind::UnknownField {
+            field,
+            allowed: allowed.into(),
+            suggestion,
+        };
+    }
+    if let Some((value, after)) = message.strip_prefix("unknown variant ").and_then(quoted) {
+        return ProblemKind::UnknownChoice {
+            value,
+            allowed: allowed_in(&after).into(),
+        };
+    }
+    if let Some((field, _)) = message.strip_prefix("missing field ").and_then(quoted) {
+        return ProblemKind::MissingKey { field };
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let field = rest.split(',').next().unwrap_or(rest).trim().to_string();
+        return ProblemKind::DuplicateKey { field };
+    }
+    if message.starts_with("cannot deserialize null") {
+        return ProblemKind::BlankText {
+            field: field_of(line),
+        };
+    }
+    if german_thousands(value) {
+        return ProblemKind::GermanNumber {
+            value: value.trim().to_string(),
+        };
+    }
+    let expected = [
+        ("string", "ein Text"),
+        ("sequence", "eine Liste"),
+        ("float", "eine Zahl (z. B. 3 oder 2.5)"),
+        ("integer", "eine ganze Zahl"),
+        ("f64", "eine Zahl (z. B. 3 oder 2.5)"),
+        ("u8", "eine ganze Zahl"),
+        ("u16", "eine ganze Zahl"),
+        ("u32", "eine ganze Zahl"),
+        ("u64", "eine ganze Zahl"),
+        ("i64", "eine ganze Zahl"),
+        ("bool", "true oder false"),
+        ("map", "eine Gruppe von Feldern („name: Wert“, eingerückt)"),
+    ];
+    let lower = message.to_lowercase();
+    let about_a_value = (lower.starts_with("expected ") && !lower.starts_with("expected mapping"))
+        || lower.starts_with("invalid ");
+    if about_a_value {
+        // In "invalid type: X, expected Y" the kind wanted is Y.
+        let wanted = lower.rsplit("expected ").next().unwrap_or(&lower);
+        if let Some((_, german)) = expected.iter().find(|(word, _)| wanted.contains(word)) {
+            return ProblemKind::WrongType { expected: german };
+        }
+    }
+    let explained = [
+        ("expected mapping", "Hier wird eine Zeile „feldname: Wert“ erwartet; fehlt der Doppelpunkt nach dem Feldnamen?"),
+        ("simple key expected", "Hier wird eine Zeile „feldname: Wert“ erwartet; fehlt der Doppelpunkt nach dem Feldnamen?"),
+        ("mapping values are not allowed", "Ein „: “ steht mitten im Wert, oder die Zeile ist weiter eingerückt als die vorige."),
+        ("unclosed quote", "Ein Anführungszeichen wird geöffnet, aber nicht geschlossen."),
+        ("found a tab", "Die Zeile ist mit einem Tabulator eingerückt."),
+        ("tab", "Die Zeile ist mit einem Tabulator eingerückt."),
+        ("unexpected character", "Mit diesem Zeichen darf ein Wert nicht beginnen (z. B. „@“ oder „`“)."),
+        ("did not find expected", "Die Einrückung oder eine Klammer stimmt nicht."),
+        ("indentation", "Die Einrückung stimmt nicht."),
+    ];
+    let german = explained
+        .iter()
+        .find(|(english, _)| lower.contains(english))
+        .map_or(
+            "Diese Stelle lässt sich nicht lesen (Schreibfehler im YAML-Format).",
+            |(_, g)| g,
+        );
+    ProblemKind::Syntax {
+        message: german.to_string(),
+    }
+}
+
+/// The parser's message without its own location (relative to the front
+/// matter, so misleading): ours, in file lines, is printed in front.
+pub(super) fn first_line(message: &str) -> String {
+    let mut line = message.lines().next().unwrap_or(message).trim();
+    line = line.strip_prefix("error: ").unwrap_or(line);
+    if let Some(rest) = line.strip_prefix("line ") {
+        if let Some((_, after)) = rest.split_once(": ") {
+            line = after;
+        }
+    }
+    match line.rfind(" at line ") {
+        Some(i) => line[..i].to_string(),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_and_body() {
+        let f = SourceFile::parse(Path::new("x/abc.md"), "---\ntitel: A\n---\nText\n").unwrap();
+        assert_eq!(f.id, "abc");
+        assert_eq!(f.front, "titel: A\n");
+        assert_eq!(f.body, "Text\n");
+        assert_eq!(f.body_line, 4);
+    }
+
+    #[test]
+    fn missing_and_unclosed_front_matter() {
+        let e = SourceFile::parse(Path::new("a.md"), "titel: A\n").unwrap_err();
+        assert_eq!(e.kind, ProblemKind::MissingFrontMatter);
+        let e = SourceFile::parse(Path::new("a.md"), "---\ntitel: A\n").unwrap_err();
+        assert_eq!(e.kind, ProblemKind::UnclosedFrontMatter);
+    }
+
+    #[test]
+    fn yaml_errors_carry_file_lines() {
+        let f = SourceFile::parse(
+            Path::new("a.md"),
+            "---\ntitel: A\nkurzbeschreibung: B\nfalsch: 1\n---\n",
+        )
+        .unwrap();
+        let e = f.front_matter::<RawTopic>().unwrap_err();
+        assert!(
+            matches!(&e.kind, ProblemKind::UnknownField { field, .. } if field == "falsch"),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn located_values_know_their_line() {
+        let f = SourceFile::parse(
+            Path::new("a.md"),
+            "---\nfrage: Was?\n\nkategorie: kosten\n---\nAntwort\n",
+        )
+        .unwrap();
+        let faq = f.front_matter::<RawFaq>().unwrap();
+        assert_eq!(f.file_line(&faq.kategorie), 4);
+    }
+
+    #[test]
+    fn parser_messages_become_typed_problems() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Item {
+            titel: String,
+            format: Format,
+            stunden: f64,
+            themen: Vec<String>,
+        }
+        let kind = |yaml: &str| {
+            parse_yaml::<Item>(yaml, Path::new("x.md"), 1)
+                .unwrap_err()
+                .kind
+        };
+        let ok = "titel: A\nformat: hybrid\nstunden: 3\nthemen: [a]\n";
+        assert!(matches!(
+            kind(&ok.replace("stunden:", "stunde:")),
+            ProblemKind::UnknownField { field, suggestion: Some(s), allowed }
+                if field == "stunde" && &*s == "stunden" && allowed.len() == 4
+        ));
+        assert!(matches!(
+            kind(&ok.replace("hybrid", "praesenz")),
+            ProblemKind::UnknownChoice { value, allowed }
+                if value == "praesenz" && *allowed == ["hybrid", "on-demand"]
+        ));
+        assert!(matches!(
+            kind(&ok.replace("titel: A\n", "")),
+            ProblemKind::MissingKey { field } if field == "titel"
+        ));
+        assert!(matches!(
+            kind(&ok.replace("stunden: 3", "stunden: drei")),
+            ProblemKind::WrongType { expected } if expected.contains("Zahl")
+        ));
+        assert!(matches!(
+            kind(&ok.replace("themen: [a]", "themen: a")),
+            ProblemKind::WrongType {
+                expected: "eine Liste"
+            }
+        ));
+        // An unquoted text starting with "[" reads as a list.
+        assert!(matches!(
+            kind(&ok.replace("titel: A", "titel: [A")),
+            ProblemKind::WrongType {
+                expected: "ein Text"
+            }
+        ));
+    }
+
+    #[test]
+    fn every_parser_complaint_is_german() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Item {
+            titel: String,
+            anzahl: Option<u32>,
+        }
+        let problem = |yaml: &str| parse_yaml::<Item>(yaml, Path::new("x.md"), 1).unwrap_err();
+        assert_eq!(
+            problem("titel: A\nanzahl: 2.400\n").kind,
+            ProblemKind::GermanNumber {
+                value: "2.400".into()
+            }
+        );
+        assert_eq!(
+            problem("titel:\n").kind,
+            ProblemKind::BlankText {
+                field: "titel".into()
+            }
+        );
+        let doubled = problem("titel: A\ntitel: B\n");
+        assert_eq!(
+            doubled.kind,
+            ProblemKind::DuplicateKey {
+                field: "titel".into()
+            }
+        );
+        assert_eq!(doubled.line, Some(3));
+        assert!(matches!(
+            problem("titel: A\nanzahl: -1\n").kind,
+            ProblemKind::WrongType {
+                expected: "eine ganze Zahl"
+            }
+        ));
+        // Whatever the parser says, no English and no Rust words.
+        for yaml in [
+            "titel A\n",
+            "titel: a: b\n",
+            "titel: \"offen\n",
+            "titel: a\n\tanzahl: 1\n",
+            "titel: `a`\n",
+            "titel: @a\n",
+            "- a\n",
+            "titel: A\nanzahl: 2.400\n",
+            "titel:\n",
+            "titel: A\ntitel: B\n",
+            "titel: A\nanzahl: -1\n",
+        ] {
+            let text = problem(yaml).to_string();
+            for word in [
+                "expected", "mapping", "Option", "String", "u32", "invalid", "Policy", "scalar",
+                "YAML:",
+            ] {
+                assert!(!text.contains(word), "{yaml:?}: {text}");
+            }
+        }
+    }
+}

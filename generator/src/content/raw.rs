@@ -1,0 +1,247 @@
+//! The raw shapes editors write: front matter and data files as they are
+//! deserialized, before `model` checks and links them.
+
+use super::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Hybrid,
+    OnDemand,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevel {
+    pub id: Located<String>,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    pub preis: crate::money::Cents,
+    pub abrechnung: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceRules {
+    pub mehrwertsteuer_prozent: i64,
+    pub aufschlag_nichtmitglieder_prozent: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMembership {
+    pub anteil_euro: i64,
+    pub staffel: Vec<Located<RawBracket>>,
+    pub jahresbeitrag_faktor: i64,
+    pub beitragsminderung: RawReduction,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBracket {
+    #[serde(default)]
+    pub bis: Option<u32>,
+    pub anteile: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReduction {
+    pub prozent_der_buchungen: i64,
+    pub hoechstens_prozent: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaqCategory {
+    pub id: Located<String>,
+    pub name: String,
+}
+
+/// One competence area of the self-check (`data/kompetenzen.yaml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompetenceArea {
+    pub id: Located<String>,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    /// Names of the levels, from level 0 upwards (e.g. four names for 0 to 3).
+    pub stufen: Located<Vec<String>>,
+}
+
+/// One role profile of the self-check (`data/rollenprofile.yaml`): the
+/// target level per competence area.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoleProfile {
+    pub id: Located<String>,
+    pub name: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    pub ziele: BTreeMap<String, Located<i64>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    #[serde(default)]
+    pub reihenfolge: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLecturer {
+    pub name: String,
+    #[serde(default)]
+    pub funktion: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnit {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    pub format: Format,
+    pub niveau: Located<String>,
+    pub themen: Located<Vec<Located<String>>>,
+    #[serde(default)]
+    pub dozierende: Vec<Located<String>>,
+    pub aufwand_stunden: Located<f64>,
+    #[serde(default)]
+    pub kompetenzen: Vec<String>,
+    #[serde(default)]
+    pub termine: Option<Located<Vec<RawLiveDate>>>,
+    #[serde(default)]
+    pub start_link: Option<Located<String>>,
+    /// Competence areas (ids from `data/kompetenzen.yaml`) this unit raises,
+    /// and the level a participant reaches in each.
+    #[serde(default)]
+    pub kompetenzstufen: BTreeMap<String, Located<i64>>,
+    /// Units to take before this one (unit ids).
+    #[serde(default)]
+    pub voraussetzungen: Vec<Located<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLiveDate {
+    pub datum: Located<String>,
+    pub plaetze: Located<u32>,
+    #[serde(default)]
+    pub vergeben: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitRole {
+    Pflicht,
+    Wahlpflicht,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCourse {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    pub einheiten: Located<Vec<RawCourseUnit>>,
+    #[serde(default)]
+    pub wahlpflicht_anzahl: Option<Located<u32>>,
+    pub zertifikat: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCourseUnit {
+    pub einheit: Located<String>,
+    pub art: UnitRole,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+pub enum AuthorityKind {
+    Gemeinde,
+    Stadt,
+    Landkreis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    Genossenschaft,
+    Kommune,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthority {
+    pub name: String,
+    pub art: AuthorityKind,
+    pub mitglied: bool,
+    pub beschaeftigte: u32,
+    pub logo: Located<String>,
+    pub bild: RawPicture,
+    pub einheiten: Vec<Located<String>>,
+    pub ansprechperson: RawContact,
+    pub freigabe: Located<Approval>,
+    #[serde(default)]
+    pub freigabe_email: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPicture {
+    pub datei: Located<String>,
+    pub alt: Located<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    pub name: String,
+    #[serde(default)]
+    pub funktion: String,
+    pub email: String,
+    #[serde(default)]
+    pub telefon: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaq {
+    pub frage: String,
+    pub kategorie: Located<String>,
+    #[serde(default)]
+    pub reihenfolge: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PageTemplate {
+    #[default]
+    Seite,
+    Mitgliedschaft,
+    Kontakt,
+    Newsletter,
+    Registrierung,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPage {
+    pub titel: String,
+    #[serde(default)]
+    pub beschreibung: String,
+    #[serde(default)]
+    pub vorlage: PageTemplate,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHome {
+    pub titel: String,
+    #[serde(default)]
+    pub beschreibung: String,
+}
