@@ -15,6 +15,20 @@ pub struct LiveEvent<'a> {
     pub stamp: NaiveDateTime,
 }
 
+/// The host part of the site's base URL: the domain in every calendar UID,
+/// so the generator's files and the backend's mails name the same event.
+pub fn host_of(base_url: &str) -> String {
+    base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("kommunalcampus")
+        .split(['/', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("kommunalcampus")
+        .to_string()
+}
+
 pub fn uid_for(unit_id: &str, date: NaiveDate, host: &str) -> String {
     format!("{unit_id}-{}@{host}", date.format("%Y%m%d"))
 }
@@ -101,6 +115,14 @@ pub fn describe(date: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_of_takes_the_domain_without_port_or_path() {
+        assert_eq!(host_of("https://campus.example/pfad/"), "campus.example");
+        assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(host_of("kein-schema"), "kommunalcampus");
+        assert_eq!(host_of("https://"), "kommunalcampus");
+    }
 
     #[test]
     fn event_in_winter_is_utc_plus_one() {

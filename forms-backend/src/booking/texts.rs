@@ -5,17 +5,7 @@ use super::*;
 
 impl Env<'_> {
     pub(super) fn host(&self) -> String {
-        self.site
-            .config
-            .site
-            .base_url
-            .split("://")
-            .nth(1)
-            .unwrap_or("kommunalcampus")
-            .split(['/', ':'])
-            .next()
-            .unwrap_or("kommunalcampus")
-            .to_string()
+        campus_generator::ics::host_of(&self.site.config.site.base_url)
     }
 
     pub(super) fn unit_url(&self, unit_id: &str) -> String {

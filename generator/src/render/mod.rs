@@ -253,17 +253,7 @@ fn template_path(site: &Site, name: &str) -> PathBuf {
 }
 
 fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {
-    let host = site
-        .config
-        .site
-        .base_url
-        .split("://")
-        .nth(1)
-        .unwrap_or("kommunalcampus")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("kommunalcampus")
-        .to_string();
+    let host = ics::host_of(&site.config.site.base_url);
     site.units
         .iter()
         .flat_map(|u| u.upcoming_dates(options.today).map(move |d| (u, d)))
