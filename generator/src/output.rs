@@ -96,13 +96,24 @@ pub fn check_out_dir(site: &Path, out: &Path) -> Result<(), Problem> {
     let foreign = std::fs::read_dir(&out_resolved)
         .map(|mut entries| entries.next().is_some())
         .unwrap_or(false)
-        && !out_resolved.join(MARKER).is_file();
+        && !out_resolved.join(MARKER).is_file()
+        && !made_before_markers(&site, &out_resolved);
     if foreign {
         return refuse(format!(
             "Er ist nicht leer und wurde nicht von campus build angelegt (es fehlt die Datei {MARKER}); sein Inhalt würde gelöscht."
         ));
     }
     Ok(())
+}
+
+/// The site's own `public/` as builds wrote it before they left a marker:
+/// start page, sitemap and robots.txt side by side. Refusing it would stop
+/// every existing installation at its first build after an upgrade.
+fn made_before_markers(site: &Path, out: &Path) -> bool {
+    out == site.join("public")
+        && ["index.html", "sitemap.xml", "robots.txt"]
+            .iter()
+            .all(|f| out.join(f).is_file())
 }
 
 /// `path` made absolute, with `..` resolved and symbolic links followed as

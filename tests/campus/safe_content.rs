@@ -335,6 +335,26 @@ fn out_never_replaces_sources_or_foreign_files() {
 }
 
 #[test]
+fn the_default_public_folder_of_a_build_before_markers_is_replaced() {
+    let site = fixture("minimal");
+    let root = site.path();
+    let public = root.join("public");
+    for f in ["index.html", "sitemap.xml", "robots.txt", "alt/index.html"] {
+        write(&public, f, "alt");
+    }
+    build_into(root, &public).unwrap_or_else(|p| panic!("{p}"));
+    assert!(public.join(".campus-build").is_file());
+    assert!(!public.join("alt").exists());
+    // The same files in another folder are not taken for a build's.
+    let other = tempfile::tempdir().unwrap();
+    for f in ["index.html", "sitemap.xml", "robots.txt"] {
+        write(other.path(), f, "fremd");
+    }
+    assert!(refused(root, other.path()).contains(".campus-build"));
+    assert_eq!(read(other.path(), "index.html"), "fremd");
+}
+
+#[test]
 fn cli_build_refuses_the_content_folder() {
     let site = fixture("minimal");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_campus"))
