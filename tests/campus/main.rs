@@ -11,6 +11,7 @@ mod incremental;
 mod large_sites;
 mod net;
 mod occupancy;
+mod operations;
 mod run;
 mod sample_site;
 mod selfcheck;
