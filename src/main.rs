@@ -3,8 +3,13 @@
 mod cmd;
 mod http;
 
-/// The version shown by `campus --version` and `/healthz`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Version and git commit the binary was built from.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (Commit ",
+    env!("CAMPUS_GIT_COMMIT"),
+    ")"
+);
 
 // Rendering thousands of pages allocates many small JSON values; mimalloc
 // handles that with less CPU than the system allocator.
@@ -18,13 +23,16 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "campus",
-    version,
+    version = LONG_VERSION,
     about = "KommunalCampus: Website bauen, prüfen und mit Formular-Backend ausliefern"
 )]
 struct Cli {
     /// Site folder (with campus.toml); default: the current folder.
     #[arg(long, global = true, default_value = ".")]
     site: PathBuf,
+    /// Log format: text (default) or json (one object per line, for log collectors). Filter with RUST_LOG.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +47,8 @@ enum Command {
     Run(cmd::run::Args),
     /// For editors: build, serve with the form backend, rebuild on changes, live reload (development only).
     Serve(cmd::serve::Args),
+    /// For operators: consistent copy of the form database (and signing key) while the service runs.
+    Backup(cmd::backup::Args),
     /// Form backend data: purge expired data, export submissions as CSV.
     Forms(cmd::forms::Args),
     /// Bookings for the office: list, export (CSV per live date), approve, reject, cancel.
@@ -47,17 +57,24 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Structured logs of the form backend; RUST_LOG-style filtering is left
-    // to the operator's log system.
-    tracing_subscriber::fmt()
+    // RUST_LOG filters (e.g. `campus_forms=debug`), default: info.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match cli.command {
         Command::Build(args) => cmd::build::run(&cli.site, args),
         Command::Check(args) => cmd::check::run(&cli.site, args),
         Command::Run(args) => cmd::run::run(&cli.site, args),
         Command::Serve(args) => cmd::serve::run(&cli.site, args),
+        Command::Backup(args) => cmd::backup::run(&cli.site, args),
         Command::Forms(args) => cmd::forms::run(&cli.site, args),
         Command::Bookings(args) => cmd::bookings::run(&cli.site, args),
     }

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod ops;
 pub mod outbox;
 pub mod pages;
+pub mod runtime_ops;
 pub mod sign;
 pub mod store;
 pub mod stored;

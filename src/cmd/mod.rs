@@ -1,3 +1,4 @@
+pub mod backup;
 pub mod bookings;
 pub mod build;
 pub mod check;

@@ -122,8 +122,9 @@ async fn serve(site: &Path, args: Args) -> Result<(), String> {
     } else {
         backend.merge(http::static_files::router(&public))
     };
+    let app = http::metrics::with_metrics(app, state.clone());
     tracing::info!(%address, backend_only = args.backend_only, public = %public.display(),
-        version = crate::VERSION, "KommunalCampus läuft");
+        version = crate::LONG_VERSION, "KommunalCampus läuft");
     println!("KommunalCampus läuft auf http://{address}/");
 
     http::serve(listener, app, &limits, http::shutdown_signal()).await;

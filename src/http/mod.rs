@@ -3,6 +3,7 @@
 //! answer ([`headers`]) and the built site from disk ([`static_files`]).
 
 pub mod headers;
+pub mod metrics;
 pub mod static_files;
 
 use axum::extract::ConnectInfo;

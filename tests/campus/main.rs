@@ -12,6 +12,7 @@ mod large_sites;
 mod net;
 mod occupancy;
 mod one_cause;
+mod operations;
 mod run;
 mod safe_content;
 mod sample_site;

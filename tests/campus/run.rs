@@ -223,3 +223,106 @@ fn campus_build_writes_the_headers_for_static_hosts() {
     );
     assert!(read(dir.path(), "public/_headers").contains("frame-ancestors 'none'"));
 }
+
+/// The systemd units in `deploy/` pass `systemd-analyze verify` (with the
+/// binary path pointed at the one under test, which must exist).
+#[test]
+fn deploy_systemd_units_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = [
+        "kommunalcampus.service",
+        "kommunalcampus-backup.service",
+        "kommunalcampus-backup.timer",
+    ];
+    for unit in units {
+        let text = read(&repo_root(), &format!("deploy/systemd/{unit}"))
+            .replace("/usr/local/bin/campus", env!("CARGO_BIN_EXE_campus"));
+        write(dir.path(), unit, &text);
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .args(units.iter().map(|u| dir.path().join(u)))
+        .output()
+        .expect("systemd-analyze (Debian package systemd; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Debian's nginx on loopback in front of `campus run`, as in
+/// `deploy/nginx/kommunalcampus.conf` without TLS: pages and a form post go
+/// through it, the answers keep campus's security headers, and with
+/// `vertraue_x_forwarded_for` the backend takes the client address nginx
+/// sets.
+#[test]
+fn a_form_post_through_nginx_reaches_the_backend() {
+    let dir = built_sample();
+    let site = dir.path();
+    crate::shutdown::load_config(site);
+    let mut config = read(site, "campus.toml");
+    config = config.replace(
+        "[backend]\n",
+        "[backend]\nvertraue_x_forwarded_for = true\n",
+    );
+    write(site, "campus.toml", &config);
+    let campus = Campus::start(site, &["run"], &[]);
+
+    let proxy = tempfile::tempdir().unwrap();
+    let p = proxy.path();
+    let port = free_port();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {p}/body;\n proxy_temp_path {p}/proxy;\n\
+         fastcgi_temp_path {p}/fastcgi;\n uwsgi_temp_path {p}/uwsgi;\n scgi_temp_path {p}/scgi;\n\
+         server {{\n  listen 127.0.0.1:{port};\n  location = /metrics {{ deny all; }}\n\
+         location / {{\n   proxy_pass http://{backend};\n   proxy_http_version 1.1;\n\
+         proxy_set_header Host $host;\n   proxy_set_header X-Forwarded-For $remote_addr;\n  }}\n }}\n}}\n",
+        p = p.display(),
+        backend = campus.address
+    );
+    std::fs::write(p.join("nginx.conf"), conf).unwrap();
+    let nginx = std::process::Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(p)
+        .arg("-c")
+        .arg(p.join("nginx.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx (Debian package nginx-light; .ci/run installs it)");
+    // One process (master_process off), so killing it leaves no worker behind.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _nginx = Kill(nginx);
+    let front = format!("127.0.0.1:{port}");
+    wait_until("nginx answers", || {
+        get(&front, "/healthz").is_some_and(|r| r.status == 200)
+    });
+
+    let page = get(&front, "/").unwrap();
+    assert_eq!(page.status, 200);
+    assert_security_headers(&page, "a page through nginx");
+    assert_eq!(get(&front, "/metrics").unwrap().status, 403);
+
+    let ts = crate::shutdown::form_stamp(&front);
+    std::thread::sleep(Duration::from_millis(1100));
+    let pairs = crate::shutdown::contact_form("Durch Nginx", &ts);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = post_form(&front, "/forms/kontakt", "http://127.0.0.1:8080", &pairs).unwrap();
+    assert_eq!(reply.status, 303, "{reply:?}");
+    assert_security_headers(&reply, "a form answer through nginx");
+    let figures = get(&campus.address, "/metrics").unwrap().text();
+    assert!(
+        figures.contains("campus_submissions{form=\"kontakt\"} 1"),
+        "{figures}"
+    );
+}
