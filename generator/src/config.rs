@@ -27,6 +27,9 @@ pub struct Config {
 pub struct SiteConfig {
     pub name: String,
     /// Absolute URL the site is published under, without trailing slash.
+    /// `adresse` in campus.toml (German like the table's other keys);
+    /// `base_url` is still read, as older files have it.
+    #[serde(rename = "adresse", alias = "base_url")]
     pub base_url: String,
     #[serde(default)]
     pub beschreibung: String,
@@ -121,5 +124,16 @@ mod tests {
         let config = Config::parse(text, Path::new("campus.toml")).unwrap();
         assert_eq!(config.site.base_url, "http://a");
         assert!(config.rest.contains_key("serve"));
+    }
+
+    #[test]
+    fn site_address_is_read_under_its_german_and_its_old_key() {
+        let rest =
+            "[kontakt]\norganisation=\"a\"\nstrasse=\"b\"\nort=\"c\"\nemail=\"d\"\ntelefon=\"e\"\n";
+        for key in ["adresse", "base_url"] {
+            let text = format!("[site]\nname = \"X\"\n{key} = \"https://k.example/\"\n{rest}");
+            let config = Config::parse(&text, Path::new("campus.toml")).unwrap();
+            assert_eq!(config.site.base_url, "https://k.example", "{key}");
+        }
     }
 }

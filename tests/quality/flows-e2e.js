@@ -83,8 +83,8 @@ function frontMatter(file) {
 const addr = (s) => ((s || '').match(/<([^>]+)>/) || [null, s || ''])[1].trim().toLowerCase();
 const toml = readToml(path.join(siteDir, 'campus.toml'));
 const office = addr(process.env.CAMPUS_MAIL_OFFICE || toml['mail.geschaeftsstelle'] || toml['kontakt.email']);
-// Links in mails point at [forms] url or [site] base_url; the gate serves on a free port.
-const mailOrigin = new URL(toml['forms.url'] || toml['site.base_url'] || base).origin;
+// Links in mails point at [forms] url or [site] adresse; the gate serves on a free port.
+const mailOrigin = new URL(toml['forms.url'] || toml['site.adresse'] || toml['site.base_url'] || base).origin;
 const local = (u) => { const x = new URL(u); return x.origin === mailOrigin ? base + x.pathname + x.search : u; };
 
 function approverFor(authorityId) {
