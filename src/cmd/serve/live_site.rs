@@ -1,0 +1,274 @@
+//! The site `campus serve` shows: the last good build in memory, rebuilt
+//! in proportion to each save, with derived files made in the background.
+
+use super::*;
+
+/// What the browser is told after each build.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum BuildState {
+    /// `reload`: the URL paths whose pages changed, or "*" for all pages
+    /// (assets or templates changed); empty when nothing visible changed.
+    Ok {
+        generation: u64,
+        reload: Arc<String>,
+    },
+    Failed {
+        generation: u64,
+        report: String,
+    },
+}
+
+impl BuildState {
+    pub(super) fn generation(&self) -> u64 {
+        match self {
+            BuildState::Ok { generation, .. } | BuildState::Failed { generation, .. } => {
+                *generation
+            }
+        }
+    }
+}
+
+/// What browsers should reload after a build: the pages whose bytes
+/// changed, as URL paths separated by newlines; "*" when assets changed or
+/// too many pages to list.
+pub(super) fn reload_scope(changed_outputs: &[String], assets_changed: bool) -> String {
+    let pages: Vec<String> = changed_outputs
+        .iter()
+        .filter(|p| p.ends_with(".html"))
+        .map(|p| format!("/{}", p.trim_end_matches("index.html")))
+        .collect();
+    if assets_changed || pages.len() > 500 {
+        "*".into()
+    } else {
+        pages.join("\n")
+    }
+}
+
+/// Assets and templates are not tracked per page: their change reloads all.
+pub(super) fn assets_changed(changed_sources: &[PathBuf], site_dir: &Path) -> bool {
+    changed_sources.is_empty()
+        || changed_sources.iter().any(|p| {
+            let rel = p.strip_prefix(site_dir).unwrap_or(p);
+            rel.starts_with("static") || rel.starts_with("themes") || rel.starts_with("templates")
+        })
+}
+
+/// The site currently served: rendered pages in memory, assets from disk.
+pub struct LiveSite {
+    pub(super) site_dir: PathBuf,
+    /// The form backend, told about new content after each good build.
+    pub(super) forms: std::sync::OnceLock<campus_forms::AppState>,
+    pub(super) static_dirs: Vec<PathBuf>,
+    pub(super) build: Mutex<LiveBuild>,
+    pub(super) pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
+    pub(super) state: watch::Sender<BuildState>,
+    /// Asks the worker that makes the derived files (search index, calendar
+    /// files, sitemap) to run; without a worker they are made in line.
+    pub(super) extras: std::sync::OnceLock<std::sync::mpsc::Sender<()>>,
+    /// The search index of the newest derived files, for the form backend's
+    /// search (which may start after the first files were made).
+    pub(super) search_index: Mutex<Option<OfferedIndex>>,
+}
+
+type OfferedIndex = (
+    Arc<campus_generator::Site>,
+    chrono::NaiveDate,
+    Arc<campus_generator::search::Index>,
+);
+
+impl LiveSite {
+    pub(super) fn new(site_dir: &Path) -> Arc<LiveSite> {
+        let (state, _) = watch::channel(BuildState::Ok {
+            generation: 0,
+            reload: Arc::new(String::new()),
+        });
+        let mut options = BuildOptions::new(site_dir, site_dir.join("public"));
+        options.live_reload = true;
+        Arc::new(LiveSite {
+            site_dir: site_dir.to_path_buf(),
+            forms: std::sync::OnceLock::new(),
+            static_dirs: Vec::new(),
+            build: Mutex::new({
+                let mut build = LiveBuild::new(options);
+                // The watcher reports every change (an error event counts as
+                // "everything changed", which makes the loader read all again).
+                build.set_watched(true);
+                build
+            }),
+            pages: RwLock::new(Arc::new(HashMap::new())),
+            state,
+            extras: std::sync::OnceLock::new(),
+            search_index: Mutex::new(None),
+        })
+    }
+
+    /// From now on derived files are made by a worker thread after each
+    /// rebuild, so the next edit's pages never wait for them.
+    pub(super) fn start_extras_worker(self: &Arc<Self>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.extras.set(tx).is_ok() {
+            let live = Arc::downgrade(self);
+            std::thread::spawn(move || extras_worker(live, rx));
+        }
+    }
+
+    /// Asks the worker for the derived files; false if there is none yet.
+    pub(super) fn request_extras(&self) -> bool {
+        self.extras
+            .get()
+            .is_some_and(|worker| worker.send(()).is_ok())
+    }
+
+    /// Keeps `made` (if any) and hands the kept index to the form backend
+    /// if that runs. Called when an index is made and when the backend
+    /// starts, whichever comes last offers it.
+    pub(super) fn offer_index(&self, made: Option<OfferedIndex>) {
+        let mut kept = self.search_index.lock().expect("index lock");
+        if made.is_some() {
+            *kept = made;
+        }
+        if let (Some(forms), Some((site, day, index))) = (self.forms.get(), kept.as_ref()) {
+            forms.offer_search_index(site, *day, index.clone());
+        }
+    }
+
+    /// Rebuilds what `changed` affects (everything when empty); on success
+    /// swaps the served pages at once and tells the browsers.
+    pub(super) fn rebuild(&self, changed: &[PathBuf]) -> Result<RebuildReport, String> {
+        let generation = self.state.borrow().generation() + 1;
+        let mut build = self.build.lock().expect("build lock");
+        match build.rebuild_pages(changed) {
+            Ok(report) => {
+                self.publish(&build);
+                let reload = reload_scope(&report.changed, assets_changed(changed, &self.site_dir));
+                self.state.send_replace(BuildState::Ok {
+                    generation,
+                    reload: Arc::new(reload),
+                });
+                // Calendar files, sitemap and search index follow the pages.
+                if !self.request_extras() {
+                    if let Some((site, options)) = build.extras_input() {
+                        let (extras, index) = derived_files(&site, &options);
+                        build.apply_extras(&site, extras);
+                        self.publish(&build);
+                        self.offer_index(Some((site, options.today, index)));
+                    }
+                }
+                // The form backend's reload (templates, booking sync) is not
+                // on the way to the browser: do it after the swap.
+                if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
+                    std::thread::spawn(move || {
+                        if let Err(e) = forms.reload(site) {
+                            eprintln!("Formular-Backend: {e}");
+                        }
+                    });
+                }
+                Ok(report)
+            }
+            Err(problems) => {
+                let report = problems.to_string();
+                self.state.send_replace(BuildState::Failed {
+                    generation,
+                    report: report.clone(),
+                });
+                Err(report)
+            }
+        }
+    }
+
+    /// Takes new counts of booked places; re-renders the pages that show
+    /// them and reloads the browsers if anything changed.
+    pub(super) fn refresh_bookings(&self, bookings: Arc<campus_generator::model::Bookings>) {
+        let mut build = self.build.lock().expect("build lock");
+        build.set_bookings(bookings);
+        if let Ok(report) = build.refresh_pages() {
+            if !report.changed.is_empty() {
+                self.publish(&build);
+                // Only the pages showing the changed dates reload: a page
+                // someone is filling in elsewhere must not lose its input.
+                let generation = self.state.borrow().generation() + 1;
+                let reload = reload_scope(&report.changed, false);
+                self.state.send_replace(BuildState::Ok {
+                    generation,
+                    reload: Arc::new(reload),
+                });
+            }
+        }
+    }
+
+    pub(super) fn publish(&self, build: &LiveBuild) {
+        let snapshot: HashMap<String, Arc<Vec<u8>>> = build
+            .outputs()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *self.pages.write().expect("pages lock") = Arc::new(snapshot);
+    }
+
+    pub(super) fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.pages.read().expect("pages lock").get(key).cloned()
+    }
+}
+
+/// Makes the derived files of the newest site whenever asked, after a quiet
+/// moment (an editor may save again at once), at low CPU priority so a
+/// page rebuild running meanwhile keeps the processor.
+pub(super) fn extras_worker(
+    live: std::sync::Weak<LiveSite>,
+    wanted: std::sync::mpsc::Receiver<()>,
+) {
+    // One thread of its own, also for the parallel parts (search index):
+    // on the shared pool they would queue ahead of the next page rebuild.
+    let Ok(pool) = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .start_handler(|_| lower_priority())
+        .build()
+    else {
+        return;
+    };
+    while wanted.recv().is_ok() {
+        while wanted.recv_timeout(Duration::from_millis(100)).is_ok() {}
+        let Some(live) = live.upgrade() else {
+            return;
+        };
+        // A site built while the files were being made makes them again.
+        loop {
+            let input = live.build.lock().expect("build lock").extras_input();
+            let Some((site, options)) = input else {
+                break;
+            };
+            let (extras, index) = pool.install(|| derived_files(&site, &options));
+            let mut build = live.build.lock().expect("build lock");
+            if build.apply_extras(&site, extras).is_some() {
+                live.publish(&build);
+                drop(build);
+                live.offer_index(Some((site, options.today, index)));
+                break;
+            }
+        }
+    }
+}
+
+/// The derived files of `site` and the search index among them, which the
+/// form backend's search uses too.
+pub(super) fn derived_files(
+    site: &campus_generator::Site,
+    options: &campus_generator::render::RenderOptions,
+) -> (
+    Vec<campus_generator::render::Output>,
+    Arc<campus_generator::search::Index>,
+) {
+    let index = Arc::new(campus_generator::search::site_index(site, options.today));
+    let extras = campus_generator::render::extra_outputs_with_index(site, options, &index);
+    (extras, index)
+}
+
+/// Lets page rebuilds have the processor first.
+pub(super) fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system call; on Linux PRIO_PROCESS with 0 means the
+    // calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
