@@ -43,6 +43,7 @@ struct RawBackend {
     datenbank: Option<String>,
     erlaubte_origins: Vec<String>,
     signaturschluessel: Option<String>,
+    fruehere_signaturschluessel: Vec<String>,
     min_ausfuellzeit_sekunden: Option<u64>,
     formular_gueltig_stunden: Option<u64>,
     bestaetigung_gueltig_stunden: Option<u64>,
@@ -138,6 +139,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Explicit signing key; `None` = generated and kept in the data dir.
     pub signing_key: Option<Secret>,
+    /// Earlier keys that still verify links in mails sent before a rotation.
+    pub previous_signing_keys: Vec<Secret>,
     /// A form posted sooner than this after its token was issued is a bot.
     pub min_fill_time: Duration,
     /// A form token older than this is replaced by the interstitial page.
@@ -320,6 +323,12 @@ impl Settings {
                 .or(backend.signaturschluessel)
                 .filter(|k| !k.is_empty())
                 .map(Secret),
+            previous_signing_keys: backend
+                .fruehere_signaturschluessel
+                .into_iter()
+                .filter(|k| !k.is_empty())
+                .map(Secret)
+                .collect(),
             min_fill_time: Duration::from_secs(backend.min_ausfuellzeit_sekunden.unwrap_or(2)),
             form_token_max_age: Duration::from_secs(
                 3600 * backend.formular_gueltig_stunden.unwrap_or(24),

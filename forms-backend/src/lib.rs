@@ -167,9 +167,19 @@ impl AppState {
 
     pub fn new(site: Arc<Site>, settings: Settings) -> Result<AppState, StartError> {
         let store = Arc::new(store::Store::open(&settings.database)?);
+        let previous = settings
+            .previous_signing_keys
+            .iter()
+            .map(|k| sign::Signer::key_from_text(&k.0));
         let signer = match &settings.signing_key {
-            Some(k) => sign::Signer::from_text(&k.0),
-            None => sign::Signer::load_or_create(&settings.data_dir).map_err(StartError::Key)?,
+            // A generated key from before the configured one keeps verifying
+            // until its file is deleted (see docs/betrieb.md, rotation).
+            Some(k) => sign::Signer::from_text(&k.0)
+                .with_previous(sign::Signer::key_file(&settings.data_dir))
+                .with_previous(previous),
+            None => sign::Signer::load_or_create(&settings.data_dir)
+                .map_err(StartError::Key)?
+                .with_previous(previous),
         };
         let loaded = Loaded::new(site, &settings)?;
         tracing::info!(database = %settings.database.display(), transport = ?settings.transport,

@@ -38,9 +38,12 @@ crate::stored::stored_enum! {
     }
 }
 
+/// A key ring: the current key signs, earlier keys still verify until they
+/// are retired, so links in mails sent before a rotation keep working.
 #[derive(Clone)]
 pub struct Signer {
     key: [u8; 32],
+    previous: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -61,12 +64,36 @@ pub enum FormStamp {
 
 impl Signer {
     pub fn new(key: [u8; 32]) -> Signer {
-        Signer { key }
+        Signer {
+            key,
+            previous: Vec::new(),
+        }
+    }
+
+    /// Adds keys that only verify (earlier keys after a rotation).
+    pub fn with_previous(mut self, keys: impl IntoIterator<Item = [u8; 32]>) -> Signer {
+        self.previous
+            .extend(keys.into_iter().filter(|k| *k != self.key));
+        self
+    }
+
+    /// The key derived from configured text, as [`Signer::from_text`] uses it.
+    pub fn key_from_text(text: &str) -> [u8; 32] {
+        Sha256::digest(text.as_bytes()).into()
+    }
+
+    /// The generated key in `data_dir`, if one was ever made (it becomes an
+    /// earlier key when a configured key takes over).
+    pub fn key_file(data_dir: &Path) -> Option<[u8; 32]> {
+        let text = std::fs::read_to_string(data_dir.join("signing.key")).ok()?;
+        B64.decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
     }
 
     /// Derives the key from configured text (any length).
     pub fn from_text(text: &str) -> Signer {
-        Signer::new(Sha256::digest(text.as_bytes()).into())
+        Signer::new(Self::key_from_text(text))
     }
 
     /// Reads the key file in `data_dir`, or creates it (mode 0600) with a
@@ -110,7 +137,11 @@ impl Signer {
     }
 
     fn mac(&self, purpose: Purpose, payload: &str) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("any key length");
+        Self::mac_with(&self.key, purpose, payload)
+    }
+
+    fn mac_with(key: &[u8; 32], purpose: Purpose, payload: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
         mac.update(purpose.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(payload.as_bytes());
@@ -128,8 +159,14 @@ impl Signer {
         let (payload, tag) = token.split_once('.')?;
         let payload = String::from_utf8(B64.decode(payload).ok()?).ok()?;
         let tag = B64.decode(tag).ok()?;
-        self.mac(purpose, &payload).verify_slice(&tag).ok()?;
-        Some(payload)
+        std::iter::once(&self.key)
+            .chain(&self.previous)
+            .any(|key| {
+                Self::mac_with(key, purpose, &payload)
+                    .verify_slice(&tag)
+                    .is_ok()
+            })
+            .then_some(payload)
     }
 
     /// A signed form timestamp (`ts` field) issued at `millis`.
@@ -198,6 +235,28 @@ pub fn now_millis() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_a_rotation_old_links_verify_and_new_ones_use_the_new_key() {
+        let old = Signer::from_text("alter schluessel");
+        let link = old.sign(Purpose::Unsubscribe, "eva@gemeinde.example");
+        let ring = Signer::from_text("neuer schluessel")
+            .with_previous([Signer::key_from_text("alter schluessel")]);
+        assert_eq!(
+            ring.verify(Purpose::Unsubscribe, &link).as_deref(),
+            Some("eva@gemeinde.example")
+        );
+        // New links are signed with the new key only: the old key alone refuses them.
+        let new_link = ring.sign(Purpose::Unsubscribe, "eva@gemeinde.example");
+        assert_eq!(old.verify(Purpose::Unsubscribe, &new_link), None);
+        // Retired: without the old key in the ring the old link is refused.
+        assert_eq!(
+            Signer::from_text("neuer schluessel").verify(Purpose::Unsubscribe, &link),
+            None
+        );
+        // The purpose still binds with earlier keys.
+        assert_eq!(ring.verify(Purpose::Cancel, &link), None);
+    }
 
     #[test]
     fn signatures_bind_purpose_and_payload() {

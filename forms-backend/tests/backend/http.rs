@@ -877,3 +877,40 @@ async fn retention_deletes_at_the_end_of_its_period_by_the_backends_clock() {
     assert_eq!(purge().submissions, 1);
     assert_eq!(state.store.count(Table::Submissions).unwrap(), 0);
 }
+
+/// A key rotation keeps links in mails already sent working: the old key
+/// moves to `fruehere_signaturschluessel` and still verifies.
+#[tokio::test]
+async fn an_unsubscribe_link_signed_before_a_key_rotation_still_works() {
+    let site = site_dir();
+    let with_keys = |current: &str, previous: &[&str]| {
+        let mut s = settings(site.path());
+        s.signing_key = Some(campus_forms::config::Secret(current.into()));
+        s.previous_signing_keys = previous
+            .iter()
+            .map(|k| campus_forms::config::Secret(k.to_string()))
+            .collect();
+        state_with(site.path(), s)
+    };
+    let before = with_keys("schluessel-2026", &[]);
+    let link = campus_forms::workflow::unsubscribe_url(&before.signer, "", "eva@gemeinde.example");
+    assert!(get(&before, &link)
+        .await
+        .body
+        .contains("Möchten Sie den Newsletter"));
+
+    let rotated = with_keys("schluessel-2027", &["schluessel-2026"]);
+    let page = get(&rotated, &link).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Möchten Sie den Newsletter"),
+        "{}",
+        page.body
+    );
+
+    let retired = with_keys("schluessel-2027", &[]);
+    assert!(get(&retired, &link)
+        .await
+        .body
+        .contains("Dieser Link ist nicht gültig"));
+}
