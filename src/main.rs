@@ -57,6 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = campus_forms::BUILD_COMMIT.set(env!("CAMPUS_GIT_COMMIT"));
     // RUST_LOG filters (e.g. `campus_forms=debug`), default: info.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

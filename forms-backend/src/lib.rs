@@ -41,6 +41,10 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 pub use web::{app, AppError};
 
+/// The git commit of the binary, set once by `campus` at start (the
+/// backend crate has no build script of its own); shown by `/healthz`.
+pub static BUILD_COMMIT: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("Inhalte: {0}")]
@@ -139,6 +143,8 @@ pub struct Inner {
     pub intake: intake::Intake,
     /// Wakes the worker when a mail was queued.
     pub wake: Arc<Notify>,
+    /// The mail worker's latest round (see [`outbox::Worker::heartbeat`]).
+    pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
     extra_origins: RwLock<Vec<String>>,
 }
 
@@ -195,6 +201,7 @@ impl AppState {
             store,
             signer,
             wake: Arc::new(Notify::new()),
+            worker_heartbeat: Arc::default(),
             extra_origins: RwLock::new(Vec::new()),
         }));
         state.sync_bookings();
@@ -290,6 +297,7 @@ pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
         lease: outbox::lease_for(&state.settings.transport),
         settings_for_purge: Some(state.settings.clone()),
         clock: state.settings.clock.clone(),
+        heartbeat: state.worker_heartbeat.clone(),
     }
     .spawn();
     handle.attach(booking::spawn_ticker(state.clone(), handle.stop_signal()));

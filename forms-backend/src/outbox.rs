@@ -201,12 +201,18 @@ pub struct Worker {
     pub settings_for_purge: Option<Arc<Settings>>,
     /// Due times and sent times come from this clock (the backend's).
     pub clock: crate::clock::Clock,
+    /// Unix seconds at the start of the worker's latest round, 0 while no
+    /// worker runs: `/healthz` tells a stuck worker from a quiet one.
+    pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Worker {
     pub fn spawn(self) -> WorkerHandle {
         let (stop, mut stopped) = watch::channel(false);
         let id = hex(&random_bytes()[..8]);
+        // Counts as running from now on, before its first round.
+        self.heartbeat
+            .store(self.clock.now(), std::sync::atomic::Ordering::Relaxed);
         let join = tokio::spawn(async move {
             tracing::info!(worker = %id, "Mail-Auslieferung gestartet");
             let poll = self
@@ -217,6 +223,8 @@ impl Worker {
                 if *stopped.borrow() {
                     break;
                 }
+                self.heartbeat
+                    .store(self.clock.now(), std::sync::atomic::Ordering::Relaxed);
                 if let Some(settings) = &self.settings_for_purge {
                     if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
                         last_purge = Some(Instant::now());
@@ -247,6 +255,8 @@ impl Worker {
                     _ = stopped.changed() => {}
                 }
             }
+            self.heartbeat
+                .store(0, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(worker = %id, "Mail-Auslieferung beendet");
         });
         WorkerHandle {

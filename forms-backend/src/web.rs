@@ -137,14 +137,41 @@ impl AppState {
 
 async fn healthz(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.schema_version()).await {
-        Ok(Ok(v)) => Json(json!({ "ok": true, "schema": v })).into_response(),
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "ok": false })),
-        )
-            .into_response(),
-    }
+    let schema = tokio::task::spawn_blocking(move || store.schema_version()).await;
+    // A round starts at least every few seconds; one delivery may hold it
+    // for the whole SMTP time limit (the lease), so only longer is stuck.
+    let heartbeat = state
+        .worker_heartbeat
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let lease = crate::outbox::lease_for(&state.settings.transport).as_secs() as i64;
+    let (worker, worker_ok, since) = if heartbeat == 0 {
+        ("nicht gestartet", true, None)
+    } else {
+        let since = (state.settings.clock.now() - heartbeat).max(0);
+        if since > lease + 60 {
+            ("haengt", false, Some(since))
+        } else {
+            ("laeuft", true, Some(since))
+        }
+    };
+    let schema = match schema {
+        Ok(Ok(v)) => Some(v),
+        _ => None,
+    };
+    let ok = schema.is_some() && worker_ok;
+    let body = json!({
+        "ok": ok,
+        "schema": schema,
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": crate::BUILD_COMMIT.get().copied().unwrap_or("unbekannt"),
+        "mailversand": { "status": worker, "letzte_runde_vor_sekunden": since },
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The membership calculator without JavaScript; same rules as the page.

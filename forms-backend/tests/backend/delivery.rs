@@ -178,6 +178,7 @@ async fn two_workers_never_send_one_message_twice() {
                 lease: campus_forms::outbox::lease_for(&settings.transport),
                 settings_for_purge: None,
                 clock: campus_forms::clock::Clock::system(),
+                heartbeat: Default::default(),
             }
             .spawn()
         })

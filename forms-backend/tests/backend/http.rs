@@ -45,6 +45,22 @@ async fn healthz_and_token() {
     let r = get(&state, "/healthz").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["ok"], true);
+    assert_eq!(r.json()["version"], env!("CARGO_PKG_VERSION"));
+    // No worker in this test: reported, not an error.
+    assert_eq!(r.json()["mailversand"]["status"], "nicht gestartet");
+    // A worker whose last round is older than its lease allows is stuck.
+    let stale = state.settings.clock.now() - 3600;
+    state
+        .worker_heartbeat
+        .store(stale, std::sync::atomic::Ordering::Relaxed);
+    let r = get(&state, "/healthz").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json()["mailversand"]["status"], "haengt");
+    state.worker_heartbeat.store(
+        state.settings.clock.now(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    assert_eq!(get(&state, "/healthz").await.status, 200);
     let r = get(&state, "/forms/token").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
@@ -671,6 +687,11 @@ async fn start_returns_router_and_a_worker_that_shuts_down() {
     .await
     .unwrap();
     assert_eq!(res.status(), 200);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["mailversand"]["status"], "laeuft", "{health}");
     tokio::time::timeout(Duration::from_secs(5), worker.shutdown())
         .await
         .expect("worker stops promptly");
