@@ -15,7 +15,7 @@ use crate::booking::{self, Actor, Approver, BookingState, Decision};
 use crate::config::ConfigError;
 use crate::sign::{random_token, token_hash};
 use crate::store::{BookingFilter, BookingRow, OfficeSession};
-use crate::web::{check_ip_limit, html_headers};
+use crate::web::{blocking, check_ip_limit, html_headers};
 use crate::{AppError, AppState, Loaded};
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -110,17 +110,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ------------------------------------------------------------------ plumbing
-
-/// Runs blocking store work off the async threads.
-async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await?
-        .map_err(|e| AppError::Internal(e.into()))
-}
 
 /// A page of ours: never cached, never indexed, the link token never sent on.
 fn answer(status: StatusCode, html: String) -> Response {
@@ -420,32 +409,29 @@ async fn login_request(State(state): State<AppState>, req: Request) -> Result<Re
 }
 
 /// Stores the link's hash and queues its mail in one transaction.
-fn send_login_link(state: &AppState, loaded: &Loaded, email: &str) -> Result<(), String> {
+fn send_login_link(
+    state: &AppState,
+    loaded: &Loaded,
+    email: &str,
+) -> Result<(), crate::workflow::WorkflowError> {
     let s = &state.settings.verwaltung;
     let now = state.settings.clock.now();
     let token = random_token();
     let url = format!("{}/verwaltung/anmelden/{token}", loaded.backend_url);
-    let draft = loaded
-        .letterhead
-        .draft(
-            "verwaltung-anmelden",
-            email,
-            "",
-            serde_json::json!({ "link": url, "minutes": s.link_valid_secs / 60 }),
-        )
-        .map_err(|e| e.to_string())?;
-    let mail = loaded
-        .letterhead
-        .compose(&draft, None)
-        .map_err(|e| e.to_string())?;
+    let draft = loaded.letterhead.draft(
+        "verwaltung-anmelden",
+        email,
+        "",
+        serde_json::json!({ "link": url, "minutes": s.link_valid_secs / 60 }),
+    )?;
+    let mail = loaded.letterhead.compose(&draft, None)?;
     state
         .store
-        .write(|tx| -> Result<_, crate::store::StoreError> {
+        .write(|tx| -> Result<_, crate::workflow::WorkflowError> {
             tx.insert_login_link(&token_hash(&token), email, now, now + s.link_valid_secs)?;
             tx.enqueue(&mail, now)?;
             Ok(())
         })
-        .map_err(|e| e.to_string())
 }
 
 /// GET and HEAD: only a page with a button; nothing is used up.

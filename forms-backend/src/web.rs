@@ -135,6 +135,13 @@ impl AppState {
     }
 }
 
+/// Runs blocking store or workflow work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await?.map_err(Into::into)
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
     let schema = tokio::task::spawn_blocking(move || store.schema_version()).await;

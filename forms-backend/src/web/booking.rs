@@ -3,7 +3,9 @@
 //! acts. One-time links (confirm, approve/reject, accept offer) are used up
 //! by the POST; the cancellation link is signed and acts once per state.
 
-use super::{check_ip_limit, html_headers, link_headers, site_redirect, AppError, Format};
+use super::{
+    blocking, check_ip_limit, html_headers, link_headers, site_redirect, AppError, Format,
+};
 use crate::booking::{self, Actor, BookingState, Decision, LinkInfo};
 use crate::sign::Purpose;
 use crate::store::BookingRow;
@@ -76,12 +78,6 @@ pub(super) fn routes() -> Router<AppState> {
         );
     }
     r
-}
-
-async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
-    f: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await?.map_err(Into::into)
 }
 
 /// The booking a link stands for, without using the link.
