@@ -28,13 +28,6 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
             for w in &report.warnings {
                 eprintln!("{w}");
             }
-            // Static hosts that read `_headers` (Netlify, Cloudflare Pages, …)
-            // send the same security headers as `campus run`.
-            let headers = out.join("_headers");
-            if let Err(e) = std::fs::write(&headers, campus_generator::headers::headers_file()) {
-                eprintln!("{}: {e}", headers.display());
-                return ExitCode::FAILURE;
-            }
             println!(
                 "Fertig: {} Seiten, {} Dateien in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
                 report.pages,

@@ -515,6 +515,13 @@ pub fn extra_outputs_with_index(
     index: &crate::search::Index,
 ) -> Vec<Output> {
     let mut outputs = calendar_files(site, options);
+    // Static hosts that read `_headers` (Netlify, Cloudflare Pages, …) send
+    // the same security headers as `campus run`; part of the output, so it is
+    // swapped in with the pages and never left stale.
+    outputs.push(Output {
+        path: "_headers".into(),
+        bytes: crate::headers::headers_file().into_bytes(),
+    });
     outputs.push(Output {
         path: "kommunen.json".into(),
         bytes: Value::Array(authority_list(site)).to_string().into_bytes(),
