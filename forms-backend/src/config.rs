@@ -371,6 +371,18 @@ impl Settings {
     }
 }
 
+/// The backend's tables of `campus.toml`, for `campus check`.
+pub fn known_tables() -> Vec<campus_generator::config::KnownTable> {
+    use campus_generator::config::KnownTable;
+    vec![
+        KnownTable::of::<RawBackend>("backend"),
+        KnownTable::of::<RawMail>("mail"),
+        KnownTable::of::<BTreeMap<String, u32>>("aufbewahrung"),
+        KnownTable::of::<RawBooking>("buchung"),
+        KnownTable::of::<crate::verwaltung::RawOffice>("verwaltung"),
+    ]
+}
+
 fn table<T: serde::de::DeserializeOwned + Default>(
     config: &Config,
     name: &'static str,

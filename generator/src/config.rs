@@ -98,6 +98,156 @@ impl Config {
     }
 }
 
+/// One table of `campus.toml` and the type that reads it, so `campus check`
+/// can hold every table to its type without each part parsing the file.
+pub struct KnownTable {
+    pub name: &'static str,
+    read: for<'a> fn(toml::de::ValueDeserializer<'a>) -> Result<(), toml::de::Error>,
+}
+
+impl KnownTable {
+    /// The table `name`, read as `T` (a struct with `deny_unknown_fields`).
+    pub fn of<T: serde::de::DeserializeOwned>(name: &'static str) -> KnownTable {
+        fn read<T: serde::de::DeserializeOwned>(
+            value: toml::de::ValueDeserializer<'_>,
+        ) -> Result<(), toml::de::Error> {
+            T::deserialize(value).map(drop)
+        }
+        KnownTable {
+            name,
+            read: read::<T>,
+        }
+    }
+}
+
+/// The generator's own tables.
+pub fn generator_tables() -> Vec<KnownTable> {
+    vec![
+        KnownTable::of::<SiteConfig>("site"),
+        KnownTable::of::<ContactConfig>("kontakt"),
+        KnownTable::of::<FormsConfig>("forms"),
+    ]
+}
+
+/// Every problem of `campus.toml` against the known tables, each at its
+/// line and column: an unknown table or key (with the closest known name),
+/// a value of the wrong type, a missing required key. A table is read again
+/// without the offending entry after each problem, so all are listed at once.
+pub fn check_tables(text: &str, path: &Path, known: &[KnownTable]) -> Vec<Problem> {
+    use crate::content::classify;
+    let at = |problem: Problem, offset: usize| {
+        let (line, col) = line_col(text, offset);
+        problem.at(line, Some(col))
+    };
+    let document = match toml::de::DeTable::parse(text) {
+        Ok(document) => document.into_inner(),
+        Err(e) => {
+            let problem = Problem::new(
+                path,
+                ProblemKind::Config {
+                    table: None,
+                    problem: Box::new(ProblemKind::Syntax {
+                        message: e.message().to_string(),
+                    }),
+                },
+            );
+            return vec![match e.span() {
+                Some(span) => at(problem, span.start),
+                None => problem,
+            }];
+        }
+    };
+    let names: Vec<&str> = known.iter().map(|t| t.name).collect();
+    let mut problems = Vec::new();
+    for table in known {
+        let present = document
+            .iter()
+            .any(|(k, _)| k.get_ref().as_ref() == table.name);
+        if !present && !matches!(table.name, "site" | "kontakt") {
+            continue;
+        }
+        if !present {
+            problems.push(Problem::new(
+                path,
+                ProblemKind::Config {
+                    table: None,
+                    problem: Box::new(ProblemKind::MissingKey {
+                        field: format!("[{}]", table.name),
+                    }),
+                },
+            ));
+        }
+    }
+    for (key, value) in document.iter() {
+        let name: &str = key.get_ref().as_ref();
+        let Some(table) = known.iter().find(|t| t.name == name) else {
+            let suggestion = crate::slug::closest(name, names.iter().copied()).map(Box::from);
+            let kind = ProblemKind::Config {
+                table: None,
+                problem: Box::new(ProblemKind::UnknownField {
+                    field: name.to_string(),
+                    allowed: names.iter().map(|n| n.to_string()).collect(),
+                    suggestion,
+                }),
+            };
+            problems.push(at(Problem::new(path, kind), key.span().start));
+            continue;
+        };
+        let mut value = value.clone();
+        // Each round reports the first problem serde finds and drops the entry
+        // it points at; a table has few keys, so this ends quickly.
+        for _ in 0..64 {
+            let Err(e) = (table.read)(toml::de::ValueDeserializer::from(value.clone())) else {
+                break;
+            };
+            let offset = e.span().map_or(value.span().start, |s| s.start);
+            let line = text
+                .lines()
+                .nth(line_col(text, offset).0 as usize - 1)
+                .unwrap_or("");
+            let rest: String = text[offset.min(text.len())..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .into();
+            let mut problem = classify(e.message(), line, &rest);
+            // "kopf_zeitlimit" for "kopf_zeitlimit_sekunden": too far apart for
+            // the edit distance, but plainly meant.
+            if let ProblemKind::UnknownField {
+                field,
+                allowed,
+                suggestion: suggestion @ None,
+            } = &mut problem
+            {
+                let longer: Vec<&String> = allowed
+                    .iter()
+                    .filter(|a| a.starts_with(field.as_str()))
+                    .collect();
+                if let [only] = longer[..] {
+                    *suggestion = Some(only.as_str().into());
+                }
+            }
+            let kind = ProblemKind::Config {
+                table: Some(name.to_string()),
+                problem: Box::new(problem),
+            };
+            problems.push(at(Problem::new(path, kind), offset));
+            let toml::de::DeValue::Table(entries) = value.get_mut() else {
+                break;
+            };
+            let hit = entries
+                .iter()
+                .find(|(k, v)| k.span().contains(&offset) || v.span().contains(&offset))
+                .map(|(k, _)| k.clone());
+            match hit {
+                Some(k) => drop(entries.remove(&k)),
+                None => break,
+            }
+        }
+    }
+    problems
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (u64, u64) {
     let before = &text[..offset.min(text.len())];

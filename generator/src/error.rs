@@ -61,6 +61,12 @@ pub enum ProblemKind {
     UnclosedFrontMatter,
     /// YAML/TOML syntax error reported by the parser (its own words).
     Syntax { message: String },
+    /// A problem in one table of `campus.toml` (`table` is None for the
+    /// table names themselves); worded for TOML, not for front matter.
+    Config {
+        table: Option<String>,
+        problem: Box<ProblemKind>,
+    },
     /// A field name the item does not have (usually a typo).
     UnknownField {
         field: String,
@@ -191,6 +197,15 @@ impl ProblemKind {
             ProblemKind::MissingFrontMatter => "Die Datei beginnt nicht mit einem Kopfbereich (Front Matter) zwischen zwei Zeilen „---“.".into(),
             ProblemKind::UnclosedFrontMatter => "Der Kopfbereich wird mit „---“ geöffnet, aber nicht wieder geschlossen.".into(),
             ProblemKind::Syntax { message } => message.clone(),
+            ProblemKind::Config { table: None, problem } => match &**problem {
+                ProblemKind::UnknownField { field, .. } => format!("Die Tabelle [{field}] gibt es in campus.toml nicht."),
+                other => other.message(),
+            },
+            ProblemKind::Config { table: Some(table), problem } => match &**problem {
+                ProblemKind::UnknownField { field, .. } => format!("Den Schlüssel „{field}“ gibt es in der Tabelle [{table}] nicht."),
+                ProblemKind::MissingKey { field } => format!("In der Tabelle [{table}] fehlt der Pflichtschlüssel „{field}“."),
+                other => format!("[{table}]: {}", other.message()),
+            },
             ProblemKind::UnknownField { field, .. } => format!("Das Feld „{field}“ gibt es hier nicht."),
             ProblemKind::UnknownChoice { value, allowed } => format!("„{value}“ ist hier nicht erlaubt; möglich sind: {}.", allowed.join(", ")),
             ProblemKind::MissingKey { field } => format!("Das Pflichtfeld „{field}“ fehlt."),
@@ -244,6 +259,14 @@ impl ProblemKind {
             ProblemKind::Unreadable { .. } => "Prüfen Sie, ob die Datei existiert und als UTF-8 gespeichert ist.".into(),
             ProblemKind::MissingFrontMatter | ProblemKind::UnclosedFrontMatter => "Beginnen Sie die Datei mit einer Zeile „---“, dann die Felder, dann wieder eine Zeile „---“.".into(),
             ProblemKind::Syntax { .. } => "Korrigieren Sie die Schreibweise an der genannten Stelle (Doppelpunkt nach dem Feldnamen, Einrückung mit Leerzeichen, Text mit „:“ in Anführungszeichen).".into(),
+            ProblemKind::Config { table, problem } => match (&**problem, table) {
+                (ProblemKind::UnknownField { suggestion: Some(s), .. }, _) => format!("Meinten Sie „{s}“? Alle Tabellen und Schlüssel beschreibt docs/betrieb.md."),
+                (ProblemKind::UnknownField { allowed, .. }, _) => format!("Erlaubt sind: {}.", allowed.join(", ")),
+                (ProblemKind::MissingKey { field }, Some(table)) => format!("Ergänzen Sie in [{table}] eine Zeile „{field} = …“."),
+                (ProblemKind::MissingKey { field }, None) => format!("Ergänzen Sie die Tabelle {field} (siehe docs/betrieb.md)."),
+                (ProblemKind::Syntax { .. }, _) => "Korrigieren Sie die Schreibweise an der genannten Stelle: „schluessel = wert“, Tabellen als [name], Texte in Anführungszeichen.".into(),
+                _ => "Texte stehen in Anführungszeichen, Zahlen und true/false ohne, Listen als [\"a\", \"b\"]; siehe docs/betrieb.md.".into(),
+            },
             ProblemKind::UnknownField { suggestion: Some(s), .. } => format!("Meinten Sie „{s}“? Feldnamen werden genau so geschrieben wie in docs/redaktion.md."),
             ProblemKind::UnknownField { allowed, .. } => format!("Erlaubt sind: {}.", allowed.join(", ")),
             ProblemKind::UnknownChoice { .. } => "Schreiben Sie einen der genannten Werte, genau so geschrieben.".into(),

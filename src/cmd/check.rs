@@ -12,6 +12,11 @@ pub struct Args {
 pub fn run(site: &Path, args: Args) -> ExitCode {
     let mut options = BuildOptions::new(site, site.join("public"));
     options.today = args.today;
+    let config_problems = super::config_problems(site);
+    if !config_problems.0.is_empty() {
+        eprintln!("{}", config_problems.sorted());
+        return ExitCode::FAILURE;
+    }
     match check_site(&options) {
         Ok((site, outputs)) => {
             for w in &site.warnings {

@@ -33,7 +33,7 @@ pub struct Args {
 /// may cost it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct RawBetrieb {
+pub(crate) struct RawBetrieb {
     adresse: Option<String>,
     kopf_zeitlimit_sekunden: Option<u64>,
     koerper_zeitlimit_sekunden: Option<u64>,
@@ -92,6 +92,11 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
 async fn serve(site: &Path, args: Args) -> Result<(), String> {
     let site_dir = site.canonicalize().unwrap_or_else(|_| site.to_path_buf());
     let config = campus_generator::config::Config::load(&site_dir).map_err(|p| p.to_string())?;
+    // A production server starts only on a configuration without mistakes.
+    let problems = super::config_problems(&site_dir);
+    if !problems.0.is_empty() {
+        return Err(problems.sorted().to_string());
+    }
     let (configured, limits) = settings(&config)?;
     let address = args.address.unwrap_or(configured);
     let public = args.public.unwrap_or_else(|| site_dir.join("public"));

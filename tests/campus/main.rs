@@ -5,6 +5,7 @@
 mod support;
 
 mod build_errors;
+mod config_check;
 mod forms;
 mod hardening;
 mod incremental;

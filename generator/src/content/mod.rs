@@ -21,6 +21,7 @@ pub use files::{
     german_io_error, is_content_file, markdown_files, read_data, unread_data_files, unread_files,
 };
 pub use loader::{load_folder, Folder, Loader};
+pub(crate) use parse::classify;
 pub use parse::{parse_yaml, Located, SourceFile};
 pub use raw::{
     Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCompetenceArea,

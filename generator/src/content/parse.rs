@@ -133,7 +133,7 @@ pub(super) fn german_thousands(value: &str) -> bool {
 /// other is a syntax error explained in German. `line` and `value` are the
 /// written line and the text from the reported column on (may be empty).
 /// No English word of the parser reaches the editor.
-pub(super) fn classify(message: &str, line: &str, value: &str) -> ProblemKind {
+pub(crate) fn classify(message: &str, line: &str, value: &str) -> ProblemKind {
     // serde quotes names in backticks: "unknown field `tite`, expected one of
     // `titel`, `format`" (some parsers drop the backticks in the list).
     let names = |list: &str| -> Vec<String> {

@@ -52,6 +52,14 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     runtime.block_on(serve(site, args))
 }
 
+/// `[serve]` in campus.toml: where the editor's preview listens.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawServe {
+    #[allow(dead_code)] // read below from the raw table; the type is for `campus check`
+    address: Option<String>,
+}
+
 async fn serve(site: &Path, args: Args) -> ExitCode {
     let site_dir = site.canonicalize().unwrap_or_else(|_| site.to_path_buf());
     let config = match campus_generator::config::Config::load(&site_dir) {
