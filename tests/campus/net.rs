@@ -139,6 +139,29 @@ pub fn request(address: &str, head: &str, body: &[u8]) -> Option<Reply> {
     parse(&raw)
 }
 
+/// [`request`] from the local address `source` (any of 127.0.0.0/8 on
+/// loopback), so a proxy in front sees a client other than 127.0.0.1.
+pub fn request_from(source: &str, address: &str, head: &str, body: &[u8]) -> Option<Reply> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(format!("{source}:0").parse().unwrap()).ok()?;
+        socket.connect(address.parse().unwrap()).await.ok()
+    })?;
+    let mut stream = stream.into_std().ok()?;
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let head = format!("{head}\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    parse(&raw)
+}
+
 pub fn get(address: &str, path: &str) -> Option<Reply> {
     request(address, &format!("GET {path} HTTP/1.1"), b"")
 }

@@ -253,10 +253,13 @@ fn deploy_systemd_units_verify() {
 }
 
 /// Debian's nginx on loopback in front of `campus run`, as in
-/// `deploy/nginx/kommunalcampus.conf` without TLS: pages and a form post go
+/// `deploy/nginx/kommunalcampus.conf` without TLS: pages and form posts go
 /// through it, the answers keep campus's security headers, and with
 /// `vertraue_x_forwarded_for` the backend takes the client address nginx
-/// sets.
+/// sets: with one post allowed per address, clients 127.0.0.2 and 127.0.0.3
+/// each get theirs through the proxy (whose own address is 127.0.0.1 for
+/// both), and the second post of 127.0.0.2 is refused, also when it forges
+/// an X-Forwarded-For header of its own.
 #[test]
 fn a_form_post_through_nginx_reaches_the_backend() {
     let dir = built_sample();
@@ -266,6 +269,11 @@ fn a_form_post_through_nginx_reaches_the_backend() {
     config = config.replace(
         "[backend]\n",
         "[backend]\nvertraue_x_forwarded_for = true\n",
+    );
+    // One post per client address, so the test sees which address counted.
+    config = config.replace(
+        "anfragen_pro_ip_je_10_minuten = 100000",
+        "anfragen_pro_ip_je_10_minuten = 1",
     );
     write(site, "campus.toml", &config);
     let campus = Campus::start(site, &["run"], &[]);
@@ -315,14 +323,38 @@ fn a_form_post_through_nginx_reaches_the_backend() {
 
     let ts = crate::shutdown::form_stamp(&front);
     std::thread::sleep(Duration::from_millis(1100));
-    let pairs = crate::shutdown::contact_form("Durch Nginx", &ts);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let reply = post_form(&front, "/forms/kontakt", "http://127.0.0.1:8080", &pairs).unwrap();
-    assert_eq!(reply.status, 303, "{reply:?}");
-    assert_security_headers(&reply, "a form answer through nginx");
+    let post_from = |client: &str, forged: Option<&str>| {
+        let pairs = crate::shutdown::contact_form("Durch Nginx", &ts);
+        let body = urlencoded(
+            &pairs
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        let forged = forged.map_or(String::new(), |a| format!("\r\nX-Forwarded-For: {a}"));
+        let head = format!(
+            "POST /forms/kontakt HTTP/1.1\r\nOrigin: http://127.0.0.1:8080\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}{forged}",
+            body.len()
+        );
+        request_from(client, &front, &head, body.as_bytes()).unwrap()
+    };
+    let first = post_from("127.0.0.2", None);
+    assert_eq!(first.status, 303, "{first:?}");
+    assert_security_headers(&first, "a form answer through nginx");
+    let other_client = post_from("127.0.0.3", None);
+    assert_eq!(
+        other_client.status, 303,
+        "another client behind the same proxy"
+    );
+    let again = post_from("127.0.0.2", Some("192.0.2.77"));
+    assert_eq!(
+        again.status, 429,
+        "the limited client, forged header or not"
+    );
     let figures = get(&campus.address, "/metrics").unwrap().text();
     assert!(
-        figures.contains("campus_submissions{form=\"kontakt\"} 1"),
+        figures.contains("campus_submissions{form=\"kontakt\"} 2"),
         "{figures}"
     );
 }
