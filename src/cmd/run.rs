@@ -129,8 +129,7 @@ async fn serve(site: &Path, args: Args) -> Result<(), String> {
     };
     let app = http::metrics::with_metrics(app, state.clone());
     tracing::info!(%address, backend_only = args.backend_only, public = %public.display(),
-        version = crate::LONG_VERSION, "KommunalCampus läuft");
-    println!("KommunalCampus läuft auf http://{address}/");
+        version = crate::LONG_VERSION, "KommunalCampus läuft auf http://{address}/");
 
     http::serve(listener, app, &limits, http::shutdown_signal()).await;
 
