@@ -33,7 +33,7 @@ fn contact_pairs(ts: &str, name: &str) -> Vec<(String, String)> {
 async fn post_contact(state: &campus_forms::AppState, ts: &str, i: usize) -> Reply {
     let name = format!("Person {i}");
     let pairs = contact_pairs(ts, &name);
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&k[..], &v[..])).collect();
         post_form(state, "/forms/kontakt", &refs).await
     } else {

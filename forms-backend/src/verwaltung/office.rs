@@ -1,0 +1,195 @@
+//! The office's start page and the page per live date.
+
+use super::approver::approver_start;
+use super::{answer, date_text, not_found, redirect, render, time_text};
+use super::{staff, Role};
+use crate::booking::{self, BookingState};
+use crate::store::{BookingFilter, BookingRow};
+use crate::web::blocking;
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use campus_generator::time::german_long_date;
+use serde_json::{json, Value};
+
+pub(super) fn booking_json(b: &BookingRow) -> Value {
+    json!({
+        "id": b.id,
+        "name": b.name,
+        "email": b.email,
+        "authority_id": b.authority_id,
+        "unit_id": b.unit_id,
+        "unit_title": b.unit_title,
+        "date": match crate::ops::booking_date(b) {
+            "" => "On-Demand".to_string(),
+            booking::NEXT => "nächster möglicher Termin".to_string(),
+            d => date_text(d),
+        },
+        "state": b.state.label(),
+        "approver": b.approver.label(),
+        "requested": time_text(b.created_at),
+        "url": format!("/verwaltung/buchungen/{}", b.id),
+    })
+}
+
+/// What needs attention: bookings awaiting approval, failed mails, the
+/// coming live dates with their free places.
+pub(super) async fn start_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(staff) = staff(&state, &headers).await? else {
+        return Ok(redirect("/verwaltung/anmelden"));
+    };
+    let st = state.clone();
+    let (approvals, failed, held) = blocking(move || {
+        let approvals = st.store.bookings(&BookingFilter {
+            state: Some(BookingState::Approval),
+            ..BookingFilter::default()
+        })?;
+        let failed: Vec<_> = st
+            .store
+            .outbox()?
+            .into_iter()
+            .filter(|m| m.state == "failed")
+            .collect();
+        let held = st.store.places_held_all()?;
+        Ok::<_, crate::store::StoreError>((approvals, failed, held))
+    })
+    .await?;
+    let loaded = state.loaded();
+    if let Role::Approver(_) = staff.role {
+        return approver_start(&state, &staff).await;
+    }
+    let today = chrono::Local::now().date_naive();
+    let mut dates = Vec::new();
+    for u in &loaded.site.units {
+        for d in u.dates.iter().filter(|d| d.date >= today) {
+            let iso = d.date.format("%Y-%m-%d").to_string();
+            let booked = held
+                .iter()
+                .find(|(unit, date, _)| *unit == u.id && *date == iso)
+                .map_or(0, |(_, _, n)| *n);
+            dates.push(json!({
+                "unit_title": u.title,
+                "date": german_long_date(d.date),
+                "capacity": d.capacity,
+                "booked": booked + d.taken,
+                "free": d.capacity.saturating_sub(booked + d.taken),
+                "url": format!("/verwaltung/termine/{}/{iso}", u.id),
+                "sort": iso,
+            }));
+        }
+    }
+    dates.sort_by(|a, b| a["sort"].as_str().cmp(&b["sort"].as_str()));
+    let failed: Vec<Value> = failed
+        .iter()
+        .map(|m| json!({ "recipient": m.recipient, "kind": m.kind, "attempts": m.attempts }))
+        .collect();
+    let mut extra = staff.context();
+    extra.extend([
+        (
+            "approvals",
+            json!(approvals.iter().map(booking_json).collect::<Vec<_>>()),
+        ),
+        ("failed_mails", json!(failed)),
+        ("dates", json!(dates)),
+    ]);
+    let html = render(
+        &loaded,
+        "verwaltung/start.html",
+        "/verwaltung/",
+        "Verwaltung",
+        &extra,
+    );
+    Ok(answer(StatusCode::OK, html))
+}
+
+/// Participants, waiting list in its order and free places of one live date.
+pub(super) async fn date_page(
+    State(state): State<AppState>,
+    Path((unit_id, date)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(staff) = staff(&state, &headers).await? else {
+        return Ok(redirect("/verwaltung/anmelden"));
+    };
+    if staff.role != Role::Office {
+        return Ok(not_found(&state, &staff));
+    }
+    let loaded = state.loaded();
+    let found = loaded
+        .site
+        .units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .and_then(|u| {
+            u.dates
+                .iter()
+                .find(|d| d.date.format("%Y-%m-%d").to_string() == date)
+                .map(|d| (u, d))
+        });
+    let Some((unit, live)) = found else {
+        return Ok(not_found(&state, &staff));
+    };
+    let st = state.clone();
+    let (u, d) = (unit_id.clone(), date.clone());
+    let (rows, next) = blocking(move || {
+        let rows = st.store.bookings(&BookingFilter {
+            unit_id: Some(u.clone()),
+            live_date: Some(d),
+            state: None,
+        })?;
+        // People waiting for whichever date comes next queue here too.
+        let next = st.store.bookings(&BookingFilter {
+            unit_id: Some(u),
+            live_date: Some(booking::NEXT.to_string()),
+            state: Some(BookingState::Waiting),
+        })?;
+        Ok::<_, crate::store::StoreError>((rows, next))
+    })
+    .await?;
+    let participants: Vec<Value> = rows
+        .iter()
+        .filter(|b| b.state.holds_place())
+        .map(booking_json)
+        .collect();
+    let mut waiting: Vec<&BookingRow> = rows
+        .iter()
+        .chain(next.iter())
+        .filter(|b| b.state == BookingState::Waiting)
+        .collect();
+    waiting.sort_by_key(|b| (b.queue_no, b.id));
+    let open: Vec<Value> = rows
+        .iter()
+        .filter(|b| matches!(b.state, BookingState::Approval | BookingState::Unconfirmed))
+        .map(booking_json)
+        .collect();
+    let held = participants.len() as u32;
+    let mut extra = staff.context();
+    extra.extend([
+        ("unit_title", json!(unit.title)),
+        ("date", json!(german_long_date(live.date))),
+        ("capacity", json!(live.capacity)),
+        ("taken_elsewhere", json!(live.taken)),
+        (
+            "free",
+            json!(live.capacity.saturating_sub(held + live.taken)),
+        ),
+        ("participants", json!(participants)),
+        (
+            "waiting",
+            json!(waiting.into_iter().map(booking_json).collect::<Vec<_>>()),
+        ),
+        ("open", json!(open)),
+    ]);
+    let html = render(
+        &loaded,
+        "verwaltung/termin.html",
+        "/verwaltung/termine/",
+        "Termin",
+        &extra,
+    );
+    Ok(answer(StatusCode::OK, html))
+}
