@@ -1,0 +1,83 @@
+// Lighthouse performance audit of each page type, as a person on a phone with a slow
+// connection meets it (Lighthouse's default mobile profile: simulated slow 4G and a
+// 4x slower CPU), against `campus run` serving the built site (no development machinery).
+//
+//   node lighthouse.js BASE_URL [--floor 0.9] [--report FILE]
+//
+// Exits 1 when a page type scores below the floor. Chromium: $CHROMIUM or /usr/bin/chromium.
+'use strict';
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const args = process.argv.slice(2);
+const base = (args[0] || '').replace(/\/$/, '');
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const floor = Number(option('--floor', '0.9'));
+const report = option('--report', null);
+if (!base) {
+  console.error('Aufruf: node lighthouse.js BASE_URL [--floor 0.9] [--report DATEI]');
+  process.exit(2);
+}
+
+// One page per type that people reach most (the quality gate's browser step has the same list).
+const PAGES = [
+  ['Startseite', '/'],
+  ['Katalog', '/lerneinheiten/'],
+  ['Lerneinheit', '/lerneinheiten/barrierefreie-dokumente/'],
+  ['Kommune', '/kommunen/ahornfeld/'],
+  ['Kommunen', '/kommunen/'],
+  ['Suche', '/suche/?q=akte'],
+  ['FAQ', '/faq/'],
+];
+
+const binary = path.join(__dirname, 'node_modules', '.bin', 'lighthouse');
+const chrome = process.env.CHROMIUM || '/usr/bin/chromium';
+// Flags that keep Chromium off the network of this closed machine (see QA-NOTES).
+const chromeFlags = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+].join(' ');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-lighthouse-'));
+const rows = [];
+let failed = 0;
+for (const [kind, page] of PAGES) {
+  const out = path.join(work, `${rows.length}.json`);
+  try {
+    execFileSync(binary, [
+      base + page, '--only-categories=performance', '--output=json', `--output-path=${out}`,
+      '--quiet', `--chrome-flags=${chromeFlags}`,
+    ], { env: { ...process.env, CHROME_PATH: chrome }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180000 });
+  } catch (e) {
+    console.error(`${kind} (${page}): Lighthouse lief nicht durch: ${String(e.stderr || e.message).slice(0, 400)}`);
+    failed++;
+    continue;
+  }
+  const result = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const score = result.categories.performance.score;
+  const audit = (id) => result.audits[id] ? result.audits[id].displayValue : '?';
+  const bytes = result.audits['total-byte-weight'] ? result.audits['total-byte-weight'].numericValue : NaN;
+  const row = {
+    kind, page, score,
+    fcp: audit('first-contentful-paint'), lcp: audit('largest-contentful-paint'),
+    tbt: audit('total-blocking-time'), cls: audit('cumulative-layout-shift'),
+    kib: Math.round(bytes / 1024),
+  };
+  rows.push(row);
+  const ok = score !== null && score >= floor;
+  if (!ok) failed++;
+  console.log(`${ok ? 'ok  ' : 'FEHL'} ${kind.padEnd(12)} ${String(Math.round((score || 0) * 100)).padStart(3)} ` +
+    `FCP ${row.fcp}, LCP ${row.lcp}, TBT ${row.tbt}, CLS ${row.cls}, ${row.kib} KiB übertragen  ${page}`);
+}
+fs.rmSync(work, { recursive: true, force: true });
+if (report) fs.writeFileSync(report, JSON.stringify({ floor, rows }, null, 2));
+if (failed) {
+  console.error(`${failed} Seitentyp(en) unter ${Math.round(floor * 100)} Punkten oder nicht gemessen.`);
+  process.exit(1);
+}
+console.log(`Alle ${rows.length} Seitentypen mindestens ${Math.round(floor * 100)} Punkte (Lighthouse Performance, mobil).`);
