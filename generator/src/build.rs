@@ -35,16 +35,12 @@ impl BuildOptions {
     }
 
     pub fn render_options(&self) -> RenderOptions {
-        let now = Local::now().naive_local();
-        let today = self.today.unwrap_or(now.date());
+        let today = self.today.unwrap_or_else(|| Local::now().date_naive());
         RenderOptions {
             today,
-            // A fixed stamp for a fixed "today" keeps test output reproducible.
-            stamp: if self.today.is_some() {
-                today.and_hms_opt(0, 0, 0).expect("midnight")
-            } else {
-                chrono::Utc::now().naive_utc()
-            },
+            // Calendar stamps come from "today", never the clock's time of
+            // day: two builds of the same input on one day are identical.
+            stamp: today.and_hms_opt(0, 0, 0).expect("midnight"),
             live_reload: self.live_reload,
             list_fragments: true,
         }
@@ -55,6 +51,9 @@ impl BuildOptions {
 pub struct BuildReport {
     pub pages: usize,
     pub files: usize,
+    /// Files written because they are new or their bytes changed (the
+    /// others are left as they were).
+    pub written: usize,
     pub duration: Duration,
     /// Reading and validating content and templates.
     pub load: Duration,
@@ -138,23 +137,26 @@ pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problem
     Ok((site, outputs))
 }
 
-/// Builds the site into `options.out_dir`: pages are written into a staging
-/// folder as they are rendered (nothing accumulates in memory), and the
-/// staging folder replaces the output only when everything succeeded. On any
-/// problem the previous output stays untouched.
+/// Builds the site into `options.out_dir`: pages are compared with the
+/// output as they are rendered (nothing accumulates in memory); new and
+/// changed ones are staged and moved in only when everything succeeded, and
+/// files whose bytes did not change are not written at all. On any problem
+/// the previous output stays untouched.
 pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let started = Instant::now();
     output::check_out_dir(&options.site_dir, &options.out_dir)?;
     let (site, tera) = load(options)?;
     let loaded = started.elapsed();
-    let staging = output::staging_dir(&options.out_dir)?;
+    let update = output::Update::begin(&options.out_dir)?;
     let pages = AtomicUsize::new(0);
     let [theme_static, site_static] = static_dirs(&site);
     let targets = Mutex::new(Targets::new(&site_static, &theme_static, &site.links));
     let taken = Mutex::new(Vec::new());
     let result = (|| {
-        let mut files = output::copy_static(&theme_static, &staging)?;
-        files += output::copy_static(&site_static, &staging)?;
+        let statics = output::static_files(&[theme_static.clone(), site_static.clone()])?;
+        for (rel, source) in &statics {
+            update.put_file(rel, source)?;
+        }
         let sink = |o: Output| {
             if o.path.ends_with(".html") {
                 pages.fetch_add(1, Ordering::Relaxed);
@@ -162,30 +164,32 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             if let Some(p) = targets.lock().expect("targets").add(&o.path, &o.bytes) {
                 taken.lock().expect("taken paths").push(p);
             }
-            output::write_one(&staging, &o)
+            update.put(&o.path, &o.bytes)
         };
-        files += render::render_site_into(&site, &tera, &options.render_options(), &sink)?;
+        let files = statics.len()
+            + render::render_site_into(&site, &tera, &options.render_options(), &sink)?;
         let mut problems = taken.into_inner().expect("taken paths");
         let targets = targets.into_inner().expect("targets");
         problems.extend(targets.verify(&site.links, &site.root));
         if !problems.is_empty() {
             return Err(Problems(problems).sorted());
         }
-        output::swap_into_place(&staging, &options.out_dir)?;
         Ok::<usize, Problems>(files)
     })();
-    match result {
-        Ok(files) => Ok(BuildReport {
-            pages: pages.into_inner(),
-            files,
-            duration: started.elapsed(),
-            load: loaded,
-            render: started.elapsed() - loaded,
-            warnings: site.warnings,
-        }),
+    let (files, written) = match result {
+        Ok(files) => (files, update.commit()?),
         Err(p) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(p)
+            update.abandon();
+            return Err(p);
         }
-    }
+    };
+    Ok(BuildReport {
+        pages: pages.into_inner(),
+        files,
+        written,
+        duration: started.elapsed(),
+        load: loaded,
+        render: started.elapsed() - loaded,
+        warnings: site.warnings,
+    })
 }

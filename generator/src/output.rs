@@ -1,11 +1,14 @@
-//! Writing the rendered site: into a fresh directory beside the target, then
-//! swapped in, so a failed build never leaves a half-written `public/`.
+//! Writing the rendered site: changed files into a staging folder beside the
+//! target, moved in only when the build succeeded, so a failed build never
+//! leaves a half-written `public/`; unchanged files are not touched.
 
 use crate::error::{Problem, ProblemKind};
 use crate::render::Output;
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 fn io_problem(path: &Path, e: std::io::Error) -> Problem {
     Problem::new(
@@ -29,42 +32,6 @@ pub fn write_all(dir: &Path, outputs: &[Output]) -> Result<(), Problem> {
         let path = dir.join(&o.path);
         std::fs::write(&path, &o.bytes).map_err(|e| io_problem(&path, e))
     })
-}
-
-/// Writes one output below `dir`, creating its folder.
-pub fn write_one(dir: &Path, output: &Output) -> Result<(), Problem> {
-    let path = dir.join(&output.path);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
-    }
-    std::fs::write(&path, &output.bytes).map_err(|e| io_problem(&path, e))
-}
-
-/// Copies a static folder (theme or site assets) below `dir`.
-pub fn copy_static(from: &Path, dir: &Path) -> Result<usize, Problem> {
-    if !from.is_dir() {
-        return Ok(0);
-    }
-    let mut count = 0;
-    for entry in walkdir::WalkDir::new(from).min_depth(1) {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(from).to_path_buf();
-            let reason = e.into_io_error().map_or_else(
-                || "Verweis im Kreis".to_string(),
-                |io| crate::content::german_io_error(&io),
-            );
-            Problem::new(path, ProblemKind::Unreadable { reason })
-        })?;
-        let rel = entry.path().strip_prefix(from).expect("below from");
-        let target = dir.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| io_problem(&target, e))?;
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target).map_err(|e| io_problem(&target, e))?;
-            count += 1;
-        }
-    }
-    Ok(count)
 }
 
 /// The file every output folder of `campus build` carries, so a later build
@@ -143,44 +110,197 @@ fn resolved(path: &Path) -> PathBuf {
     plain
 }
 
-/// A fresh, empty staging directory beside `out`.
-pub fn staging_dir(out: &Path) -> Result<PathBuf, Problem> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
-    let name = out
-        .file_name()
-        .map_or("public".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.neu-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
+/// What [`MARKER`] says to someone who opens it.
+const MARKER_TEXT: &str =
+    "Von campus build erzeugt: Dieser Ordner wird beim nächsten Bauen ersetzt.\n";
+
+/// The static files of a build by output path: the theme's, then the
+/// site's, a site file replacing the theme's file of the same path.
+pub fn static_files(dirs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>, Problem> {
+    let mut files = BTreeMap::new();
+    for from in dirs.iter().filter(|d| d.is_dir()) {
+        for entry in walkdir::WalkDir::new(from).min_depth(1).sort_by_file_name() {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(from).to_path_buf();
+                let reason = e.into_io_error().map_or_else(
+                    || "Verweis im Kreis".to_string(),
+                    |io| crate::content::german_io_error(&io),
+                );
+                Problem::new(path, ProblemKind::Unreadable { reason })
+            })?;
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(from).expect("below from");
+                files.insert(slashed(rel), entry.path().to_path_buf());
+            }
+        }
     }
-    std::fs::create_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
-    let marker = staging.join(MARKER);
-    std::fs::write(
-        &marker,
-        "Von campus build erzeugt: Dieser Ordner wird beim nächsten Bauen ersetzt.\n",
-    )
-    .map_err(|e| io_problem(&marker, e))?;
-    Ok(staging)
+    Ok(files)
 }
 
-/// Replaces `out` by `staging`. The old output is removed only after the new
-/// one is in place.
-pub fn swap_into_place(staging: &Path, out: &Path) -> Result<(), Problem> {
-    if out.exists() {
-        let old = staging.with_extension("alt");
-        std::fs::rename(out, &old).map_err(|e| io_problem(out, e))?;
-        if let Err(e) = std::fs::rename(staging, out) {
-            // Put the previous site back before reporting.
-            let _ = std::fs::rename(&old, out);
-            return Err(io_problem(out, e));
+/// A relative path with `/` between its parts, as output paths are written.
+fn slashed(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One build's update of its output folder. A file whose bytes did not
+/// change is left alone (same inode, same mtime); new and changed files go
+/// into a staging folder beside the output and are moved in by
+/// [`Update::commit`] only when the whole build succeeded, so a failed
+/// build leaves the last good output untouched.
+pub struct Update {
+    out: PathBuf,
+    staging: PathBuf,
+    /// Every path this build produces, written or kept.
+    produced: Mutex<HashSet<String>>,
+    written: AtomicUsize,
+}
+
+impl Update {
+    /// Starts an update of `out` with a fresh, empty staging folder beside it.
+    pub fn begin(out: &Path) -> Result<Update, Problem> {
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
+        let name = out
+            .file_name()
+            .map_or("public".into(), |n| n.to_string_lossy().into_owned());
+        let staging = parent.join(format!(".{name}.neu-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
         }
-        std::fs::remove_dir_all(&old).map_err(|e| io_problem(&old, e))?;
-    } else {
-        std::fs::rename(staging, out).map_err(|e| io_problem(out, e))?;
+        std::fs::create_dir_all(&staging).map_err(|e| io_problem(&staging, e))?;
+        let update = Update {
+            out: out.to_path_buf(),
+            staging,
+            produced: Mutex::new(HashSet::new()),
+            written: AtomicUsize::new(0),
+        };
+        update.stage(MARKER, MARKER_TEXT.as_bytes())?;
+        Ok(update)
     }
-    Ok(())
+
+    /// One file of the output, by path relative to the output folder.
+    /// Safe to call from several threads.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), Problem> {
+        if self.stage(rel, bytes)? {
+            self.written.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Records `rel` and stages it unless the output already holds these
+    /// bytes; whether it was staged.
+    fn stage(&self, rel: &str, bytes: &[u8]) -> Result<bool, Problem> {
+        self.produced
+            .lock()
+            .expect("produced paths")
+            .insert(rel.to_string());
+        if same_bytes(&self.out.join(rel), bytes) {
+            return Ok(false);
+        }
+        let path = self.staging.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| io_problem(&path, e))?;
+        Ok(true)
+    }
+
+    /// A copy of the file `source` as `rel`.
+    pub fn put_file(&self, rel: &str, source: &Path) -> Result<(), Problem> {
+        let bytes = std::fs::read(source).map_err(|e| {
+            Problem::new(
+                source,
+                ProblemKind::Unreadable {
+                    reason: crate::content::german_io_error(&e),
+                },
+            )
+        })?;
+        self.put(rel, &bytes)
+    }
+
+    /// Makes the output what this build produced: removes what it no longer
+    /// produces, then moves the new and changed files in (each by a rename,
+    /// so a reader sees the old file or the new one, never a part). A
+    /// missing output folder is replaced by the staging folder as a whole.
+    /// Returns how many files were written.
+    pub fn commit(self) -> Result<usize, Problem> {
+        let written = self.written.load(Ordering::Relaxed);
+        if !self.out.exists() {
+            std::fs::rename(&self.staging, &self.out).map_err(|e| io_problem(&self.out, e))?;
+            return Ok(written);
+        }
+        let result = self.remove_stale().and_then(|()| self.move_staged());
+        let _ = std::fs::remove_dir_all(&self.staging);
+        result.map(|()| written)
+    }
+
+    /// Drops the staged files; the output stays as it was.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+
+    /// Removes every file and folder of the output this build did not
+    /// produce (also a file where a folder is needed and the reverse).
+    fn remove_stale(&self) -> Result<(), Problem> {
+        let produced = self.produced.lock().expect("produced paths");
+        let folders: HashSet<&str> = produced
+            .iter()
+            .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+            .collect();
+        let walk = walkdir::WalkDir::new(&self.out)
+            .min_depth(1)
+            .contents_first(true);
+        for entry in walk {
+            let entry = entry.map_err(|e| walk_problem(e, &self.out))?;
+            let rel = slashed(entry.path().strip_prefix(&self.out).expect("below out"));
+            let path = entry.path();
+            if entry.file_type().is_dir() {
+                if !folders.contains(rel.as_str()) {
+                    std::fs::remove_dir_all(path).map_err(|e| io_problem(path, e))?;
+                }
+            } else if !produced.contains(&rel) {
+                std::fs::remove_file(path).map_err(|e| io_problem(path, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn move_staged(&self) -> Result<(), Problem> {
+        for entry in walkdir::WalkDir::new(&self.staging).min_depth(1) {
+            let entry = entry.map_err(|e| walk_problem(e, &self.staging))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&self.staging)
+                .expect("below staging");
+            let target = self.out.join(rel);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
+            }
+            std::fs::rename(entry.path(), &target).map_err(|e| io_problem(&target, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn walk_problem(e: walkdir::Error, root: &Path) -> Problem {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    let io = e
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("Verweis im Kreis"));
+    io_problem(&path, io)
+}
+
+/// Whether the file at `path` holds exactly `bytes` (cheap size check first).
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
 }

@@ -29,9 +29,10 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
                 eprintln!("{w}");
             }
             println!(
-                "Fertig: {} Seiten, {} Dateien in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
+                "Fertig: {} Seiten, {} Dateien ({} geändert) in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
                 report.pages,
                 report.files,
+                report.written,
                 out.display(),
                 report.duration.as_millis(),
                 report.load.as_millis(),
