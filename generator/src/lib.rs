@@ -29,6 +29,7 @@ pub mod discovery;
 pub mod error;
 pub mod headers;
 pub mod ics;
+pub mod images;
 pub mod incremental;
 pub mod links;
 pub mod markdown;

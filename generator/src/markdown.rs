@@ -8,6 +8,7 @@
 //! [`to_html`] applies the same rules once more, so even unchecked text never
 //! carries markup or a script-capable URL. Headings get stable ids for deep links.
 
+use crate::images::Images;
 use crate::slug::slugify;
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -168,14 +169,34 @@ pub fn to_html(markdown: &str) -> String {
 /// Like [`to_html`], with the body's headings starting at level `top`
 /// (e.g. 4 for an FAQ answer under an `<h3>` question).
 pub fn to_html_below(markdown: &str, top: u8) -> String {
+    to_html_with(markdown, top, &Images::default())
+}
+
+/// Like [`to_html_below`]; pictures that `images` knows get their size and
+/// smaller copies (`srcset`), so they load quickly on a phone.
+pub fn to_html_with(markdown: &str, top: u8, images: &Images) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut events: Vec<Event> = Vec::new();
     let mut heading_start: Option<usize> = None;
     let mut used_ids: Vec<String> = Vec::new();
     let mut dropped_images = 0;
+    // A known picture being read: its address and the description so far.
+    let mut picture: Option<(String, String)> = None;
     for event in Parser::new_ext(markdown, options) {
         match event {
             Event::End(TagEnd::Image) if dropped_images > 0 => dropped_images -= 1,
+            Event::End(TagEnd::Image) if picture.is_some() => {
+                let (src, alt) = picture.take().expect("checked");
+                let alt = escape_attribute(&alt);
+                let markup = images
+                    .markup(&src, &alt, "(min-width: 50em) 46em, 100vw", "")
+                    .expect("known picture");
+                events.push(Event::Html(CowStr::from(markup)));
+            }
+            Event::Text(t) | Event::Code(t) if picture.is_some() => {
+                picture.as_mut().expect("checked").1.push_str(&t);
+            }
+            _ if picture.is_some() => {}
             // Refused by `inspect`; dropped here, never shown as markup.
             Event::Html(_) | Event::InlineHtml(_) => {}
             Event::Start(Tag::Link {
@@ -205,6 +226,10 @@ pub fn to_html_below(markdown: &str, top: u8) -> String {
                 if !publishable(&dest_url, true) {
                     // Only the description stays.
                     dropped_images += 1;
+                    continue;
+                }
+                if images.get(&dest_url).is_some() {
+                    picture = Some((dest_url.to_string(), String::new()));
                     continue;
                 }
                 events.push(Event::Start(Tag::Image {
@@ -263,6 +288,21 @@ pub fn to_html_below(markdown: &str, top: u8) -> String {
     }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
+    out
+}
+
+/// Text for a double-quoted HTML attribute.
+pub(crate) fn escape_attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 

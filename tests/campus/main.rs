@@ -14,6 +14,7 @@ mod net;
 mod occupancy;
 mod one_cause;
 mod operations;
+mod pictures;
 mod reproducible;
 mod run;
 mod safe_content;

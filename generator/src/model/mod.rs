@@ -101,6 +101,8 @@ pub struct Site {
     pub links: Vec<SiteLink>,
     /// What the editors should know but does not stop the build.
     pub warnings: Vec<Problem>,
+    /// The raster pictures below `static/`: sizes and smaller copies.
+    pub images: crate::images::Images,
 }
 
 /// A competence area of the self-check with its named levels (0 upwards).
@@ -761,6 +763,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         competence_areas,
         role_profiles,
         links: site_links,
+        images: crate::images::Images::scan(&root.join("static")),
         warnings: Problems(warnings).sorted().0,
     })
 }

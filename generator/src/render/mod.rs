@@ -130,9 +130,15 @@ pub fn render_site_into(
         problems.dedup_by(|a, b| a.file == b.file && a.kind == b.kind);
         return Err(Problems(problems).sorted());
     }
-    let count = pages.len() + extra.len();
+    // Smaller copies of the photos and graphics (from the cache after the
+    // first build).
+    let pictures = site.images.outputs(&site.root)?;
+    let count = pages.len() + extra.len() + pictures.len();
     for o in extra {
         sink(o)?;
+    }
+    for (path, bytes) in pictures {
+        sink(Output { path, bytes })?;
     }
     Ok(count)
 }

@@ -337,7 +337,7 @@ impl<'a> Renderer<'a> {
                 merge(
                     &mut view,
                     json!({
-                        "content": markdown::to_html(&unit.body),
+                        "content": markdown::to_html_with(&unit.body, 2, &site.images),
                         "competences": unit.competences,
                         "lecturers": unit.lecturers.iter().map(|l| {
                             let l = &site.lecturers[*l];
@@ -379,7 +379,7 @@ impl<'a> Renderer<'a> {
                 merge(
                     &mut view,
                     json!({
-                        "content": markdown::to_html(&course.body),
+                        "content": markdown::to_html_with(&course.body, 2, &site.images),
                         "certificate": course.certificate,
                         "electives_required": course.electives_required,
                         "vat_percent": site.prices.vat_percent,
@@ -400,7 +400,7 @@ impl<'a> Renderer<'a> {
                 let mut view = views.topic_cards[ti].clone();
                 merge(
                     &mut view,
-                    json!({ "content": markdown::to_html(&topic.body) }),
+                    json!({ "content": markdown::to_html_with(&topic.body, 2, &site.images) }),
                 );
                 let units = self
                     .by_title
@@ -422,7 +422,7 @@ impl<'a> Renderer<'a> {
                     .filter(|u| site.units[*u].lecturers.contains(&li));
                 Job::new(urls::lecturer(&lecturer.id), "lecturer.html", &lecturer.name)
                     .describe(&lecturer.role)
-                    .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
+                    .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html_with(&lecturer.body, 2, &site.images) }))
                     .with("units", self.cards(units))
             }
             PageRef::Authority(ai) => {
@@ -452,8 +452,9 @@ impl<'a> Renderer<'a> {
                         json!({
                             "id": a.id, "url": urls::authority(&a.id), "name": name, "kind": a.kind,
                             "member": a.member, "employees": a.employees, "logo": a.logo,
-                            "picture": { "file": a.picture.file, "alt": a.picture.alt },
-                            "content": markdown::to_html(&a.body), "contact": a.contact,
+                            "picture": { "file": a.picture.file, "alt": a.picture.alt,
+                                "markup": site.images.markup(&a.picture.file, &markdown::escape_attribute(&a.picture.alt), "(min-width: 50em) 46em, 100vw", "") },
+                            "content": markdown::to_html_with(&a.body, 2, &site.images), "contact": a.contact,
                             "approval": match a.approval { Approval::Genossenschaft => "genossenschaft", Approval::Kommune => "kommune" },
                             "approver_email": a.approver_email,
                             "selfcheck_url": (!site.competence_areas.is_empty() && !site.role_profiles.is_empty())
@@ -580,7 +581,7 @@ impl Renderer<'_> {
                     .describe(&site.home.description)
                     .with(
                         "home",
-                        json!({ "title": site.home.title, "content": markdown::to_html(&site.home.body) }),
+                        json!({ "title": site.home.title, "content": markdown::to_html_with(&site.home.body, 2, &site.images) }),
                     )
                     .with("topics", Value::Array(views.topic_cards.clone()))
                     .with("upcoming", cards(&upcoming))
@@ -618,7 +619,7 @@ impl Renderer<'_> {
                         entries.sort_by(|a, b| (a.order.unwrap_or(i64::MAX), &a.question).cmp(&(b.order.unwrap_or(i64::MAX), &b.question)));
                         json!({
                             "id": c.id, "name": c.name,
-                            "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html_below(&e.body, 4) })).collect::<Vec<_>>(),
+                            "entries": entries.iter().map(|e| json!({ "id": e.id, "question": e.question, "content": markdown::to_html_with(&e.body, 4, &site.images) })).collect::<Vec<_>>(),
                         })
                     })
                     .filter(|c| c["entries"].as_array().is_some_and(|e| !e.is_empty()))
@@ -631,7 +632,7 @@ impl Renderer<'_> {
                 let page = &site.pages[i];
                 let job = Job::new(url, template, &page.title)
                     .describe(&page.description)
-                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html(&page.body) }));
+                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html_with(&page.body, 2, &site.images) }));
                 if page.template == PageTemplate::Mitgliedschaft {
                     job.with("membership", membership_view(site))
                 } else {
