@@ -134,7 +134,8 @@ impl fmt::Debug for SmtpCertificates {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    pub database: PathBuf,
+    /// An SQLite file (default `var/campus.db`) or `postgres://…`.
+    pub database: crate::store::Location,
     /// Origins accepted in addition to the site's base URL.
     pub allowed_origins: Vec<String>,
     /// Explicit signing key; `None` = generated and kept in the data dir.
@@ -207,8 +208,8 @@ impl Settings {
         );
         let database = env("CAMPUS_DATABASE")
             .or(backend.datenbank)
-            .map(at_site)
-            .unwrap_or_else(|| data_dir.join("campus.db"));
+            .map(|d| crate::store::Location::parse(&d, site_dir))
+            .unwrap_or_else(|| crate::store::Location::File(data_dir.join("campus.db")));
         let transport_name = env("CAMPUS_MAIL_TRANSPORT")
             .or(mail.transport)
             .unwrap_or_else(|| "datei".into());
@@ -436,7 +437,7 @@ mod tests {
     #[test]
     fn defaults_live_in_var() {
         let s = Settings::from_parts(Path::new("/site"), &config(""), &|_| None).unwrap();
-        assert_eq!(s.database, Path::new("/site/var/campus.db"));
+        assert_eq!(s.database.file(), Some(Path::new("/site/var/campus.db")));
         assert_eq!(s.transport, MailTransport::Files("/site/var/mail".into()));
         assert_eq!(s.office, "gs@example.org");
         assert_eq!(s.retention_days("kontakt"), DEFAULT_RETENTION_DAYS);
@@ -451,7 +452,20 @@ mod tests {
             _ => None,
         };
         let s = Settings::from_parts(Path::new("/site"), &c, &env).unwrap();
-        assert_eq!(s.database, Path::new("/tmp/x.db"));
+        assert_eq!(s.database.file(), Some(Path::new("/tmp/x.db")));
+        let pg = |k: &str| {
+            (k == "CAMPUS_DATABASE")
+                .then(|| "postgres://campus:geheim@db.example/campus".to_string())
+        };
+        let on_pg = Settings::from_parts(Path::new("/site"), &c, &pg).unwrap();
+        assert_eq!(
+            on_pg.database,
+            crate::store::Location::Postgres("postgres://campus:geheim@db.example/campus".into())
+        );
+        assert_eq!(
+            on_pg.database.to_string(),
+            "postgres://campus:***@db.example/campus"
+        );
         let MailTransport::Smtp(smtp) = &s.transport else {
             panic!("smtp expected")
         };

@@ -210,7 +210,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_acknowledged_job_is_committed_and_a_failure_stays_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("x.db")).unwrap());
+        let store = Arc::new(Store::open(dir.path().join("x.db")).unwrap());
         let intake = Arc::new(Intake::start(store.clone(), 1000));
         let tasks: Vec<_> = (0..300)
             .map(|i| {
@@ -234,7 +234,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_fails_alone_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("x.db")).unwrap());
+        let store = Arc::new(Store::open(dir.path().join("x.db")).unwrap());
         let intake = Intake::start(store.clone(), 10);
         let r = intake
             .submit(Box::new(|tx: &Tx| {

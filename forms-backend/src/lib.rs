@@ -188,7 +188,7 @@ impl AppState {
                 .with_previous(previous),
         };
         let loaded = Loaded::new(site, &settings)?;
-        tracing::info!(database = %settings.database.display(), transport = ?settings.transport,
+        tracing::info!(database = %settings.database, transport = ?settings.transport,
             "Formular-Backend bereit");
         let state = AppState(Arc::new(Inner {
             loaded: RwLock::new(Arc::new(loaded)),
@@ -333,7 +333,7 @@ pub fn booked_places_of(
     let config = campus_generator::config::Config::load(site_dir)
         .map_err(|p| StartError::Site(p.to_string()))?;
     let settings = Settings::load(site_dir, &config)?;
-    if !settings.database.is_file() {
+    if !settings.database.exists() {
         return Ok(None);
     }
     let store = store::Store::open(&settings.database)?;

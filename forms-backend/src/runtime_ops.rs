@@ -3,6 +3,7 @@
 //! it ([`backup`]). Both use a connection of their own, so they never wait
 //! for the intake's writer longer than SQLite's busy timeout.
 
+use crate::store::{self, Location, Store};
 use rusqlite::{Connection, OpenFlags};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,9 +20,20 @@ fn read_only(database: &Path) -> rusqlite::Result<Connection> {
 
 /// The database figures in Prometheus text format: submissions per form,
 /// outbox mails per state, age of the oldest mail waiting, bookings per
-/// state; `queued` is the intake queue's current depth.
-pub fn metrics(database: &Path, queued: usize, now: i64) -> rusqlite::Result<String> {
-    let conn = read_only(database)?;
+/// state; `queued` is the intake queue's current depth. On SQLite read
+/// through a read-only connection of its own; on PostgreSQL through the
+/// pool (a connection of its own anyway).
+pub fn metrics(state: &crate::AppState, queued: usize, now: i64) -> store::Result<String> {
+    match &state.settings.database {
+        Location::File(path) => {
+            let conn = read_only(path)?;
+            figures(&Store::on_connection(&conn), queued, now)
+        }
+        Location::Postgres(_) => state.store.read(|tx| figures(tx, queued, now)),
+    }
+}
+
+fn figures(tx: &store::Tx, queued: usize, now: i64) -> store::Result<String> {
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
@@ -33,17 +45,16 @@ pub fn metrics(database: &Path, queued: usize, now: i64) -> rusqlite::Result<Str
     );
     let _ = writeln!(out, "campus_intake_queue_depth {queued}");
 
-    let grouped =
-        |out: &mut String, sql: &str, metric: &str, label: &str| -> rusqlite::Result<()> {
-            let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (key, n) = row?;
-                let key = key.replace('\\', "\\\\").replace('"', "\\\"");
-                let _ = writeln!(out, "{metric}{{{label}=\"{key}\"}} {n}");
-            }
-            Ok(())
-        };
+    let grouped = |out: &mut String, sql: &str, metric: &str, label: &str| -> store::Result<()> {
+        let rows = tx.query_map(sql, store::params![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
+        })?;
+        for (key, n) in rows {
+            let key = key.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(out, "{metric}{{{label}=\"{key}\"}} {n}");
+        }
+        Ok(())
+    };
     gauge(
         &mut out,
         "campus_submissions",
@@ -62,9 +73,9 @@ pub fn metrics(database: &Path, queued: usize, now: i64) -> rusqlite::Result<Str
     );
     // Every state, also those with no mail, so alerts see a 0.
     for state in ["queued", "sending", "retry", "sent", "failed"] {
-        let n: i64 = conn.query_row(
+        let n: i64 = tx.query_row(
             "SELECT count(*) FROM outbox WHERE state = ?1",
-            [state],
+            store::params![state],
             |r| r.get(0),
         )?;
         let _ = writeln!(out, "campus_outbox_mails{{state=\"{state}\"}} {n}");
@@ -74,9 +85,9 @@ pub fn metrics(database: &Path, queued: usize, now: i64) -> rusqlite::Result<Str
         "campus_outbox_oldest_waiting_seconds",
         "Age of the oldest mail not yet sent (0 when none waits).",
     );
-    let oldest: Option<i64> = conn.query_row(
+    let oldest: Option<i64> = tx.query_row(
         "SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'retry', 'sending')",
-        [],
+        store::params![],
         |r| r.get(0),
     )?;
     let _ = writeln!(

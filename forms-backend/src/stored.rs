@@ -1,5 +1,5 @@
 //! Enums stored as text: one macro gives each variant its stored string
-//! and the conversions to and from SQLite, serde (as the stored string)
+//! and the conversions to and from the store (and rusqlite), serde (as the stored string)
 //! and `Display`, so the strings of existing databases live in one place.
 
 /// A stored text that is not one of the known values.
@@ -59,6 +59,19 @@ macro_rules! stored_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl $crate::store::ToValue for $name {
+            fn to_value(&self) -> $crate::store::Value {
+                $crate::store::Value::Text(self.as_str().to_string())
+            }
+        }
+
+        impl $crate::store::FromValue for $name {
+            fn from_value(v: $crate::store::Value) -> Result<$name, String> {
+                let text = <String as $crate::store::FromValue>::from_value(v)?;
+                $name::parse(&text).map_err(|e| e.to_string())
             }
         }
 

@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn a_bad_address_is_a_mail_error_and_nothing_is_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let sample_site = campus_generator::model::load(&root).unwrap();
         let letterhead = Letterhead {

@@ -28,13 +28,20 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
 fn backup(site: &Path, to: &Path) -> Result<String, String> {
     let config = campus_generator::config::Config::load(site).map_err(|p| p.to_string())?;
     let settings = campus_forms::Settings::load(site, &config).map_err(|e| e.to_string())?;
-    if !settings.database.is_file() {
+    let Some(database) = settings.database.file() else {
+        return Err(format!(
+            "Die Datenbank liegt auf PostgreSQL ({}): campus backup sichert nur SQLite. \
+             Sichern Sie sie mit pg_dump (siehe docs/betrieb.md, „Wann und wie auf PostgreSQL umziehen“).",
+            settings.database
+        ));
+    };
+    if !database.is_file() {
         return Err(format!(
             "Es gibt noch keine Datenbank ({}): nichts zu sichern.",
-            settings.database.display()
+            database.display()
         ));
     }
-    campus_forms::runtime_ops::backup(&settings.database, to)?;
+    campus_forms::runtime_ops::backup(database, to)?;
     let mut message = format!("Datenbank gesichert: {}", to.display());
     let key = settings.data_dir.join("signing.key");
     if key.is_file() {

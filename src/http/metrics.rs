@@ -72,10 +72,9 @@ pub fn with_metrics(app: Router, state: campus_forms::AppState) -> Router {
 async fn metrics(
     State((state, latency)): State<(campus_forms::AppState, Arc<Latency>)>,
 ) -> Response {
-    let database = state.settings.database.clone();
     let queued = state.intake.queued();
     let figures = tokio::task::spawn_blocking(move || {
-        campus_forms::runtime_ops::metrics(&database, queued, campus_forms::store::now())
+        campus_forms::runtime_ops::metrics(&state, queued, campus_forms::store::now())
     })
     .await;
     match figures {

@@ -5,10 +5,9 @@
 //! `UPDATE … WHERE state = <expected>` plus a row in `booking_events`, so two
 //! processes racing for the same booking change it at most once.
 
-use super::{Result, Store, StoreError, Tx};
+use super::{params, OptionalExtension, Result, Row, Store, StoreError, ToValue, Tx};
 use crate::booking::{Actor, Approver, BookingKind, BookingState};
 use crate::sign::Purpose;
-use rusqlite::{params, OptionalExtension, Row};
 
 pub(super) const MIGRATION: &str = "
     CREATE TABLE bookings (
@@ -65,6 +64,12 @@ pub(super) const MIGRATION: &str = "
     ALTER TABLE action_tokens ADD COLUMN booking_id INTEGER REFERENCES bookings (id) ON DELETE CASCADE;
 ";
 
+/// The lock (see [`Tx::lock`]) of every decision on places and on the
+/// waiting list: free places, the next queue number, lapsing offers. One
+/// lock for all dates, so two steps never wait for each other in a circle
+/// (booking steps are few; form intake and mail delivery do not take it).
+const BOOKINGS_LOCK: &str = "campus:bookings";
+
 #[derive(Debug, Clone)]
 pub struct NewBooking<'a> {
     pub kind: BookingKind,
@@ -110,7 +115,7 @@ pub struct BookingRow {
 const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
     member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at";
 
-fn booking_row(r: &Row) -> rusqlite::Result<BookingRow> {
+fn booking_row(r: &Row) -> Result<BookingRow> {
     Ok(BookingRow {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -225,7 +230,7 @@ pub struct KnownDate {
 impl Tx<'_> {
     /// Stores a new booking with its first event; the booking as stored.
     pub fn insert_booking(&self, b: &NewBooking) -> Result<BookingRow> {
-        let row = self.tx.query_row(
+        let row = self.query_row(
             &format!(
                 "INSERT INTO bookings (kind, unit_id, unit_title, wanted, name, email, authority_id, member,
                     price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at)
@@ -266,7 +271,7 @@ impl Tx<'_> {
         live_date: Option<&str>,
         note: &str,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO booking_events (booking_id, at, actor, from_state, to_state, live_date, note)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![id, at, actor.to_string(), from, to, live_date, note],
@@ -275,14 +280,12 @@ impl Tx<'_> {
     }
 
     pub fn booking(&self, id: i64) -> Result<Option<BookingRow>> {
-        Ok(self
-            .tx
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),
-                [id],
-                booking_row,
-            )
-            .optional()?)
+        self.query_row(
+            &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),
+            params![id],
+            booking_row,
+        )
+        .optional()
     }
 
     /// Moves booking `id` from `from` to `to` if it is still in `from` (a
@@ -306,8 +309,11 @@ impl Tx<'_> {
             (_, BookingState::Waiting) => 2,
             _ => 0,
         };
+        if queue != 0 {
+            // The next number in line is read, then written.
+            self.lock(BOOKINGS_LOCK)?;
+        }
         let changed = self
-            .tx
             .execute(
                 "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
                 offer_until = ?6, updated_at = ?7,
@@ -326,8 +332,7 @@ impl Tx<'_> {
                     change.at,
                     queue
                 ],
-            )
-            .map_err(StoreError::from)?;
+            )?;
         if changed != 1 {
             return Err(MoveError::Changed { id, from });
         }
@@ -347,46 +352,48 @@ impl Tx<'_> {
     /// (at most one: [`crate::booking::request`] checks in its transaction).
     pub fn active_booking(&self, unit_id: &str, email: &str) -> Result<Option<BookingRow>> {
         let [a, b, c, d, e, f] = BookingState::ACTIVE;
-        Ok(self
-            .tx
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND email = ?2
+        self.query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND email = ?2
                        AND state IN (?3, ?4, ?5, ?6, ?7, ?8) ORDER BY id LIMIT 1"
-                ),
-                params![unit_id, email, a, b, c, d, e, f],
-                booking_row,
-            )
-            .optional()?)
+            ),
+            params![unit_id, email, a, b, c, d, e, f],
+            booking_row,
+        )
+        .optional()
     }
 
     /// Places on a date held by bookings (confirmed or offered).
+    ///
+    /// Takes the bookings lock until the transaction ends: the free places
+    /// read here stay free until this transaction gave them away (one
+    /// writer on SQLite anyway; on PostgreSQL two nodes would otherwise both
+    /// see the last place free).
     pub fn places_held(&self, unit_id: &str, date: &str) -> Result<u32> {
-        Ok(self.tx.query_row(
+        self.lock(BOOKINGS_LOCK)?;
+        self.query_row(
             "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND live_date = ?2 AND state IN (?3, ?4)",
             params![unit_id, date, BookingState::HOLDING[0], BookingState::HOLDING[1]],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// The first person waiting for this date or for the next possible one.
     pub fn first_waiting(&self, unit_id: &str, date: &str) -> Result<Option<BookingRow>> {
-        Ok(self
-            .tx
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = ?3
+        self.query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM bookings WHERE unit_id = ?1 AND state = ?3
                        AND wanted IN (?2, ?4) ORDER BY queue_no, id LIMIT 1"
-                ),
-                params![unit_id, date, BookingState::Waiting, crate::booking::NEXT],
-                booking_row,
-            )
-            .optional()?)
+            ),
+            params![unit_id, date, BookingState::Waiting, crate::booking::NEXT],
+            booking_row,
+        )
+        .optional()
     }
 
     /// 1-based place of a waiting booking in its unit's waiting list.
     pub fn waiting_position(&self, b: &BookingRow) -> Result<i64> {
-        Ok(self.tx.query_row(
+        self.query_row(
             "SELECT count(*) FROM bookings WHERE unit_id = ?1 AND state = ?3 AND queue_no <= ?2",
             params![
                 b.unit_id,
@@ -394,7 +401,7 @@ impl Tx<'_> {
                 BookingState::Waiting
             ],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Everybody waiting for a unit with `wanted` (e.g. `naechster`), in order.
@@ -424,8 +431,11 @@ impl Tx<'_> {
         )
     }
 
-    /// Offers whose holding time ran out before `now`.
+    /// Offers whose holding time ran out before `now`. Takes the bookings
+    /// lock first, so of two nodes passing offers on at once the second
+    /// sees the offers the first one already let lapse as gone.
     pub fn expired_offers(&self, now: i64) -> Result<Vec<BookingRow>> {
+        self.lock(BOOKINGS_LOCK)?;
         self.rows(
             &format!(
                 "SELECT {COLUMNS} FROM bookings WHERE state = ?2 AND offer_until < ?1 ORDER BY offer_until, id"
@@ -434,12 +444,8 @@ impl Tx<'_> {
         )
     }
 
-    fn rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<BookingRow>> {
-        let mut stmt = self.tx.prepare(sql)?;
-        let rows = stmt
-            .query_map(p, booking_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+    fn rows(&self, sql: &str, p: &[&dyn ToValue]) -> Result<Vec<BookingRow>> {
+        self.query_map(sql, p, booking_row)
     }
 
     pub fn insert_booking_token(
@@ -451,7 +457,7 @@ impl Tx<'_> {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO action_tokens (token_hash, purpose, booking_id, consent_id, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![hash, purpose, booking_id, consent_id, now, expires_at],
@@ -462,7 +468,7 @@ impl Tx<'_> {
     /// Makes the open links of one purpose for a booking unusable (e.g. the
     /// approval links after the office decided on the command line).
     pub fn void_booking_tokens(&self, booking_id: i64, purpose: Purpose, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE action_tokens SET used_at = ?3 WHERE booking_id = ?1 AND purpose = ?2 AND used_at IS NULL",
             params![booking_id, purpose, now],
         )?;
@@ -470,11 +476,10 @@ impl Tx<'_> {
     }
 
     pub fn known_dates(&self) -> Result<Vec<KnownDate>> {
-        let mut stmt = self.tx.prepare(
+        self.query_map(
             "SELECT unit_id, date, title, sequence, removed_at IS NOT NULL FROM live_dates ORDER BY unit_id, date",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
+            params![],
+            |r| {
                 Ok(KnownDate {
                     unit_id: r.get(0)?,
                     date: r.get(1)?,
@@ -482,9 +487,8 @@ impl Tx<'_> {
                     sequence: r.get(3)?,
                     removed: r.get(4)?,
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Records a date as present in content (again), with its title.
@@ -495,7 +499,7 @@ impl Tx<'_> {
         title: &str,
         sequence: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO live_dates (unit_id, date, title, sequence) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (unit_id, date) DO UPDATE SET title = excluded.title,
                  sequence = excluded.sequence, removed_at = NULL",
@@ -505,7 +509,7 @@ impl Tx<'_> {
     }
 
     pub fn mark_date_removed(&self, unit_id: &str, date: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE live_dates SET removed_at = ?3, sequence = sequence + 1 WHERE unit_id = ?1 AND date = ?2",
             params![unit_id, date, now],
         )?;
@@ -515,7 +519,6 @@ impl Tx<'_> {
     /// SEQUENCE of the calendar event of a date (0 if never seen).
     pub fn date_sequence(&self, unit_id: &str, date: &str) -> Result<i64> {
         Ok(self
-            .tx
             .query_row(
                 "SELECT sequence FROM live_dates WHERE unit_id = ?1 AND date = ?2",
                 params![unit_id, date],
@@ -530,69 +533,57 @@ impl Store {
     /// Places held on the platform (confirmed or offered) per unit and live
     /// date, so the pages can show what is really still free.
     pub fn places_held_all(&self) -> Result<Vec<(String, String, u32)>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT unit_id, live_date, count(*) FROM bookings
+        let [a, b] = BookingState::HOLDING;
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT unit_id, live_date, count(*) FROM bookings
              WHERE live_date IS NOT NULL AND state IN (?1, ?2) GROUP BY unit_id, live_date",
-        )?;
-        let rows = stmt
-            .query_map(BookingState::HOLDING, |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+                params![a, b],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+        })
     }
 
     pub fn bookings(&self, filter: &BookingFilter) -> Result<Vec<BookingRow>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM bookings
+        self.read(|tx| {
+            tx.query_map(
+                &format!(
+                    "SELECT {COLUMNS} FROM bookings
              WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR live_date = ?2 OR wanted = ?2)
                AND (?3 IS NULL OR state = ?3)
              ORDER BY unit_id, coalesce(live_date, wanted), state, coalesce(queue_no, 0), id"
-        ))?;
-        let rows = stmt
-            .query_map(
+                ),
                 params![filter.unit_id, filter.live_date, filter.state],
                 booking_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            )
+        })
     }
 
     /// One booking, read outside a write transaction (office pages).
     pub fn booking(&self, id: i64) -> Result<Option<BookingRow>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),
-                [id],
-                booking_row,
-            )
-            .optional()?)
+        self.read(|tx| tx.booking(id))
     }
 
     /// The history of one booking (`None` = of all), oldest first.
     pub fn booking_events(&self, booking_id: Option<i64>) -> Result<Vec<BookingEvent>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT id, booking_id, at, actor, from_state, to_state, live_date, note FROM booking_events
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT id, booking_id, at, actor, from_state, to_state, live_date, note FROM booking_events
              WHERE ?1 IS NULL OR booking_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([booking_id], |r| {
-                Ok(BookingEvent {
-                    id: r.get(0)?,
-                    booking_id: r.get(1)?,
-                    at: r.get(2)?,
-                    actor: r.get(3)?,
-                    from_state: r.get(4)?,
-                    to_state: r.get(5)?,
-                    live_date: r.get(6)?,
-                    note: r.get(7)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+                params![booking_id],
+                |r| {
+                    Ok(BookingEvent {
+                        id: r.get(0)?,
+                        booking_id: r.get(1)?,
+                        at: r.get(2)?,
+                        actor: r.get(3)?,
+                        from_state: r.get(4)?,
+                        to_state: r.get(5)?,
+                        live_date: r.get(6)?,
+                        note: r.get(7)?,
+                    })
+                },
+            )
+        })
     }
 }

@@ -1,9 +1,8 @@
 //! Form submissions, consents (the proof of each), one-time tokens and
 //! newsletter subscribers; the retention purge and the export.
 
-use super::{Result, Store, Tx};
+use super::{params, OptionalExtension, Result, Store, Tx};
 use crate::sign::Purpose;
-use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -74,26 +73,25 @@ pub struct ExportRow {
 impl Store {
     /// The consents recorded for an address, oldest first.
     pub fn consents(&self, email: &str) -> Result<Vec<ConsentRecord>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT purpose, text_version, given_at, given_ip_hash, confirmed_at, confirm_ip_hash,
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT purpose, text_version, given_at, given_ip_hash, confirmed_at, confirm_ip_hash,
                     confirm_user_agent, withdrawn_at FROM consents WHERE email = ?1 ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([email], |r| {
-                Ok(ConsentRecord {
-                    purpose: r.get(0)?,
-                    text_version: r.get(1)?,
-                    given_at: r.get(2)?,
-                    given_ip_hash: r.get(3)?,
-                    confirmed_at: r.get(4)?,
-                    confirm_ip_hash: r.get(5)?,
-                    confirm_user_agent: r.get(6)?,
-                    withdrawn_at: r.get(7)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+                params![email],
+                |r| {
+                    Ok(ConsentRecord {
+                        purpose: r.get(0)?,
+                        text_version: r.get(1)?,
+                        given_at: r.get(2)?,
+                        given_ip_hash: r.get(3)?,
+                        confirmed_at: r.get(4)?,
+                        confirm_ip_hash: r.get(5)?,
+                        confirm_user_agent: r.get(6)?,
+                        withdrawn_at: r.get(7)?,
+                    })
+                },
+            )
+        })
     }
 
     /// Deletes what is past its retention: submissions per form
@@ -108,12 +106,10 @@ impl Store {
         mail_days: u32,
     ) -> Result<PurgeReport> {
         self.write(|tx| {
-            let t = &tx.tx;
+            let t = tx;
             let mut report = PurgeReport::default();
-            let forms: Vec<String> = t
-                .prepare("SELECT DISTINCT form FROM submissions")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let forms: Vec<String> =
+                t.query_map("SELECT DISTINCT form FROM submissions", params![], |r| r.get(0))?;
             for form in forms {
                 let before = now - 86_400 * i64::from(retention_days(&form));
                 // A subscription that is still active keeps its sign-up and
@@ -127,7 +123,7 @@ impl Store {
             }
             report.unconfirmed += t.execute(
                 "DELETE FROM submissions WHERE status = 'unbestaetigt' AND created_at < ?1",
-                [unconfirmed_before],
+                params![unconfirmed_before],
             )?;
             // Booking requests nobody confirmed by mail (their history goes with them).
             report.unconfirmed += t.execute(
@@ -136,7 +132,7 @@ impl Store {
             )?;
             report.subscribers += t.execute(
                 "DELETE FROM newsletter_subscribers WHERE status = 'unbestaetigt' AND created_at < ?1",
-                [unconfirmed_before],
+                params![unconfirmed_before],
             )?;
             let newsletter_before = now - 86_400 * i64::from(retention_days("newsletter"));
             report.consents += t.execute(
@@ -146,41 +142,40 @@ impl Store {
             )?;
             report.tokens += t.execute(
                 "DELETE FROM action_tokens WHERE expires_at < ?1 OR used_at IS NOT NULL",
-                [now],
+                params![now],
             )?;
             report.mails += t.execute(
                 "DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1",
-                [now - 86_400 * i64::from(mail_days)],
+                params![now - 86_400 * i64::from(mail_days)],
             )?;
             Ok(report)
         })
     }
 
     pub fn export(&self, form: &str) -> Result<Vec<ExportRow>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT id, created_at, status, payload FROM submissions WHERE form = ?1 ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([form], |r| {
-                let payload: String = r.get(3)?;
-                Ok(ExportRow {
-                    id: r.get(0)?,
-                    created_at: r.get(1)?,
-                    status: r.get(2)?,
-                    payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT id, created_at, status, payload FROM submissions WHERE form = ?1 ORDER BY id",
+                params![form],
+                |r| {
+                    let payload: String = r.get(3)?;
+                    Ok(ExportRow {
+                        id: r.get(0)?,
+                        created_at: r.get(1)?,
+                        status: r.get(2)?,
+                        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                    })
+                },
+            )
+        })
     }
 }
 
 impl Tx<'_> {
     pub fn insert_submission(&self, s: &NewSubmission) -> Result<i64> {
-        self.tx.execute(
+        self.query_row(
             "INSERT INTO submissions (form, payload, email, status, ip_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![
                 s.form,
                 s.payload.to_string(),
@@ -189,17 +184,17 @@ impl Tx<'_> {
                 s.ip_hash,
                 s.now
             ],
-        )?;
-        Ok(self.tx.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     pub fn insert_consent(&self, c: &NewConsent) -> Result<i64> {
-        self.tx.execute(
+        self.query_row(
             "INSERT INTO consents (submission_id, email, purpose, text_version, given_at, given_ip_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![c.submission_id, c.email, c.purpose, c.text_version, c.now, c.ip_hash],
-        )?;
-        Ok(self.tx.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     pub fn insert_token(
@@ -211,7 +206,7 @@ impl Tx<'_> {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO action_tokens (token_hash, purpose, consent_id, submission_id, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![hash, purpose, consent_id, submission_id, now, expires_at],
@@ -221,29 +216,27 @@ impl Tx<'_> {
 
     /// A valid (unused, unexpired) token, without using it.
     pub fn find_token(&self, hash: &str, now: i64) -> Result<Option<TokenRow>> {
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT purpose, consent_id, submission_id, booking_id FROM action_tokens
+        self.query_row(
+            "SELECT purpose, consent_id, submission_id, booking_id FROM action_tokens
                  WHERE token_hash = ?1 AND used_at IS NULL AND expires_at >= ?2",
-                params![hash, now],
-                |r| {
-                    Ok(TokenRow {
-                        purpose: r.get(0)?,
-                        consent_id: r.get(1)?,
-                        submission_id: r.get(2)?,
-                        booking_id: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+            params![hash, now],
+            |r| {
+                Ok(TokenRow {
+                    purpose: r.get(0)?,
+                    consent_id: r.get(1)?,
+                    submission_id: r.get(2)?,
+                    booking_id: r.get(3)?,
+                })
+            },
+        )
+        .optional()
     }
 
     /// Uses a valid token once; `None` if it is unknown, used or expired.
     pub fn use_token(&self, hash: &str, now: i64) -> Result<Option<TokenRow>> {
         let row = self.find_token(hash, now)?;
         if row.is_some() {
-            self.tx.execute(
+            self.execute(
                 "UPDATE action_tokens SET used_at = ?2 WHERE token_hash = ?1",
                 params![hash, now],
             )?;
@@ -253,7 +246,6 @@ impl Tx<'_> {
 
     pub fn has_confirmed(&self, form: &str, email: &str) -> Result<bool> {
         Ok(self
-            .tx
             .query_row(
                 "SELECT 1 FROM submissions WHERE form = ?1 AND email = ?2 AND status = 'bestaetigt' LIMIT 1",
                 params![form, email],
@@ -264,14 +256,12 @@ impl Tx<'_> {
     }
 
     pub fn subscriber_status(&self, email: &str) -> Result<Option<String>> {
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT status FROM newsletter_subscribers WHERE email = ?1",
-                [email],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.query_row(
+            "SELECT status FROM newsletter_subscribers WHERE email = ?1",
+            params![email],
+            |r| r.get(0),
+        )
+        .optional()
     }
 
     pub fn upsert_pending_subscriber(
@@ -281,7 +271,7 @@ impl Tx<'_> {
         consent_id: i64,
         now: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO newsletter_subscribers (email, name, status, consent_id, created_at)
              VALUES (?1, ?2, 'unbestaetigt', ?3, ?4)
              ON CONFLICT (email) DO UPDATE SET name = excluded.name, consent_id = excluded.consent_id,
@@ -300,28 +290,26 @@ impl Tx<'_> {
         ip_hash: &str,
         user_agent: &str,
     ) -> Result<Option<ConsentRow>> {
-        self.tx.execute(
+        self.execute(
             "UPDATE consents SET confirmed_at = ?2, confirm_ip_hash = ?3, confirm_user_agent = ?4
              WHERE id = ?1 AND confirmed_at IS NULL",
             params![consent_id, now, ip_hash, user_agent],
         )?;
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT email, purpose FROM consents WHERE id = ?1",
-                [consent_id],
-                |r| {
-                    Ok(ConsentRow {
-                        email: r.get(0)?,
-                        purpose: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.query_row(
+            "SELECT email, purpose FROM consents WHERE id = ?1",
+            params![consent_id],
+            |r| {
+                Ok(ConsentRow {
+                    email: r.get(0)?,
+                    purpose: r.get(1)?,
+                })
+            },
+        )
+        .optional()
     }
 
     pub fn confirm_submission(&self, id: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE submissions SET status = 'bestaetigt', confirmed_at = ?2 WHERE id = ?1",
             params![id, now],
         )?;
@@ -329,7 +317,7 @@ impl Tx<'_> {
     }
 
     pub fn activate_subscriber(&self, email: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE newsletter_subscribers SET status = 'aktiv', confirmed_at = ?2 WHERE email = ?1",
             params![email, now],
         )?;
@@ -338,11 +326,11 @@ impl Tx<'_> {
 
     /// Removes a subscriber and marks the newsletter consent withdrawn.
     pub fn unsubscribe(&self, email: &str, now: i64) -> Result<bool> {
-        let removed = self.tx.execute(
+        let removed = self.execute(
             "DELETE FROM newsletter_subscribers WHERE email = ?1",
-            [email],
+            params![email],
         )?;
-        self.tx.execute(
+        self.execute(
             "UPDATE consents SET withdrawn_at = ?2 WHERE email = ?1 AND purpose = 'newsletter' AND withdrawn_at IS NULL",
             params![email, now],
         )?;

@@ -11,17 +11,20 @@
 //! newsletter, retention; `outbox`; `bookings`).
 
 use rusqlite::{Connection, TransactionBehavior};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
+mod db;
 mod forms;
 mod office;
 mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
+pub(crate) use db::params;
+pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
@@ -35,7 +38,15 @@ pub enum StoreError {
     #[error("Datenbank: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("Datenbank: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("Datenbank: {0}")]
     Io(#[from] std::io::Error),
+    #[error("Datenbank: Spalte {column}: {message}")]
+    Value { column: usize, message: String },
+    #[error("Datenbank: keine Zeile gefunden")]
+    NoRows,
+    #[error("Datenbank: alle Verbindungen belegt (länger als 30 Sekunden)")]
+    PoolExhausted,
     #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
     TooNew { found: i64, known: i64 },
 }
@@ -118,8 +129,105 @@ const MIGRATIONS: &[&str] = &[
     office::MIGRATION,
 ];
 
+/// Where the data lives: an SQLite file (the default) or a PostgreSQL
+/// server (`postgres://…`, for several nodes on one database).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://…` / `postgresql://…` is a server, anything else a file
+    /// (relative paths below `base`).
+    pub fn parse(text: &str, base: &Path) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_string())
+        } else {
+            let p = PathBuf::from(text);
+            Location::File(if p.is_absolute() { p } else { base.join(p) })
+        }
+    }
+
+    /// The SQLite file, if it is one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Location::File(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// Whether there is a database to read (a server is assumed to be there).
+    pub fn exists(&self) -> bool {
+        match self {
+            Location::File(p) => p.is_file(),
+            Location::Postgres(_) => true,
+        }
+    }
+}
+
+/// Shown in logs and messages: a password in the URL is hidden.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => f.write_str(&hide_password(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+fn hide_password(url: &str) -> String {
+    // postgres://user:password@host/db → postgres://user:***@host/db
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl From<&Path> for Location {
+    fn from(p: &Path) -> Location {
+        Location::File(p.to_path_buf())
+    }
+}
+impl From<&PathBuf> for Location {
+    fn from(p: &PathBuf) -> Location {
+        Location::File(p.clone())
+    }
+}
+impl From<PathBuf> for Location {
+    fn from(p: PathBuf) -> Location {
+        Location::File(p)
+    }
+}
+impl From<&Location> for Location {
+    fn from(l: &Location) -> Location {
+        l.clone()
+    }
+}
+
+/// Connections per node to PostgreSQL: the blocking workers that write
+/// at once (intake group commit, mail worker, booking steps) plus reads.
+pub const POSTGRES_POOL_SIZE: usize = 8;
+
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<db::PgPool>),
 }
 
 impl std::fmt::Debug for Store {
@@ -128,14 +236,76 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// A write transaction; see the domain methods below.
+/// A transaction (or, for [`Store::read`], a plain connection); SQL runs
+/// through the methods of [`db`] so it is the same on both engines.
 pub struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    conn: db::Conn<'a>,
+}
+
+impl Tx<'_> {
+    pub fn engine(&self) -> Engine {
+        self.conn.engine()
+    }
+
+    /// Runs one statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
+        self.conn.execute(sql, params)
+    }
+
+    /// Runs statements without parameters (DDL, savepoints).
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql)
+    }
+
+    /// The first row mapped by `f`; [`StoreError::NoRows`] if there is none
+    /// (`.optional()` turns that into `None`).
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnOnce(&Row) -> Result<T>,
+    ) -> Result<T> {
+        let rows = self.conn.query(sql, params)?;
+        f(rows.first().ok_or(StoreError::NoRows)?)
+    }
+
+    /// Every row mapped by `f`.
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnMut(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.conn.query(sql, params)?.iter().map(f).collect()
+    }
+
+    /// Serializes this transaction with every other one that takes the same
+    /// `key`, until it ends. SQLite has one writer at a time anyway; on
+    /// PostgreSQL this is a transaction-scoped advisory lock, for decisions
+    /// that read before they write (free places, the next queue number, the
+    /// mails sent to one address).
+    pub fn lock(&self, key: &str) -> Result<()> {
+        if self.engine() == Engine::Postgres {
+            self.query_row(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+                params![key],
+                |_| Ok(()),
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
     /// Opens (creating) the database and applies pending migrations.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(location: impl Into<Location>) -> Result<Store> {
+        match location.into() {
+            Location::File(path) => Store::open_sqlite(&path),
+            Location::Postgres(url) => Store::open_postgres(&url, POSTGRES_POOL_SIZE),
+        }
+    }
+
+    fn open_sqlite(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -151,70 +321,144 @@ impl Store {
         // group commit in [`crate::intake`] and [`Store::write_batch`].
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&mut conn)?;
+        migrate_sqlite(&mut conn)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite(Mutex::new(conn)),
         })
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits when it returns
-    /// Ok, rolls back when it fails. The error type is the caller's (a
-    /// workflow's mail or validation error stays what it is).
+    /// PostgreSQL with at most `pool` connections.
+    pub fn open_postgres(url: &str, pool: usize) -> Result<Store> {
+        let pool = db::PgPool::new(url, pool)?;
+        migrate_postgres(&pool)?;
+        Ok(Store {
+            backend: Backend::Postgres(Box::new(pool)),
+        })
+    }
+
+    /// A [`Tx`] on a connection opened elsewhere (the read-only one of the
+    /// metrics), for reads only.
+    pub fn on_connection(conn: &Connection) -> Tx<'_> {
+        Tx {
+            conn: db::Conn::Sqlite(conn),
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite, READ
+    /// COMMITTED plus row and advisory locks on PostgreSQL); commits when it
+    /// returns Ok, rolls back when it fails. The error type is the caller's
+    /// (a workflow's mail or validation error stays what it is).
     pub fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let tx = Tx { tx };
-        let value = f(&tx)?;
-        tx.tx.commit().map_err(StoreError::from)?;
-        Ok(value)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?;
+                let value = f(&Tx {
+                    conn: db::Conn::Sqlite(&tx),
+                })?;
+                tx.commit().map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Backend::Postgres(pool) => {
+                let conn = pool.get()?;
+                let tx = Tx {
+                    conn: db::Conn::Postgres(conn.client()),
+                };
+                tx.execute_batch("BEGIN")?;
+                match f(&tx) {
+                    Ok(value) => match tx.execute_batch("COMMIT") {
+                        Ok(()) => Ok(value),
+                        Err(e) => {
+                            conn.discard();
+                            Err(e.into())
+                        }
+                    },
+                    Err(e) => {
+                        if tx.execute_batch("ROLLBACK").is_err() {
+                            conn.discard();
+                        }
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs reads without a write transaction (each statement sees the
+    /// latest committed data).
+    pub fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&Tx {
+                    conn: db::Conn::Sqlite(&conn),
+                })
+            }
+            Backend::Postgres(pool) => {
+                let conn = pool.get()?;
+                f(&Tx {
+                    conn: db::Conn::Postgres(conn.client()),
+                })
+            }
+        }
     }
 
     /// Group commit: runs `f` for each job in its own savepoint inside one
-    /// `BEGIN IMMEDIATE` transaction and commits once (one WAL sync for the
-    /// whole batch). A job whose `f` fails is rolled back to its savepoint
-    /// and gets its error; the other jobs still commit. `Ok(results)` is
+    /// write transaction and commits once (one WAL sync for the whole
+    /// batch). A job whose `f` fails is rolled back to its savepoint and
+    /// gets its error; the other jobs still commit. `Ok(results)` is
     /// returned only after the commit; `Err` means nothing was committed.
     pub fn write_batch<J, T, E>(
         &self,
         jobs: impl IntoIterator<Item = J>,
         mut f: impl FnMut(&Tx, J) -> std::result::Result<T, E>,
     ) -> Result<Vec<std::result::Result<T, E>>> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx { tx };
-        let mut results = Vec::new();
-        for job in jobs {
-            tx.tx.execute_batch("SAVEPOINT job")?;
-            let result = f(&tx, job);
-            if result.is_ok() {
-                tx.tx.execute_batch("RELEASE job")?;
-            } else {
-                tx.tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+        self.write(|tx| {
+            let mut results = Vec::new();
+            for job in jobs {
+                tx.execute_batch("SAVEPOINT job")?;
+                let result = f(tx, job);
+                if result.is_ok() {
+                    tx.execute_batch("RELEASE job")?;
+                } else {
+                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                }
+                results.push(result);
             }
-            results.push(result);
-        }
-        tx.tx.commit()?;
-        Ok(results)
+            Ok(results)
+        })
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        self.read(|tx| match tx.engine() {
+            Engine::Sqlite => tx.query_row("PRAGMA user_version", params![], |r| r.get(0)),
+            Engine::Postgres => {
+                tx.query_row("SELECT version FROM campus_schema", params![], |r| r.get(0))
+            }
+        })
     }
 
     /// Counts rows of a table (tests and the health check).
     pub fn count(&self, table: Table) -> Result<i64> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(
-            conn.query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| {
-                r.get(0)
-            })?,
-        )
+        self.read(|tx| {
+            tx.query_row(
+                &format!("SELECT count(*) FROM {}", table.name()),
+                params![],
+                |r| r.get(0),
+            )
+        })
     }
 }
 
@@ -244,7 +488,7 @@ impl Table {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate_sqlite(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
@@ -261,6 +505,57 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Key of the advisory lock held while migrating, so two nodes starting at
+/// once apply each migration once (the second waits, then finds nothing).
+const MIGRATION_LOCK: i64 = 0x6361_6d70_7573; // "campus"
+
+fn migrate_postgres(pool: &db::PgPool) -> Result<()> {
+    let conn = pool.get()?;
+    let tx = Tx {
+        conn: db::Conn::Postgres(conn.client()),
+    };
+    tx.execute_batch("BEGIN")?;
+    let result = (|| {
+        tx.query_row(
+            "SELECT pg_advisory_xact_lock(?1)",
+            params![MIGRATION_LOCK],
+            |_| Ok(()),
+        )?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS campus_schema (version BIGINT NOT NULL);
+             INSERT INTO campus_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM campus_schema);",
+        )?;
+        let version: i64 =
+            tx.query_row("SELECT version FROM campus_schema", params![], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(&db::pg_ddl(sql))?;
+            tx.execute(
+                "UPDATE campus_schema SET version = ?1",
+                params![i as i64 + 1],
+            )?;
+            tracing::info!(
+                version = i + 1,
+                "Datenbank-Migration angewendet (PostgreSQL)"
+            );
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => tx.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = tx.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 pub fn now() -> i64 {
@@ -295,10 +590,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         let mode: String = store
-            .conn
-            .lock()
-            .unwrap()
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .read(|tx| tx.query_row("PRAGMA journal_mode", params![], |r| r.get(0)))
             .unwrap();
         assert_eq!(mode, "wal");
     }
@@ -306,7 +598,7 @@ mod tests {
     #[test]
     fn a_failed_closure_rolls_back() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let r: Result<()> = store.write(|tx| {
             tx.enqueue(&mail("<1@x>"), 0)?;
             Err(StoreError::Io(std::io::Error::other("boom")))
@@ -337,7 +629,7 @@ mod tests {
     #[test]
     fn claims_take_the_earliest_due_mail_across_states() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let lease = Duration::from_secs(60);
         // 1 becomes a retry due at 150, 2 is queued at 120, 3 a stale lease.
         store.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
@@ -377,7 +669,7 @@ mod tests {
     #[test]
     fn purge_removes_unconfirmed_and_expired_but_keeps_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let day = 86_400;
         let now = 1_000 * day;
         let payload = serde_json::json!({});
@@ -458,7 +750,7 @@ mod tests {
     #[test]
     fn a_batch_commits_once_and_a_failed_job_rolls_back_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let results = store
             .write_batch(1..=5, |tx, i| {
                 tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
@@ -488,12 +780,9 @@ mod tests {
     #[test]
     fn synchronous_is_full() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         let level: i64 = store
-            .conn
-            .lock()
-            .unwrap()
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .read(|tx| tx.query_row("PRAGMA synchronous", params![], |r| r.get(0)))
             .unwrap();
         assert_eq!(level, 2, "2 = FULL");
     }
@@ -501,7 +790,7 @@ mod tests {
     #[test]
     fn tokens_are_used_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let store = Store::open(dir.path().join("x.db")).unwrap();
         store
             .write(|tx| tx.insert_token("h", Purpose::Confirm, None, None, 0, 100))
             .unwrap();

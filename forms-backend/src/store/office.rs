@@ -2,8 +2,7 @@
 //! server-side sessions of logged-in staff. Only hashes of the link token
 //! and of the session cookie are stored.
 
-use super::{Result, Store, Tx};
-use rusqlite::{params, OptionalExtension};
+use super::{params, OptionalExtension, Result, Store, Tx};
 
 pub(super) const MIGRATION: &str = "
     CREATE TABLE office_login_links (
@@ -41,7 +40,7 @@ impl Tx<'_> {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO office_login_links (token_hash, email, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![token_hash, email, now, expires_at],
@@ -52,16 +51,14 @@ impl Tx<'_> {
     /// Uses a valid login link once: its address, or `None` if the link is
     /// unknown, used or expired.
     pub fn use_login_link(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
-        Ok(self
-            .tx
-            .query_row(
-                "UPDATE office_login_links SET used_at = ?2
+        self.query_row(
+            "UPDATE office_login_links SET used_at = ?2
                  WHERE token_hash = ?1 AND used_at IS NULL AND expires_at >= ?2
                  RETURNING email",
-                params![token_hash, now],
-                |r| r.get(0),
-            )
-            .optional()?)
+            params![token_hash, now],
+            |r| r.get(0),
+        )
+        .optional()
     }
 
     pub fn insert_office_session(
@@ -71,7 +68,7 @@ impl Tx<'_> {
         csrf: &str,
         now: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO office_sessions (id_hash, email, csrf, created_at, last_seen_at)
              VALUES (?1, ?2, ?3, ?4, ?4)",
             params![id_hash, email, csrf, now],
@@ -81,7 +78,7 @@ impl Tx<'_> {
 
     /// Records activity (for the idle expiry).
     pub fn touch_office_session(&self, id_hash: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE office_sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
             params![id_hash, now],
         )?;
@@ -89,7 +86,7 @@ impl Tx<'_> {
     }
 
     pub fn end_office_session(&self, id_hash: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "UPDATE office_sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
             params![id_hash, now],
         )?;
@@ -101,25 +98,24 @@ impl Store {
     /// The address a login link is for, if it can still be used (read only:
     /// the page behind the link uses nothing up).
     pub fn login_link_email(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn
-            .query_row(
+        self.read(|tx| {
+            tx.query_row(
                 "SELECT email FROM office_login_links
                  WHERE token_hash = ?1 AND used_at IS NULL AND expires_at >= ?2",
                 params![token_hash, now],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()
+        })
     }
 
     /// A session that was not ended (expiry is checked by the caller).
     pub fn office_session(&self, id_hash: &str) -> Result<Option<OfficeSession>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn
-            .query_row(
+        self.read(|tx| {
+            tx.query_row(
                 "SELECT email, csrf, created_at, last_seen_at FROM office_sessions
                  WHERE id_hash = ?1 AND ended_at IS NULL",
-                [id_hash],
+                params![id_hash],
                 |r| {
                     Ok(OfficeSession {
                         email: r.get(0)?,
@@ -129,6 +125,7 @@ impl Store {
                     })
                 },
             )
-            .optional()?)
+            .optional()
+        })
     }
 }

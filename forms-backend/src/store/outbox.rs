@@ -1,8 +1,7 @@
 //! The outbox: mails stored with the writes that caused them, claimed by
 //! the delivery workers with a lease, marked sent or failed.
 
-use super::{Result, Store, Tx};
-use rusqlite::{params, OptionalExtension};
+use super::{params, Engine, OptionalExtension, Result, Row, Store, Tx};
 use std::time::Duration;
 
 /// A message ready to send: formatted once, stored with its Message-ID, so
@@ -47,12 +46,11 @@ impl Store {
         lease: Duration,
     ) -> Result<Option<ClaimedMail>> {
         self.write(|tx| {
-            let row = tx
-                .tx
-                .query_row(
-                    // One index-ordered probe per state (outbox_due), so a
-                    // backlog of thousands of queued mails is not sorted on
-                    // every claim while the write lock is held.
+            let row = match tx.engine() {
+                // One index-ordered probe per state (outbox_due), so a
+                // backlog of thousands of queued mails is not sorted on
+                // every claim while the write lock is held.
+                Engine::Sqlite => tx.query_row(
                     "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
                      WHERE id = (SELECT id FROM (
                         SELECT * FROM (SELECT id, next_attempt_at FROM outbox
@@ -67,25 +65,33 @@ impl Store {
                             WHERE state = 'sending' AND lease_until < ?1
                             ORDER BY next_attempt_at, id LIMIT 1)
                      ) ORDER BY next_attempt_at, id LIMIT 1)",
-                    [now],
-                    |r| {
-                        Ok(ClaimedMail {
-                            id: r.get(0)?,
-                            message_id: r.get(1)?,
-                            envelope_from: r.get(2)?,
-                            recipient: r.get(3)?,
-                            raw: r.get(4)?,
-                            attempts: r.get(5)?,
-                        })
-                    },
-                )
-                .optional()?;
+                    params![now],
+                    claimed,
+                ),
+                // Several nodes claim at once: a row another worker is
+                // claiming right now is skipped, not waited for; a row it
+                // claimed meanwhile no longer matches when re-checked.
+                Engine::Postgres => tx.query_row(
+                    "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
+                     WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?1)
+                        OR (state = 'sending' AND lease_until < ?1)
+                     ORDER BY next_attempt_at, id LIMIT 1
+                     FOR UPDATE SKIP LOCKED",
+                    params![now],
+                    claimed,
+                ),
+            }
+            .optional()?;
             let Some(mut mail) = row else { return Ok(None) };
-            tx.tx.execute(
+            let taken = tx.execute(
                 "UPDATE outbox SET state = 'sending', claimed_by = ?2, lease_until = ?3,
-                        attempts = attempts + 1 WHERE id = ?1",
-                params![mail.id, worker, now + lease.as_secs() as i64],
+                        attempts = attempts + 1
+                 WHERE id = ?1 AND (state IN ('queued', 'retry') OR lease_until < ?4)",
+                params![mail.id, worker, now + lease.as_secs() as i64, now],
             )?;
+            if taken != 1 {
+                return Ok(None);
+            }
             mail.attempts += 1;
             Ok(Some(mail))
         })
@@ -94,7 +100,7 @@ impl Store {
     /// Marks a claimed message sent; false if the claim was lost meanwhile.
     pub fn mark_sent(&self, id: i64, worker: &str, now: i64) -> Result<bool> {
         self.write(|tx| {
-            Ok(tx.tx.execute(
+            Ok(tx.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?3, lease_until = NULL, last_error = NULL
                  WHERE id = ?1 AND claimed_by = ?2 AND state = 'sending'",
                 params![id, worker, now],
@@ -115,7 +121,7 @@ impl Store {
                 Some(t) => ("retry", t),
                 None => ("failed", 0),
             };
-            Ok(tx.tx.execute(
+            Ok(tx.execute(
                 "UPDATE outbox SET state = ?3, next_attempt_at = CASE WHEN ?3 = 'retry' THEN ?4 ELSE next_attempt_at END,
                         lease_until = NULL, last_error = ?5
                  WHERE id = ?1 AND claimed_by = ?2 AND state = 'sending'",
@@ -125,38 +131,51 @@ impl Store {
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxRow>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT id, message_id, kind, recipient, state, attempts FROM outbox ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(OutboxRow {
-                    id: r.get(0)?,
-                    message_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    recipient: r.get(3)?,
-                    state: r.get(4)?,
-                    attempts: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT id, message_id, kind, recipient, state, attempts FROM outbox ORDER BY id",
+                params![],
+                |r| {
+                    Ok(OutboxRow {
+                        id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        kind: r.get(2)?,
+                        recipient: r.get(3)?,
+                        state: r.get(4)?,
+                        attempts: r.get(5)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The stored bytes of one outbox message.
     pub fn raw_message(&self, id: i64) -> Result<Vec<u8>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn.query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |r| r.get(0))?)
+        self.read(|tx| {
+            tx.query_row("SELECT raw FROM outbox WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+        })
     }
+}
+
+fn claimed(r: &Row) -> Result<ClaimedMail> {
+    Ok(ClaimedMail {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        envelope_from: r.get(2)?,
+        recipient: r.get(3)?,
+        raw: r.get(4)?,
+        attempts: r.get(5)?,
+    })
 }
 
 impl Tx<'_> {
     pub fn enqueue(&self, mail: &OutgoingMail, now: i64) -> Result<i64> {
-        self.tx.execute(
+        self.query_row(
             "INSERT INTO outbox (message_id, submission_id, kind, envelope_from, recipient, raw,
                                  next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
             params![
                 mail.message_id,
                 mail.submission_id,
@@ -166,16 +185,20 @@ impl Tx<'_> {
                 mail.raw,
                 now
             ],
-        )?;
-        Ok(self.tx.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// Messages queued for `recipient` since `since` (per-recipient limit).
+    ///
+    /// Locks the address until the transaction ends, so two nodes queueing
+    /// for it at once count each other's mails.
     pub fn mails_to_since(&self, recipient: &str, since: i64) -> Result<u32> {
-        Ok(self.tx.query_row(
+        self.lock(&format!("mail:{recipient}"))?;
+        self.query_row(
             "SELECT count(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2",
             params![recipient, since],
             |r| r.get(0),
-        )?)
+        )
     }
 }

@@ -1,0 +1,610 @@
+//! The one place SQL runs, on SQLite or on PostgreSQL.
+//!
+//! Domain methods are written once, in portable SQL with `?1`-style
+//! placeholders, against [`Tx`]: `execute`, `query_row`, `query_map`,
+//! `row.get(i)` (close to rusqlite, so code ports mechanically). Values
+//! cross the boundary as [`Value`]; on PostgreSQL `?N` becomes `$N` and each
+//! value is encoded as the type the server expects for that placeholder
+//! (an `i64` for an `INTEGER` compared with a literal, a `bool` for a
+//! `BOOLEAN`), so one SQL text serves both engines.
+//!
+//! Why `tokio-postgres` driven by a background runtime instead of the
+//! synchronous `postgres` crate: `postgres` blocks through a runtime of its
+//! own and panics when called on a thread that is already inside tokio
+//! (the handlers and tests call the store from async code, as they do with
+//! SQLite's blocking calls). Here the connections run on one background
+//! thread and the caller waits for each answer with a tiny `block_on`, which
+//! works from any thread.
+
+use super::{Result, StoreError};
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake};
+use std::time::Duration;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A value of a column or a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// What can be bound to a placeholder.
+pub trait ToValue {
+    fn to_value(&self) -> Value;
+}
+
+/// What a column can be read as.
+pub trait FromValue: Sized {
+    fn from_value(v: Value) -> std::result::Result<Self, String>;
+}
+
+/// `params![a, b]`: the parameters of one statement.
+macro_rules! params {
+    () => { &[] as &[&dyn $crate::store::ToValue] };
+    ($($p:expr),+ $(,)?) => { &[$(&$p as &dyn $crate::store::ToValue),+] as &[&dyn $crate::store::ToValue] };
+}
+pub(crate) use params;
+
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+impl ToValue for i64 {
+    fn to_value(&self) -> Value {
+        Value::Int(*self)
+    }
+}
+impl ToValue for i32 {
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for u32 {
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        Ok(v)
+    }
+}
+impl FromValue for i64 {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(i),
+            Value::Bool(b) => Ok(i64::from(b)),
+            other => Err(format!("{other:?} ist keine ganze Zahl")),
+        }
+    }
+}
+impl FromValue for u32 {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        let i = i64::from_value(v)?;
+        u32::try_from(i).map_err(|_| format!("{i} liegt außerhalb von u32"))
+    }
+}
+impl FromValue for bool {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Bool(b) => Ok(b),
+            Value::Int(i) => Ok(i != 0),
+            other => Err(format!("{other:?} ist kein Wahrheitswert")),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s),
+            other => Err(format!("{other:?} ist kein Text")),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Blob(b) => Ok(b),
+            Value::Text(s) => Ok(s.into_bytes()),
+            other => Err(format!("{other:?} sind keine Bytes")),
+        }
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// Column `i` (0-based) as `T`.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
+        let v = self
+            .values
+            .get(i)
+            .cloned()
+            .ok_or_else(|| StoreError::Value {
+                column: i,
+                message: "Spalte fehlt".into(),
+            })?;
+        T::from_value(v).map_err(|message| StoreError::Value { column: i, message })
+    }
+
+    /// All columns (for copying rows between databases).
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+}
+
+/// `query_row(..).optional()`: no row is `None`, not an error.
+pub trait OptionalExtension<T> {
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(StoreError::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A connection the statements of one [`super::Tx`] run on.
+#[derive(Clone, Copy)]
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(&'a tokio_postgres::Client),
+}
+
+impl Conn<'_> {
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Conn::Sqlite(_) => Engine::Sqlite,
+            Conn::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub(crate) fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
+        match self {
+            Conn::Sqlite(c) => {
+                Ok(c.execute(sql, rusqlite::params_from_iter(sqlite_values(params)))?)
+            }
+            Conn::Postgres(c) => {
+                let values = pg_values(params);
+                let refs = pg_refs(&values);
+                Ok(block_on(c.execute(pg_sql(sql).as_str(), &refs))? as usize)
+            }
+        }
+    }
+
+    pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Postgres(c) => Ok(block_on(c.batch_execute(sql))?),
+        }
+    }
+
+    pub(crate) fn query(&self, sql: &str, params: &[&dyn ToValue]) -> Result<Vec<Row>> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let columns = stmt.column_count();
+                let mut rows = stmt.query(rusqlite::params_from_iter(sqlite_values(params)))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut values = Vec::with_capacity(columns);
+                    for i in 0..columns {
+                        values.push(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Value::Null,
+                            rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
+                            rusqlite::types::ValueRef::Real(f) => Value::Real(f),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                        });
+                    }
+                    out.push(Row { values });
+                }
+                Ok(out)
+            }
+            Conn::Postgres(c) => {
+                let values = pg_values(params);
+                let refs = pg_refs(&values);
+                let rows = block_on(c.query(pg_sql(sql).as_str(), &refs))?;
+                rows.iter()
+                    .map(|r| {
+                        let values = (0..r.len())
+                            .map(|i| r.try_get::<_, Value>(i))
+                            .collect::<std::result::Result<Vec<_>, _>>()?;
+                        Ok(Row { values })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+fn sqlite_values(params: &[&dyn ToValue]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as S;
+    params
+        .iter()
+        .map(|p| match p.to_value() {
+            Value::Null => S::Null,
+            Value::Int(i) => S::Integer(i),
+            Value::Real(f) => S::Real(f),
+            Value::Bool(b) => S::Integer(i64::from(b)),
+            Value::Text(t) => S::Text(t),
+            Value::Blob(b) => S::Blob(b),
+        })
+        .collect()
+}
+
+fn pg_values(params: &[&dyn ToValue]) -> Vec<Value> {
+    params.iter().map(|p| p.to_value()).collect()
+}
+
+fn pg_refs(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// `?N` → `$N` outside string literals (the SQL is ours, never user input).
+pub(crate) fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut in_literal = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_literal = !in_literal;
+                out.push(c);
+            }
+            '?' if !in_literal => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                _ => i.to_string().as_str().to_sql(ty, out),
+            },
+            Value::Bool(b) => match *ty {
+                Type::BOOL => b.to_sql(ty, out),
+                _ => Value::Int(i64::from(*b)).to_sql(ty, out),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ => f.to_sql(ty, out),
+            },
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Value {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        Ok(match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
+            Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => Value::Real(f64::from(f32::from_sql(ty, raw)?)),
+            Type::BYTEA => Value::Blob(Vec::<u8>::from_sql(ty, raw)?),
+            _ => Value::Text(String::from_sql(ty, raw)?),
+        })
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<Self, BoxError> {
+        Ok(Value::Null)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Waits for `f` on the calling thread (the connection itself is driven by
+/// the pool's background runtime, so this needs no runtime here).
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// A bounded pool of PostgreSQL connections.
+pub(crate) struct PgPool {
+    config: tokio_postgres::Config,
+    runtime: tokio::runtime::Handle,
+    max: usize,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<tokio_postgres::Client>,
+    open: usize,
+}
+
+/// How long a request waits for a free connection before it fails.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+impl PgPool {
+    pub(crate) fn new(url: &str, max: usize) -> Result<PgPool> {
+        let config: tokio_postgres::Config = url.parse()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("campus-postgres".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("PostgreSQL-Laufzeit");
+                let _ = tx.send(runtime.handle().clone());
+                runtime.block_on(std::future::pending::<()>());
+            })?;
+        let runtime = rx.recv().map_err(|_| {
+            StoreError::Io(std::io::Error::other("PostgreSQL-Laufzeit startet nicht"))
+        })?;
+        Ok(PgPool {
+            config,
+            runtime,
+            max: max.max(1),
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            returned: Condvar::new(),
+        })
+    }
+
+    fn connect(&self) -> Result<tokio_postgres::Client> {
+        let config = self.config.clone();
+        let (client, connection) = block_on(
+            self.runtime
+                .spawn(async move { config.connect(tokio_postgres::NoTls).await }),
+        )
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        self.runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "PostgreSQL-Verbindung beendet");
+            }
+        });
+        Ok(client)
+    }
+
+    /// A connection for one transaction; back into the pool when dropped.
+    pub(crate) fn get(&self) -> Result<Pooled<'_>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = std::time::Instant::now() + POOL_WAIT;
+        loop {
+            while let Some(client) = state.idle.pop() {
+                if !client.is_closed() {
+                    return Ok(Pooled {
+                        pool: self,
+                        client: Some(client),
+                    });
+                }
+                state.open -= 1;
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return match self.connect() {
+                    Ok(client) => Ok(Pooled {
+                        pool: self,
+                        client: Some(client),
+                    }),
+                    Err(e) => {
+                        self.state.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::PoolExhausted);
+            }
+            state = self
+                .returned
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+/// A connection taken from a [`PgPool`].
+pub(crate) struct Pooled<'a> {
+    pool: &'a PgPool,
+    client: Option<tokio_postgres::Client>,
+}
+
+impl Pooled<'_> {
+    pub(crate) fn client(&self) -> &tokio_postgres::Client {
+        self.client.as_ref().expect("connection present until drop")
+    }
+
+    /// Closes the connection instead of returning it (after an error that
+    /// may have left it inside a transaction).
+    pub(crate) fn discard(mut self) {
+        self.client = None;
+        self.pool
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .open -= 1;
+        self.pool.returned.notify_one();
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
+            if client.is_closed() {
+                state.open -= 1;
+            } else {
+                state.idle.push(client);
+            }
+            drop(state);
+            self.pool.returned.notify_one();
+        }
+    }
+}
+
+/// The SQLite DDL of a migration for PostgreSQL: 64-bit integer ids from an
+/// identity column, `BIGINT` for every integer (times are Unix seconds),
+/// `BYTEA` for bytes. Everything else in our migrations is the same on
+/// both.
+pub(crate) fn pg_ddl(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let words: Vec<&str> = sql
+        .split_inclusive(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let (word, sep) = w.split_at(
+            w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .len(),
+        );
+        let next_is = |n: usize, want: &str| {
+            words.get(i + n).is_some_and(|w| {
+                w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .eq_ignore_ascii_case(want)
+            })
+        };
+        if word.eq_ignore_ascii_case("INTEGER") && next_is(1, "PRIMARY") && next_is(2, "KEY") {
+            out.push_str("BIGINT GENERATED BY DEFAULT AS IDENTITY");
+            out.push_str(sep);
+        } else if word.eq_ignore_ascii_case("INTEGER") {
+            out.push_str("BIGINT");
+            out.push_str(sep);
+        } else if word.eq_ignore_ascii_case("BLOB") {
+            out.push_str("BYTEA");
+            out.push_str(sep);
+        } else {
+            out.push_str(w);
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_outside_literals() {
+        assert_eq!(
+            pg_sql("SELECT '?' FROM t WHERE a = ?1 AND b IN (?2, ?12)"),
+            "SELECT '?' FROM t WHERE a = $1 AND b IN ($2, $12)"
+        );
+    }
+
+    #[test]
+    fn ddl_gets_postgres_types() {
+        assert_eq!(
+            pg_ddl("CREATE TABLE t (\n id INTEGER PRIMARY KEY,\n raw BLOB NOT NULL, n INTEGER,\n x_integer TEXT);"),
+            "CREATE TABLE t (\n id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n raw BYTEA NOT NULL, n BIGINT,\n x_integer TEXT);"
+        );
+    }
+}
