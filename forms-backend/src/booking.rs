@@ -105,7 +105,7 @@ fn berlin_local(ts: i64) -> chrono::NaiveDateTime {
     utc + chrono::Duration::hours(time::berlin_offset_hours_at_utc(utc))
 }
 
-fn berlin_date(ts: i64) -> NaiveDate {
+pub(crate) fn berlin_date(ts: i64) -> NaiveDate {
     berlin_local(ts).date()
 }
 

@@ -18,6 +18,7 @@ use std::time::Duration;
 mod bookings;
 mod forms;
 mod office;
+mod office_tasks;
 mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
@@ -26,6 +27,7 @@ pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
 pub use office::OfficeSession;
+pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -116,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
     bookings::MIGRATION,
     // 3: back-office login links and sessions
     office::MIGRATION,
+    // 4: contact requests marked done, the office's action log
+    office_tasks::MIGRATION,
 ];
 
 pub struct Store {

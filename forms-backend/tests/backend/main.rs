@@ -14,3 +14,4 @@ mod http;
 mod intake;
 mod theme;
 mod verwaltung;
+mod verwaltung_tasks;
