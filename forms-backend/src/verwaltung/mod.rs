@@ -31,6 +31,7 @@ mod bookings;
 mod exports;
 mod fee;
 mod login;
+mod moves;
 mod office;
 mod people;
 mod session;
@@ -123,6 +124,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/verwaltung/buchungen/{id}/{action}",
             post(bookings::booking_action),
+        )
+        .route(
+            "/verwaltung/buchungen/{id}/umbuchen",
+            post(moves::move_to_date),
+        )
+        .route(
+            "/verwaltung/buchungen/{id}/angebieten",
+            post(moves::offer_by_hand),
         )
         .route("/verwaltung/personen", get(people::person_page))
         .route("/verwaltung/anfragen", get(tasks::contact_page))
