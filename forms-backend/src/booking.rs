@@ -41,11 +41,13 @@ use serde_json::json;
 use std::time::Duration;
 
 mod capacity;
+mod office;
 mod state;
 mod steps;
 mod sync;
 mod texts;
 use capacity::{allocate, fill};
+pub use office::{move_to_date, offer_by_hand, OfficeMove};
 pub use state::{Actor, Approver, BookingKind, BookingState};
 pub use steps::*;
 pub use sync::*;
@@ -105,7 +107,7 @@ fn berlin_local(ts: i64) -> chrono::NaiveDateTime {
     utc + chrono::Duration::hours(time::berlin_offset_hours_at_utc(utc))
 }
 
-fn berlin_date(ts: i64) -> NaiveDate {
+pub(crate) fn berlin_date(ts: i64) -> NaiveDate {
     berlin_local(ts).date()
 }
 

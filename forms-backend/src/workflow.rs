@@ -310,7 +310,8 @@ pub fn unsubscribe(
     Ok(true)
 }
 
-fn format_termin(iso: &str) -> String {
+/// "Mittwoch, 10. Februar 2027, 10:00 Uhr" of a proposed date (`YYYY-MM-DDTHH:MM`, local time).
+pub(crate) fn format_termin(iso: &str) -> String {
     chrono::NaiveDateTime::parse_from_str(iso, "%Y-%m-%dT%H:%M")
         .map(|t| {
             format!(

@@ -1,9 +1,9 @@
-//! `campus bookings list | export | approve | reject | cancel`: the office's
+//! `campus bookings list | export | approve | reject | cancel | move | offer`: the office's
 //! tools for bookings, waiting lists and enrolments. They work on the same
 //! database as `campus serve`; mails are queued in its outbox and sent by
 //! the running server's worker (or the next one started).
 
-use campus_forms::booking::{self, Actor, BookingState, Decision};
+use campus_forms::booking::{self, Actor, BookingState, Decision, OfficeMove};
 use campus_forms::ops::{booking_date, export_bookings_csv};
 use campus_forms::store::{BookingFilter, BookingRow};
 use campus_forms::AppState;
@@ -54,6 +54,12 @@ enum BookingsCommand {
     Reject { id: String },
     /// Cancel a booking or waiting-list place; a freed place is offered to the next person.
     Cancel { id: String },
+    /// Move a confirmed booking to another live date (YYYY-MM-DD) of the same unit;
+    /// the freed place goes to the old date's waiting list.
+    Move { id: String, termin: String },
+    /// Offer a waiting person a free place on a live date (YYYY-MM-DD), whatever
+    /// their place on the waiting list.
+    Offer { id: String, termin: String },
 }
 
 fn filter(f: Filter) -> Result<BookingFilter, String> {
@@ -168,6 +174,39 @@ fn run_inner(site: &Path, args: Args) -> Result<(), String> {
                 )),
             }
         }
+        BookingsCommand::Move { id, termin } => office_move(&state, parse_id(&id)?, &termin, false),
+        BookingsCommand::Offer { id, termin } => office_move(&state, parse_id(&id)?, &termin, true),
+    }
+}
+
+/// `move` and `offer`: the back-office's functions, with the same answers.
+fn office_move(state: &AppState, id: i64, date: &str, offer: bool) -> Result<(), String> {
+    let actor = actor();
+    let done = booking::with_env(state, "", |env| {
+        if offer {
+            booking::offer_by_hand(env, id, date, &actor)
+        } else {
+            booking::move_to_date(env, id, date, &actor)
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    match done {
+        OfficeMove::Done if offer => {
+            println!(
+                "B-{id}: Platz am {date} angeboten; die Person erhält das Angebot per E-Mail."
+            );
+            Ok(())
+        }
+        OfficeMove::Done => {
+            println!("B-{id} auf den {date} umgebucht; die Person wird per E-Mail informiert.");
+            Ok(())
+        }
+        OfficeMove::Full => Err(format!("Der Termin {date} hat keinen freien Platz.")),
+        OfficeMove::NoSuchDate => Err(format!(
+            "{date} ist kein anderer kommender Termin dieser Lerneinheit."
+        )),
+        OfficeMove::NotAllowed if offer => Err(format!("B-{id} steht nicht auf der Warteliste.")),
+        OfficeMove::NotAllowed => Err(format!("B-{id} ist keine bestätigte Buchung.")),
     }
 }
 

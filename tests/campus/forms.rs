@@ -196,6 +196,16 @@ fn bookings_list_approve_export_and_cancel_on_the_command_line() {
     );
     let (ok, _, err) = campus(site, &["bookings", "reject", "99"]);
     assert!(!ok, "{err}");
+    // Move and offer by hand go through the back-office's functions.
+    let (ok, _, err) = campus(site, &["bookings", "offer", "B-2", &iso]);
+    assert!(!ok && err.contains("keinen freien Platz"), "{err}");
+    let (ok, _, err) = campus(site, &["bookings", "move", "B-1", "2099-01-01"]);
+    assert!(
+        !ok && err.contains("kein anderer kommender Termin"),
+        "{err}"
+    );
+    let (ok, _, err) = campus(site, &["bookings", "move", "B-2", &iso]);
+    assert!(!ok && err.contains("keine bestätigte Buchung"), "{err}");
 
     // CSV per live date into a folder.
     let folder = site.join("listen");

@@ -106,26 +106,40 @@ pub(super) fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usiz
         let Some(w) = tx.first_waiting(unit_id, date)? else {
             break;
         };
-        let until = env.ctx.now + env.offer_hold.as_secs() as i64;
-        let change = Change::at(env.ctx.now)
-            .live_date(Some(date))
-            .offer_until(Some(until))
-            .note("Platz frei");
-        let w = tx.move_to(w.id, Waiting, Offered, &Actor::System, change)?;
-        let link = env.one_time_link(tx, Purpose::Offer, w.id, None, until, "angebot")?;
-        env.tell(
-            tx,
-            &w,
-            "buchung-angebot",
-            json!({
-                "date": time::german_long_date(d.date),
-                "until": berlin_time_text(until),
-                "link": link,
-                "cancel_link": env.cancel_url(w.id),
-            }),
-            &[],
-        )?;
+        offer_place(env, tx, &w, d.date, &Actor::System, "Platz frei")?;
         offers += 1;
     }
     Ok(offers)
+}
+
+/// Offers waiting booking `w` a place on `date` for the holding time, with
+/// the one-time link to accept it in the mail.
+pub(super) fn offer_place(
+    env: &Env,
+    tx: &Tx,
+    w: &BookingRow,
+    date: NaiveDate,
+    actor: &Actor,
+    note: &str,
+) -> Result<()> {
+    let until = env.ctx.now + env.offer_hold.as_secs() as i64;
+    let day = iso(date);
+    let change = Change::at(env.ctx.now)
+        .live_date(Some(&day))
+        .offer_until(Some(until))
+        .note(note);
+    let w = tx.move_to(w.id, Waiting, Offered, actor, change)?;
+    let link = env.one_time_link(tx, Purpose::Offer, w.id, None, until, "angebot")?;
+    env.tell(
+        tx,
+        &w,
+        "buchung-angebot",
+        json!({
+            "date": time::german_long_date(date),
+            "until": berlin_time_text(until),
+            "link": link,
+            "cancel_link": env.cancel_url(w.id),
+        }),
+        &[],
+    )
 }

@@ -19,6 +19,7 @@ mod bookings;
 mod db;
 mod forms;
 mod office;
+mod office_tasks;
 mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
@@ -29,6 +30,7 @@ pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
 pub use office::OfficeSession;
+pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -127,6 +129,8 @@ const MIGRATIONS: &[&str] = &[
     bookings::MIGRATION,
     // 3: back-office login links and sessions
     office::MIGRATION,
+    // 4: contact requests marked done, the office's action log
+    office_tasks::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -1,5 +1,6 @@
 //! One booking with its audit trail, and the actions on it.
 
+use super::moves::{date_choices, RESULTS};
 use super::office::booking_json;
 use super::{answer, not_found, redirect, render, time_text};
 use super::{checked_post, staff, Role};
@@ -27,10 +28,11 @@ pub(super) async fn booking_page(
             return Ok(None);
         };
         let events = st.store.booking_events(Some(id))?;
-        Ok::<_, crate::store::StoreError>(Some((b, events)))
+        let held = st.store.places_held_all()?;
+        Ok::<_, crate::store::StoreError>(Some((b, events, held)))
     })
     .await?;
-    let Some((b, events)) = found.filter(|(b, _)| staff.may_see(b)) else {
+    let Some((b, events, held)) = found.filter(|(b, _, _)| staff.may_see(b)) else {
         return Ok(not_found(&state, &staff));
     };
     let events: Vec<Value> = events
@@ -50,11 +52,24 @@ pub(super) async fn booking_page(
         .0
         .as_deref()
         .and_then(|q| q.strip_prefix("ergebnis="))
-        .filter(|r| ["freigegeben", "abgelehnt", "storniert", "unveraendert"].contains(r))
+        .filter(|r| ["freigegeben", "abgelehnt", "storniert"].contains(r) || RESULTS.contains(r))
         .unwrap_or("")
         .to_string();
+    let loaded = state.loaded();
+    let office = staff.role == Role::Office;
+    let today = booking::berlin_date(state.settings.clock.now());
+    let dates = date_choices(&loaded, &b, &held, today);
     let mut extra = staff.context();
     extra.extend([
+        (
+            "can_move",
+            json!(office && b.state == BookingState::Confirmed && dates.len() > 1),
+        ),
+        (
+            "can_offer",
+            json!(office && b.state == BookingState::Waiting && !dates.is_empty()),
+        ),
+        ("dates", json!(dates)),
         ("booking", booking_json(&b)),
         ("events", json!(events)),
         ("can_decide", json!(staff.may_decide(&b))),
@@ -69,7 +84,7 @@ pub(super) async fn booking_page(
         ),
     ]);
     let html = render(
-        &state.loaded(),
+        &loaded,
         "verwaltung/buchung.html",
         "/verwaltung/buchungen/",
         "Buchung",

@@ -28,9 +28,14 @@ use serde_json::Value;
 
 mod approver;
 mod bookings;
+mod exports;
+mod fee;
 mod login;
+mod moves;
 mod office;
+mod people;
 mod session;
+mod tasks;
 pub(crate) use session::{checked_post, staff, Role, Staff};
 
 /// The product's only cookie: the session of logged-in staff.
@@ -119,6 +124,35 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/verwaltung/buchungen/{id}/{action}",
             post(bookings::booking_action),
+        )
+        .route(
+            "/verwaltung/buchungen/{id}/umbuchen",
+            post(moves::move_to_date),
+        )
+        .route(
+            "/verwaltung/buchungen/{id}/angebieten",
+            post(moves::offer_by_hand),
+        )
+        .route("/verwaltung/personen", get(people::person_page))
+        .route("/verwaltung/anfragen", get(tasks::contact_page))
+        .route(
+            "/verwaltung/anfragen/{id}/erledigt",
+            post(tasks::contact_done),
+        )
+        .route("/verwaltung/postausgang", get(tasks::outbox_page))
+        .route(
+            "/verwaltung/postausgang/{id}/erneut",
+            post(tasks::outbox_retry),
+        )
+        .route("/verwaltung/beitrag", get(fee::fee_page))
+        .route("/verwaltung/export", get(exports::export_page))
+        .route(
+            "/verwaltung/export/buchungen.csv",
+            get(exports::bookings_csv),
+        )
+        .route(
+            "/verwaltung/export/formulare/{file}",
+            get(exports::form_csv),
         )
 }
 

@@ -30,11 +30,27 @@ pub(super) fn booking_json(b: &BookingRow) -> Value {
         "approver": b.approver.label(),
         "requested": time_text(b.created_at),
         "url": format!("/verwaltung/buchungen/{}", b.id),
+        "person_url": format!(
+            "/verwaltung/personen?{}",
+            serde_urlencoded::to_string([("email", &b.email)]).unwrap_or_default()
+        ),
     })
 }
 
-/// What needs attention: bookings awaiting approval, failed mails, the
-/// coming live dates with their free places.
+/// Approvals waiting longer than this are listed as "nobody decided".
+const UNDECIDED_AFTER_SECS: i64 = 3 * 86_400;
+/// Offers ending within this time are listed as "about to expire".
+const OFFER_ENDING_SECS: i64 = 86_400;
+
+/// A live date is nearly full when at most a fifth of its places (at least
+/// one) is free.
+fn nearly_full(capacity: u32, free: u32) -> bool {
+    free * 5 <= capacity || free <= 1
+}
+
+/// What needs attention: bookings awaiting approval (and those waiting
+/// long), offers about to expire, failed mails, the coming live dates with
+/// their free places (nearly full ones marked).
 pub(super) async fn start_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -42,27 +58,27 @@ pub(super) async fn start_page(
     let Some(staff) = staff(&state, &headers).await? else {
         return Ok(redirect("/verwaltung/anmelden"));
     };
+    if let Role::Approver(_) = staff.role {
+        return approver_start(&state, &staff).await;
+    }
     let st = state.clone();
-    let (approvals, failed, held) = blocking(move || {
+    let (approvals, offers, failed, held) = blocking(move || {
         let approvals = st.store.bookings(&BookingFilter {
             state: Some(BookingState::Approval),
             ..BookingFilter::default()
         })?;
-        let failed: Vec<_> = st
-            .store
-            .outbox()?
-            .into_iter()
-            .filter(|m| m.state == "failed")
-            .collect();
+        let offers = st.store.bookings(&BookingFilter {
+            state: Some(BookingState::Offered),
+            ..BookingFilter::default()
+        })?;
+        let failed = st.store.failed_mails()?;
         let held = st.store.places_held_all()?;
-        Ok::<_, crate::store::StoreError>((approvals, failed, held))
+        Ok::<_, crate::store::StoreError>((approvals, offers, failed, held))
     })
     .await?;
     let loaded = state.loaded();
-    if let Role::Approver(_) = staff.role {
-        return approver_start(&state, &staff).await;
-    }
-    let today = chrono::Local::now().date_naive();
+    let now = state.settings.clock.now();
+    let today = booking::berlin_date(now);
     let mut dates = Vec::new();
     for u in &loaded.site.units {
         for d in u.dates.iter().filter(|d| d.date >= today) {
@@ -71,21 +87,38 @@ pub(super) async fn start_page(
                 .iter()
                 .find(|(unit, date, _)| *unit == u.id && *date == iso)
                 .map_or(0, |(_, _, n)| *n);
+            let free = d.capacity.saturating_sub(booked + d.taken);
             dates.push(json!({
                 "unit_title": u.title,
                 "date": german_long_date(d.date),
                 "capacity": d.capacity,
                 "booked": booked + d.taken,
-                "free": d.capacity.saturating_sub(booked + d.taken),
+                "free": free,
+                "nearly_full": nearly_full(d.capacity, free),
                 "url": format!("/verwaltung/termine/{}/{iso}", u.id),
                 "sort": iso,
             }));
         }
     }
     dates.sort_by(|a, b| a["sort"].as_str().cmp(&b["sort"].as_str()));
+    let nearly: Vec<&Value> = dates.iter().filter(|d| d["nearly_full"] == true).collect();
     let failed: Vec<Value> = failed
         .iter()
-        .map(|m| json!({ "recipient": m.recipient, "kind": m.kind, "attempts": m.attempts }))
+        .map(|m| json!({ "recipient": m.recipient, "kind": m.kind, "attempts": m.attempts, "error": m.last_error }))
+        .collect();
+    let undecided: Vec<Value> = approvals
+        .iter()
+        .filter(|b| now - b.updated_at >= UNDECIDED_AFTER_SECS)
+        .map(booking_json)
+        .collect();
+    let ending: Vec<Value> = offers
+        .iter()
+        .filter(|b| b.offer_until.is_some_and(|t| t - now <= OFFER_ENDING_SECS))
+        .map(|b| {
+            let mut v = booking_json(b);
+            v["offer_until"] = json!(b.offer_until.map(time_text));
+            v
+        })
         .collect();
     let mut extra = staff.context();
     extra.extend([
@@ -93,7 +126,10 @@ pub(super) async fn start_page(
             "approvals",
             json!(approvals.iter().map(booking_json).collect::<Vec<_>>()),
         ),
+        ("undecided", json!(undecided)),
+        ("offers_ending", json!(ending)),
         ("failed_mails", json!(failed)),
+        ("nearly_full", json!(nearly)),
         ("dates", json!(dates)),
     ]);
     let html = render(

@@ -14,3 +14,5 @@ mod http;
 mod intake;
 mod theme;
 mod verwaltung;
+mod verwaltung_moves;
+mod verwaltung_tasks;

@@ -12,10 +12,10 @@ use campus_forms::config::Secret;
 use campus_forms::store::{BookingFilter, BookingRow, Table};
 use campus_forms::AppState;
 
-const OFFICE: &str = "info@campus.example";
+pub(crate) const OFFICE: &str = "info@campus.example";
 
 /// A state with a manual clock the test moves.
-fn open(site: &std::path::Path, per_ip: u32) -> (AppState, Clock) {
+pub(crate) fn open(site: &std::path::Path, per_ip: u32) -> (AppState, Clock) {
     let clock = Clock::manual();
     let mut s = settings(site);
     s.per_ip_per_10_min = per_ip;
@@ -31,7 +31,7 @@ fn with_client(mut req: Request<Body>) -> Request<Body> {
     req
 }
 
-async fn post_with(
+pub(crate) async fn post_with(
     state: &AppState,
     path: &str,
     cookie: Option<&str>,
@@ -50,7 +50,12 @@ async fn post_with(
     .await
 }
 
-async fn get_with(state: &AppState, method: Method, path: &str, cookie: Option<&str>) -> Reply {
+pub(crate) async fn get_with(
+    state: &AppState,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+) -> Reply {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
@@ -69,7 +74,7 @@ fn login_mails(state: &AppState, to: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn path_of(url: &str) -> String {
+pub(crate) fn path_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.find('/').map_or(url, |i| &rest[i..]).to_string()
 }
@@ -87,7 +92,7 @@ async fn request_link(state: &AppState, email: &str) -> String {
 }
 
 /// Logs in through the link; returns the `Cookie` header value.
-async fn log_in(state: &AppState, email: &str) -> String {
+pub(crate) async fn log_in(state: &AppState, email: &str) -> String {
     let link = request_link(state, email).await;
     let r = post_with(state, &link, None, &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -96,7 +101,7 @@ async fn log_in(state: &AppState, email: &str) -> String {
 }
 
 /// The CSRF token in the forms of a page.
-fn csrf_of(body: &str) -> String {
+pub(crate) fn csrf_of(body: &str) -> String {
     let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     body[start..].split('"').next().unwrap().to_string()
 }
@@ -273,7 +278,7 @@ async fn links_expire_and_sessions_expire_when_idle_and_absolutely() {
 }
 
 /// A booking of a non-member, which the office approves, waiting for it.
-async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
+pub(crate) async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
     awaiting_approval(
         state,
         "Nora Nichtmitglied",
@@ -285,7 +290,12 @@ async fn booking_awaiting_the_office(state: &AppState) -> BookingRow {
 
 /// A confirmed booking request of `email` (staff of `kommune`) waiting for
 /// its approval.
-async fn awaiting_approval(state: &AppState, name: &str, email: &str, kommune: &str) -> BookingRow {
+pub(crate) async fn awaiting_approval(
+    state: &AppState,
+    name: &str,
+    email: &str,
+    kommune: &str,
+) -> BookingRow {
     let ts = ts(state, 5);
     let unit = state
         .loaded()
@@ -335,7 +345,7 @@ async fn awaiting_approval(state: &AppState, name: &str, email: &str, kommune: &
     b
 }
 
-fn snapshot(state: &AppState) -> (Vec<BookingRow>, usize, usize, i64) {
+pub(crate) fn snapshot(state: &AppState) -> (Vec<BookingRow>, usize, usize, i64) {
     (
         state.store.bookings(&BookingFilter::default()).unwrap(),
         state.store.booking_events(None).unwrap().len(),
