@@ -3,8 +3,7 @@
 //! office's actions that are not booking moves (those are in
 //! `booking_events`).
 
-use super::{Result, Store, Tx};
-use rusqlite::params;
+use super::{params, Result, Store, Tx};
 use serde_json::Value;
 
 pub(super) const MIGRATION: &str = "
@@ -56,66 +55,64 @@ pub struct OfficeAction {
 impl Store {
     /// Contact requests, newest first.
     pub fn contact_requests(&self) -> Result<Vec<ContactRequest>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT s.id, s.created_at, s.payload, d.done_by, d.done_at
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT s.id, s.created_at, s.payload, d.done_by, d.done_at
              FROM submissions s LEFT JOIN contact_done d ON d.submission_id = s.id
              WHERE s.form = 'kontakt' ORDER BY s.id DESC",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                let payload: String = r.get(2)?;
-                let by: Option<String> = r.get(3)?;
-                let at: Option<i64> = r.get(4)?;
-                Ok(ContactRequest {
-                    id: r.get(0)?,
-                    created_at: r.get(1)?,
-                    payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-                    done: by.zip(at),
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+                params![],
+                |r| {
+                    let payload: String = r.get(2)?;
+                    let by: Option<String> = r.get(3)?;
+                    let at: Option<i64> = r.get(4)?;
+                    Ok(ContactRequest {
+                        id: r.get(0)?,
+                        created_at: r.get(1)?,
+                        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                        done: by.zip(at),
+                    })
+                },
+            )
+        })
     }
 
     /// Mails in state `failed` with the last error, oldest first.
     pub fn failed_mails(&self) -> Result<Vec<FailedMail>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare(
-            "SELECT id, kind, recipient, attempts, COALESCE(last_error, ''), created_at
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT id, kind, recipient, attempts, COALESCE(last_error, ''), created_at
              FROM outbox WHERE state = 'failed' ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(FailedMail {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    recipient: r.get(2)?,
-                    attempts: r.get(3)?,
-                    last_error: r.get(4)?,
-                    created_at: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+                params![],
+                |r| {
+                    Ok(FailedMail {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        recipient: r.get(2)?,
+                        attempts: r.get(3)?,
+                        last_error: r.get(4)?,
+                        created_at: r.get(5)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The action log, oldest first.
     pub fn office_actions(&self) -> Result<Vec<OfficeAction>> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt =
-            conn.prepare("SELECT at, actor, action, subject FROM office_actions ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(OfficeAction {
-                    at: r.get(0)?,
-                    actor: r.get(1)?,
-                    action: r.get(2)?,
-                    subject: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.read(|tx| {
+            tx.query_map(
+                "SELECT at, actor, action, subject FROM office_actions ORDER BY id",
+                params![],
+                |r| {
+                    Ok(OfficeAction {
+                        at: r.get(0)?,
+                        actor: r.get(1)?,
+                        action: r.get(2)?,
+                        subject: r.get(3)?,
+                    })
+                },
+            )
+        })
     }
 }
 
@@ -123,7 +120,7 @@ impl Tx<'_> {
     /// Marks contact request `id` done; false when it is no contact request
     /// or was already marked.
     pub fn mark_contact_done(&self, id: i64, actor: &str, now: i64) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.execute(
             "INSERT INTO contact_done (submission_id, done_by, done_at)
              SELECT id, ?2, ?3 FROM submissions WHERE id = ?1 AND form = 'kontakt'
              ON CONFLICT (submission_id) DO NOTHING",
@@ -134,7 +131,7 @@ impl Tx<'_> {
     /// Puts failed mail `id` back in the queue for one more attempt now;
     /// false when it is not (or no longer) failed.
     pub fn retry_failed_mail(&self, id: i64, now: i64) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.execute(
             "UPDATE outbox SET state = 'retry', next_attempt_at = ?2
              WHERE id = ?1 AND state = 'failed'",
             params![id, now],
@@ -148,7 +145,7 @@ impl Tx<'_> {
         subject: &str,
         now: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.execute(
             "INSERT INTO office_actions (at, actor, action, subject) VALUES (?1, ?2, ?3, ?4)",
             params![now, actor, action, subject],
         )?;
