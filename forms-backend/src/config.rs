@@ -172,6 +172,8 @@ pub struct Settings {
     pub clock: crate::clock::Clock,
     /// Who may log in to `/verwaltung/` and how long links and sessions last.
     pub verwaltung: crate::verwaltung::OfficeSettings,
+    /// When the evaluation link goes out (`[bewertung]`).
+    pub evaluation: crate::evaluation::EvaluationSettings,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -359,6 +361,10 @@ impl Settings {
                 table(config, "verwaltung")?,
                 &office,
             )?,
+            evaluation: crate::evaluation::EvaluationSettings::from_table(table(
+                config,
+                "bewertung",
+            )?)?,
             office,
         })
     }

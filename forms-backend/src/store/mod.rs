@@ -16,12 +16,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
+mod completion;
 mod forms;
 mod office;
 mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
+pub use completion::{AttendanceRow, CertificateRow, StoredEvaluation};
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
@@ -116,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
     bookings::MIGRATION,
     // 3: back-office login links and sessions
     office::MIGRATION,
+    // 4: attendance, evaluations (apart from the person), certificates
+    completion::MIGRATION,
 ];
 
 pub struct Store {
