@@ -173,6 +173,8 @@ pub struct Settings {
     pub clock: crate::clock::Clock,
     /// Who may log in to `/verwaltung/` and how long links and sessions last.
     pub verwaltung: crate::verwaltung::OfficeSettings,
+    /// When the evaluation link goes out (`[bewertung]`).
+    pub evaluation: crate::evaluation::EvaluationSettings,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -360,6 +362,10 @@ impl Settings {
                 table(config, "verwaltung")?,
                 &office,
             )?,
+            evaluation: crate::evaluation::EvaluationSettings::from_table(table(
+                config,
+                "bewertung",
+            )?)?,
             office,
         })
     }

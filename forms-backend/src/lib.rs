@@ -14,9 +14,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attendance;
 pub mod booking;
+pub mod certificate;
 pub mod clock;
 pub mod config;
+pub mod evaluation;
 pub mod intake;
 pub mod mail;
 pub mod ops;
@@ -301,6 +304,10 @@ pub fn spawn_worker(state: &AppState) -> Result<WorkerHandle, StartError> {
     }
     .spawn();
     handle.attach(booking::spawn_ticker(state.clone(), handle.stop_signal()));
+    handle.attach(evaluation::spawn_ticker(
+        state.clone(),
+        handle.stop_signal(),
+    ));
     Ok(handle)
 }
 

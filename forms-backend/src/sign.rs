@@ -35,6 +35,10 @@ crate::stored::stored_enum! {
         Offer = "angebot",
         /// Cancellation by the participant (signed booking id, stateless).
         Cancel = "stornieren",
+        /// The evaluation form of an attended booking (signed booking id, stateless).
+        Evaluation = "bewertung",
+        /// A certificate's download (signed certificate number, stateless).
+        Certificate = "bescheinigung",
     }
 }
 

@@ -73,6 +73,9 @@ pub fn app(state: AppState) -> Router {
         .merge(booking::routes())
         .merge(discovery::routes())
         .merge(crate::verwaltung::routes())
+        .merge(crate::attendance::routes())
+        .merge(crate::evaluation::routes())
+        .merge(crate::certificate::routes())
         .route(
             &urls::confirm("{token}"),
             get(confirm_page).post(confirm_post),

@@ -112,10 +112,10 @@ pub struct BookingRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
+pub(super) const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
     member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at";
 
-fn booking_row(r: &Row) -> Result<BookingRow> {
+pub(super) fn booking_row(r: &Row) -> Result<BookingRow> {
     Ok(BookingRow {
         id: r.get(0)?,
         kind: r.get(1)?,

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
+mod completion;
 mod db;
 mod forms;
 mod office;
@@ -24,6 +25,7 @@ mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
+pub use completion::{AttendanceRow, CertificateRow, StoredEvaluation};
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
@@ -131,6 +133,8 @@ const MIGRATIONS: &[&str] = &[
     office::MIGRATION,
     // 4: contact requests marked done, the office's action log
     office_tasks::MIGRATION,
+    // 5: attendance, evaluations (apart from the person), certificates
+    completion::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -220,6 +220,7 @@ pub(super) async fn date_page(
         ),
         ("open", json!(open)),
     ]);
+    extra.extend(crate::attendance::date_context(&state, &unit_id, &date).await?);
     let html = render(
         &loaded,
         "verwaltung/termin.html",

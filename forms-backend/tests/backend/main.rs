@@ -8,6 +8,7 @@
 mod common;
 
 mod booking;
+mod certificate;
 mod delivery;
 mod discovery;
 mod http;

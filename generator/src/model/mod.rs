@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod checks;
+pub mod evaluation;
 mod link;
 mod patch;
 mod pricing;
@@ -96,6 +97,8 @@ pub struct Site {
     pub competence_areas: Vec<CompetenceArea>,
     /// Self-check: role profiles (empty when `data/rollenprofile.yaml` is absent).
     pub role_profiles: Vec<RoleProfile>,
+    /// Questions of the evaluation form (empty when `data/bewertung.yaml` is absent).
+    pub evaluation: Vec<evaluation::Question>,
     /// Links of the bodies to pages and anchors of this site, checked once
     /// the pages are rendered.
     pub links: Vec<SiteLink>,
@@ -464,6 +467,8 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         Vec::new()
     };
 
+    let evaluation = evaluation::load(&data, &mut problems);
+
     let raw_topics_folder = loader.load_folder::<RawTopic>(&content_dir.join("themen"));
     problems.extend(raw_topics_folder.problems);
     let raw_topics_broken = raw_topics_folder.broken_ids;
@@ -762,6 +767,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         },
         competence_areas,
         role_profiles,
+        evaluation,
         links: site_links,
         images: crate::images::Images::scan(&root.join("static")),
         warnings: Problems(warnings).sorted().0,
