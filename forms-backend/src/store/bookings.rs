@@ -107,10 +107,10 @@ pub struct BookingRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
+pub(super) const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
     member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at";
 
-fn booking_row(r: &Row) -> rusqlite::Result<BookingRow> {
+pub(super) fn booking_row(r: &Row) -> rusqlite::Result<BookingRow> {
     Ok(BookingRow {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -434,6 +434,18 @@ impl Tx<'_> {
         )
     }
 
+    /// Bookings matching `condition` (SQL of the `store` submodules), by id.
+    pub(super) fn bookings_where(
+        &self,
+        condition: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<BookingRow>> {
+        self.rows(
+            &format!("SELECT {COLUMNS} FROM bookings WHERE {condition} ORDER BY id"),
+            p,
+        )
+    }
+
     fn rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<BookingRow>> {
         let mut stmt = self.tx.prepare(sql)?;
         let rows = stmt
@@ -510,19 +522,6 @@ impl Tx<'_> {
             params![unit_id, date, now],
         )?;
         Ok(())
-    }
-
-    /// SEQUENCE of the calendar event of a date (0 if never seen).
-    pub fn date_sequence(&self, unit_id: &str, date: &str) -> Result<i64> {
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT sequence FROM live_dates WHERE unit_id = ?1 AND date = ?2",
-                params![unit_id, date],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
     }
 }
 

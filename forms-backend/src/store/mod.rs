@@ -17,6 +17,7 @@ use std::time::Duration;
 
 mod bookings;
 mod forms;
+mod journey;
 mod office;
 mod outbox;
 pub use bookings::{
@@ -25,6 +26,7 @@ pub use bookings::{
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
+pub use journey::CalendarEntry;
 pub use office::OfficeSession;
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
 
@@ -116,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
     bookings::MIGRATION,
     // 3: back-office login links and sessions
     office::MIGRATION,
+    // 4: calendar SEQUENCE per booking, reminders sent
+    journey::MIGRATION,
 ];
 
 pub struct Store {
