@@ -36,6 +36,7 @@ pub mod model;
 pub mod money;
 pub mod output;
 pub mod render;
+pub mod retention;
 pub mod search;
 pub mod selfcheck;
 pub mod slug;

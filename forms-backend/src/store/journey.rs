@@ -123,3 +123,84 @@ impl Tx<'_> {
         )
     }
 }
+
+/// Where each retention period of the journey ends (see `ops::purge`):
+/// records from before these moments are deleted.
+#[derive(Debug, Clone)]
+pub struct JourneyCutoffs {
+    /// Closed bookings last changed before this (Unix seconds) …
+    pub bookings_before: i64,
+    /// … and confirmed ones whose live date is before this ISO date.
+    pub live_dates_before: String,
+    pub events_before: i64,
+    pub consents_before: i64,
+    pub sessions_before: i64,
+}
+
+/// What [`Store::purge_journey`] deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JourneyPurge {
+    pub bookings: usize,
+    pub booking_events: usize,
+    pub consents: usize,
+    pub sessions: usize,
+}
+
+impl super::Store {
+    /// Deletes bookings, their history, consents and office sessions past
+    /// their retention, in one transaction. Bookings still open (requested,
+    /// waiting for approval, on the waiting list, offered, or confirmed for a
+    /// later date) are kept whatever their age.
+    pub fn purge_journey(&self, cut: &JourneyCutoffs) -> Result<JourneyPurge> {
+        self.write(|tx| {
+            let t = &tx.tx;
+            let mut report = JourneyPurge {
+                bookings: t.execute(
+                    "DELETE FROM bookings WHERE updated_at < ?1
+                       AND (state IN (?3, ?4, ?5, ?6) OR (state = ?7 AND live_date < ?2))",
+                    params![
+                        cut.bookings_before,
+                        cut.live_dates_before,
+                        BookingState::Cancelled,
+                        BookingState::Rejected,
+                        BookingState::Lapsed,
+                        BookingState::Enrolled,
+                        BookingState::Confirmed,
+                    ],
+                )?,
+                // The history of a booking still kept stays with it.
+                booking_events: t.execute(
+                    "DELETE FROM booking_events WHERE at < ?1
+                       AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = booking_events.booking_id
+                           AND (b.live_date >= ?2 OR b.state IN (?3, ?4, ?5, ?6)))",
+                    params![
+                        cut.events_before,
+                        cut.live_dates_before,
+                        BookingState::Unconfirmed,
+                        BookingState::Approval,
+                        BookingState::Waiting,
+                        BookingState::Offered,
+                    ],
+                )?,
+                ..JourneyPurge::default()
+            };
+            // A consent is proof for as long as what it allowed exists.
+            report.consents = t.execute(
+                "DELETE FROM consents WHERE coalesce(withdrawn_at, given_at) < ?1
+                   AND submission_id IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.consent_id = consents.id)
+                   AND NOT EXISTS (SELECT 1 FROM newsletter_subscribers n
+                       WHERE n.consent_id = consents.id AND n.status = 'aktiv')",
+                [cut.consents_before],
+            )?;
+            report.sessions = t.execute(
+                "DELETE FROM office_login_links WHERE expires_at < ?1",
+                [cut.sessions_before],
+            )? + t.execute(
+                "DELETE FROM office_sessions WHERE last_seen_at < ?1",
+                [cut.sessions_before],
+            )?;
+            Ok(report)
+        })
+    }
+}

@@ -26,7 +26,7 @@ pub use bookings::{
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
-pub use journey::CalendarEntry;
+pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
 pub use office::OfficeSession;
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
 
