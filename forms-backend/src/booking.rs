@@ -25,7 +25,7 @@
 //! Here: the [`Env`] a step runs with; the vocabulary in `state`, the
 //! steps people take in `steps`, places and the waiting list in
 //! `capacity`, content changes and the ticker in `sync`, facts and mails
-//! in `texts`.
+//! in `texts`, reminders and notices by the calendar in `reminders`.
 
 use crate::mail::FileAttachment;
 use crate::sign::{random_token, token_hash, Purpose};
@@ -42,12 +42,14 @@ use std::time::Duration;
 
 mod capacity;
 mod office;
+mod reminders;
 mod state;
 mod steps;
 mod sync;
 mod texts;
 use capacity::{allocate, fill};
 pub use office::{move_to_date, offer_by_hand, OfficeMove};
+pub use reminders::{send_reminders, RawReminders, ReminderReport, ReminderSettings};
 pub use state::{Actor, Approver, BookingKind, BookingState};
 pub use steps::*;
 pub use sync::*;

@@ -166,8 +166,10 @@ pub struct Settings {
     pub offer_hold: Duration,
     /// How long approval links in mails to approvers stay valid.
     pub approval_valid: Duration,
-    /// How often expired offers are passed on.
+    /// How often expired offers are passed on and reminders sent.
     pub booking_tick: Duration,
+    /// When reminders and notices go out (`[erinnerungen]`).
+    pub reminders: crate::booking::ReminderSettings,
     /// The time source (not configurable: the system clock; tests move a
     /// manual one).
     pub clock: crate::clock::Clock,
@@ -357,6 +359,7 @@ impl Settings {
                 86_400 * booking.freigabe_gueltig_tage.unwrap_or(14),
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
+            reminders: crate::booking::ReminderSettings::from_table(table(config, "erinnerungen")?),
             clock: crate::clock::Clock::system(),
             verwaltung: crate::verwaltung::OfficeSettings::from_table(
                 table(config, "verwaltung")?,

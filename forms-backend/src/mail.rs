@@ -217,7 +217,13 @@ impl Letterhead {
             .from(from.clone())
             .to(to)
             .subject(draft.subject.clone())
-            .date_now();
+            .date_now()
+            // Every mail of the backend follows an event, none is typed by a
+            // person (RFC 3834): out-of-office replies stay away.
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".into(),
+            ));
         if let Some(reply) = &draft.reply_to {
             let reply: lettre::Address = reply
                 .parse()

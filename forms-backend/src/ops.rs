@@ -2,27 +2,56 @@
 
 use crate::booking::{Approver, BookingState};
 use crate::config::Settings;
-use crate::store::{PurgeReport, Store, StoreError};
+use crate::store::{JourneyCutoffs, PurgeReport, Store, StoreError};
 use crate::validate::FormKind;
+use chrono::{Datelike, NaiveDate};
 use std::io::Write;
 
 /// Days sent and failed mails stay in the outbox (key `mail` in `[aufbewahrung]`).
 pub const DEFAULT_MAIL_DAYS: u32 = 30;
 
-/// Deletes everything past its retention period (see [`Store::purge`]).
+/// The value of a `[aufbewahrung]` key, its default from
+/// [`campus_generator::retention::PERIODS`] when not set.
+pub fn retention(settings: &Settings, key: &str) -> u32 {
+    settings
+        .retention_days
+        .get(key)
+        .copied()
+        .or_else(|| campus_generator::retention::period(key).map(|p| p.default))
+        .unwrap_or(crate::config::DEFAULT_RETENTION_DAYS)
+}
+
+/// Deletes everything past its retention period (see [`Store::purge`] and
+/// [`Store::purge_journey`]); run by `campus forms purge` and daily by the worker.
 pub fn purge(store: &Store, settings: &Settings) -> Result<PurgeReport, StoreError> {
     let now = settings.clock.now();
-    let mail_days = settings
-        .retention_days
-        .get("mail")
-        .copied()
-        .unwrap_or(DEFAULT_MAIL_DAYS);
-    store.purge(
+    let mut report = store.purge(
         now,
         &|form| settings.retention_days(form),
         now - settings.confirm_valid.as_secs() as i64,
-        mail_days,
-    )
+        retention(settings, "mail"),
+    )?;
+    // "N years after the end of the year": everything from before 1 January
+    // of the year N years back is past it.
+    let year = settings.clock.berlin_now().year();
+    let year_start = |key: &str| {
+        let back = retention(settings, key).min(1000) as i32;
+        NaiveDate::from_ymd_opt(year - back, 1, 1).unwrap_or(NaiveDate::MIN)
+    };
+    let unix = |d: NaiveDate| {
+        campus_generator::time::berlin_to_utc(d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .and_utc()
+            .timestamp()
+    };
+    let bookings = year_start("buchungen_jahre");
+    report.journey = store.purge_journey(&JourneyCutoffs {
+        bookings_before: unix(bookings),
+        live_dates_before: bookings.format("%Y-%m-%d").to_string(),
+        events_before: unix(year_start("buchungsverlauf_jahre")),
+        consents_before: unix(year_start("einwilligungen_jahre")),
+        sessions_before: now - 86_400 * i64::from(retention(settings, "sitzungen_tage")),
+    })?;
+    Ok(report)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,21 @@
-//! iCalendar files for live dates (RFC 5545).
+//! iCalendar files for live dates (RFC 5545): local Berlin times with
+//! their VTIMEZONE, so calendars show 09:00 whatever the season; a
+//! cancellation is the same UID with a higher SEQUENCE and METHOD:CANCEL.
 
 use crate::time;
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// What goes into one calendar event.
 pub struct LiveEvent<'a> {
-    /// Stable across builds and bookings: derived from unit id and date.
+    /// Stable for one event: unit id and date on the site, the booking in mails.
     pub uid: String,
     pub sequence: u32,
+    /// METHOD:CANCEL and STATUS:CANCELLED: the entry leaves the calendar.
+    pub cancelled: bool,
+    /// `mailto:` of the organiser and the one attendee (booking mails; iTIP
+    /// clients match an update to its entry by UID and organiser).
+    pub organizer: Option<String>,
+    pub attendee: Option<(String, String)>,
     pub summary: &'a str,
     pub description: String,
     pub date: NaiveDate,
@@ -35,6 +43,41 @@ pub fn uid_for(unit_id: &str, date: NaiveDate, host: &str) -> String {
 
 fn utc(dt: NaiveDateTime) -> String {
     dt.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn local(dt: NaiveDateTime) -> String {
+    dt.format("%Y%m%dT%H%M%S").to_string()
+}
+
+/// Europe/Berlin since 1996: summer time from the last Sunday of March
+/// 02:00 to the last Sunday of October 03:00.
+const BERLIN: &[&str] = &[
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/Berlin",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19700329T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19701025T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+];
+
+/// Escapes a parameter value (a name in CN=...): quoted, without quotes.
+fn param(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    format!("\"{clean}\"")
 }
 
 /// Escapes TEXT values: backslash, semicolon, comma, newline.
@@ -68,29 +111,45 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-/// A complete calendar with one event, METHOD:PUBLISH, times in UTC.
+/// A complete calendar with one event: METHOD:PUBLISH, or METHOD:CANCEL
+/// for a cancelled one; start and end in Berlin time with TZID.
 pub fn calendar(event: &LiveEvent) -> String {
-    let start = time::berlin_to_utc(time::live_start_local(event.date));
-    let end = time::berlin_to_utc(time::live_end_local(event.date));
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
+    let start = time::live_start_local(event.date);
+    let end = time::live_end_local(event.date);
+    let method = if event.cancelled { "CANCEL" } else { "PUBLISH" };
+    let mut lines: Vec<String> = vec![
+        "BEGIN:VCALENDAR".into(),
         "VERSION:2.0".into(),
         "PRODID:-//KommunalCampus//campus//DE".into(),
         "CALSCALE:GREGORIAN".into(),
-        "METHOD:PUBLISH".into(),
-        "BEGIN:VEVENT".into(),
+        format!("METHOD:{method}"),
+    ];
+    lines.extend(BERLIN.iter().map(|l| l.to_string()));
+    lines.extend([
+        "BEGIN:VEVENT".to_string(),
         format!("UID:{}", event.uid),
         format!("SEQUENCE:{}", event.sequence),
         format!("DTSTAMP:{}", utc(event.stamp)),
-        format!("DTSTART:{}", utc(start)),
-        format!("DTEND:{}", utc(end)),
+        format!("DTSTART;TZID=Europe/Berlin:{}", local(start)),
+        format!("DTEND;TZID=Europe/Berlin:{}", local(end)),
         format!("SUMMARY:{}", escape(event.summary)),
         format!("DESCRIPTION:{}", escape(&event.description)),
         "LOCATION:Virtueller Gruppenraum".into(),
-    ];
+    ]);
+    if let Some(organizer) = &event.organizer {
+        lines.push(format!("ORGANIZER:mailto:{organizer}"));
+    }
+    if let Some((name, email)) = &event.attendee {
+        lines.push(format!("ATTENDEE;CN={}:mailto:{email}", param(name)));
+    }
     if let Some(url) = &event.url {
         lines.push(format!("URL:{url}"));
     }
+    lines.push(if event.cancelled {
+        "STATUS:CANCELLED".into()
+    } else {
+        "STATUS:CONFIRMED".into()
+    });
     lines.push("TRANSP:OPAQUE".into());
     lines.push("END:VEVENT".into());
     lines.push("END:VCALENDAR".into());
@@ -125,19 +184,24 @@ mod tests {
     }
 
     #[test]
-    fn event_in_winter_is_utc_plus_one() {
+    fn event_in_local_berlin_time_with_its_timezone() {
         let date = NaiveDate::from_ymd_opt(2027, 2, 10).unwrap();
         let ics = calendar(&LiveEvent {
             uid: uid_for("e-akte", date, "campus.example"),
             sequence: 0,
+            cancelled: false,
+            organizer: None,
+            attendee: None,
             summary: "E-Akte, Teil 1; Grundlagen",
             description: describe(date),
             date,
             url: None,
             stamp: date.and_hms_opt(0, 0, 0).unwrap(),
         });
-        assert!(ics.contains("DTSTART:20270210T080000Z\r\n"));
-        assert!(ics.contains("DTEND:20270210T120000Z\r\n"));
+        assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20270210T090000\r\n"));
+        assert!(ics.contains("DTEND;TZID=Europe/Berlin:20270210T130000\r\n"));
+        assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"));
+        assert!(ics.contains("STATUS:CONFIRMED\r\n"));
         assert!(ics.contains("UID:e-akte-20270210@campus.example\r\n"));
         assert!(ics.contains("SUMMARY:E-Akte\\, Teil 1\\; Grundlagen\r\n"));
         assert!(ics.contains("METHOD:PUBLISH"));
@@ -151,5 +215,34 @@ mod tests {
             "{unfolded}"
         );
         assert!(unfolded.contains("Nachbereitungsmodul öffnet am 24.02.2027"));
+    }
+
+    #[test]
+    fn a_cancellation_names_the_same_event_with_cancel() {
+        let date = NaiveDate::from_ymd_opt(2027, 7, 1).unwrap();
+        let ics = calendar(&LiveEvent {
+            uid: "buchung-7@campus.example".into(),
+            sequence: 2,
+            cancelled: true,
+            organizer: Some("info@campus.example".into()),
+            attendee: Some(("Eva \"E\" Muster".into(), "eva@stadt.example".into())),
+            summary: "E-Akte",
+            description: describe(date),
+            date,
+            url: None,
+            stamp: date.and_hms_opt(0, 0, 0).unwrap(),
+        });
+        for line in [
+            "METHOD:CANCEL",
+            "STATUS:CANCELLED",
+            "SEQUENCE:2",
+            "UID:buchung-7@campus.example",
+            "DTSTART;TZID=Europe/Berlin:20270701T090000",
+            "ORGANIZER:mailto:info@campus.example",
+            "ATTENDEE;CN=\"Eva E Muster\":mailto:eva@stadt.example",
+        ] {
+            assert!(ics.contains(&format!("{line}\r\n")), "{line} in {ics}");
+        }
+        assert!(!ics.contains("METHOD:PUBLISH"));
     }
 }

@@ -37,6 +37,7 @@ pub mod model;
 pub mod money;
 pub mod output;
 pub mod render;
+pub mod retention;
 pub mod search;
 pub mod selfcheck;
 pub mod slug;

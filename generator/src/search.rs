@@ -685,7 +685,7 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
         });
     }
     for p in &site.pages {
-        let text = markdown::to_plain_text(&p.body);
+        let text = markdown::to_plain_text(&crate::retention::expand(&p.body, &site.config));
         out.push(Source {
             doc: Doc {
                 title: p.title.clone(),

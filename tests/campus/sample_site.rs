@@ -266,6 +266,19 @@ fn mandatory_pages_are_linked_from_every_page() {
 }
 
 #[test]
+fn privacy_page_shows_the_retention_periods_of_the_configuration() {
+    let site = built();
+    let page = read(site.path(), "public/datenschutz/index.html");
+    assert!(!page.contains("[[aufbewahrung:"), "placeholders replaced");
+    let config = campus_generator::config::Config::load(site.path()).unwrap();
+    let years = campus_generator::retention::value(&config, "buchungen_jahre").unwrap();
+    assert!(
+        page.contains(&format!("löschen wir {years} Jahre nach Ablauf des Jahres")),
+        "booking period from [aufbewahrung]"
+    );
+}
+
+#[test]
 fn sitemap_and_robots() {
     let site = built();
     let sitemap = read(site.path(), "public/sitemap.xml");

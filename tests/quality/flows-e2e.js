@@ -11,7 +11,8 @@
 // `freigabe_email` when `freigabe: kommune`, else `[mail] geschaeftsstelle`) gets the
 // approval mail, opens the approve link and presses the button; the person gets the
 // confirmation with a text/calendar attachment: METHOD:PUBLISH, one VEVENT, DTSTART 09:00
-// Europe/Berlin of the chosen date in UTC (08:00Z in winter, 07:00Z in summer).
+// Europe/Berlin of the chosen date as local time with TZID and the VTIMEZONE (the backend
+// test booking::journey reads the same files with the Python icalendar parser).
 //
 // Newsletter: subscribe on /newsletter/, confirmation mail, opening the link (GET) leaves the
 // subscription unconfirmed (`campus forms export --form newsletter`), the button confirms,
@@ -97,18 +98,6 @@ function campusCmd(argv) {
   try {
     return execFileSync(campus, [...argv, '--site', siteDir], { cwd: siteDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000 });
   } catch (e) { return `(campus ${argv.join(' ')} fehlgeschlagen: ${(e.stderr || e.message || '').toString().trim().split('\n')[0]})`; }
-}
-
-// A full hour Europe/Berlin on an ISO date, in UTC as an iCalendar date-time
-// (09:00 → …T080000Z in winter, …T070000Z in summer).
-function berlinUtc(iso, hour) {
-  const [y, mo, d] = iso.split('-').map(Number);
-  for (const off of [2, 1]) { // CEST, CET
-    const t = new Date(Date.UTC(y, mo - 1, d, hour - off));
-    const hh = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', hourCycle: 'h23' }).format(t);
-    if (Number(hh) === hour) return `${iso.replace(/-/g, '')}T${String(hour - off).padStart(2, '0')}0000Z`;
-  }
-  return '?';
 }
 
 const shotNo = new Map(); // per flow: buchung-ohne-js-01-…, newsletter-01-…
@@ -327,19 +316,21 @@ async function bookingFlow(browser, { js, authority, unit: wantUnit, person }) {
       const ics = cal[0].text.replace(/\r?\n[ \t]/g, ''); // unfold
       const lines = ics.split(/\r?\n/);
       const val = (re) => (lines.find((l) => re.test(l)) || '').replace(/^[^:]*:/, '');
-      const want = berlinUtc(chosen.iso, 9);
-      const wantEnd = berlinUtc(chosen.iso, 13);
+      const day = chosen.iso.replace(/-/g, '');
+      const want = `;TZID=Europe/Berlin:${day}T090000`;
+      const wantEnd = `;TZID=Europe/Berlin:${day}T130000`;
       const problems = [];
       if (cal[0].type !== 'text/calendar') problems.push(`Content-Type ${cal[0].type}`);
       if (val(/^METHOD[:;]/) !== 'PUBLISH') problems.push(`METHOD „${val(/^METHOD[:;]/)}“ statt PUBLISH`);
       const vevents = lines.filter((l) => l === 'BEGIN:VEVENT').length;
       if (vevents !== 1) problems.push(`${vevents} VEVENT statt 1`);
+      if (!lines.includes('TZID:Europe/Berlin')) problems.push('keine VTIMEZONE für Europe/Berlin');
       const dtstart = lines.find((l) => /^DTSTART[:;]/.test(l)) || '';
-      if (dtstart !== `DTSTART:${want}`) problems.push(`„${dtstart || 'kein DTSTART'}“ statt DTSTART:${want} (09:00 Europe/Berlin am ${chosen.iso})`);
+      if (dtstart !== `DTSTART${want}`) problems.push(`„${dtstart || 'kein DTSTART'}“ statt DTSTART${want} (09:00 Europe/Berlin am ${chosen.iso})`);
       const dtend = lines.find((l) => /^DTEND[:;]/.test(l)) || '';
-      if (dtend !== `DTEND:${wantEnd}`) problems.push(`„${dtend || 'kein DTEND'}“ statt DTEND:${wantEnd} (13:00 Europe/Berlin)`);
+      if (dtend !== `DTEND${wantEnd}`) problems.push(`„${dtend || 'kein DTEND'}“ statt DTEND${wantEnd} (13:00 Europe/Berlin)`);
       if (problems.length) fail(`${mode}: Kalenderanhang ${cal[0].filename || ''}: ${problems.join('; ')}`);
-      else ok(`${mode}: Bestätigung „${m3.mail.subject}“ mit ${cal[0].filename || 'Kalenderanhang'}: METHOD:PUBLISH, DTSTART:${want} DTEND:${wantEnd} (09:00–13:00 Berlin, ${want.includes("T07") ? "Sommerzeit" : "Winterzeit"})`);
+      else ok(`${mode}: Bestätigung „${m3.mail.subject}“ mit ${cal[0].filename || 'Kalenderanhang'}: METHOD:PUBLISH, DTSTART${want} DTEND${wantEnd} (09:00–13:00 Berlin, VTIMEZONE Europe/Berlin)`);
     } finally { await actx.close(); }
     if (errors.length) fail(`${mode}: Skriptfehler: ${errors.join(' | ')}`);
   } catch (e) {

@@ -322,13 +322,20 @@ pub fn cancel(env: &Env, id: i64, actor: &Actor) -> Result<Option<BookingRow>> {
         for purpose in [Purpose::BookingConfirm, Purpose::Approval, Purpose::Offer] {
             tx.void_booking_tokens(id, purpose, env.ctx.now)?;
         }
+        let cancel = env.calendar_cancel(tx, &after)?;
         env.tell(
             tx,
             &after,
             "buchung-storniert",
-            json!({ "by_participant": *actor == Actor::Participant }),
-            &[],
+            json!({
+                "by_participant": *actor == Actor::Participant,
+                "calendar": !cancel.is_empty(),
+            }),
+            &cancel,
         )?;
+        if *actor == Actor::Participant {
+            env.tell_approver_of_cancel(tx, &b)?;
+        }
         if let (true, Some(date)) = (b.state.holds_place(), b.live_date.as_deref()) {
             fill(env, tx, &b.unit_id, date)?;
         }

@@ -96,7 +96,7 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
 }
 
 /// Background task: every `[buchung] pruefen_alle_sekunden` passes on
-/// expired offers, until `stop` turns true.
+/// expired offers and queues due reminders, until `stop` turns true.
 pub fn spawn_ticker(
     state: AppState,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -115,6 +115,19 @@ pub fn spawn_ticker(
                 }
                 Ok(Err(e)) => tracing::error!(error = %e, "Angebote nicht geprüft"),
                 Err(e) => tracing::error!(error = %e, "Angebotsprüfung abgebrochen"),
+            }
+            let st = state.clone();
+            let reminders = tokio::task::spawn_blocking(move || {
+                with_env(&st, "", |env| send_reminders(env, &st.settings.reminders))
+            });
+            match reminders.await {
+                Ok(Ok(r)) if r.total() == 0 => {}
+                Ok(Ok(r)) => {
+                    tracing::info!(mails = r.total(), "Erinnerungen verschickt");
+                    state.wake.notify_one();
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "Erinnerungen nicht geprüft"),
+                Err(e) => tracing::error!(error = %e, "Erinnerungsprüfung abgebrochen"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(state.settings.booking_tick) => {}

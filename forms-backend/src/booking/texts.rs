@@ -134,13 +134,24 @@ impl Env<'_> {
         ))
     }
 
-    /// The calendar file of a confirmed live date (no private links).
-    pub fn calendar(&self, tx: &Tx, b: &BookingRow, date: NaiveDate) -> Result<FileAttachment> {
-        let sequence = tx.date_sequence(&b.unit_id, &iso(date))?;
+    /// The calendar file of booking `b` on `date` (no private links): one
+    /// UID per booking, so an update or a cancellation replaces the entry
+    /// the person's calendar took from an earlier mail.
+    pub fn calendar_file(
+        &self,
+        b: &BookingRow,
+        date: NaiveDate,
+        title: &str,
+        sequence: i64,
+        cancelled: bool,
+    ) -> FileAttachment {
         let event = ics::LiveEvent {
-            uid: ics::uid_for(&b.unit_id, date, &self.host()),
+            uid: format!("buchung-{}@{}", b.id, self.host()),
             sequence: sequence.max(0) as u32,
-            summary: &b.unit_title,
+            cancelled,
+            organizer: Some(self.ctx.office.to_string()),
+            attendee: Some((b.name.clone(), b.email.clone())),
+            summary: title,
             description: ics::describe(date),
             date,
             url: Some(self.unit_url(&b.unit_id)),
@@ -148,11 +159,38 @@ impl Env<'_> {
                 .unwrap_or_default()
                 .naive_utc(),
         };
-        Ok(FileAttachment {
+        let method = if cancelled { "CANCEL" } else { "PUBLISH" };
+        FileAttachment {
             filename: format!("{}-{}.ics", b.unit_id, iso(date)),
-            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            content_type: format!("text/calendar; charset=utf-8; method={method}"),
             body: ics::calendar(&event).into_bytes(),
-        })
+        }
+    }
+
+    /// The calendar file of a confirmed live date, recorded so the next
+    /// change gets a higher SEQUENCE.
+    pub fn calendar(&self, tx: &Tx, b: &BookingRow, date: NaiveDate) -> Result<FileAttachment> {
+        let sequence = tx.issue_calendar_entry(b.id, &iso(date), &b.unit_title, false)?;
+        Ok(self.calendar_file(b, date, &b.unit_title, sequence, false))
+    }
+
+    /// The cancellation of the calendar entry `b`'s mails last carried
+    /// (none if it never got one or it was cancelled already).
+    pub(super) fn calendar_cancel(&self, tx: &Tx, b: &BookingRow) -> Result<Vec<FileAttachment>> {
+        let Some(entry) = tx.calendar_entry(b.id)?.filter(|e| !e.cancelled) else {
+            return Ok(Vec::new());
+        };
+        let Some(date) = parse_date(&entry.live_date) else {
+            return Ok(Vec::new());
+        };
+        let sequence = tx.issue_calendar_entry(b.id, &entry.live_date, &entry.title, true)?;
+        Ok(vec![self.calendar_file(
+            b,
+            date,
+            &entry.title,
+            sequence,
+            true,
+        )])
     }
 
     /// The confirmed place with the calendar file; `updated` when the
@@ -190,6 +228,8 @@ impl Env<'_> {
         cancelled_date: &str,
     ) -> Result<()> {
         let position = tx.waiting_position(b)?;
+        // A confirmed place that moved back to the waiting list leaves the calendar.
+        let cancel = self.calendar_cancel(tx, b)?;
         self.tell(
             tx,
             b,
@@ -200,8 +240,9 @@ impl Env<'_> {
                 "position": position,
                 "hold_hours": self.offer_hold.as_secs() / 3600,
                 "cancel_link": self.cancel_url(b.id),
+                "calendar": !cancel.is_empty(),
             }),
-            &[],
+            &cancel,
         )
     }
 }

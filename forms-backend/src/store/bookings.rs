@@ -444,6 +444,18 @@ impl Tx<'_> {
         )
     }
 
+    /// Bookings matching `condition` (SQL of the `store` submodules), by id.
+    pub(super) fn bookings_where(
+        &self,
+        condition: &str,
+        p: &[&dyn ToValue],
+    ) -> Result<Vec<BookingRow>> {
+        self.rows(
+            &format!("SELECT {COLUMNS} FROM bookings WHERE {condition} ORDER BY id"),
+            p,
+        )
+    }
+
     fn rows(&self, sql: &str, p: &[&dyn ToValue]) -> Result<Vec<BookingRow>> {
         self.query_map(sql, p, booking_row)
     }
@@ -514,18 +526,6 @@ impl Tx<'_> {
             params![unit_id, date, now],
         )?;
         Ok(())
-    }
-
-    /// SEQUENCE of the calendar event of a date (0 if never seen).
-    pub fn date_sequence(&self, unit_id: &str, date: &str) -> Result<i64> {
-        Ok(self
-            .query_row(
-                "SELECT sequence FROM live_dates WHERE unit_id = ?1 AND date = ?2",
-                params![unit_id, date],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
     }
 }
 

@@ -60,6 +60,9 @@ pub struct PurgeReport {
     pub consents: usize,
     pub tokens: usize,
     pub mails: usize,
+    /// Bookings, their history, booking consents and office sessions
+    /// (see `Store::purge_journey`).
+    pub journey: super::JourneyPurge,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,6 +19,7 @@ mod bookings;
 mod completion;
 mod db;
 mod forms;
+mod journey;
 mod office;
 mod office_tasks;
 mod outbox;
@@ -31,6 +32,7 @@ pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
+pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
@@ -135,6 +137,8 @@ const MIGRATIONS: &[&str] = &[
     office_tasks::MIGRATION,
     // 5: attendance, evaluations (apart from the person), certificates
     completion::MIGRATION,
+    // 6: calendar SEQUENCE per booking, reminders sent
+    journey::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -310,14 +310,17 @@ async fn confirmation_carries_a_calendar_file_without_private_links() {
     assert_eq!(ct.attribute("method"), Some("PUBLISH"));
     let body = String::from_utf8(ics.contents().to_vec()).unwrap();
     let unfolded = body.replace("\r\n ", "");
-    let start = campus_generator::time::berlin_to_utc(campus_generator::time::live_start_local(d));
-    let end = campus_generator::time::berlin_to_utc(campus_generator::time::live_end_local(d));
+    let start = campus_generator::time::live_start_local(d);
+    let end = campus_generator::time::live_end_local(d);
     for line in [
         "METHOD:PUBLISH".to_string(),
-        format!("UID:knapp-{}@campus.example", d.format("%Y%m%d")),
+        format!("UID:buchung-{}@campus.example", b.id),
         "SEQUENCE:0".into(),
-        format!("DTSTART:{}", start.format("%Y%m%dT%H%M%SZ")),
-        format!("DTEND:{}", end.format("%Y%m%dT%H%M%SZ")),
+        format!(
+            "DTSTART;TZID=Europe/Berlin:{}",
+            start.format("%Y%m%dT%H%M%S")
+        ),
+        format!("DTEND;TZID=Europe/Berlin:{}", end.format("%Y%m%dT%H%M%S")),
         "SUMMARY:Knappe Einheit\\, Teil 1".into(),
     ] {
         assert!(
@@ -1283,3 +1286,6 @@ async fn the_waiting_list_follows_the_order_of_confirmation_not_of_approval() {
     assert_eq!(place_of("anna@gemeinde.example"), "1");
     assert_eq!(place_of("cora@gemeinde.example"), "2");
 }
+
+mod journey;
+mod retention;

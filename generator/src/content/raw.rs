@@ -117,6 +117,9 @@ pub struct RawUnit {
     pub termine: Option<Located<Vec<RawLiveDate>>>,
     #[serde(default)]
     pub start_link: Option<Located<String>>,
+    /// Hybrid units: where the preparation module is (sent in the mail when it opens).
+    #[serde(default)]
+    pub vorbereitung_link: Option<Located<String>>,
     /// Competence areas (ids from `data/kompetenzen.yaml`) this unit raises,
     /// and the level a participant reaches in each.
     #[serde(default)]

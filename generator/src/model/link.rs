@@ -198,7 +198,13 @@ pub(super) fn link_unit(
         })),
         _ => {}
     }
-    if let Some(link) = &u.start_link {
+    for (field, link) in [
+        ("start_link", &u.start_link),
+        ("vorbereitung_link", &u.vorbereitung_link),
+    ]
+    .into_iter()
+    .filter_map(|(field, link)| Some((field, link.as_ref()?)))
+    {
         if link.value.starts_with("http://") {
             problems.push(f.problem_at(
                 link,
@@ -211,7 +217,7 @@ pub(super) fn link_unit(
             problems.push(f.problem_at(
                 link,
                 ProblemKind::InvalidValue {
-                    field: "start_link",
+                    field,
                     message: "Der Link muss mit https:// beginnen.".into(),
                 },
             ));
@@ -336,6 +342,7 @@ pub(super) fn link_unit(
         competences: u.kompetenzen,
         dates,
         start_link: u.start_link.map(|l| l.value),
+        preparation_link: u.vorbereitung_link.map(|l| l.value),
         raises,
         prerequisites,
         body: f.body.clone(),

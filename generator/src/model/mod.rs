@@ -202,6 +202,8 @@ pub struct Unit {
     /// Sorted by date.
     pub dates: Vec<LiveDate>,
     pub start_link: Option<String>,
+    /// Hybrid units: the preparation module in the learning platform.
+    pub preparation_link: Option<String>,
     /// (competence area index, level reached), sorted by area.
     pub raises: Vec<(usize, u8)>,
     /// Units to take before this one (indices), in the editor's order.

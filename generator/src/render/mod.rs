@@ -267,6 +267,9 @@ fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {
             let event = ics::LiveEvent {
                 uid: ics::uid_for(&u.id, d.date, &host),
                 sequence: 0,
+                cancelled: false,
+                organizer: None,
+                attendee: None,
                 summary: &u.title,
                 description: ics::describe(d.date),
                 date: d.date,

@@ -632,7 +632,8 @@ impl Renderer<'_> {
                 let page = &site.pages[i];
                 let job = Job::new(url, template, &page.title)
                     .describe(&page.description)
-                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html_with(&page.body, 2, &site.images) }));
+                    // Retention periods come from `[aufbewahrung]`, not from typed numbers.
+                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html_with(&crate::retention::expand(&page.body, &site.config), 2, &site.images) }));
                 if page.template == PageTemplate::Mitgliedschaft {
                     job.with("membership", membership_view(site))
                 } else {
