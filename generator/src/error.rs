@@ -13,6 +13,7 @@ pub enum RefKind {
     Level,
     FaqCategory,
     CompetenceArea,
+    Provider,
 }
 
 impl RefKind {
@@ -24,6 +25,7 @@ impl RefKind {
             RefKind::Level => "Niveau",
             RefKind::FaqCategory => "FAQ-Kategorie",
             RefKind::CompetenceArea => "Kompetenzbereich",
+            RefKind::Provider => "Bildungsanbieter",
         }
     }
 
@@ -35,6 +37,7 @@ impl RefKind {
             RefKind::Level => "Unbekanntes Niveau",
             RefKind::FaqCategory => "Unbekannte FAQ-Kategorie",
             RefKind::CompetenceArea => "Unbekannter Kompetenzbereich",
+            RefKind::Provider => "Unbekannter Bildungsanbieter",
         }
     }
 
@@ -46,6 +49,7 @@ impl RefKind {
             RefKind::Level => "data/niveaus.yaml",
             RefKind::FaqCategory => "data/faq-kategorien.yaml",
             RefKind::CompetenceArea => "data/kompetenzen.yaml",
+            RefKind::Provider => "content/anbieter/",
         }
     }
 }

@@ -13,6 +13,7 @@ mod net;
 mod occupancy;
 mod one_cause;
 mod operations;
+mod providers;
 mod run;
 mod safe_content;
 mod sample_site;

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::content::{
     self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawCompetenceArea,
     RawContact, RawCourse, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership,
-    RawPage, RawPriceRules, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
+    RawPage, RawPriceRules, RawProvider, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
 use crate::links::{self, SiteLink};
@@ -21,10 +21,12 @@ mod checks;
 mod link;
 mod patch;
 mod pricing;
+mod provider;
 
 pub use link::parse_date;
 pub use patch::{patch, Patched};
 pub use pricing::{Membership, MembershipQuote, Price, PriceRules};
+pub use provider::{Certification, Provider};
 
 use checks::{
     check_data_entries, check_image, check_prerequisite_cycles, check_svg_files, drop_consequences,
@@ -48,9 +50,10 @@ pub const REQUIRED_PAGES: [&str; 8] = [
 ];
 
 /// The folders below `content/` the build reads, one per kind of content.
-pub const CONTENT_FOLDERS: [&str; 7] = [
+pub const CONTENT_FOLDERS: [&str; 8] = [
     "themen",
     "dozierende",
+    "anbieter",
     "einheiten",
     "kurse",
     "kommunen",
@@ -59,8 +62,9 @@ pub const CONTENT_FOLDERS: [&str; 7] = [
 ];
 
 /// First path segments the generator uses itself; pages cannot take them.
-pub const RESERVED_IDS: [&str; 13] = [
+pub const RESERVED_IDS: [&str; 14] = [
     "lerneinheiten",
+    "anbieter",
     "kurse",
     "themen",
     "dozierende",
@@ -85,6 +89,8 @@ pub struct Site {
     pub faq_categories: Vec<FaqCategory>,
     pub topics: Vec<Topic>,
     pub lecturers: Vec<Lecturer>,
+    /// Education providers, sorted by name.
+    pub providers: Vec<Provider>,
     pub units: Vec<Arc<Unit>>,
     pub courses: Vec<Course>,
     /// Shared, so a rebuild after one edit copies pointers, not 11,000 texts.
@@ -192,6 +198,8 @@ pub struct Unit {
     pub level: usize,
     pub topics: Vec<usize>,
     pub lecturers: Vec<usize>,
+    /// The education provider (index in `site.providers`).
+    pub provider: Option<usize>,
     pub workload_hours: f64,
     pub competences: Vec<String>,
     /// Sorted by date.
@@ -470,6 +478,10 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     problems.extend(raw_lecturers_folder.problems);
     let raw_lecturers_broken = raw_lecturers_folder.broken_ids;
     let raw_lecturers = raw_lecturers_folder.items;
+    let raw_providers_folder = loader.load_folder::<RawProvider>(&content_dir.join("anbieter"));
+    problems.extend(raw_providers_folder.problems);
+    let raw_providers_broken = raw_providers_folder.broken_ids;
+    let raw_providers = raw_providers_folder.items;
     let raw_units_folder = loader.load_folder::<RawUnit>(&content_dir.join("einheiten"));
     problems.extend(raw_units_folder.problems);
     let raw_units_broken = raw_units_folder.broken_ids;
@@ -504,6 +516,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         raw_lecturers
             .iter()
             .for_each(|(f, _)| check(f, page_url("dozierende", &f.id)));
+        raw_providers
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("anbieter", &f.id)));
         raw_units
             .iter()
             .for_each(|(f, _)| check(f, page_url("einheiten", &f.id)));
@@ -535,6 +550,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         }
         for (f, l) in &raw_lecturers {
             text(f, "name", &l.name);
+        }
+        for (f, p) in &raw_providers {
+            text(f, "name", &p.name);
         }
         for (f, u) in &raw_units {
             text(f, "titel", &u.titel);
@@ -640,12 +658,24 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         index_of(accepted_unit_ids.iter().map(String::as_str)),
         &raw_units_broken,
     );
+    let mut providers: Vec<Provider> = accept_ids(raw_providers, &mut problems)
+        .into_iter()
+        .map(|(f, p)| {
+            provider::link_provider(f, p, &lecturer_ids, &prerequisite_ids, &mut problems)
+        })
+        .collect();
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    let provider_ids = with_broken(
+        index_of(providers.iter().map(|p| p.id.as_str())),
+        &raw_providers_broken,
+    );
     // Where each unit's prerequisites are written, for cycle reports.
     let mut prerequisite_refs: Vec<(SourceFile, Vec<content::Located<String>>)> = Vec::new();
     let refs = UnitRefs {
         levels: &level_ids,
         topics: &topic_ids,
         lecturers: &lecturer_ids,
+        providers: &provider_ids,
         units: &prerequisite_ids,
         areas: &area_ids,
         area_list: &competence_areas,
@@ -748,6 +778,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         faq_categories: categories,
         topics,
         lecturers,
+        providers,
         units: units.into_iter().map(Arc::new).collect(),
         courses,
         authorities,
@@ -791,6 +822,7 @@ fn page_url(folder: &str, id: &str) -> String {
     match folder {
         "einheiten" => format!("/lerneinheiten/{id}/"),
         "faq" => "/faq/".into(),
+        "anbieter" => crate::urls::PROVIDERS.into(),
         "seiten" => format!("/{id}/"),
         _ => format!("/{folder}/{id}/"),
     }

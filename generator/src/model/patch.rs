@@ -56,12 +56,14 @@ pub fn patch(
     let topic_ids = index_of(prev.topics.iter().map(|t| t.id.as_str()));
     let lecturer_ids = index_of(prev.lecturers.iter().map(|l| l.id.as_str()));
     let unit_ids = index_of(prev.units.iter().map(|u| u.id.as_str()));
+    let provider_ids = index_of(prev.providers.iter().map(|p| p.id.as_str()));
     let area_ids = index_of(prev.competence_areas.iter().map(|a| a.id.as_str()));
     let category_ids = index_of(prev.faq_categories.iter().map(|c| c.id.as_str()));
     let refs = UnitRefs {
         levels: &level_ids,
         topics: &topic_ids,
         lecturers: &lecturer_ids,
+        providers: &provider_ids,
         units: &unit_ids,
         areas: &area_ids,
         area_list: &prev.competence_areas,

@@ -93,6 +93,10 @@ pub enum Single {
     Topics,
     Authorities,
     Faq,
+    /// The education providers and their quality facts.
+    Providers,
+    /// The index of all lecturers.
+    Lecturers,
     /// An editor page, by index in `site.pages`.
     Page(usize),
     FormatCatalog(Format),
@@ -129,6 +133,8 @@ impl Single {
             Single::Topics,
             Single::Authorities,
             Single::Faq,
+            Single::Providers,
+            Single::Lecturers,
         ];
         all.extend((0..site.pages.len()).map(Single::Page));
         all.extend([Format::Hybrid, Format::OnDemand].map(Single::FormatCatalog));
@@ -150,6 +156,8 @@ impl Single {
             Single::Topics => "/themen/".into(),
             Single::Authorities => "/kommunen/".into(),
             Single::Faq => "/faq/".into(),
+            Single::Providers => urls::PROVIDERS.into(),
+            Single::Lecturers => urls::LECTURERS.into(),
             Single::Page(i) => format!("/{}/", site.pages[i].id),
             Single::FormatCatalog(f) => discovery_pages::format_url(f),
             Single::LevelCatalog(i) => urls::level_catalog(&site.levels[i].id),
@@ -168,6 +176,8 @@ impl Single {
             Single::Topics => "topics.html",
             Single::Authorities => "authorities.html",
             Single::Faq => "faq.html",
+            Single::Providers => "providers.html",
+            Single::Lecturers => "lecturers.html",
             Single::Page(i) => match site.pages[i].template {
                 PageTemplate::Seite => "page.html",
                 PageTemplate::Mitgliedschaft => "membership.html",
@@ -372,6 +382,7 @@ impl<'a> Renderer<'a> {
                     .with("unit", view)
                     .with("courses", Value::Array(courses))
                     .with("selected_by", Value::Array(selected_by))
+                    .with("quality", quality::unit_quality(site, unit))
             }
             PageRef::Course(ci) => {
                 let course = &site.courses[ci];
@@ -422,6 +433,10 @@ impl<'a> Renderer<'a> {
                     .filter(|u| site.units[*u].lecturers.contains(&li));
                 Job::new(urls::lecturer(&lecturer.id), "lecturer.html", &lecturer.name)
                     .describe(&lecturer.role)
+                    .with(
+                        "section",
+                        json!({ "title": "Dozierende", "url": urls::LECTURERS }),
+                    )
                     .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html(&lecturer.body) }))
                     .with("units", self.cards(units))
             }
@@ -638,6 +653,8 @@ impl Renderer<'_> {
                     job
                 }
             }
+            Single::Providers => quality::providers_job(site, url, template),
+            Single::Lecturers => quality::lecturers_job(site, &self.by_title, url, template),
             Single::FormatCatalog(format) => discovery_pages::format_catalog_job(self, format),
             Single::LevelCatalog(level) => discovery_pages::level_catalog_job(self, level),
             Single::Search => discovery_pages::search_job(site),
