@@ -14,6 +14,7 @@ pub enum RefKind {
     FaqCategory,
     CompetenceArea,
     Provider,
+    Authority,
 }
 
 impl RefKind {
@@ -26,6 +27,7 @@ impl RefKind {
             RefKind::FaqCategory => "FAQ-Kategorie",
             RefKind::CompetenceArea => "Kompetenzbereich",
             RefKind::Provider => "Bildungsanbieter",
+            RefKind::Authority => "Kommune",
         }
     }
 
@@ -38,6 +40,7 @@ impl RefKind {
             RefKind::FaqCategory => "Unbekannte FAQ-Kategorie",
             RefKind::CompetenceArea => "Unbekannter Kompetenzbereich",
             RefKind::Provider => "Unbekannter Bildungsanbieter",
+            RefKind::Authority => "Unbekannte Kommune",
         }
     }
 
@@ -50,6 +53,7 @@ impl RefKind {
             RefKind::FaqCategory => "data/faq-kategorien.yaml",
             RefKind::CompetenceArea => "data/kompetenzen.yaml",
             RefKind::Provider => "content/anbieter/",
+            RefKind::Authority => "content/kommunen/",
         }
     }
 }

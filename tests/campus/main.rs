@@ -8,6 +8,7 @@ mod build_errors;
 mod forms;
 mod hardening;
 mod incremental;
+mod internal_units;
 mod large_sites;
 mod net;
 mod occupancy;

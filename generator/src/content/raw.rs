@@ -177,6 +177,10 @@ pub struct RawUnit {
     /// Units to take before this one (unit ids).
     #[serde(default)]
     pub voraussetzungen: Vec<Located<String>>,
+    /// An authority's own internal unit (authority id): shown only on its
+    /// landing page and bookable only by its staff.
+    #[serde(default)]
+    pub intern_fuer: Option<Located<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod checks;
+mod internal;
 mod link;
 mod patch;
 mod pricing;
@@ -200,6 +201,9 @@ pub struct Unit {
     pub lecturers: Vec<usize>,
     /// The education provider (index in `site.providers`).
     pub provider: Option<usize>,
+    /// The authority (index) whose own internal unit this is; `None` for
+    /// the public programme.
+    pub internal_to: Option<usize>,
     pub workload_hours: f64,
     pub competences: Vec<String>,
     /// Sorted by date.
@@ -214,6 +218,12 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Whether the unit belongs to the public programme (catalog, search,
+    /// sitemap); an internal unit shows only on its authority's page.
+    pub fn is_public(&self) -> bool {
+        self.internal_to.is_none()
+    }
+
     /// The first date on or after `today` that still has free places.
     pub fn next_free_date(&self, today: NaiveDate) -> Option<&LiveDate> {
         self.dates.iter().find(|d| d.date >= today && d.free() > 0)
@@ -491,6 +501,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let raw_courses = raw_courses_folder.items;
     let raw_authorities_folder = loader.load_folder::<RawAuthority>(&content_dir.join("kommunen"));
     problems.extend(raw_authorities_folder.problems);
+    let raw_authorities_broken = raw_authorities_folder.broken_ids;
     let raw_authorities = raw_authorities_folder.items;
     let raw_faq_folder = loader.load_folder::<RawFaq>(&content_dir.join("faq"));
     problems.extend(raw_faq_folder.problems);
@@ -669,6 +680,16 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         index_of(providers.iter().map(|p| p.id.as_str())),
         &raw_providers_broken,
     );
+    // Accepted before the units, which may name one as their owner.
+    let accepted_authorities = accept_ids(raw_authorities, &mut problems);
+    let authority_id_list: Vec<String> = accepted_authorities
+        .iter()
+        .map(|(f, _)| f.id.clone())
+        .collect();
+    let authority_ids = with_broken(
+        index_of(authority_id_list.iter().map(String::as_str)),
+        &raw_authorities_broken,
+    );
     // Where each unit's prerequisites are written, for cycle reports.
     let mut prerequisite_refs: Vec<(SourceFile, Vec<content::Located<String>>)> = Vec::new();
     let refs = UnitRefs {
@@ -676,6 +697,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         topics: &topic_ids,
         lecturers: &lecturer_ids,
         providers: &provider_ids,
+        authorities: &authority_ids,
         units: &prerequisite_ids,
         areas: &area_ids,
         area_list: &competence_areas,
@@ -695,21 +717,25 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         &raw_units_broken,
     );
 
+    let internal =
+        internal::InternalUnits::of(units.iter().map(|u| u.internal_to), &authority_id_list);
     let courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
         .into_iter()
-        .map(|(f, c)| link_course(f, c, &unit_ids, &mut problems))
+        .map(|(f, c)| {
+            let written = c.einheiten.value.iter().map(|cu| &cu.einheit);
+            internal.check_refs(&f, written, None, &unit_ids, &mut problems);
+            link_course(f, c, &unit_ids, &mut problems)
+        })
         .collect();
 
-    let authorities: Vec<Arc<Authority>> = accept_ids(raw_authorities, &mut problems)
+    let authorities: Vec<Arc<Authority>> = accepted_authorities
         .into_iter()
-        .map(|(f, a)| {
-            Arc::new(link_authority(
-                f,
-                a,
-                &unit_ids,
-                &static_files,
-                &mut problems,
-            ))
+        .enumerate()
+        .map(|(ai, (f, a))| {
+            internal.check_refs(&f, a.einheiten.iter(), Some(ai), &unit_ids, &mut problems);
+            let mut authority = link_authority(f, a, &unit_ids, &static_files, &mut problems);
+            internal.attach(ai, &mut authority);
+            Arc::new(authority)
         })
         .collect();
 

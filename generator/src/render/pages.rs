@@ -241,7 +241,11 @@ impl<'a> Renderer<'a> {
         options: &'a RenderOptions,
         views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
-        let mut by_title: Vec<usize> = (0..site.units.len()).collect();
+        // The public programme: internal units show only on their
+        // authority's page, so every list built from this leaves them out.
+        let mut by_title: Vec<usize> = (0..site.units.len())
+            .filter(|i| site.units[*i].is_public())
+            .collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
         Renderer {
             site,
@@ -383,6 +387,10 @@ impl<'a> Renderer<'a> {
                     .with("courses", Value::Array(courses))
                     .with("selected_by", Value::Array(selected_by))
                     .with("quality", quality::unit_quality(site, unit))
+                    .with(
+                        "internal_authorities",
+                        json!(view_internal_authorities(site, unit)),
+                    )
             }
             PageRef::Course(ci) => {
                 let course = &site.courses[ci];
@@ -545,6 +553,7 @@ pub fn extra_outputs_with_index(
     let singles = Single::all(site);
     let mut urls: Vec<String> = all_pages(site, singles.len())
         .into_iter()
+        .filter(|p| !matches!(p, PageRef::Unit(i) if !site.units[*i].is_public()))
         .map(|p| page_url(site, &singles, p))
         .filter(|u| u.ends_with('/') && !u.starts_with("/formular/"))
         .collect();
@@ -587,6 +596,7 @@ impl Renderer<'_> {
                     .units
                     .iter()
                     .enumerate()
+                    .filter(|(_, u)| u.is_public())
                     .filter_map(|(i, u)| u.next_free_date(today).map(|d| (d.date, i)))
                     .collect();
                 upcoming.sort();
@@ -666,4 +676,15 @@ impl Renderer<'_> {
             Single::NotFound => Job::new(url, template, "Seite nicht gefunden"),
         }
     }
+}
+
+/// The one authority an internal unit's forms offer (empty for public units).
+fn view_internal_authorities(site: &Site, unit: &crate::model::Unit) -> Vec<Value> {
+    unit.internal_to
+        .map(|a| {
+            let a = &site.authorities[a];
+            json!({ "id": a.id, "name": a.display_name(), "member": a.member })
+        })
+        .into_iter()
+        .collect()
 }

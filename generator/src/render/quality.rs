@@ -19,8 +19,7 @@ fn provider_view(site: &Site, p: &Provider) -> Value {
         }).collect::<Vec<_>>(),
         "certifications": p.certifications.iter().map(|c| {
             let mut view = certification_view(c);
-            view["units"] = c.units.iter().map(|u| {
-                let u = &site.units[*u];
+            view["units"] = c.units.iter().map(|u| &site.units[*u]).filter(|u| u.is_public()).map(|u| {
                 json!({ "title": u.title, "url": urls::unit(&u.id) })
             }).collect();
             view
