@@ -406,6 +406,19 @@ pub fn validate(
             );
             let email = c.email("email");
             let kommune = c.authority(site);
+            if let Some((u, owner)) = unit.and_then(|u| Some((u, u.internal_to?))) {
+                let owner = &site.authorities[owner];
+                if !kommune.is_empty() && kommune != owner.id {
+                    let name = owner.display_name();
+                    c.fail(
+                        "kommune",
+                        &format!(
+                            "„{}“ ist ein internes Angebot von {name} und nur für deren Beschäftigte buchbar. Bitte wählen Sie {name} als Ihre Kommune oder eine Lerneinheit aus dem Katalog.",
+                            u.title
+                        ),
+                    );
+                }
+            }
             c.consent();
             Valid::Booking(BookingRequest {
                 kind,

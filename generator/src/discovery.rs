@@ -128,6 +128,7 @@ pub fn visible_units<'a>(
     site.units
         .iter()
         .map(|u| &**u)
+        .filter(|u| u.is_public())
         .filter(move |u| filter.matches(&FilterUnit::of(site, u, today)))
 }
 
@@ -140,15 +141,15 @@ pub fn catalog_values(
     filter: &CatalogFilter,
     today: NaiveDate,
 ) -> Vec<(&'static str, Value)> {
-    let hidden: serde_json::Map<String, Value> = site
-        .units
-        .iter()
+    let public = site.units.iter().filter(|u| u.is_public());
+    let hidden: serde_json::Map<String, Value> = public
+        .clone()
         .filter(|u| !filter.matches(&FilterUnit::of(site, u, today)))
         .map(|u| (u.id.clone(), Value::Bool(true)))
         .collect();
     vec![
         ("filter", json!(filter)),
-        ("visible_count", json!(site.units.len() - hidden.len())),
+        ("visible_count", json!(public.count() - hidden.len())),
         ("hidden_ids", Value::Object(hidden)),
     ]
 }

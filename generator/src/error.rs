@@ -13,6 +13,8 @@ pub enum RefKind {
     Level,
     FaqCategory,
     CompetenceArea,
+    Provider,
+    Authority,
 }
 
 impl RefKind {
@@ -24,6 +26,8 @@ impl RefKind {
             RefKind::Level => "Niveau",
             RefKind::FaqCategory => "FAQ-Kategorie",
             RefKind::CompetenceArea => "Kompetenzbereich",
+            RefKind::Provider => "Bildungsanbieter",
+            RefKind::Authority => "Kommune",
         }
     }
 
@@ -35,6 +39,8 @@ impl RefKind {
             RefKind::Level => "Unbekanntes Niveau",
             RefKind::FaqCategory => "Unbekannte FAQ-Kategorie",
             RefKind::CompetenceArea => "Unbekannter Kompetenzbereich",
+            RefKind::Provider => "Unbekannter Bildungsanbieter",
+            RefKind::Authority => "Unbekannte Kommune",
         }
     }
 
@@ -46,6 +52,8 @@ impl RefKind {
             RefKind::Level => "data/niveaus.yaml",
             RefKind::FaqCategory => "data/faq-kategorien.yaml",
             RefKind::CompetenceArea => "data/kompetenzen.yaml",
+            RefKind::Provider => "content/anbieter/",
+            RefKind::Authority => "content/kommunen/",
         }
     }
 }

@@ -657,6 +657,18 @@ impl<'a> Inputs<'a> {
         self.templates.get(name).copied().unwrap_or(0)
     }
 
+    /// What the quality facts are made of: providers, lecturers and the
+    /// quality management page they link to.
+    fn quality(&self, site: &Site, h: &mut impl Hasher) {
+        for p in &site.providers {
+            self.file(&p.source).hash(h);
+        }
+        for l in &site.lecturers {
+            self.file(&l.source).hash(h);
+        }
+        site.page("qualitaet").map(|p| &p.title).hash(h);
+    }
+
     fn fingerprint(&self, r: &Renderer, page: PageRef) -> u64 {
         let site = r.site;
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -683,6 +695,10 @@ impl<'a> Inputs<'a> {
                     self.authority_entries[*a].hash(&mut h);
                 }
                 site.levels[unit.level].billing_unit.hash(&mut h);
+                if let Some(p) = unit.provider {
+                    self.quality(site, &mut h);
+                    self.file(&site.providers[p].source).hash(&mut h);
+                }
             }
             PageRef::Course(ci) => {
                 let course = &site.courses[ci];
@@ -753,6 +769,14 @@ impl<'a> Inputs<'a> {
                     Single::Topics => self.all_topics.hash(&mut h),
                     Single::Authorities => self.authority_list.hash(&mut h),
                     Single::Faq => self.faq.hash(&mut h),
+                    Single::Providers => self.quality(site, &mut h),
+                    Single::Lecturers => {
+                        self.quality(site, &mut h);
+                        for u in &r.by_title {
+                            let unit = &site.units[*u];
+                            (&unit.id, &unit.title, &unit.lecturers).hash(&mut h);
+                        }
+                    }
                     Single::Page(p) => {
                         let page = &site.pages[p];
                         (

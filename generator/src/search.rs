@@ -595,8 +595,12 @@ impl Index {
 /// The documents of a site, in index order.
 pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
     let mut out = Vec::new();
-    let mut units: Vec<&crate::model::Unit> =
-        site.units.iter().map(std::sync::Arc::as_ref).collect();
+    let mut units: Vec<&crate::model::Unit> = site
+        .units
+        .iter()
+        .map(std::sync::Arc::as_ref)
+        .filter(|u| u.is_public())
+        .collect();
     units.sort_by(|a, b| a.title.cmp(&b.title));
     for u in units {
         let level = &site.levels[u.level];

@@ -80,7 +80,12 @@ impl Catalog {
                 .map(|u| PlanUnit {
                     id: u.id.clone(),
                     workload: hundredths(u.workload_hours),
-                    raises: u.raises.clone(),
+                    // An internal unit is never recommended to the public.
+                    raises: if u.is_public() {
+                        u.raises.clone()
+                    } else {
+                        Vec::new()
+                    },
                     prerequisites: u.prerequisites.clone(),
                 })
                 .collect(),

@@ -115,6 +115,16 @@ pub fn german_long_date(date: NaiveDate) -> String {
     )
 }
 
+/// `10. Februar 2027` (for facts where the weekday does not matter)
+pub fn german_date(date: NaiveDate) -> String {
+    format!(
+        "{}. {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
 /// `10.02.2027`
 pub fn german_short_date(date: NaiveDate) -> String {
     date.format("%d.%m.%Y").to_string()

@@ -18,6 +18,17 @@ pub fn topic(id: &str) -> String {
     format!("/themen/{id}/")
 }
 
+/// The index of all lecturers.
+pub const LECTURERS: &str = "/dozierende/";
+
+/// The education providers and their quality facts, one section each.
+pub const PROVIDERS: &str = "/anbieter/";
+
+/// A provider's section on the providers page.
+pub fn provider(id: &str) -> String {
+    format!("/anbieter/#{id}")
+}
+
 pub fn lecturer(id: &str) -> String {
     format!("/dozierende/{id}/")
 }

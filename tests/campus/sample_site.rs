@@ -283,8 +283,10 @@ fn sitemap_and_robots() {
     let site = built();
     let sitemap = read(site.path(), "public/sitemap.xml");
     let s = load(site.path());
+    // Every public unit; an authority's internal units stay out.
     for u in &s.units {
-        assert!(sitemap.contains(&format!("/lerneinheiten/{}/</loc>", u.id)));
+        let listed = sitemap.contains(&format!("/lerneinheiten/{}/</loc>", u.id));
+        assert_eq!(listed, u.is_public(), "{}", u.id);
     }
     assert!(read(site.path(), "public/robots.txt").contains("Sitemap: "));
     assert!(site.path().join("public/404.html").is_file());

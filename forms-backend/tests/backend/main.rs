@@ -13,6 +13,7 @@ mod delivery;
 mod discovery;
 mod http;
 mod intake;
+mod internal_units;
 mod theme;
 mod verwaltung;
 mod verwaltung_moves;

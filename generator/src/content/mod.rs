@@ -29,3 +29,4 @@ pub use raw::{
     RawLiveDate, RawMembership, RawPage, RawPicture, RawPriceRules, RawReduction, RawRoleProfile,
     RawTopic, RawUnit, UnitRole,
 };
+pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};

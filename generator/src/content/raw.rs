@@ -100,6 +100,56 @@ pub struct RawLecturer {
     pub funktion: String,
 }
 
+/// What kind of institution an education provider is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Hochschule,
+    Kammer,
+    Unternehmen,
+    Verwaltung,
+}
+
+/// An education provider (`content/anbieter/<id>.md`) with its quality facts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    pub name: String,
+    pub art: ProviderKind,
+    #[serde(default)]
+    pub ort: String,
+    /// When the provider was onboarded against the quality criteria.
+    pub aufgenommen: Located<String>,
+    /// Lecturers the Fachbeirat qualified for this provider.
+    #[serde(default)]
+    pub dozierende: Vec<RawQualifiedLecturer>,
+    /// External audits and certifications.
+    #[serde(default)]
+    pub zertifizierungen: Vec<RawCertification>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQualifiedLecturer {
+    pub person: Located<String>,
+    /// Date of the Fachbeirat's decision.
+    pub qualifiziert: Located<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertification {
+    pub bezeichnung: String,
+    /// The external body that audited or certified.
+    pub stelle: String,
+    pub datum: Located<String>,
+    #[serde(default)]
+    pub gueltig_bis: Option<Located<String>>,
+    /// The units the audit covers (unit ids); empty: the whole provider.
+    #[serde(default)]
+    pub einheiten: Vec<Located<String>>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnit {
@@ -110,6 +160,9 @@ pub struct RawUnit {
     pub themen: Located<Vec<Located<String>>>,
     #[serde(default)]
     pub dozierende: Vec<Located<String>>,
+    /// The education provider (id in `content/anbieter/`).
+    #[serde(default)]
+    pub anbieter: Option<Located<String>>,
     pub aufwand_stunden: Located<f64>,
     #[serde(default)]
     pub kompetenzen: Vec<String>,
@@ -127,6 +180,10 @@ pub struct RawUnit {
     /// Units to take before this one (unit ids).
     #[serde(default)]
     pub voraussetzungen: Vec<Located<String>>,
+    /// An authority's own internal unit (authority id): shown only on its
+    /// landing page and bookable only by its staff.
+    #[serde(default)]
+    pub intern_fuer: Option<Located<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -142,6 +142,9 @@ pub(super) struct UnitRefs<'a> {
     pub(super) levels: &'a HashMap<&'a str, usize>,
     pub(super) topics: &'a HashMap<&'a str, usize>,
     pub(super) lecturers: &'a HashMap<&'a str, usize>,
+    pub(super) providers: &'a HashMap<&'a str, usize>,
+    /// Authority ids (an internal unit names its owner).
+    pub(super) authorities: &'a HashMap<&'a str, usize>,
     /// All unit ids (for prerequisites), including broken files.
     pub(super) units: &'a HashMap<&'a str, usize>,
     pub(super) areas: &'a HashMap<&'a str, usize>,
@@ -167,6 +170,12 @@ pub(super) fn link_unit(
     }
     let topic_list = resolve_list(f, &u.themen.value, RefKind::Topic, topics, problems);
     let lecturer_list = resolve_list(f, &u.dozierende, RefKind::Lecturer, lecturers, problems);
+    let internal_to = u.intern_fuer.as_ref().and_then(|a| {
+        resolve(f, a, RefKind::Authority, refs.authorities, problems).filter(|i| *i != usize::MAX)
+    });
+    let provider = u.anbieter.as_ref().and_then(|p| {
+        resolve(f, p, RefKind::Provider, refs.providers, problems).filter(|i| *i != usize::MAX)
+    });
     if !(u.aufwand_stunden.value > 0.0 && u.aufwand_stunden.value <= 500.0) {
         problems.push(f.problem_at(
             &u.aufwand_stunden,
@@ -338,6 +347,8 @@ pub(super) fn link_unit(
         level,
         topics: topic_list,
         lecturers: lecturer_list,
+        provider,
+        internal_to,
         workload_hours: u.aufwand_stunden.value,
         competences: u.kompetenzen,
         dates,

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::content::{
     self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawCompetenceArea,
     RawContact, RawCourse, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership,
-    RawPage, RawPriceRules, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
+    RawPage, RawPriceRules, RawProvider, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
 use crate::links::{self, SiteLink};
@@ -19,13 +19,16 @@ use std::sync::Arc;
 
 mod checks;
 pub mod evaluation;
+mod internal;
 mod link;
 mod patch;
 mod pricing;
+mod provider;
 
 pub use link::parse_date;
 pub use patch::{patch, Patched};
 pub use pricing::{Membership, MembershipQuote, Price, PriceRules};
+pub use provider::{Certification, Provider};
 
 use checks::{
     check_data_entries, check_image, check_prerequisite_cycles, check_svg_files, drop_consequences,
@@ -49,9 +52,10 @@ pub const REQUIRED_PAGES: [&str; 8] = [
 ];
 
 /// The folders below `content/` the build reads, one per kind of content.
-pub const CONTENT_FOLDERS: [&str; 7] = [
+pub const CONTENT_FOLDERS: [&str; 8] = [
     "themen",
     "dozierende",
+    "anbieter",
     "einheiten",
     "kurse",
     "kommunen",
@@ -60,8 +64,9 @@ pub const CONTENT_FOLDERS: [&str; 7] = [
 ];
 
 /// First path segments the generator uses itself; pages cannot take them.
-pub const RESERVED_IDS: [&str; 13] = [
+pub const RESERVED_IDS: [&str; 14] = [
     "lerneinheiten",
+    "anbieter",
     "kurse",
     "themen",
     "dozierende",
@@ -86,6 +91,8 @@ pub struct Site {
     pub faq_categories: Vec<FaqCategory>,
     pub topics: Vec<Topic>,
     pub lecturers: Vec<Lecturer>,
+    /// Education providers, sorted by name.
+    pub providers: Vec<Provider>,
     pub units: Vec<Arc<Unit>>,
     pub courses: Vec<Course>,
     /// Shared, so a rebuild after one edit copies pointers, not 11,000 texts.
@@ -197,6 +204,11 @@ pub struct Unit {
     pub level: usize,
     pub topics: Vec<usize>,
     pub lecturers: Vec<usize>,
+    /// The education provider (index in `site.providers`).
+    pub provider: Option<usize>,
+    /// The authority (index) whose own internal unit this is; `None` for
+    /// the public programme.
+    pub internal_to: Option<usize>,
     pub workload_hours: f64,
     pub competences: Vec<String>,
     /// Sorted by date.
@@ -213,6 +225,12 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Whether the unit belongs to the public programme (catalog, search,
+    /// sitemap); an internal unit shows only on its authority's page.
+    pub fn is_public(&self) -> bool {
+        self.internal_to.is_none()
+    }
+
     /// The first date on or after `today` that still has free places.
     pub fn next_free_date(&self, today: NaiveDate) -> Option<&LiveDate> {
         self.dates.iter().find(|d| d.date >= today && d.free() > 0)
@@ -479,6 +497,10 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     problems.extend(raw_lecturers_folder.problems);
     let raw_lecturers_broken = raw_lecturers_folder.broken_ids;
     let raw_lecturers = raw_lecturers_folder.items;
+    let raw_providers_folder = loader.load_folder::<RawProvider>(&content_dir.join("anbieter"));
+    problems.extend(raw_providers_folder.problems);
+    let raw_providers_broken = raw_providers_folder.broken_ids;
+    let raw_providers = raw_providers_folder.items;
     let raw_units_folder = loader.load_folder::<RawUnit>(&content_dir.join("einheiten"));
     problems.extend(raw_units_folder.problems);
     let raw_units_broken = raw_units_folder.broken_ids;
@@ -488,6 +510,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let raw_courses = raw_courses_folder.items;
     let raw_authorities_folder = loader.load_folder::<RawAuthority>(&content_dir.join("kommunen"));
     problems.extend(raw_authorities_folder.problems);
+    let raw_authorities_broken = raw_authorities_folder.broken_ids;
     let raw_authorities = raw_authorities_folder.items;
     let raw_faq_folder = loader.load_folder::<RawFaq>(&content_dir.join("faq"));
     problems.extend(raw_faq_folder.problems);
@@ -513,6 +536,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         raw_lecturers
             .iter()
             .for_each(|(f, _)| check(f, page_url("dozierende", &f.id)));
+        raw_providers
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("anbieter", &f.id)));
         raw_units
             .iter()
             .for_each(|(f, _)| check(f, page_url("einheiten", &f.id)));
@@ -544,6 +570,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         }
         for (f, l) in &raw_lecturers {
             text(f, "name", &l.name);
+        }
+        for (f, p) in &raw_providers {
+            text(f, "name", &p.name);
         }
         for (f, u) in &raw_units {
             text(f, "titel", &u.titel);
@@ -649,12 +678,35 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         index_of(accepted_unit_ids.iter().map(String::as_str)),
         &raw_units_broken,
     );
+    let mut providers: Vec<Provider> = accept_ids(raw_providers, &mut problems)
+        .into_iter()
+        .map(|(f, p)| {
+            provider::link_provider(f, p, &lecturer_ids, &prerequisite_ids, &mut problems)
+        })
+        .collect();
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    let provider_ids = with_broken(
+        index_of(providers.iter().map(|p| p.id.as_str())),
+        &raw_providers_broken,
+    );
+    // Accepted before the units, which may name one as their owner.
+    let accepted_authorities = accept_ids(raw_authorities, &mut problems);
+    let authority_id_list: Vec<String> = accepted_authorities
+        .iter()
+        .map(|(f, _)| f.id.clone())
+        .collect();
+    let authority_ids = with_broken(
+        index_of(authority_id_list.iter().map(String::as_str)),
+        &raw_authorities_broken,
+    );
     // Where each unit's prerequisites are written, for cycle reports.
     let mut prerequisite_refs: Vec<(SourceFile, Vec<content::Located<String>>)> = Vec::new();
     let refs = UnitRefs {
         levels: &level_ids,
         topics: &topic_ids,
         lecturers: &lecturer_ids,
+        providers: &provider_ids,
+        authorities: &authority_ids,
         units: &prerequisite_ids,
         areas: &area_ids,
         area_list: &competence_areas,
@@ -674,21 +726,25 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         &raw_units_broken,
     );
 
+    let internal =
+        internal::InternalUnits::of(units.iter().map(|u| u.internal_to), &authority_id_list);
     let courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
         .into_iter()
-        .map(|(f, c)| link_course(f, c, &unit_ids, &mut problems))
+        .map(|(f, c)| {
+            let written = c.einheiten.value.iter().map(|cu| &cu.einheit);
+            internal.check_refs(&f, written, None, &unit_ids, &mut problems);
+            link_course(f, c, &unit_ids, &mut problems)
+        })
         .collect();
 
-    let authorities: Vec<Arc<Authority>> = accept_ids(raw_authorities, &mut problems)
+    let authorities: Vec<Arc<Authority>> = accepted_authorities
         .into_iter()
-        .map(|(f, a)| {
-            Arc::new(link_authority(
-                f,
-                a,
-                &unit_ids,
-                &static_files,
-                &mut problems,
-            ))
+        .enumerate()
+        .map(|(ai, (f, a))| {
+            internal.check_refs(&f, a.einheiten.iter(), Some(ai), &unit_ids, &mut problems);
+            let mut authority = link_authority(f, a, &unit_ids, &static_files, &mut problems);
+            internal.attach(ai, &mut authority);
+            Arc::new(authority)
         })
         .collect();
 
@@ -757,6 +813,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         faq_categories: categories,
         topics,
         lecturers,
+        providers,
         units: units.into_iter().map(Arc::new).collect(),
         courses,
         authorities,
@@ -802,6 +859,7 @@ fn page_url(folder: &str, id: &str) -> String {
     match folder {
         "einheiten" => format!("/lerneinheiten/{id}/"),
         "faq" => "/faq/".into(),
+        "anbieter" => crate::urls::PROVIDERS.into(),
         "seiten" => format!("/{id}/"),
         _ => format!("/{folder}/{id}/"),
     }

@@ -56,12 +56,21 @@ pub fn patch(
     let topic_ids = index_of(prev.topics.iter().map(|t| t.id.as_str()));
     let lecturer_ids = index_of(prev.lecturers.iter().map(|l| l.id.as_str()));
     let unit_ids = index_of(prev.units.iter().map(|u| u.id.as_str()));
+    let provider_ids = index_of(prev.providers.iter().map(|p| p.id.as_str()));
+    let authority_id_list: Vec<String> = prev.authorities.iter().map(|a| a.id.clone()).collect();
+    let authority_ids = index_of(authority_id_list.iter().map(String::as_str));
+    let internal = super::internal::InternalUnits::of(
+        prev.units.iter().map(|u| u.internal_to),
+        &authority_id_list,
+    );
     let area_ids = index_of(prev.competence_areas.iter().map(|a| a.id.as_str()));
     let category_ids = index_of(prev.faq_categories.iter().map(|c| c.id.as_str()));
     let refs = UnitRefs {
         levels: &level_ids,
         topics: &topic_ids,
         lecturers: &lecturer_ids,
+        providers: &provider_ids,
+        authorities: &authority_ids,
         units: &unit_ids,
         areas: &area_ids,
         area_list: &prev.competence_areas,
@@ -93,7 +102,10 @@ pub fn patch(
                 match loader.load_file::<RawUnit>(path) {
                     Ok((f, raw)) => {
                         let unit = link_unit(&f, raw, &refs, &mut problems);
-                        if unit.prerequisites != prev.units[i].prerequisites {
+                        // Owners are checked across files (authorities, courses).
+                        if unit.prerequisites != prev.units[i].prerequisites
+                            || unit.internal_to != prev.units[i].internal_to
+                        {
                             return None;
                         }
                         site.units[i] = Arc::new(unit);
@@ -106,7 +118,15 @@ pub fn patch(
                 let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
                 match loader.load_file::<RawAuthority>(path) {
                     Ok((f, raw)) => {
-                        let a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
+                        internal.check_refs(
+                            &f,
+                            raw.einheiten.iter(),
+                            Some(i),
+                            &unit_ids,
+                            &mut problems,
+                        );
+                        let mut a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
+                        internal.attach(i, &mut a);
                         site.authorities[i] = Arc::new(a);
                     }
                     Err(p) => problems.push(p),
@@ -115,7 +135,11 @@ pub fn patch(
             "kurse" => {
                 let i = position(prev.courses.iter().map(|c| c.id.as_str()), &id)?;
                 match loader.load_file::<RawCourse>(path) {
-                    Ok((f, raw)) => site.courses[i] = link_course(f, raw, &unit_ids, &mut problems),
+                    Ok((f, raw)) => {
+                        let written = raw.einheiten.value.iter().map(|cu| &cu.einheit);
+                        internal.check_refs(&f, written, None, &unit_ids, &mut problems);
+                        site.courses[i] = link_course(f, raw, &unit_ids, &mut problems)
+                    }
                     Err(p) => problems.push(p),
                 }
             }

@@ -21,6 +21,7 @@ use tera::{Context, Tera};
 
 mod discovery_pages;
 mod pages;
+mod quality;
 mod templates;
 mod views;
 

@@ -93,6 +93,10 @@ pub enum Single {
     Topics,
     Authorities,
     Faq,
+    /// The education providers and their quality facts.
+    Providers,
+    /// The index of all lecturers.
+    Lecturers,
     /// An editor page, by index in `site.pages`.
     Page(usize),
     FormatCatalog(Format),
@@ -129,6 +133,8 @@ impl Single {
             Single::Topics,
             Single::Authorities,
             Single::Faq,
+            Single::Providers,
+            Single::Lecturers,
         ];
         all.extend((0..site.pages.len()).map(Single::Page));
         all.extend([Format::Hybrid, Format::OnDemand].map(Single::FormatCatalog));
@@ -150,6 +156,8 @@ impl Single {
             Single::Topics => "/themen/".into(),
             Single::Authorities => "/kommunen/".into(),
             Single::Faq => "/faq/".into(),
+            Single::Providers => urls::PROVIDERS.into(),
+            Single::Lecturers => urls::LECTURERS.into(),
             Single::Page(i) => format!("/{}/", site.pages[i].id),
             Single::FormatCatalog(f) => discovery_pages::format_url(f),
             Single::LevelCatalog(i) => urls::level_catalog(&site.levels[i].id),
@@ -168,6 +176,8 @@ impl Single {
             Single::Topics => "topics.html",
             Single::Authorities => "authorities.html",
             Single::Faq => "faq.html",
+            Single::Providers => "providers.html",
+            Single::Lecturers => "lecturers.html",
             Single::Page(i) => match site.pages[i].template {
                 PageTemplate::Seite => "page.html",
                 PageTemplate::Mitgliedschaft => "membership.html",
@@ -231,7 +241,11 @@ impl<'a> Renderer<'a> {
         options: &'a RenderOptions,
         views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
-        let mut by_title: Vec<usize> = (0..site.units.len()).collect();
+        // The public programme: internal units show only on their
+        // authority's page, so every list built from this leaves them out.
+        let mut by_title: Vec<usize> = (0..site.units.len())
+            .filter(|i| site.units[*i].is_public())
+            .collect();
         by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
         Renderer {
             site,
@@ -372,6 +386,11 @@ impl<'a> Renderer<'a> {
                     .with("unit", view)
                     .with("courses", Value::Array(courses))
                     .with("selected_by", Value::Array(selected_by))
+                    .with("quality", quality::unit_quality(site, unit))
+                    .with(
+                        "internal_authorities",
+                        json!(view_internal_authorities(site, unit)),
+                    )
             }
             PageRef::Course(ci) => {
                 let course = &site.courses[ci];
@@ -422,6 +441,10 @@ impl<'a> Renderer<'a> {
                     .filter(|u| site.units[*u].lecturers.contains(&li));
                 Job::new(urls::lecturer(&lecturer.id), "lecturer.html", &lecturer.name)
                     .describe(&lecturer.role)
+                    .with(
+                        "section",
+                        json!({ "title": "Dozierende", "url": urls::LECTURERS }),
+                    )
                     .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html_with(&lecturer.body, 2, &site.images) }))
                     .with("units", self.cards(units))
             }
@@ -531,6 +554,7 @@ pub fn extra_outputs_with_index(
     let singles = Single::all(site);
     let mut urls: Vec<String> = all_pages(site, singles.len())
         .into_iter()
+        .filter(|p| !matches!(p, PageRef::Unit(i) if !site.units[*i].is_public()))
         .map(|p| page_url(site, &singles, p))
         .filter(|u| u.ends_with('/') && !u.starts_with("/formular/"))
         .collect();
@@ -573,6 +597,7 @@ impl Renderer<'_> {
                     .units
                     .iter()
                     .enumerate()
+                    .filter(|(_, u)| u.is_public())
                     .filter_map(|(i, u)| u.next_free_date(today).map(|d| (d.date, i)))
                     .collect();
                 upcoming.sort();
@@ -640,6 +665,8 @@ impl Renderer<'_> {
                     job
                 }
             }
+            Single::Providers => quality::providers_job(site, url, template),
+            Single::Lecturers => quality::lecturers_job(site, &self.by_title, url, template),
             Single::FormatCatalog(format) => discovery_pages::format_catalog_job(self, format),
             Single::LevelCatalog(level) => discovery_pages::level_catalog_job(self, level),
             Single::Search => discovery_pages::search_job(site),
@@ -651,4 +678,15 @@ impl Renderer<'_> {
             Single::NotFound => Job::new(url, template, "Seite nicht gefunden"),
         }
     }
+}
+
+/// The one authority an internal unit's forms offer (empty for public units).
+fn view_internal_authorities(site: &Site, unit: &crate::model::Unit) -> Vec<Value> {
+    unit.internal_to
+        .map(|a| {
+            let a = &site.authorities[a];
+            json!({ "id": a.id, "name": a.display_name(), "member": a.member })
+        })
+        .into_iter()
+        .collect()
 }

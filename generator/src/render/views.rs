@@ -159,6 +159,10 @@ pub(super) fn unit_card(site: &Site, unit: &Unit, today: NaiveDate) -> Value {
         "next_date": unit.next_free_date(today).map(|d| date_view(unit, d)),
         "has_free_date": unit.next_free_date(today).is_some(),
         "upcoming_count": unit.upcoming_dates(today).count(),
+        "internal": unit.internal_to.map(|a| {
+            let a = &site.authorities[a];
+            json!({ "id": a.id, "name": a.display_name(), "member": a.member, "url": urls::authority(&a.id) })
+        }),
     })
 }
 
@@ -253,7 +257,7 @@ impl Views {
 pub(super) fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Value>, Vec<Value>) {
     let course_cards = site.courses.iter().map(|c| course_card(site, c)).collect();
     let mut units_per_topic = vec![0usize; site.topics.len()];
-    for u in &site.units {
+    for u in site.units.iter().filter(|u| u.is_public()) {
         for t in &u.topics {
             units_per_topic[*t] += 1;
         }
