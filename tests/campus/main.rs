@@ -11,6 +11,7 @@ mod incremental;
 mod large_sites;
 mod net;
 mod occupancy;
+mod official_domains;
 mod one_cause;
 mod operations;
 mod run;

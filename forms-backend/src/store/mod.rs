@@ -15,10 +15,12 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod billing;
 mod bookings;
 mod forms;
 mod office;
 mod outbox;
+pub use billing::{BillableBooking, InvoiceLineRow, InvoiceRow, NewInvoice, NewInvoiceLine};
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
@@ -116,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
     bookings::MIGRATION,
     // 3: back-office login links and sessions
     office::MIGRATION,
+    // 4: organisation of "andere Kommune", late cancellations, invoices
+    billing::MIGRATION,
 ];
 
 pub struct Store {

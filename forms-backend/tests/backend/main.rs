@@ -12,5 +12,6 @@ mod delivery;
 mod discovery;
 mod http;
 mod intake;
+mod official_addresses;
 mod theme;
 mod verwaltung;

@@ -106,7 +106,15 @@ pub fn patch(
                 let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
                 match loader.load_file::<RawAuthority>(path) {
                     Ok((f, raw)) => {
-                        let a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
+                        // Domains of the other authorities stay taken.
+                        let mut owners = domains::Owners::default();
+                        for (j, other) in prev.authorities.iter().enumerate() {
+                            if j != i {
+                                owners.take(&other.name, &other.mail_domains);
+                            }
+                        }
+                        let a =
+                            link_authority(f, raw, &unit_ids, &statics, &mut owners, &mut problems);
                         site.authorities[i] = Arc::new(a);
                     }
                     Err(p) => problems.push(p),
