@@ -18,6 +18,7 @@ pub mod booking;
 pub mod clock;
 pub mod config;
 pub mod intake;
+pub mod invoice;
 pub mod mail;
 pub mod ops;
 pub mod outbox;

@@ -8,6 +8,7 @@ mod build_errors;
 mod forms;
 mod hardening;
 mod incremental;
+mod invoices;
 mod large_sites;
 mod net;
 mod occupancy;

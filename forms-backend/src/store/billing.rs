@@ -211,6 +211,20 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Gross sum billed to an authority for services in `from..=to` (ISO
+    /// dates): invoices count, credit notes are subtracted.
+    pub fn billed_gross(&self, authority_id: &str, from: &str, to: &str) -> Result<i64> {
+        Ok(self.tx.query_row(
+            "SELECT coalesce(sum(CASE i.kind WHEN 'gutschrift' THEN -l.gross_cents
+                                              ELSE l.gross_cents END), 0)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE i.authority_id = ?1 AND l.service_date >= ?2 AND l.service_date <= ?3
+               AND l.item_key NOT LIKE 'beitrag:%'",
+            params![authority_id, from, to],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether an item (`buchung:17`, `beitrag:ahornfeld:2027`) is on an invoice.
     pub fn item_invoiced(&self, item_key: &str) -> Result<bool> {
         Ok(self
