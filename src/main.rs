@@ -53,6 +53,8 @@ enum Command {
     Forms(cmd::forms::Args),
     /// Bookings for the office: list, export (CSV per live date), approve, reject, cancel.
     Bookings(cmd::bookings::Args),
+    /// Invoices for the office: per authority and month a PDF and an XRechnung, a CSV for accounting; credit notes.
+    Invoices(cmd::invoices::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,5 +80,6 @@ fn main() -> ExitCode {
         Command::Backup(args) => cmd::backup::run(&cli.site, args),
         Command::Forms(args) => cmd::forms::run(&cli.site, args),
         Command::Bookings(args) => cmd::bookings::run(&cli.site, args),
+        Command::Invoices(args) => cmd::invoices::run(&cli.site, args),
     }
 }

@@ -390,6 +390,9 @@ pub fn known_tables() -> Vec<campus_generator::config::KnownTable> {
         KnownTable::of::<BTreeMap<String, u32>>("aufbewahrung"),
         KnownTable::of::<RawBooking>("buchung"),
         KnownTable::of::<crate::verwaltung::RawOffice>("verwaltung"),
+        KnownTable::of::<crate::booking::RawReminders>("erinnerungen"),
+        KnownTable::of::<crate::evaluation::RawEvaluation>("bewertung"),
+        KnownTable::of::<crate::invoice::seller::Seller>("rechnungssteller"),
     ]
 }
 

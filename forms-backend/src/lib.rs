@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod evaluation;
 pub mod intake;
+pub mod invoice;
 pub mod mail;
 pub mod ops;
 pub mod outbox;

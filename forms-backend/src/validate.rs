@@ -58,7 +58,9 @@ impl FormKind {
     /// Fields the form has (besides `website` and `ts`), in page order.
     pub fn fields(self) -> &'static [&'static str] {
         match self {
-            FormKind::Registrierung => &["name", "email", "kommune", "einwilligung"],
+            FormKind::Registrierung => {
+                &["name", "email", "kommune", "organisation", "einwilligung"]
+            }
             FormKind::Kontakt => &[
                 "name",
                 "organisation",
@@ -77,9 +79,17 @@ impl FormKind {
                 "name",
                 "email",
                 "kommune",
+                "organisation",
                 "einwilligung",
             ],
-            FormKind::Einschreibung => &["einheit", "name", "email", "kommune", "einwilligung"],
+            FormKind::Einschreibung => &[
+                "einheit",
+                "name",
+                "email",
+                "kommune",
+                "organisation",
+                "einwilligung",
+            ],
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct Registration {
     pub name: String,
     pub email: String,
     pub kommune: String,
+    /// The organisation named with `kommune: andere`, else empty.
+    pub organisation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +163,8 @@ pub struct BookingRequest {
     pub email: String,
     /// Authority id or `andere`.
     pub kommune: String,
+    /// The organisation named with `kommune: andere`, else empty.
+    pub organisation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +235,54 @@ impl<'a> Check<'a> {
         kommune
     }
 
+    /// An address outside the chosen authority's official domains is refused:
+    /// bookings are billed to the authority. The message names the authority
+    /// the address belongs to, or the way as another organisation.
+    fn official_address(&mut self, site: &Site, email: &str, kommune: &str) {
+        if self.errors.contains_key("email") || self.errors.contains_key("kommune") {
+            return;
+        }
+        let Some(chosen) = site.authority(kommune) else {
+            return;
+        };
+        if chosen.accepts_email(email) {
+            return;
+        }
+        let listed = chosen
+            .mail_domains
+            .iter()
+            .map(|d| format!("@{d}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let way = match site.authority_by_email(email) {
+            Some(other) => format!(
+                "Die Adresse gehört zu „{}“: Wählen Sie diese Kommune, wenn Sie dort beschäftigt sind.",
+                other.display_name()
+            ),
+            None => "Arbeiten Sie für eine andere Stelle, wählen Sie „Andere Kommune oder Behörde“ und nennen Sie Ihre Organisation; es gilt dann der Preis für Nichtmitglieder.".to_string(),
+        };
+        self.fail(
+            "email",
+            &format!(
+                "Für „{}“ können nur dienstliche Adressen ({listed}) buchen und sich anmelden, weil die Kommune die Buchungen bezahlt. Bitte geben Sie Ihre dienstliche Adresse an. {way}",
+                chosen.display_name()
+            ),
+        );
+    }
+
+    /// The organisation of somebody who chose "andere": the office bills it.
+    fn other_organisation(&mut self, kommune: &str) -> String {
+        let missing = (kommune == "andere").then_some(
+            "Bitte nennen Sie Ihre Kommune, Behörde oder Organisation, wenn Sie „Andere Kommune oder Behörde“ wählen.",
+        );
+        let v = self.line("organisation", 200, missing);
+        if kommune == "andere" {
+            v
+        } else {
+            String::new()
+        }
+    }
+
     fn consent(&mut self) {
         if self.input.get("einwilligung") != "ja" {
             self.fail(
@@ -271,11 +333,14 @@ pub fn validate(
             );
             let email = c.email("email");
             let kommune = c.authority(site);
+            c.official_address(site, &email, &kommune);
+            let organisation = c.other_organisation(&kommune);
             c.consent();
             Valid::Registration(Registration {
                 name,
                 email,
                 kommune,
+                organisation,
             })
         }
         FormKind::Kontakt => {
@@ -419,6 +484,8 @@ pub fn validate(
                     );
                 }
             }
+            c.official_address(site, &email, &kommune);
+            let organisation = c.other_organisation(&kommune);
             c.consent();
             Valid::Booking(BookingRequest {
                 kind,
@@ -427,6 +494,7 @@ pub fn validate(
                 name,
                 email,
                 kommune,
+                organisation,
             })
         }
     };

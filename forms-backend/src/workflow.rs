@@ -362,6 +362,7 @@ mod tests {
                 name: "Eva Muster".into(),
                 email: "eva@gemeinde.example".into(),
                 kommune: "andere".into(),
+                organisation: "Zweckverband Test".into(),
             },
         );
         let e = r.unwrap_err();

@@ -3,6 +3,7 @@ pub mod bookings;
 pub mod build;
 pub mod check;
 pub mod forms;
+pub mod invoices;
 pub mod run;
 pub mod serve;
 

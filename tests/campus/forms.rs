@@ -161,6 +161,7 @@ fn bookings_list_approve_export_and_cancel_on_the_command_line() {
                 name: format!("Person {who}"),
                 email: email.clone(),
                 kommune: "nichtmitglied".into(),
+                organisation: String::new(),
             };
             booking::with_env(&state, "h", |env| booking::request(env, &request)).unwrap();
             let token = booking_token(&state, &email, "bestaetigen");

@@ -13,8 +13,9 @@ pub enum Requested {
     Existing(Box<BookingRow>),
 }
 
-/// Stores a booking or enrolment request. Free on-demand units enrol at
-/// once; everything else gets a confirmation link (double opt-in). A
+/// Stores a booking or enrolment request. Every request, a free enrolment
+/// too, gets a confirmation link first (double opt-in): no other mail goes
+/// to an address its owner has not confirmed. A
 /// person holds at most one active booking per unit: the check runs in the
 /// same `BEGIN IMMEDIATE` transaction as the insert, so parallel posts
 /// cannot both pass it.
@@ -46,7 +47,6 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
     } else {
         BookingKind::Booking
     };
-    let enrol_now = kind == BookingKind::Enrolment && price.is_zero();
     write(env, |tx| {
         if let Some(existing) = tx.active_booking(&unit.id, &r.email)? {
             return Ok(Requested::Existing(Box::new(existing)));
@@ -82,12 +82,8 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
             now: env.ctx.now,
         })?;
         let id = b.id;
-        if enrol_now {
-            // Nothing to approve and nothing private in the mail: the
-            // consent is given with the post, as for a contact request.
-            tx.confirm_consent(consent, env.ctx.now, env.ctx.ip_hash, "Formular")?;
-            allocate(env, tx, &b, &Actor::Participant)?;
-            return Ok(Requested::New(id));
+        if !r.organisation.is_empty() {
+            tx.set_booking_organisation(id, &r.organisation)?;
         }
         let link = env.one_time_link(
             tx,

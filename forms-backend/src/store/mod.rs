@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod billing;
 mod bookings;
 mod completion;
 mod db;
@@ -23,6 +24,7 @@ mod journey;
 mod office;
 mod office_tasks;
 mod outbox;
+pub use billing::{BillableBooking, InvoiceLineRow, InvoiceRow, NewInvoice, NewInvoiceLine};
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
@@ -139,6 +141,8 @@ const MIGRATIONS: &[&str] = &[
     completion::MIGRATION,
     // 6: calendar SEQUENCE per booking, reminders sent
     journey::MIGRATION,
+    // 7: organisation of "andere Kommune", late cancellations, invoices
+    billing::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

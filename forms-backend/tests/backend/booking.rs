@@ -86,6 +86,8 @@ async fn request_booking(state: &AppState, email: &str, kommune: &str, unit: &st
             ("name", &name),
             ("email", email),
             ("kommune", kommune),
+            // Read only with "andere" (the organisation billed).
+            ("organisation", "Zweckverband Test"),
             ("einwilligung", "ja"),
             ("website", ""),
             ("ts", &ts),
@@ -803,7 +805,7 @@ async fn a_removed_date_moves_bookings_to_the_waiting_list_and_a_new_date_is_off
 }
 
 #[tokio::test]
-async fn enrolment_free_at_once_paid_after_approval() {
+async fn enrolment_free_after_confirmation_paid_after_approval() {
     let site = site_dir();
     let state = open(site.path());
     let ts = ts(&state, 5);
@@ -832,6 +834,33 @@ async fn enrolment_free_at_once_paid_after_approval() {
         }
     };
     enrol("frei@stadt.example", "kostenlos-starten", ts.clone()).await;
+    // Free, but confirmed first (double opt-in): until then only the
+    // confirmation mail goes to the address.
+    assert_eq!(
+        booking_of(&state, "frei@stadt.example").state,
+        BookingState::Unconfirmed
+    );
+    let kinds: Vec<String> = state
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == "frei@stadt.example")
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(kinds, ["buchung-bestaetigen"]);
+    let ask = text_of(&mails(&state, "frei@stadt.example", "buchung-bestaetigen")[0]);
+    assert!(
+        ask.contains("schalten wir die Lerneinheit für Sie frei"),
+        "{ask}"
+    );
+    let confirm = link(
+        &state,
+        "frei@stadt.example",
+        "buchung-bestaetigen",
+        "bestaetigen",
+    );
+    assert_eq!(post(&state, &confirm).await.status, 303);
     assert_eq!(
         booking_of(&state, "frei@stadt.example").state,
         BookingState::Enrolled
@@ -941,11 +970,13 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
     assert!(page.contains("action=\"/forms/buchung\""));
     assert!(page.contains(&format!("value=\"{date}\"")));
     // Without JavaScript `ts` is empty: the backend asks once more.
+    // An official address of the chosen authority.
+    let email = format!("erika@{}", authority.mail_domains[0]);
     let fields = [
         ("einheit", unit.id.as_str()),
         ("termin", date.as_str()),
         ("name", "Erika Musterfrau"),
-        ("email", "erika@verwaltung.example"),
+        ("email", email.as_str()),
         ("kommune", authority.id.as_str()),
         ("einwilligung", "ja"),
         ("website", ""),
@@ -962,22 +993,14 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
     let r = post_form(&state, "/forms/buchung", &again).await;
     assert_eq!(r.status, 303, "{}", r.body);
     // The person confirms, the authority's approver approves, by mail.
-    let confirm = link(
-        &state,
-        "erika@verwaltung.example",
-        "buchung-bestaetigen",
-        "bestaetigen",
-    );
+    let confirm = link(&state, &email, "buchung-bestaetigen", "bestaetigen");
     assert_eq!(post(&state, &confirm).await.status, 303);
     let approver = authority.approver_email.clone().unwrap();
-    let b = booking_of(&state, "erika@verwaltung.example");
+    let b = booking_of(&state, &email);
     let approve = approval_link_for(&state, &approver, b.id);
     assert_eq!(get(&state, &approve).await.status, 200);
     assert_eq!(post(&state, &approve).await.status, 200);
-    assert_eq!(
-        booking_of(&state, "erika@verwaltung.example").state,
-        BookingState::Confirmed
-    );
+    assert_eq!(booking_of(&state, &email).state, BookingState::Confirmed);
     // The worker writes the confirmation with its calendar file.
     let worker = campus_forms::spawn_worker(&state).unwrap();
     let mail_dir = match &state.settings.transport {
@@ -988,8 +1011,7 @@ async fn happy_path_on_the_sample_site_lands_a_calendar_in_the_mail_directory() 
         std::fs::read_dir(&mail_dir).ok()?.find_map(|e| {
             let raw = std::fs::read(e.ok()?.path()).ok()?;
             let text = String::from_utf8_lossy(&raw).into_owned();
-            (text.contains("text/calendar") && text.contains("erika@verwaltung.example"))
-                .then_some(text)
+            (text.contains("text/calendar") && text.contains(&email)).then_some(text)
         })
     })
     .await;

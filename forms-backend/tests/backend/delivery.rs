@@ -101,7 +101,7 @@ async fn register(state: &AppState, email: &str) {
     let r = post_json(
         state,
         "/forms/registrierung",
-        json!({ "name": "Erika Beispiel", "email": email, "kommune": "andere", "einwilligung": "ja", "ts": ts(state, 5) }),
+        json!({ "name": "Erika Beispiel", "email": email, "kommune": "andere", "organisation": "Zweckverband Test", "einwilligung": "ja", "ts": ts(state, 5) }),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);

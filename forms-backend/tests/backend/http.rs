@@ -290,7 +290,7 @@ async fn too_fast_or_missing_token_asks_again_with_the_values_and_a_fresh_token(
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Das ging sehr schnell"), "{}", r.body);
     assert_eq!(state.store.count(Table::Submissions).unwrap(), 0);
-    let j = post_json(&state, "/forms/registrierung", json!({ "name": "A B", "email": "a@b.example", "kommune": "andere", "einwilligung": "ja", "ts": fresh })).await;
+    let j = post_json(&state, "/forms/registrierung", json!({ "name": "A B", "email": "a@b.example", "kommune": "andere", "organisation": "Zweckverband Test", "einwilligung": "ja", "ts": fresh })).await;
     assert_eq!(j.status, 422);
     assert!(j.json()["errors"]["ts"].is_string());
 

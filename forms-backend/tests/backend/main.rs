@@ -14,6 +14,7 @@ mod discovery;
 mod http;
 mod intake;
 mod internal_units;
+mod official_addresses;
 mod theme;
 mod verwaltung;
 mod verwaltung_moves;

@@ -26,7 +26,7 @@ pub use parse::{parse_yaml, Located, SourceFile};
 pub use raw::{
     Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCompetenceArea,
     RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel,
-    RawLiveDate, RawMembership, RawPage, RawPicture, RawPriceRules, RawReduction, RawRoleProfile,
-    RawTopic, RawUnit, UnitRole,
+    RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress, RawPriceRules, RawReduction,
+    RawRoleProfile, RawTopic, RawUnit, UnitRole,
 };
 pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};

@@ -248,6 +248,27 @@ pub struct RawAuthority {
     pub freigabe: Located<Approval>,
     #[serde(default)]
     pub freigabe_email: Option<String>,
+    /// Mail domains of the authority's staff (`stadt.example`); bookings and
+    /// registrations for it need an address in one of them.
+    #[serde(default)]
+    pub dienstliche_domains: Vec<Located<String>>,
+    /// Leitweg-ID of the authority's invoice inbox (XRechnung BT-10).
+    #[serde(default)]
+    pub leitweg_id: Option<Located<String>>,
+    /// Postal address invoices go to.
+    #[serde(default)]
+    pub rechnungsanschrift: Option<RawPostalAddress>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPostalAddress {
+    /// Department or office the invoice is for, e.g. „Fachbereich Finanzen“.
+    #[serde(default)]
+    pub zusatz: String,
+    pub strasse: String,
+    pub plz: String,
+    pub ort: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

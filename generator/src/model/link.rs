@@ -568,8 +568,25 @@ pub(super) fn link_authority(
     a: RawAuthority,
     units: &HashMap<&str, usize>,
     static_files: &StaticFiles,
+    domain_owners: &mut domains::Owners,
     problems: &mut Vec<Problem>,
 ) -> Authority {
+    let mail_domains = domain_owners.claim(&f, &a.name, &a.dienstliche_domains, problems);
+    let leitweg_id = a.leitweg_id.as_ref().map(|l| {
+        if !domains::leitweg_id_ok(&l.value) {
+            problems.push(f.problem_at(
+                l,
+                ProblemKind::InvalidValue {
+                    field: "leitweg_id",
+                    message: format!(
+                        "„{}“ ist keine Leitweg-ID (Aufbau: Grobadressierung, optional Feinadressierung, zweistellige Prüfziffer, z. B. 08111-4711-63).",
+                        l.value
+                    ),
+                },
+            ));
+        }
+        l.value.clone()
+    });
     let unit_list = resolve_list(&f, &a.einheiten, RefKind::Unit, units, problems);
     check_image(&f, &a.logo, static_files, problems);
     check_image(&f, &a.bild.datei, static_files, problems);
@@ -620,6 +637,9 @@ pub(super) fn link_authority(
         contact: a.ansprechperson,
         approval: a.freigabe.value,
         approver_email: a.freigabe_email,
+        mail_domains,
+        leitweg_id,
+        billing_address: a.rechnungsanschrift,
         body: f.body,
         source: f.path,
     }

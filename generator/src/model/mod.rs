@@ -6,7 +6,8 @@ use crate::config::Config;
 use crate::content::{
     self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawCompetenceArea,
     RawContact, RawCourse, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership,
-    RawPage, RawPriceRules, RawProvider, RawRoleProfile, RawTopic, RawUnit, SourceFile, UnitRole,
+    RawPage, RawPostalAddress, RawPriceRules, RawProvider, RawRoleProfile, RawTopic, RawUnit,
+    SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
 use crate::links::{self, SiteLink};
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod checks;
+pub mod domains;
 pub mod evaluation;
 mod internal;
 mod link;
@@ -278,11 +280,22 @@ pub struct Authority {
     pub contact: RawContact,
     pub approval: Approval,
     pub approver_email: Option<String>,
+    /// Lower-case mail domains of its staff; empty = not restricted.
+    pub mail_domains: Vec<String>,
+    pub leitweg_id: Option<String>,
+    pub billing_address: Option<RawPostalAddress>,
     pub body: String,
     pub source: PathBuf,
 }
 
 impl Authority {
+    /// Whether `email` may book or register for this authority: its domain is
+    /// one of the listed ones exactly (a subdomain counts only if listed).
+    pub fn accepts_email(&self, email: &str) -> bool {
+        self.mail_domains.is_empty()
+            || domains::domain_of(email).is_some_and(|d| self.mail_domains.contains(&d))
+    }
+
     /// "Stadt Lindenfeld", "Landkreis Musterkreis".
     pub fn display_name(&self) -> String {
         let kind = match self.kind {
@@ -737,12 +750,20 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         })
         .collect();
 
+    let mut domain_owners = domains::Owners::default();
     let authorities: Vec<Arc<Authority>> = accepted_authorities
         .into_iter()
         .enumerate()
         .map(|(ai, (f, a))| {
             internal.check_refs(&f, a.einheiten.iter(), Some(ai), &unit_ids, &mut problems);
-            let mut authority = link_authority(f, a, &unit_ids, &static_files, &mut problems);
+            let mut authority = link_authority(
+                f,
+                a,
+                &unit_ids,
+                &static_files,
+                &mut domain_owners,
+                &mut problems,
+            );
             internal.attach(ai, &mut authority);
             Arc::new(authority)
         })

@@ -118,6 +118,13 @@ pub fn patch(
                 let i = position(prev.authorities.iter().map(|a| a.id.as_str()), &id)?;
                 match loader.load_file::<RawAuthority>(path) {
                     Ok((f, raw)) => {
+                        // Domains of the other authorities stay taken.
+                        let mut owners = domains::Owners::default();
+                        for (j, other) in prev.authorities.iter().enumerate() {
+                            if j != i {
+                                owners.take(&other.name, &other.mail_domains);
+                            }
+                        }
                         internal.check_refs(
                             &f,
                             raw.einheiten.iter(),
@@ -125,7 +132,8 @@ pub fn patch(
                             &unit_ids,
                             &mut problems,
                         );
-                        let mut a = link_authority(f, raw, &unit_ids, &statics, &mut problems);
+                        let mut a =
+                            link_authority(f, raw, &unit_ids, &statics, &mut owners, &mut problems);
                         internal.attach(i, &mut a);
                         site.authorities[i] = Arc::new(a);
                     }
