@@ -20,6 +20,7 @@ mod forms;
 mod office;
 mod office_tasks;
 mod outbox;
+mod totp;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
@@ -29,6 +30,7 @@ pub use forms::{
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
+pub use totp::OfficeTotp;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -120,6 +122,8 @@ const MIGRATIONS: &[&str] = &[
     office::MIGRATION,
     // 4: contact requests marked done, the office's action log
     office_tasks::MIGRATION,
+    // 5: second factor (TOTP) of office accounts
+    totp::MIGRATION,
 ];
 
 pub struct Store {

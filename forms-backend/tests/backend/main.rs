@@ -16,3 +16,4 @@ mod theme;
 mod verwaltung;
 mod verwaltung_moves;
 mod verwaltung_tasks;
+mod verwaltung_totp;
