@@ -30,6 +30,7 @@ pub mod runtime_ops;
 pub mod sign;
 pub mod store;
 pub mod stored;
+pub mod totp;
 pub mod validate;
 pub mod verwaltung;
 pub mod web;

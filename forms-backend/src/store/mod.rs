@@ -24,6 +24,7 @@ mod journey;
 mod office;
 mod office_tasks;
 mod outbox;
+mod totp;
 pub use billing::{BillableBooking, InvoiceLineRow, InvoiceRow, NewInvoice, NewInvoiceLine};
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
@@ -38,6 +39,7 @@ pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
+pub use totp::OfficeTotp;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -143,6 +145,8 @@ const MIGRATIONS: &[&str] = &[
     journey::MIGRATION,
     // 7: organisation of "andere Kommune", late cancellations, invoices
     billing::MIGRATION,
+    // 8: second factor (TOTP) of office accounts
+    totp::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -93,20 +93,38 @@ fn send_login_link(
         })
 }
 
-/// GET and HEAD: only a page with a button; nothing is used up.
+/// GET and HEAD: only a page with a button (and the code field when the
+/// account has a second factor); nothing is used up.
 pub(super) async fn link_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let st = state.clone();
     let hash = token_hash(&token);
-    let valid = blocking(move || st.store.login_link_email(&hash, st.settings.clock.now()))
-        .await?
-        .is_some();
-    Ok(link_answer(&state, valid, &token))
+    let found = blocking(move || {
+        let Some(email) = st.store.login_link_email(&hash, st.settings.clock.now())? else {
+            return Ok(None);
+        };
+        let totp = st.store.office_totp(&email)?.is_some_and(|t| t.confirmed);
+        Ok::<_, crate::store::StoreError>(Some(totp))
+    })
+    .await?;
+    Ok(link_answer(
+        &state,
+        found.is_some(),
+        found == Some(true),
+        None,
+        &token,
+    ))
 }
 
-fn link_answer(state: &AppState, valid: bool, token: &str) -> Response {
+fn link_answer(
+    state: &AppState,
+    valid: bool,
+    needs_code: bool,
+    error: Option<&str>,
+    token: &str,
+) -> Response {
     let html = render(
         &state.loaded(),
         "verwaltung/link.html",
@@ -114,46 +132,81 @@ fn link_answer(state: &AppState, valid: bool, token: &str) -> Response {
         "Anmelden",
         &[
             ("valid", json!(valid)),
+            ("needs_code", json!(needs_code)),
+            ("error", json!(error)),
             ("action", json!(format!("/verwaltung/anmelden/{token}"))),
         ],
     );
-    let status = if valid {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
+    let status = match (valid, error) {
+        (false, _) => StatusCode::GONE,
+        (true, Some(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        (true, None) => StatusCode::OK,
     };
     answer(status, html)
 }
 
-/// The button's POST: uses the link once and starts a session.
+/// Why a login link's POST did not log in.
+#[derive(Debug, thiserror::Error)]
+enum LoginRefused {
+    #[error("Link nicht gültig")]
+    Link,
+    /// The account has a second factor and the code is missing or wrong;
+    /// the transaction rolls back, so the link stays usable.
+    #[error("Code falsch")]
+    Code,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The button's POST: uses the link once and starts a session; with a
+/// second factor only together with a valid code not used before.
 pub(super) async fn link_login(
     State(state): State<AppState>,
     Path(token): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
+    let (parts, body) = req.into_parts();
     check_ip_limit(&state, &parts, false)?;
+    let form = read_form(&state, body).await?;
+    let typed = field(&form, "code").to_string();
     let session_id = random_token();
     let csrf = random_token();
     let st = state.clone();
     let hash = token_hash(&token);
     let sid_hash = token_hash(&session_id);
-    let email = blocking(move || {
+    let result = blocking(move || {
         let now = st.settings.clock.now();
-        st.store.write(|tx| -> Result<_, crate::store::StoreError> {
-            let Some(email) = tx.use_login_link(&hash, now)? else {
-                return Ok(None);
-            };
+        let done = st.store.write(|tx| -> Result<_, LoginRefused> {
+            let email = tx.use_login_link(&hash, now)?.ok_or(LoginRefused::Link)?;
             if role_of(&st, &email).is_none() {
-                return Ok(None);
+                return Err(LoginRefused::Link);
+            }
+            if let Some(t) = tx.office_totp(&email)?.filter(|t| t.confirmed) {
+                let secret = super::second_factor::secret_bytes(&t.secret_hex);
+                let step =
+                    crate::totp::matching_step(&secret, &typed, now).ok_or(LoginRefused::Code)?;
+                if !tx.use_totp_step(&email, step)? {
+                    return Err(LoginRefused::Code);
+                }
             }
             tx.insert_office_session(&sid_hash, &email, &csrf, now)?;
-            Ok(Some(email))
-        })
+            Ok(email)
+        });
+        match done {
+            Ok(email) => Ok(Ok(email)),
+            Err(LoginRefused::Store(e)) => Err(e),
+            Err(refused) => Ok(Err(refused)),
+        }
     })
     .await?;
-    let Some(email) = email else {
-        return Ok(link_answer(&state, false, &token));
+    let email = match result {
+        Ok(email) => email,
+        Err(LoginRefused::Code) => {
+            tracing::warn!("Verwaltung: Anmeldung mit falschem Code abgewiesen");
+            let error = "Der Code stimmt nicht. Bitte geben Sie den aktuellen sechsstelligen Code aus Ihrer Authenticator-App ein.";
+            return Ok(link_answer(&state, true, true, Some(error), &token));
+        }
+        Err(_) => return Ok(link_answer(&state, false, false, None, &token)),
     };
     tracing::info!(%email, "Verwaltung: angemeldet");
     let secure = if state.loaded().backend_url.starts_with("https://") {

@@ -34,9 +34,10 @@ mod login;
 mod moves;
 mod office;
 mod people;
+mod second_factor;
 mod session;
 mod tasks;
-pub(crate) use session::{checked_post, staff, Role, Staff};
+pub(crate) use session::{checked_post, same, staff, Role, Staff};
 
 /// The product's only cookie: the session of logged-in staff.
 pub const COOKIE: &str = "campus_verwaltung";
@@ -145,6 +146,11 @@ pub fn routes() -> Router<AppState> {
             post(tasks::outbox_retry),
         )
         .route("/verwaltung/beitrag", get(fee::fee_page))
+        .route("/verwaltung/zwei-faktor", get(second_factor::page))
+        .route(
+            "/verwaltung/zwei-faktor/{action}",
+            post(second_factor::action),
+        )
         .route("/verwaltung/export", get(exports::export_page))
         .route(
             "/verwaltung/export/buchungen.csv",

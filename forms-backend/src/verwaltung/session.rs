@@ -136,7 +136,7 @@ pub(crate) async fn staff(
 }
 
 /// Both strings equal, compared without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -19,3 +19,4 @@ mod theme;
 mod verwaltung;
 mod verwaltung_moves;
 mod verwaltung_tasks;
+mod verwaltung_totp;

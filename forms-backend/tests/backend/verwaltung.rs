@@ -80,7 +80,7 @@ pub(crate) fn path_of(url: &str) -> String {
 }
 
 /// Asks for a login link for `email` and returns its path.
-async fn request_link(state: &AppState, email: &str) -> String {
+pub(crate) async fn request_link(state: &AppState, email: &str) -> String {
     let r = post_with(state, "/verwaltung/anmelden", None, &[("email", email)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let mails = login_mails(state, email);
