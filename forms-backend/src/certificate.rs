@@ -193,11 +193,11 @@ pub fn check_url(backend_url: &str, number: &str) -> String {
     )
 }
 
-/// The participant's download link of a certificate (signed number).
-pub fn download_url(state: &AppState, backend_url: &str, number: &str) -> String {
+/// The participant's download link of a certificate (signed number), as a
+/// path: it appears on the backend's own pages only.
+pub fn download_path(state: &AppState, number: &str) -> String {
     format!(
-        "{}/bescheinigung/{}",
-        backend_url.trim_end_matches('/'),
+        "/bescheinigung/{}",
         state.signer.sign(crate::sign::Purpose::Certificate, number)
     )
 }

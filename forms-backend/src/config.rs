@@ -168,7 +168,7 @@ pub struct Settings {
     /// How often expired offers are passed on.
     pub booking_tick: Duration,
     /// The time source (not configurable: the system clock; tests move a
-    /// manual one).
+    /// manual one; debug builds start it on `CAMPUS_TEST_HEUTE`).
     pub clock: crate::clock::Clock,
     /// Who may log in to `/verwaltung/` and how long links and sessions last.
     pub verwaltung: crate::verwaltung::OfficeSettings,
@@ -356,7 +356,7 @@ impl Settings {
                 86_400 * booking.freigabe_gueltig_tage.unwrap_or(14),
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
-            clock: crate::clock::Clock::system(),
+            clock: crate::clock::Clock::from_test_env(env)?,
             verwaltung: crate::verwaltung::OfficeSettings::from_table(
                 table(config, "verwaltung")?,
                 &office,
