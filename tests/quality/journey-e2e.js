@@ -13,7 +13,7 @@
 //   saying "Bescheinigung gültig" for the number typed in lower case with spaces.
 //
 // axe-core and the Nu Html Checker run on the back-office date page, the evaluation form,
-// the thank-you page and the verification page. Time moves only by restarting the server on another day: release builds
+// the thank-you page, the verification page, the office's evaluation view and the CSV import. Time moves only by restarting the server on another day: release builds
 // ignore CAMPUS_TEST_HEUTE.
 //
 // Usage: node journey-e2e.js --campus BIN --site DIR --mail-dir DIR --mail-env K=V,K=V
@@ -151,6 +151,16 @@ async function pressLinkButton(page, url, button) {
   return click(page, btn);
 }
 
+async function officeLogin(page, before) {
+  await page.goto(`${base}/verwaltung/anmelden`);
+  await page.getByLabel('Dienstliche E-Mail-Adresse').fill(office);
+  await click(page, page.getByRole('button', { name: 'Anmeldelink senden' }));
+  const login = await mailTo(office, /Anmeldelink/i, before);
+  await pressLinkButton(page, linkIn(login, '/verwaltung/anmelden/'), 'Jetzt anmelden');
+  if (new URL(page.url()).pathname !== '/verwaltung/') stop(`Anmeldung führt zu ${new URL(page.url()).pathname}`);
+  ok('Geschäftsstelle per Mail-Link angemeldet');
+}
+
 async function journey(ctx) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
@@ -184,13 +194,7 @@ async function journey(ctx) {
   // 2. the live date: the office records the attendance
   await startServer(LIVE);
   before = new Set(mailFiles(mailDir));
-  await page.goto(`${base}/verwaltung/anmelden`);
-  await page.getByLabel('Dienstliche E-Mail-Adresse').fill(office);
-  await click(page, page.getByRole('button', { name: 'Anmeldelink senden' }));
-  const login = await mailTo(office, /Anmeldelink/i, before);
-  await pressLinkButton(page, linkIn(login, '/verwaltung/anmelden/'), 'Jetzt anmelden');
-  if (new URL(page.url()).pathname !== '/verwaltung/') stop(`Anmeldung führt zu ${new URL(page.url()).pathname}`);
-  ok('Geschäftsstelle per Mail-Link angemeldet');
+  await officeLogin(page, before);
   await page.goto(`${base}/verwaltung/termine/${UNIT}/${LIVE}`);
   const person = page.locator('fieldset', { hasText: PERSON.email });
   if (await person.count() !== 1) stop(`Terminseite nennt ${PERSON.email} nicht unter „Anwesenheit“`);
@@ -257,6 +261,18 @@ async function journey(ctx) {
   else ok(`Prüfseite für „${number.toLowerCase().replace(/-/g, ' ')}“: „${verdict}“ mit ${PERSON.name}`);
   await axeOn(page, 'Prüfseite der Bescheinigung');
   await shot(page, 'pruefen');
+
+  // The office's aggregated view of the evaluations, and the CSV import page.
+  await officeLogin(page, new Set(mailFiles(mailDir)));
+  await page.goto(`${base}/verwaltung/bewertungen/${UNIT}/${LIVE}`);
+  const view = ((await page.locator('main').textContent()) || '').replace(/\s+/g, ' ');
+  if (!/1 Bewertungen von 1 Teilnehmenden/.test(view) || !view.includes('Durchschnitt 5,0') || !view.includes('kleinen Gemeinden')) {
+    fail(`Bewertungen der Geschäftsstelle: ${view.slice(0, 300)}`);
+  } else ok('Geschäftsstelle sieht 1 Bewertung, Durchschnitt 5,0 und die freigegebene freie Antwort');
+  await axeOn(page, 'Bewertungen eines Termins');
+  await shot(page, 'bewertungen');
+  await page.goto(`${base}/verwaltung/anwesenheit/import`);
+  await axeOn(page, 'Import der Anwesenheit');
 }
 
 (async () => {
