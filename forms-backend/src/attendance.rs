@@ -64,6 +64,7 @@ pub fn routes() -> Router<AppState> {
             "/verwaltung/anwesenheit/import",
             get(import_page).post(import_post),
         )
+        .route("/verwaltung/anwesenheit/", get(past_dates))
 }
 
 /// One attendance to record.
@@ -201,6 +202,63 @@ async fn record_form(
     let changed = blocking(move || record(&st, &marks, &actor, FROM_FORM)).await?;
     tracing::info!(unit = %unit_id, %date, changed, email = %user.email, "Verwaltung: Anwesenheit erfasst");
     Ok(office_redirect(&format!("{back}?anwesenheit={changed}")))
+}
+
+/// The live dates that have taken place (newest first), with how many
+/// participants are recorded and evaluated: where the office goes after
+/// a date, since the start page lists only coming dates.
+async fn past_dates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let user = match office_user(&state, &headers).await? {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let loaded = state.loaded();
+    let today = today(&state);
+    let mut dates: Vec<(NaiveDate, String, String)> = loaded
+        .site
+        .units
+        .iter()
+        .flat_map(|u| {
+            u.dates
+                .iter()
+                .filter(|d| d.date <= today)
+                .map(|d| (d.date, u.id.clone(), u.title.clone()))
+        })
+        .collect();
+    dates.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
+    let st = state.clone();
+    let rows = blocking(move || {
+        dates
+            .into_iter()
+            .map(|(date, unit, title)| {
+                let iso = date.format("%Y-%m-%d").to_string();
+                let rows = st.store.attendance_of_date(&unit, &iso)?;
+                Ok(json!({
+                    "date": german_long_date(date),
+                    "unit_title": title,
+                    "confirmed": rows.len(),
+                    "recorded": rows.iter().filter(|r| r.status.is_some()).count(),
+                    "attended": rows.iter().filter(|r| r.status == Some(Attendance::Attended)).count(),
+                    "evaluated": rows.iter().filter(|r| r.evaluated).count(),
+                    "url": format!("/verwaltung/termine/{unit}/{iso}"),
+                    "evaluation_url": format!("/verwaltung/bewertungen/{unit}/{iso}"),
+                }))
+            })
+            .collect::<Result<Vec<Value>, crate::store::StoreError>>()
+    })
+    .await?;
+    let mut extra = user.context.clone();
+    extra.push(("dates", json!(rows)));
+    let html = loaded.pages.own(
+        "verwaltung/anwesenheit-termine.html",
+        "/verwaltung/anwesenheit/",
+        "Vergangene Termine",
+        &extra,
+    );
+    Ok(office_answer(StatusCode::OK, html))
 }
 
 /// The page of the CSV import, also with the problems of a refused import

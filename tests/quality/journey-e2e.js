@@ -273,6 +273,11 @@ async function journey(ctx) {
   await shot(page, 'bewertungen');
   await page.goto(`${base}/verwaltung/anwesenheit/import`);
   await axeOn(page, 'Import der Anwesenheit');
+  await page.goto(`${base}/verwaltung/anwesenheit/`);
+  const row = page.locator('tr', { hasText: 'Mittwoch, 10. Februar 2027' }).filter({ hasText: 'E-Akte einführen' });
+  if (await row.count() !== 1) fail('Übersicht vergangener Termine ohne den Termin der Reise');
+  else ok(`Übersicht vergangener Termine: „${((await row.textContent()) || '').replace(/\s+/g, ' ').trim()}“`);
+  await axeOn(page, 'Vergangene Termine');
 }
 
 (async () => {

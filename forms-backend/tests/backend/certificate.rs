@@ -323,6 +323,22 @@ async fn attendance_is_recorded_from_the_day_on_with_csrf_and_the_office_account
         "{}",
         page.body
     );
+    // The overview of past dates (the start page lists only coming ones).
+    let past = get_with(&state, "/verwaltung/anwesenheit/", Some(&cookie)).await;
+    assert_eq!(past.status, 200, "{}", past.body);
+    let row = past
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&format!("href=\"{DATE_PAGE}\"")))
+        .expect("the date in the overview");
+    assert!(
+        row.contains("Mittwoch, 10. März 2027") && row.contains("Hybrid Eins"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td class=\"zahl\">2</td><td class=\"zahl\">2</td><td class=\"zahl\">2</td>"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
