@@ -6,8 +6,10 @@
 //!
 //! The CSV has a header line naming its columns (in any order), separated
 //! by `;` or `,`: `lerneinheit` (the unit's id), `termin` (`2027-03-10` or
-//! `10.03.2027`), `email` (the address of the booking) and `teilnahme`
-//! (`teilgenommen`/`ja` or `nicht erschienen`/`nein`).
+//! `10.03.2027`; empty for an on-demand unit completed on the platform,
+//! which then matches the person's enrolment), `email` (the address of the
+//! booking) and `teilnahme` (`teilgenommen`/`ja` or `nicht erschienen`/`nein`).
+//! A course certificate earned by a recording is issued and mailed with it.
 
 use crate::store::{AttendanceRow, BookingFilter};
 use crate::verwaltung::{
@@ -66,6 +68,7 @@ pub fn routes() -> Router<AppState> {
             "/verwaltung/anwesenheit/import",
             get(import_page).post(import_post),
         )
+        .route("/verwaltung/anwesenheit/", get(past_dates))
 }
 
 /// One attendance to record.
@@ -90,6 +93,7 @@ pub fn record(
 ) -> Result<usize, crate::workflow::WorkflowError> {
     let now = state.settings.clock.now();
     let actor = actor.to_string();
+    let loaded = state.loaded();
     let changed = state.store.write(|tx| {
         let mut n = 0;
         for m in marks {
@@ -97,7 +101,36 @@ pub fn record(
                 n += 1;
             }
         }
-        Ok::<_, crate::store::StoreError>(n)
+        // A course certificate earned with these attendances goes out by
+        // mail with them (one transaction: once).
+        let mut told = HashSet::new();
+        for m in marks.iter().filter(|m| m.status == Attendance::Attended) {
+            let Some(b) = tx.booking(m.booking_id)? else {
+                continue;
+            };
+            let earned =
+                crate::certificate::issue_for_courses(tx, &loaded.site, &b.email, &b.name, now)?;
+            for (c, _) in earned
+                .iter()
+                .filter(|(c, new)| *new && told.insert(c.number.clone()))
+            {
+                let link = format!(
+                    "{}{}",
+                    loaded.backend_url.trim_end_matches('/'),
+                    crate::certificate::download_path(state, &c.number)
+                );
+                let draft = loaded.letterhead.draft(
+                    "kurs-bescheinigung",
+                    &b.email,
+                    &b.name,
+                    json!({ "name": b.name, "course_title": c.title,
+                        "units": c.units.lines().collect::<Vec<_>>(), "link": link,
+                        "number": c.number }),
+                )?;
+                tx.enqueue(&loaded.letterhead.compose(&draft, None)?, now)?;
+            }
+        }
+        Ok::<_, crate::workflow::WorkflowError>(n)
     })?;
     crate::evaluation::send_due_invites(state)?;
     state.wake.notify_one();
@@ -203,6 +236,63 @@ async fn record_form(
     let changed = blocking(move || record(&st, &marks, &actor, FROM_FORM)).await?;
     tracing::info!(unit = %unit_id, %date, changed, email = %user.email, "Verwaltung: Anwesenheit erfasst");
     Ok(office_redirect(&format!("{back}?anwesenheit={changed}")))
+}
+
+/// The live dates that have taken place (newest first), with how many
+/// participants are recorded and evaluated: where the office goes after
+/// a date, since the start page lists only coming dates.
+async fn past_dates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let user = match office_user(&state, &headers).await? {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let loaded = state.loaded();
+    let today = today(&state);
+    let mut dates: Vec<(NaiveDate, String, String)> = loaded
+        .site
+        .units
+        .iter()
+        .flat_map(|u| {
+            u.dates
+                .iter()
+                .filter(|d| d.date <= today)
+                .map(|d| (d.date, u.id.clone(), u.title.clone()))
+        })
+        .collect();
+    dates.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
+    let st = state.clone();
+    let rows = blocking(move || {
+        dates
+            .into_iter()
+            .map(|(date, unit, title)| {
+                let iso = date.format("%Y-%m-%d").to_string();
+                let rows = st.store.attendance_of_date(&unit, &iso)?;
+                Ok(json!({
+                    "date": german_long_date(date),
+                    "unit_title": title,
+                    "confirmed": rows.len(),
+                    "recorded": rows.iter().filter(|r| r.status.is_some()).count(),
+                    "attended": rows.iter().filter(|r| r.status == Some(Attendance::Attended)).count(),
+                    "evaluated": rows.iter().filter(|r| r.evaluated).count(),
+                    "url": format!("/verwaltung/termine/{unit}/{iso}"),
+                    "evaluation_url": format!("/verwaltung/bewertungen/{unit}/{iso}"),
+                }))
+            })
+            .collect::<Result<Vec<Value>, crate::store::StoreError>>()
+    })
+    .await?;
+    let mut extra = user.context.clone();
+    extra.push(("dates", json!(rows)));
+    let html = loaded.pages.own(
+        "verwaltung/anwesenheit-termine.html",
+        "/verwaltung/anwesenheit/",
+        "Vergangene Termine",
+        &extra,
+    );
+    Ok(office_answer(StatusCode::OK, html))
 }
 
 /// The page of the CSV import, also with the problems of a refused import
@@ -313,7 +403,8 @@ async fn import_post(State(state): State<AppState>, req: Request) -> Result<Resp
 pub struct ImportLine {
     pub line: u64,
     pub unit_id: String,
-    pub date: NaiveDate,
+    /// `None`: an on-demand unit completed on the learning platform.
+    pub date: Option<NaiveDate>,
     pub email: String,
     pub status: Attendance,
 }
@@ -391,7 +482,7 @@ pub fn parse_import(text: &str) -> Result<Vec<ImportLine>, Vec<String>> {
         let date = NaiveDate::parse_from_str(&date_text, "%Y-%m-%d")
             .or_else(|_| NaiveDate::parse_from_str(&date_text, "%d.%m.%Y"))
             .ok();
-        if date.is_none() {
+        if date.is_none() && !date_text.is_empty() {
             problems.push(format!(
                 "„{date_text}“ ist kein Datum (zum Beispiel 2027-03-10 oder 10.03.2027)"
             ));
@@ -405,8 +496,8 @@ pub fn parse_import(text: &str) -> Result<Vec<ImportLine>, Vec<String>> {
                 "„{status_text}“ bei Teilnahme: „teilgenommen“ oder „nicht erschienen“ angeben"
             ));
         }
-        match (date, status) {
-            (Some(date), Some(status)) if problems.is_empty() => lines.push(ImportLine {
+        match status {
+            Some(status) if problems.is_empty() => lines.push(ImportLine {
                 line,
                 unit_id,
                 date,
@@ -443,8 +534,6 @@ fn resolve_import(
     let mut marks = Vec::new();
     let mut errors = Vec::new();
     for l in &lines {
-        let iso = l.date.format("%Y-%m-%d").to_string();
-        let when = german_long_date(l.date);
         let Some(unit) = site.units.iter().find(|u| u.id == l.unit_id) else {
             errors.push(format!(
                 "Zeile {}: Unbekannte Lerneinheit „{}“.",
@@ -452,29 +541,74 @@ fn resolve_import(
             ));
             continue;
         };
-        if l.date > today {
-            errors.push(format!(
-                "Zeile {}: Der Termin am {when} hat noch nicht stattgefunden.",
-                l.line
-            ));
-            continue;
-        }
-        let key = (l.unit_id.clone(), iso.clone());
-        if !by_date.contains_key(&key) {
-            let rows = state.store.bookings(&BookingFilter {
-                unit_id: Some(l.unit_id.clone()),
-                live_date: Some(iso.clone()),
-                state: Some(crate::booking::BookingState::Confirmed),
-            })?;
-            by_date.insert(key.clone(), rows);
-        }
-        let Some(b) = by_date[&key].iter().find(|b| {
-            b.live_date.as_deref() == Some(iso.as_str()) && b.email.to_lowercase() == l.email
-        }) else {
-            errors.push(format!(
-                "Zeile {}: Keine bestätigte Buchung von {} für „{}“ am {when}.",
-                l.line, l.email, unit.title
-            ));
+        let on_demand = unit.format == campus_generator::content::Format::OnDemand;
+        let found = match (l.date, on_demand) {
+            (None, true) => {
+                // Completed on the learning platform: the person's enrolment.
+                let rows = state.store.bookings(&BookingFilter {
+                    unit_id: Some(l.unit_id.clone()),
+                    live_date: None,
+                    state: Some(crate::booking::BookingState::Enrolled),
+                })?;
+                let b = rows.into_iter().find(|b| b.email.to_lowercase() == l.email);
+                if b.is_none() {
+                    errors.push(format!(
+                        "Zeile {}: {} ist nicht in „{}“ eingeschrieben.",
+                        l.line, l.email, unit.title
+                    ));
+                }
+                b
+            }
+            (None, false) => {
+                errors.push(format!(
+                    "Zeile {}: Bei „{}“ fehlt der Termin (leer nur bei On-Demand-Lerneinheiten).",
+                    l.line, unit.title
+                ));
+                None
+            }
+            (Some(_), true) => {
+                errors.push(format!(
+                    "Zeile {}: „{}“ ist eine On-Demand-Lerneinheit: Termin bitte leer lassen.",
+                    l.line, unit.title
+                ));
+                None
+            }
+            (Some(date), false) => {
+                let iso = date.format("%Y-%m-%d").to_string();
+                let when = german_long_date(date);
+                if date > today {
+                    errors.push(format!(
+                        "Zeile {}: Der Termin am {when} hat noch nicht stattgefunden.",
+                        l.line
+                    ));
+                    continue;
+                }
+                let key = (l.unit_id.clone(), iso.clone());
+                if !by_date.contains_key(&key) {
+                    let rows = state.store.bookings(&BookingFilter {
+                        unit_id: Some(l.unit_id.clone()),
+                        live_date: Some(iso.clone()),
+                        state: Some(crate::booking::BookingState::Confirmed),
+                    })?;
+                    by_date.insert(key.clone(), rows);
+                }
+                let b = by_date[&key]
+                    .iter()
+                    .find(|b| {
+                        b.live_date.as_deref() == Some(iso.as_str())
+                            && b.email.to_lowercase() == l.email
+                    })
+                    .cloned();
+                if b.is_none() {
+                    errors.push(format!(
+                        "Zeile {}: Keine bestätigte Buchung von {} für „{}“ am {when}.",
+                        l.line, l.email, unit.title
+                    ));
+                }
+                b
+            }
+        };
+        let Some(b) = found else {
             continue;
         };
         if !seen.insert(b.id) {

@@ -125,14 +125,16 @@ pub fn issue_for_booking(
 
 /// Issues the course certificates a person has earned: every Pflicht unit
 /// and at least the required number of Wahlpflicht units of a course
-/// attended. The certificates of those courses (new or earlier).
+/// attended (a live date, or an on-demand unit completed on the learning
+/// platform). The certificates of those courses, each with whether it is
+/// new.
 pub fn issue_for_courses(
     tx: &Tx,
     site: &Site,
     email: &str,
     name: &str,
     now: i64,
-) -> Result<Vec<CertificateRow>, crate::store::StoreError> {
+) -> Result<Vec<(CertificateRow, bool)>, crate::store::StoreError> {
     let email = email.to_lowercase();
     let attended = tx.attended_units(&email)?;
     let mut out = Vec::new();
@@ -162,25 +164,26 @@ pub fn issue_for_courses(
             .iter()
             .map(|(u, _)| (u.workload_hours * 10.0).round() as i64)
             .sum();
-        out.push(
-            tx.issue_certificate(&CertificateRow {
-                number: new_number(),
-                booking_id: None,
-                course_id: Some(course.id.clone()),
-                email: email.clone(),
-                name: name.to_string(),
-                title: course.title.clone(),
-                live_date: String::new(),
-                workload_tenths: tenths,
-                lecturers: String::new(),
-                units: taken
-                    .iter()
-                    .map(|(u, _)| u.title.clone())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                issued_at: now,
-            })?,
-        );
+        let number = new_number();
+        let row = tx.issue_certificate(&CertificateRow {
+            number: number.clone(),
+            booking_id: None,
+            course_id: Some(course.id.clone()),
+            email: email.clone(),
+            name: name.to_string(),
+            title: course.title.clone(),
+            live_date: String::new(),
+            workload_tenths: tenths,
+            lecturers: String::new(),
+            units: taken
+                .iter()
+                .map(|(u, _)| u.title.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            issued_at: now,
+        })?;
+        let new = row.number == number;
+        out.push((row, new));
     }
     Ok(out)
 }
@@ -193,11 +196,11 @@ pub fn check_url(backend_url: &str, number: &str) -> String {
     )
 }
 
-/// The participant's download link of a certificate (signed number).
-pub fn download_url(state: &AppState, backend_url: &str, number: &str) -> String {
+/// The participant's download link of a certificate (signed number), as a
+/// path: it appears on the backend's own pages only.
+pub fn download_path(state: &AppState, number: &str) -> String {
     format!(
-        "{}/bescheinigung/{}",
-        backend_url.trim_end_matches('/'),
+        "/bescheinigung/{}",
         state.signer.sign(crate::sign::Purpose::Certificate, number)
     )
 }

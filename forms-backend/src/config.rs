@@ -171,7 +171,7 @@ pub struct Settings {
     /// When reminders and notices go out (`[erinnerungen]`).
     pub reminders: crate::booking::ReminderSettings,
     /// The time source (not configurable: the system clock; tests move a
-    /// manual one).
+    /// manual one; debug builds start it on `CAMPUS_TEST_HEUTE`).
     pub clock: crate::clock::Clock,
     /// Who may log in to `/verwaltung/` and how long links and sessions last.
     pub verwaltung: crate::verwaltung::OfficeSettings,
@@ -360,7 +360,7 @@ impl Settings {
             ),
             booking_tick: Duration::from_secs(booking.pruefen_alle_sekunden.unwrap_or(60).max(1)),
             reminders: crate::booking::ReminderSettings::from_table(table(config, "erinnerungen")?),
-            clock: crate::clock::Clock::system(),
+            clock: crate::clock::Clock::from_test_env(env)?,
             verwaltung: crate::verwaltung::OfficeSettings::from_table(
                 table(config, "verwaltung")?,
                 &office,

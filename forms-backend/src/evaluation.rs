@@ -231,7 +231,7 @@ fn page(
                 "kind": if c.course_id.is_some() { "Kursbescheinigung" } else { "Teilnahmebescheinigung" },
                 "title": c.title,
                 "number": c.number,
-                "url": crate::certificate::download_url(state, &loaded.backend_url, &c.number),
+                "url": crate::certificate::download_path(state, &c.number),
             })
         })
         .collect();
@@ -273,7 +273,9 @@ fn page(
     );
     h.insert(
         axum::http::header::REFERRER_POLICY,
-        axum::http::HeaderValue::from_static("no-referrer"),
+        // Not "no-referrer": browsers then send `Origin: null` with the
+        // form's POST, which the origin check refuses.
+        axum::http::HeaderValue::from_static("same-origin"),
     );
     h.insert(
         "x-robots-tag",

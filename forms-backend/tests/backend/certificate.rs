@@ -323,6 +323,22 @@ async fn attendance_is_recorded_from_the_day_on_with_csrf_and_the_office_account
         "{}",
         page.body
     );
+    // The overview of past dates (the start page lists only coming ones).
+    let past = get_with(&state, "/verwaltung/anwesenheit/", Some(&cookie)).await;
+    assert_eq!(past.status, 200, "{}", past.body);
+    let row = past
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&format!("href=\"{DATE_PAGE}\"")))
+        .expect("the date in the overview");
+    assert!(
+        row.contains("Mittwoch, 10. März 2027") && row.contains("Hybrid Eins"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td class=\"zahl\">2</td><td class=\"zahl\">2</td><td class=\"zahl\">2</td>"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
@@ -935,4 +951,163 @@ async fn booking_for_pflicht(state: &AppState) -> BookingRow {
             Ok::<_, campus_forms::store::StoreError>(b)
         })
         .unwrap()
+}
+
+/// An enrolment in an on-demand unit, as the enrolment step leaves it.
+fn enrolled(state: &AppState, unit: &str, title: &str, name: &str, email: &str) -> BookingRow {
+    let now = state.settings.clock.now();
+    state
+        .store
+        .write(|tx| {
+            tx.insert_booking(&campus_forms::store::NewBooking {
+                kind: campus_forms::booking::BookingKind::Enrolment,
+                unit_id: unit,
+                unit_title: title,
+                wanted: "",
+                name,
+                email,
+                authority_id: "nichtmitglied",
+                member: false,
+                price_cents: 0,
+                approver: campus_forms::booking::Approver::NotNeeded,
+                approver_email: "",
+                state: BookingState::Enrolled,
+                consent_id: None,
+                ip_hash: "h",
+                actor: &Actor::Participant,
+                now,
+            })
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_on_demand_unit_completed_on_the_platform_completes_the_course_by_mail() {
+    use campus_forms::attendance::Attendance::*;
+    let (site, state, clock) = open();
+    // testkurs: hybrid-eins (Pflicht), selbstlernen and kostenlos-starten
+    // (Wahlpflicht, one needed); live-kurs also counts selbstlernen.
+    let live = confirmed(
+        &state,
+        "hybrid-eins",
+        "2027-03-10",
+        "Anna Anwesend",
+        "anna@x.example",
+    )
+    .await;
+    enrolled(
+        &state,
+        "selbstlernen",
+        "Selbstlernen",
+        "Anna Anwesend",
+        "anna@x.example",
+    );
+    advance_to(&clock, "2027-03-11");
+    record(&state, &[(&live, Attended)]).await;
+    assert!(state
+        .store
+        .certificates_of("anna@x.example")
+        .unwrap()
+        .is_empty());
+    assert!(mails(&state, "kurs-bescheinigung", "anna@x.example").is_empty());
+
+    let cookie = log_in(&state).await;
+    let page = get_with(&state, "/verwaltung/anwesenheit/import", Some(&cookie)).await;
+    let csrf = csrf_of(&page.body);
+    let bad = "lerneinheit;termin;email;teilnahme\nselbstlernen;2027-03-10;anna@x.example;ja\nhybrid-eins;;anna@x.example;ja\nkostenlos-starten;;anna@x.example;ja\n";
+    let r = post_with(
+        &state,
+        "/verwaltung/anwesenheit/import",
+        Some(&cookie),
+        &[("csrf", &csrf), ("csv", bad)],
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains(
+            "Zeile 2: „Selbstlernen“ ist eine On-Demand-Lerneinheit: Termin bitte leer lassen."
+        ),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("Zeile 3: Bei „Hybrid Eins“ fehlt der Termin"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Zeile 4: anna@x.example ist nicht in"),
+        "{}",
+        r.body
+    );
+    assert!(
+        state
+            .store
+            .certificates_of("anna@x.example")
+            .unwrap()
+            .is_empty(),
+        "nothing taken"
+    );
+
+    let good = "lerneinheit;termin;email;teilnahme\nselbstlernen;;ANNA@x.example;teilgenommen\n";
+    let r = post_with(
+        &state,
+        "/verwaltung/anwesenheit/import",
+        Some(&cookie),
+        &[("csrf", &csrf), ("csv", good)],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let courses: Vec<String> = state
+        .store
+        .certificates_of("anna@x.example")
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.course_id)
+        .collect();
+    assert_eq!(courses.len(), 2, "{courses:?}");
+    assert!(
+        courses.contains(&"testkurs".to_string()) && courses.contains(&"live-kurs".to_string())
+    );
+    let sent = mails(&state, "kurs-bescheinigung", "anna@x.example");
+    assert_eq!(sent.len(), 2, "one mail per course certificate");
+    // The same import again: no new certificate, no new mail.
+    post_with(
+        &state,
+        "/verwaltung/anwesenheit/import",
+        Some(&cookie),
+        &[("csrf", &csrf), ("csv", good)],
+    )
+    .await;
+    assert_eq!(
+        mails(&state, "kurs-bescheinigung", "anna@x.example").len(),
+        2
+    );
+
+    // The mail's link is the PDF.
+    let testkurs = sent
+        .iter()
+        .find(|raw| String::from_utf8_lossy(raw).contains("Testkurs"))
+        .expect("the Testkurs mail");
+    let link = path_of(&link_in(
+        testkurs,
+        &format!("{}/bescheinigung/", state.loaded().backend_url),
+    ));
+    let (status, headers, pdf) = get_bytes(&state, &link).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    let file = site.path().join("kurs.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let (ok, text) = run("pdftotext", &["-layout", file.to_str().unwrap(), "-"]);
+    assert!(ok, "{text}");
+    for fact in [
+        "Kursbescheinigung",
+        "Anna Anwesend",
+        "„Testkurs“",
+        "– Hybrid Eins",
+        "– Selbstlernen",
+    ] {
+        assert!(text.contains(fact), "{fact} missing in:\n{text}");
+    }
 }
