@@ -41,12 +41,16 @@ use serde_json::json;
 use std::time::Duration;
 
 mod capacity;
+mod my_bookings;
 mod reminders;
 mod state;
 mod steps;
 mod sync;
 mod texts;
 use capacity::{allocate, fill};
+pub use my_bookings::{
+    my_bookings, my_bookings_email, my_calendar, send_my_bookings_link, MY_BOOKINGS_PATH,
+};
 pub use reminders::{send_reminders, RawReminders, ReminderReport, ReminderSettings};
 pub use state::{Actor, Approver, BookingKind, BookingState};
 pub use steps::*;

@@ -35,6 +35,8 @@ crate::stored::stored_enum! {
         Offer = "angebot",
         /// Cancellation by the participant (signed booking id, stateless).
         Cancel = "stornieren",
+        /// "Meine Buchungen" of one address until a time (signed, stateless).
+        MyBookings = "meine-buchungen",
     }
 }
 
