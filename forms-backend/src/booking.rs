@@ -41,6 +41,7 @@ use serde_json::json;
 use std::time::Duration;
 
 mod capacity;
+mod my_bookings;
 mod office;
 mod reminders;
 mod state;
@@ -48,6 +49,9 @@ mod steps;
 mod sync;
 mod texts;
 use capacity::{allocate, fill};
+pub use my_bookings::{
+    my_bookings, my_bookings_email, my_calendar, send_my_bookings_link, MY_BOOKINGS_PATH,
+};
 pub use office::{move_to_date, offer_by_hand, OfficeMove};
 pub use reminders::{send_reminders, RawReminders, ReminderReport, ReminderSettings};
 pub use state::{Actor, Approver, BookingKind, BookingState};

@@ -39,6 +39,8 @@ crate::stored::stored_enum! {
         Evaluation = "bewertung",
         /// A certificate's download (signed certificate number, stateless).
         Certificate = "bescheinigung",
+        /// "Meine Buchungen" of one address until a time (signed, stateless).
+        MyBookings = "meine-buchungen",
     }
 }
 

@@ -29,6 +29,7 @@ mod extract;
 mod forms;
 mod guard;
 mod links;
+mod my_bookings;
 
 pub(crate) use error::html_headers;
 use error::FormAgainBody;
@@ -71,6 +72,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(booking::routes())
+        .merge(my_bookings::routes())
         .merge(discovery::routes())
         .merge(crate::verwaltung::routes())
         .merge(crate::attendance::routes())

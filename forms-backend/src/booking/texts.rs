@@ -88,10 +88,10 @@ impl Env<'_> {
         values: serde_json::Value,
         attachments: &[FileAttachment],
     ) -> Result<()> {
-        let draft =
-            self.ctx
-                .letterhead
-                .draft(kind, &b.email, &b.name, self.with_booking(b, values))?;
+        let mut values = self.with_booking(b, values);
+        // Where the person asks for the link to all their bookings.
+        values["my_bookings_url"] = json!(format!("{}{MY_BOOKINGS_PATH}", self.ctx.backend_url));
+        let draft = self.ctx.letterhead.draft(kind, &b.email, &b.name, values)?;
         let mail = self
             .ctx
             .letterhead

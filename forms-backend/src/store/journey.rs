@@ -110,6 +110,11 @@ impl Tx<'_> {
         )
     }
 
+    /// Every booking and enrolment of one address, by id.
+    pub fn bookings_of(&self, email: &str) -> Result<Vec<BookingRow>> {
+        self.bookings_where("email = ?1", params![email])
+    }
+
     /// Bookings waiting for approval since before `before` without reminder `kind`.
     pub fn approvals_waiting_since(&self, before: i64, kind: &str) -> Result<Vec<BookingRow>> {
         self.bookings_where(

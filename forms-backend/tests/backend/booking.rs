@@ -1310,4 +1310,5 @@ async fn the_waiting_list_follows_the_order_of_confirmation_not_of_approval() {
 }
 
 mod journey;
+mod my_bookings;
 mod retention;

@@ -8,7 +8,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 /// The calendar attachment of a raw mail: (method of its content type, body).
-fn calendar_of(raw: &[u8]) -> Option<(String, Vec<u8>)> {
+pub(super) fn calendar_of(raw: &[u8]) -> Option<(String, Vec<u8>)> {
     let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
     let part = msg
         .attachments()
@@ -22,7 +22,7 @@ fn calendar_of(raw: &[u8]) -> Option<(String, Vec<u8>)> {
 }
 
 /// The file as the Python `icalendar` package reads it (installed by `.ci/run`).
-fn parse_ics(ics: &[u8]) -> serde_json::Value {
+pub(super) fn parse_ics(ics: &[u8]) -> serde_json::Value {
     const SCRIPT: &str = r#"
 import datetime, json, sys, icalendar
 cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
