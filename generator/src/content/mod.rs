@@ -23,8 +23,8 @@ pub use files::{
 pub use loader::{load_folder, Folder, Loader};
 pub use parse::{parse_yaml, Located, SourceFile};
 pub use raw::{
-    Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCompetenceArea,
-    RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel,
-    RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress, RawPriceRules, RawReduction,
-    RawRoleProfile, RawTopic, RawUnit, UnitRole,
+    Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCancellationTerms,
+    RawCompetenceArea, RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome,
+    RawLecturer, RawLevel, RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress,
+    RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, UnitRole,
 };
