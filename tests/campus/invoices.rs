@@ -365,3 +365,45 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
         String::from_utf8_lossy(&twice.stderr).contains("gibt es schon die Gutschrift KC-000008")
     );
 }
+
+#[test]
+fn cancellation_terms_are_shown_on_paid_live_units_and_checked_with_file_and_line() {
+    let dir = sample();
+    build(dir.path()).unwrap_or_else(|p| panic!("{p}"));
+    let page = html(dir.path(), "lerneinheiten/e-akte-einfuehren/index.html");
+    let terms = select(&page, "#stornobedingungen");
+    assert_eq!(terms.len(), 1);
+    assert!(
+        text(&terms[0])
+            .contains("Bis 14 Tage vor dem Live-Termin können Sie kostenfrei stornieren"),
+        "{}",
+        text(&terms[0])
+    );
+    // On-demand units have no live date to cancel.
+    let page = html(
+        dir.path(),
+        "lerneinheiten/buergerbeteiligung-digital-einstieg/index.html",
+    );
+    assert!(select(&page, "#stornobedingungen").is_empty());
+
+    edit(
+        dir.path(),
+        "data/stornobedingungen.yaml",
+        "spaete_stornierung_prozent: 50",
+        "spaete_stornierung_prozent: 150",
+    );
+    let problems = match build(dir.path()) {
+        Ok(_) => panic!("build should fail"),
+        Err(p) => p.0,
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].file, Path::new("data/stornobedingungen.yaml"));
+    assert_eq!(problems[0].line, Some(5));
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("150 ist nicht zwischen 0 und 100 Prozent"),
+        "{}",
+        problems[0]
+    );
+}

@@ -313,8 +313,29 @@ pub fn cancel(env: &Env, id: i64, actor: &Actor) -> Result<Option<BookingRow>> {
         if !b.state.cancellable() {
             return Ok(None);
         }
-        let change = Change::at(env.ctx.now).live_date(b.live_date.as_deref());
+        // A confirmed place cancelled after the free period stays billable
+        // (data/stornobedingungen.yaml); the fee is stored with the booking.
+        let fee = match (
+            &env.site.cancellation,
+            b.state,
+            b.live_date.as_deref().and_then(parse_date),
+        ) {
+            (Some(terms), Confirmed, Some(date)) => {
+                terms.fee(Cents(b.price_cents), date, berlin_date(env.ctx.now))
+            }
+            _ => None,
+        };
+        let note = match fee {
+            Some(f) => format!("späte Stornierung, berechnet: {f}"),
+            None => String::new(),
+        };
+        let change = Change::at(env.ctx.now)
+            .live_date(b.live_date.as_deref())
+            .note(&note);
         let after = tx.move_to(id, b.state, Cancelled, actor, change)?;
+        if let Some(f) = fee {
+            tx.set_cancel_fee(id, f.0)?;
+        }
         for purpose in [Purpose::BookingConfirm, Purpose::Approval, Purpose::Offer] {
             tx.void_booking_tokens(id, purpose, env.ctx.now)?;
         }
@@ -326,6 +347,7 @@ pub fn cancel(env: &Env, id: i64, actor: &Actor) -> Result<Option<BookingRow>> {
             json!({
                 "by_participant": *actor == Actor::Participant,
                 "calendar": !cancel.is_empty(),
+                "fee": fee.map(|f| f.to_string()),
             }),
             &cancel,
         )?;

@@ -39,7 +39,23 @@ impl Env<'_> {
             .map(|u| self.site.levels[u.level].billing_unit.clone())
             .unwrap_or_default();
         let date = b.live_date.as_deref().unwrap_or(&b.wanted);
+        // The cancellation terms of a paid live booking, with the day until
+        // which cancelling is free once the date is known.
+        let cancellation = match &self.site.cancellation {
+            Some(t) if b.kind == BookingKind::Booking && b.price_cents > 0 => {
+                match parse_date(date) {
+                    Some(d) => format!(
+                        "kostenfrei bis einschließlich {}. {}",
+                        t.free_until(d).format("%d.%m.%Y"),
+                        t.summary()
+                    ),
+                    None => t.summary(),
+                }
+            }
+            _ => String::new(),
+        };
         json!({
+            "cancellation": cancellation,
             "id": b.id,
             "kind": b.kind,
             "unit_title": b.unit_title,

@@ -1312,3 +1312,82 @@ async fn the_waiting_list_follows_the_order_of_confirmation_not_of_approval() {
 mod journey;
 mod my_bookings;
 mod retention;
+#[tokio::test]
+async fn a_late_cancellation_is_recorded_as_billable_and_an_early_one_is_free() {
+    let site = site_dir();
+    std::fs::write(
+        site.path().join("data/stornobedingungen.yaml"),
+        "kostenfrei_bis_tage_vorher: 14\nspaete_stornierung_prozent: 50\nnichterscheinen_prozent: 100\n",
+    )
+    .unwrap();
+    let soon = weekday_in(5);
+    let later = weekday_in(40);
+    write_unit(
+        site.path(),
+        "storno",
+        "Storno-Test",
+        &[(soon, 5, 0), (later, 5, 0)],
+    );
+    let state = open(site.path());
+    let late = book(
+        &state,
+        "spaet@stadt.example",
+        "mitgliedsstadt",
+        "storno",
+        &iso(soon),
+    )
+    .await;
+    let early = book(
+        &state,
+        "frueh@stadt.example",
+        "mitgliedsstadt",
+        "storno",
+        &iso(later),
+    )
+    .await;
+    assert_eq!(late.state, BookingState::Confirmed);
+    assert_eq!(early.state, BookingState::Confirmed);
+    // Every booking mail states the terms with the last free day.
+    let confirmed = text_of(&mails(&state, "frueh@stadt.example", "buchung-bestaetigt")[0]);
+    let free_until = (later - Days::days(14)).format("%d.%m.%Y").to_string();
+    assert!(
+        confirmed.contains(&format!(
+            "Stornierung: kostenfrei bis einschließlich {free_until}."
+        )),
+        "{confirmed}"
+    );
+    assert!(
+        confirmed.contains("danach werden 50 % des Preises berechnet"),
+        "{confirmed}"
+    );
+    for b in [&late, &early] {
+        booking::with_env(&state, "h", |env| {
+            booking::cancel(env, b.id, &Actor::Participant)
+        })
+        .unwrap()
+        .unwrap();
+    }
+    let fee_of = |id| {
+        state
+            .store
+            .write(|tx| tx.booking_billing(id))
+            .unwrap()
+            .unwrap()
+            .1
+    };
+    // 50 % of 199 €.
+    assert_eq!(fee_of(late.id), Some(9_950));
+    assert_eq!(fee_of(early.id), None);
+    let told = text_of(&mails(&state, "spaet@stadt.example", "buchung-storniert")[0]);
+    assert!(
+        told.contains("stellen wir Ihrem Arbeitgeber 99,50\u{a0}€ in Rechnung"),
+        "{told}"
+    );
+    let free = text_of(&mails(&state, "frueh@stadt.example", "buchung-storniert")[0]);
+    assert!(!free.contains("in Rechnung"), "{free}");
+    let events = state.store.booking_events(Some(late.id)).unwrap();
+    assert!(
+        events.iter().any(|e| e.note.contains("späte Stornierung")),
+        "{events:?}"
+    );
+}

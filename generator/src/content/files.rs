@@ -119,8 +119,9 @@ pub fn unread_files(content_dir: &Path, folders: &[&str]) -> Vec<Problem> {
 /// YAML files in `data/` that no part of the site reads (a misspelt name
 /// would otherwise be dropped silently).
 pub fn unread_data_files(data_dir: &Path) -> Vec<Problem> {
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 8] = [
         "niveaus.yaml",
+        "stornobedingungen.yaml",
         "preise.yaml",
         "mitgliedschaft.yaml",
         "faq-kategorien.yaml",

@@ -24,9 +24,9 @@ pub use loader::{load_folder, Folder, Loader};
 pub(crate) use parse::classify;
 pub use parse::{parse_yaml, Located, SourceFile};
 pub use raw::{
-    Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCompetenceArea,
-    RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel,
-    RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress, RawPriceRules, RawReduction,
-    RawRoleProfile, RawTopic, RawUnit, UnitRole,
+    Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCancellationTerms,
+    RawCompetenceArea, RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome,
+    RawLecturer, RawLevel, RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress,
+    RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, UnitRole,
 };
 pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};

@@ -37,6 +37,16 @@ pub struct RawMembership {
     pub beitragsminderung: RawReduction,
 }
 
+/// `data/stornobedingungen.yaml`: when cancelling a live booking is free
+/// and what a late cancellation or a no-show costs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCancellationTerms {
+    pub kostenfrei_bis_tage_vorher: Located<i64>,
+    pub spaete_stornierung_prozent: Located<i64>,
+    pub nichterscheinen_prozent: Located<i64>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBracket {

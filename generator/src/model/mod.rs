@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod cancellation;
 mod checks;
 pub mod domains;
 pub mod evaluation;
@@ -90,6 +91,8 @@ pub struct Site {
     pub levels: Vec<Level>,
     pub prices: PriceRules,
     pub membership: Membership,
+    /// `data/stornobedingungen.yaml`; without it cancelling is always free.
+    pub cancellation: Option<cancellation::CancellationTerms>,
     pub faq_categories: Vec<FaqCategory>,
     pub topics: Vec<Topic>,
     pub lecturers: Vec<Lecturer>,
@@ -481,6 +484,13 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         content::read_data(&data.join("mitgliedschaft.yaml")),
         &mut problems,
     );
+    let cancellation_file = data.join("stornobedingungen.yaml");
+    let cancellation = if cancellation_file.exists() {
+        collect(content::read_data(&cancellation_file), &mut problems)
+            .and_then(|raw| cancellation::link(raw, &cancellation_file, &mut problems))
+    } else {
+        None
+    };
     let raw_categories: Vec<RawFaqCategory> = collect(
         content::read_data(&data.join("faq-kategorien.yaml")),
         &mut problems,
@@ -831,6 +841,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
             })
             .expect("no problems means the prices loaded"),
         membership: membership.expect("no problems means the membership rules loaded"),
+        cancellation,
         faq_categories: categories,
         topics,
         lecturers,

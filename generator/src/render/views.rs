@@ -326,6 +326,7 @@ pub(super) fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Va
         "vat_percent": site.prices.vat_percent,
         "surcharge_percent": site.prices.non_member_surcharge_percent,
         "authorities": authorities,
+        "cancellation": site.cancellation.as_ref().map(|c| c.summary()),
     });
     (global, course_cards, topic_cards)
 }
