@@ -12,5 +12,6 @@ mod delivery;
 mod discovery;
 mod http;
 mod intake;
+mod paging;
 mod theme;
 mod verwaltung;
