@@ -217,8 +217,9 @@ impl Paging {
 // ---------------------------------------------------------------- search
 
 /// Context of `search.html` and `search_results.html`: the query, the
-/// action of the no-JavaScript form, one page of the results (all hits are
-/// counted) and the corrected query with its address ("Meinten Sie …?").
+/// action of the no-JavaScript form, one page of the results (`results`
+/// and `paging` from [`search_site`]; `count` is all hits) and the
+/// corrected query with its address ("Meinten Sie …?").
 pub fn search_view(site: &Site, query: &str, results: &SiteResults, paging: &Paging) -> Value {
     let action = format!("{}{}", site.config.forms.url, crate::urls::SEARCH);
     let address = |q: &str| format!("{action}?q={}", query_component(q));
@@ -226,8 +227,8 @@ pub fn search_view(site: &Site, query: &str, results: &SiteResults, paging: &Pag
         "query": query,
         "index_url": "/suche/index.json",
         "selfcheck_url": selfcheck_form(site).map(|_| "/selbstcheck/"),
-        "count": results.hits.len(),
-        "results": results.hits[paging.range()].iter().map(|(d, score)| json!({
+        "count": results.total,
+        "results": results.hits.iter().map(|(d, score)| json!({
             "title": d.title, "url": d.url, "kind": d.kind, "kind_label": d.kind_label,
             "format": d.format, "level": d.level, "next_date": d.next_date,
             "summary": d.summary, "score": score,
@@ -241,25 +242,35 @@ pub fn search_view(site: &Site, query: &str, results: &SiteResults, paging: &Pag
     })
 }
 
-/// The answer to a query against the site: documents with their scores,
-/// and the corrected query if a typo was corrected.
+/// One page of the answer to a query against the site: the documents of
+/// that page with their scores, how many matched in all, and the corrected
+/// query if a typo was corrected.
 #[derive(Debug, Default)]
 pub struct SiteResults {
     pub hits: Vec<(search::Doc, u32)>,
+    pub total: usize,
     pub suggestion: Option<String>,
 }
 
-/// Runs a query against the site (the backend's no-JavaScript search).
-pub fn search_site(index: &search::Index, query: &str) -> SiteResults {
+/// Runs a query against the site (the backend's no-JavaScript search) and
+/// keeps the requested page of hits (only those documents are copied).
+pub fn search_site(
+    index: &search::Index,
+    query: &str,
+    per_page: usize,
+    requested: usize,
+) -> (SiteResults, Paging) {
     let results = index.search(query);
-    SiteResults {
-        hits: results
-            .hits
-            .into_iter()
+    let paging = Paging::new(results.hits.len(), per_page, requested);
+    let page = SiteResults {
+        hits: results.hits[paging.range()]
+            .iter()
             .map(|h| (index.docs[h.doc].clone(), h.score))
             .collect(),
+        total: results.hits.len(),
         suggestion: results.suggestion,
-    }
+    };
+    (page, paging)
 }
 
 /// `text` percent-encoded for a query string (UTF-8, unreserved characters kept).

@@ -88,9 +88,9 @@ async fn search(State(state): State<AppState>, format: Format, Query(params): Pa
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
-    let results = discovery::search_site(&index, &query);
-    let paging = Paging::new(
-        results.hits.len(),
+    let (results, paging) = discovery::search_site(
+        &index,
+        &query,
         discovery::SEARCH_PAGE_SIZE,
         Paging::requested(&params),
     );
