@@ -231,7 +231,7 @@ def main():
     args = ap.parse_args()
     ensure_wrk()
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "campus"], cwd=ROOT, check=True)
-    campus = os.path.join(ROOT, "target", "release", "campus")
+    campus = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "campus")
     # On disk (target/ is on the same file system as the repo), never tmpfs.
     os.makedirs(os.path.join(ROOT, "target"), exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="bench-intake-", dir=os.path.join(ROOT, "target"))

@@ -5,7 +5,8 @@ Starts the release binary on the converted reference corpus, then edits the
 title of a unit that many authorities selected, several times. Each time it
 measures from the file write until an authority page showing that unit serves
 the new title, then checks that every dependent page (unit page, catalog, all
-selecting authorities) was updated too. Prints the median, min and max.
+selecting authorities) was updated too. Prints the median, min and max;
+exits 1 if the median at full size is above 50 ms (floor of issue 20).
 
 usage: python3 bench/serve_latency.py [--edits 9] [--scale full|tenth]
 """
@@ -24,6 +25,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
 SIZES = {"full": (11000, 2000), "tenth": (1100, 200)}
+FLOOR_MS = 50
 
 
 def free_port():
@@ -43,9 +45,10 @@ def main():
     ap.add_argument("--scale", default="full")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "campus"], cwd=ROOT, check=True)
-    campus = os.path.join(ROOT, "target", "release", "campus")
+    campus = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "campus")
     scratch = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     server = None
+    failed = False
     try:
         m, c = SIZES[args.scale]
         hugo_site = os.path.join(scratch, "hugo")
@@ -97,11 +100,17 @@ def main():
             time.sleep(0.3)
         print(f"edit-to-served latency over {len(latencies)} edits: median {statistics.median(latencies):.0f} ms, "
               f"min {min(latencies):.0f} ms, max {max(latencies):.0f} ms (all {len(selecting) + 2} dependent pages updated)")
+        median = statistics.median(latencies)
+        print(f"floor (issue 20): median {median:.0f} ms at full size (at most {FLOOR_MS} ms)")
+        if args.scale == "full" and median > FLOOR_MS:
+            failed = True
     finally:
         if server:
             server.terminate()
             server.wait()
         shutil.rmtree(scratch, ignore_errors=True)
+    if failed:
+        sys.exit("floor not met: edit-to-served median")
 
 
 if __name__ == "__main__":

@@ -132,72 +132,146 @@ pub fn visible_units<'a>(
         .filter(move |u| filter.matches(&FilterUnit::of(site, u, today)))
 }
 
-/// Extra context of `catalog.html` for a filtered view: the filter (to
-/// preselect the form), the ids of units to hide (all cards stay in the page
-/// so the script can filter further; an object, so that `id in hidden_ids`
-/// is a lookup) and the number shown.
-pub fn catalog_values(
-    site: &Site,
-    filter: &CatalogFilter,
-    today: NaiveDate,
-) -> Vec<(&'static str, Value)> {
-    let public = site.units.iter().filter(|u| u.is_public());
-    let hidden: serde_json::Map<String, Value> = public
-        .clone()
-        .filter(|u| !filter.matches(&FilterUnit::of(site, u, today)))
-        .map(|u| (u.id.clone(), Value::Bool(true)))
-        .collect();
-    vec![
-        ("filter", json!(filter)),
-        ("visible_count", json!(public.count() - hidden.len())),
-        ("hidden_ids", Value::Object(hidden)),
-    ]
+impl CatalogFilter {
+    /// The filter as a query string (without `?`), empty fields left out.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("thema", &self.thema),
+            ("format", &self.format),
+            ("niveau", &self.niveau),
+            ("aufwand", &self.aufwand),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", query_component(v)));
+            }
+        }
+        if self.freier_termin {
+            parts.push("freier_termin=ja".into());
+        }
+        parts.join("&")
+    }
+}
+
+// ---------------------------------------------------------------- paging
+
+/// Hits per page of the backend's search answer.
+pub const SEARCH_PAGE_SIZE: usize = 20;
+/// Cards per page of the backend's filtered catalog (2, 3 or 4 per row).
+pub const CATALOG_PAGE_SIZE: usize = 24;
+
+/// One page of a long result list. Backend answers show one page with
+/// plain links to the pages before and after (`?seite=N`, works without
+/// JavaScript), so an answer costs the same on a small and a large site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    /// 1-based; a page past the end shows the last page.
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub per_page: usize,
+}
+
+impl Paging {
+    pub fn new(total: usize, per_page: usize, requested: usize) -> Paging {
+        let pages = total.div_ceil(per_page).max(1);
+        Paging {
+            page: requested.clamp(1, pages),
+            pages,
+            total,
+            per_page,
+        }
+    }
+
+    /// The requested page from `seite=N` (1 when absent or not a number).
+    pub fn requested(pairs: &[(String, String)]) -> usize {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "seite")
+            .and_then(|(_, v)| v.trim().parse().ok())
+            .unwrap_or(1)
+    }
+
+    /// The positions of this page's items in the whole list.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        let start = (self.page - 1) * self.per_page;
+        start.min(self.total)..(start + self.per_page).min(self.total)
+    }
+
+    /// What the templates see (`pagination`): page, pages, first and last
+    /// position shown (1-based) and the links before and after (`null` at
+    /// the ends). `link(n)` is the address of page `n`.
+    pub fn view(&self, link: impl Fn(usize) -> String) -> Value {
+        let range = self.range();
+        json!({
+            "page": self.page,
+            "pages": self.pages,
+            "from": if range.is_empty() { 0 } else { range.start + 1 },
+            "to": range.end,
+            "prev_url": (self.page > 1).then(|| link(self.page - 1)),
+            "next_url": (self.page < self.pages).then(|| link(self.page + 1)),
+        })
+    }
 }
 
 // ---------------------------------------------------------------- search
 
 /// Context of `search.html` and `search_results.html`: the query, the
-/// action of the no-JavaScript form, the results and the corrected query
-/// with its address ("Meinten Sie …?").
-pub fn search_view(site: &Site, query: &str, results: &SiteResults) -> Value {
+/// action of the no-JavaScript form, one page of the results (`results`
+/// and `paging` from [`search_site`]; `count` is all hits) and the
+/// corrected query with its address ("Meinten Sie …?").
+pub fn search_view(site: &Site, query: &str, results: &SiteResults, paging: &Paging) -> Value {
     let action = format!("{}{}", site.config.forms.url, crate::urls::SEARCH);
+    let address = |q: &str| format!("{action}?q={}", query_component(q));
     json!({
         "query": query,
         "index_url": "/suche/index.json",
         "selfcheck_url": selfcheck_form(site).map(|_| "/selbstcheck/"),
-        "count": results.hits.len(),
+        "count": results.total,
         "results": results.hits.iter().map(|(d, score)| json!({
             "title": d.title, "url": d.url, "kind": d.kind, "kind_label": d.kind_label,
             "format": d.format, "level": d.level, "next_date": d.next_date,
             "summary": d.summary, "score": score,
         })).collect::<Vec<_>>(),
+        "pagination": paging.view(|n| format!("{}&seite={n}", address(query))),
         "suggestion": results.suggestion.as_ref().map(|s| json!({
             "query": s,
-            "url": format!("{action}?q={}", query_component(s)),
+            "url": address(s),
         })),
         "action": action,
     })
 }
 
-/// The answer to a query against the site: documents with their scores,
-/// and the corrected query if a typo was corrected.
+/// One page of the answer to a query against the site: the documents of
+/// that page with their scores, how many matched in all, and the corrected
+/// query if a typo was corrected.
 #[derive(Debug, Default)]
 pub struct SiteResults {
     pub hits: Vec<(search::Doc, u32)>,
+    pub total: usize,
     pub suggestion: Option<String>,
 }
 
-/// Runs a query against the site (the backend's no-JavaScript search).
-pub fn search_site(index: &search::Index, query: &str) -> SiteResults {
+/// Runs a query against the site (the backend's no-JavaScript search) and
+/// keeps the requested page of hits (only those documents are copied).
+pub fn search_site(
+    index: &search::Index,
+    query: &str,
+    per_page: usize,
+    requested: usize,
+) -> (SiteResults, Paging) {
     let results = index.search(query);
-    SiteResults {
-        hits: results
-            .hits
-            .into_iter()
+    let paging = Paging::new(results.hits.len(), per_page, requested);
+    let page = SiteResults {
+        hits: results.hits[paging.range()]
+            .iter()
             .map(|h| (index.docs[h.doc].clone(), h.score))
             .collect(),
+        total: results.hits.len(),
         suggestion: results.suggestion,
-    }
+    };
+    (page, paging)
 }
 
 /// `text` percent-encoded for a query string (UTF-8, unreserved characters kept).

@@ -229,7 +229,7 @@ impl LiveBuild {
 
         // After a patch the pages are the same as before: keep their paths.
         let same_pages = units_read.is_some()
-            && self.page_refs.len() == renderer.singles.len() + item_count(&site);
+            && self.page_refs.len() == renderer.views.lookups.singles.len() + item_count(&site);
         let (pages, paths) = if same_pages {
             (
                 std::mem::take(&mut self.page_refs),
@@ -688,10 +688,10 @@ impl<'a> Inputs<'a> {
                 for l in &unit.lecturers {
                     self.file(&site.lecturers[*l].source).hash(&mut h);
                 }
-                for c in &r.courses_by_unit[i] {
+                for c in &r.views.lookups.courses_by_unit[i] {
                     self.course_cards[*c].hash(&mut h);
                 }
-                for a in &r.authorities_by_unit[i] {
+                for a in &r.views.lookups.authorities_by_unit[i] {
                     self.authority_entries[*a].hash(&mut h);
                 }
                 site.levels[unit.level].billing_unit.hash(&mut h);
@@ -714,6 +714,8 @@ impl<'a> Inputs<'a> {
                 self.file(&site.topics[ti].source).hash(&mut h);
                 self.topic_cards[ti].hash(&mut h);
                 for u in r
+                    .views
+                    .lookups
                     .by_title
                     .iter()
                     .filter(|u| site.units[**u].topics.contains(&ti))
@@ -725,6 +727,8 @@ impl<'a> Inputs<'a> {
                 self.template("lecturer.html").hash(&mut h);
                 self.file(&site.lecturers[li].source).hash(&mut h);
                 for u in r
+                    .views
+                    .lookups
                     .by_title
                     .iter()
                     .filter(|u| site.units[**u].lecturers.contains(&li))
@@ -745,7 +749,7 @@ impl<'a> Inputs<'a> {
                 // kind (hashing their contexts would cost more than
                 // rendering them); the incremental-equals-full test keeps
                 // these lists honest.
-                let single = r.singles[i];
+                let single = r.views.lookups.singles[i];
                 self.template(single.template(site)).hash(&mut h);
                 single.url(site).hash(&mut h);
                 match single {
@@ -772,7 +776,7 @@ impl<'a> Inputs<'a> {
                     Single::Providers => self.quality(site, &mut h),
                     Single::Lecturers => {
                         self.quality(site, &mut h);
-                        for u in &r.by_title {
+                        for u in &r.views.lookups.by_title {
                             let unit = &site.units[*u];
                             (&unit.id, &unit.title, &unit.lecturers).hash(&mut h);
                         }

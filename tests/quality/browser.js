@@ -61,6 +61,7 @@ const PAGES = [
   { type: 'Katalog nach Format', path: '/lerneinheiten/format/hybrid/' },
   { type: 'Katalog nach Niveau', path: '/lerneinheiten/niveau/basiswissen/' },
   { type: 'Katalog gefiltert (Backend, ohne JS)', path: '/forms/katalog?thema=ozg&aufwand=bis-4' },
+  { type: 'Katalog gefiltert, Seite 2 (Backend, ohne JS)', path: '/forms/katalog?format=&seite=2' },
   { type: 'Selbstcheck', path: '/selbstcheck/', shot: 'selbstcheck' },
   { type: 'Selbstcheck: Ergebnis (Backend, ohne JS)', path: '/forms/selbstcheck?profil=it-koordination&ist-digitale-grundlagen=1&kommune=ahornfeld', shot: 'selbstcheck-ergebnis' },
   { type: 'Selbstcheck: fehlende Angaben', path: '/forms/selbstcheck?profil=', status: 422 },

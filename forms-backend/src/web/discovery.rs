@@ -11,7 +11,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use campus_generator::discovery::{self, CatalogFilter};
+use campus_generator::discovery::{self, CatalogFilter, Paging};
+use campus_generator::render;
 use campus_generator::search::Index;
 use campus_generator::urls;
 use chrono::NaiveDate;
@@ -87,11 +88,19 @@ async fn search(State(state): State<AppState>, format: Format, Query(params): Pa
     let options = loaded.render_options();
     let query: String = param(&params, "q").trim().chars().take(200).collect();
     let index = index(&loaded, options.today);
-    let results = discovery::search_site(&index, &query);
-    let view = discovery::search_view(&loaded.site, &query, &results);
+    let (results, paging) = discovery::search_site(
+        &index,
+        &query,
+        discovery::SEARCH_PAGE_SIZE,
+        Paging::requested(&params),
+    );
+    let view = discovery::search_view(&loaded.site, &query, &results, &paging);
     if format.is_json() {
+        // One page of hits, as the HTML answer: bounded on any site.
         return Json(json!({
             "ok": true, "query": query, "count": view["count"], "results": view["results"],
+            "page": paging.page, "pages": paging.pages,
+            "next_url": view["pagination"]["next_url"],
             "suggestion": view["suggestion"],
         }))
         .into_response();
@@ -112,17 +121,26 @@ async fn catalog(State(state): State<AppState>, format: Format, Query(params): P
     let loaded = state.loaded();
     let options = loaded.render_options();
     let filter = CatalogFilter::from_query(&params);
-    if format.is_json() {
-        let units: Vec<&str> = discovery::visible_units(&loaded.site, &filter, options.today)
-            .map(|u| u.id.as_str())
-            .collect();
-        return Json(json!({ "ok": true, "filter": filter, "units": units })).into_response();
-    }
-    let values = discovery::catalog_values(&loaded.site, &filter, options.today);
-    match loaded.pages.site_page("/lerneinheiten/", &values) {
-        Ok(Some(body)) => html(StatusCode::OK, body),
-        Ok(None) => failed("Katalogseite fehlt"),
-        Err(e) => failed(e),
+    let views = loaded.pages.views(&options);
+    let page = match render::filtered_catalog(
+        &loaded.site,
+        loaded.pages.tera(),
+        &views,
+        &options,
+        &filter,
+        Paging::requested(&params),
+        !format.is_json(),
+    ) {
+        Ok(page) => page,
+        Err(e) => return failed(e),
+    };
+    match page.html {
+        Some(body) => html(StatusCode::OK, body),
+        None => Json(json!({
+            "ok": true, "filter": filter, "count": page.paging.total,
+            "page": page.paging.page, "pages": page.paging.pages, "units": page.unit_ids,
+        }))
+        .into_response(),
     }
 }
 

@@ -85,3 +85,29 @@ async fn only_the_owning_authority_books_an_internal_unit() {
     assert_eq!(r.location.as_deref(), Some("/formular/danke-buchung/"));
     assert_eq!(state.store.count(Table::Bookings).unwrap(), 1);
 }
+
+#[tokio::test]
+async fn the_filtered_catalog_and_the_search_never_show_an_internal_unit() {
+    let site = site_with_internal_unit();
+    let state = state_with(site.path(), settings(site.path()));
+    for path in [
+        "/forms/katalog?format=hybrid",
+        "/forms/katalog?format=",
+        "/forms/suche?q=Interne",
+    ] {
+        let page = get(&state, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("/lerneinheiten/intern-eins/"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    // The same filter does show the public hybrid unit, so the page is not empty by accident.
+    let page = get(&state, "/forms/katalog?format=hybrid").await;
+    assert!(
+        page.body.contains("/lerneinheiten/hybrid-eins/"),
+        "{}",
+        page.body
+    );
+}

@@ -15,6 +15,7 @@ mod http;
 mod intake;
 mod internal_units;
 mod official_addresses;
+mod paging;
 mod theme;
 mod verwaltung;
 mod verwaltung_moves;

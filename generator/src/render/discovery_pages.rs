@@ -7,7 +7,8 @@
 use super::{Job, Output, Renderer};
 use crate::content::Format;
 use crate::discovery::{
-    format_id, format_label, search_view, selfcheck_form, CatalogFilter, SiteResults,
+    format_id, format_label, search_view, selfcheck_form, CatalogFilter, Paging, SiteResults,
+    CATALOG_PAGE_SIZE,
 };
 use crate::model::Site;
 use crate::search;
@@ -68,6 +69,8 @@ fn catalog_job(
     let (site, views) = (r.site, &r.views);
     let filter_units = r.filter_units();
     let matching: Vec<usize> = r
+        .views
+        .lookups
         .by_title
         .iter()
         .copied()
@@ -87,10 +90,72 @@ fn catalog_job(
         .with("prefiltered", json!(true))
 }
 
+/// The backend's filtered catalog (`/forms/katalog?…`): one page of the
+/// units matching `filter`, in title order, with links to the pages before
+/// and after. Only these cards are rendered, however large the site.
+pub(super) fn filtered_catalog_job(
+    r: &Renderer,
+    filter: &CatalogFilter,
+    requested: usize,
+) -> (Job, Vec<usize>, Paging) {
+    let (site, views) = (r.site, &r.views);
+    let filter_units = r.filter_units();
+    let matching: Vec<usize> = r
+        .views
+        .lookups
+        .by_title
+        .iter()
+        .copied()
+        .filter(|i| filter.matches(&filter_units[*i]))
+        .collect();
+    let paging = Paging::new(matching.len(), CATALOG_PAGE_SIZE, requested);
+    let shown = matching[paging.range()].to_vec();
+    let query = filter.query();
+    let link = |n: usize| {
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!(
+            "{}{}?{query}{sep}seite={n}",
+            site.config.forms.url,
+            crate::urls::FILTERED_CATALOG
+        )
+    };
+    let job = Job::new(
+        crate::urls::FILTERED_CATALOG,
+        "catalog.html",
+        "Alle Lerneinheiten",
+    )
+    .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
+    .with_units(r, &shown)
+    .with("visible_count", json!(matching.len()))
+    .with("pagination", paging.view(link))
+    .with("topics", Value::Array(views.topic_cards.clone()))
+    .with(
+        "levels",
+        Value::Array(
+            site.levels
+                .iter()
+                .map(|l| json!({ "id": l.id, "name": l.name }))
+                .collect(),
+        ),
+    )
+    .with(
+        "formats",
+        json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }]),
+    )
+    .with("filter", json!(filter))
+    // Only the matching cards are in the page: the script must not
+    // filter them further in place; the form asks the backend again.
+    .with("prefiltered", json!(true));
+    (job, shown, paging)
+}
+
 pub(super) fn search_job(site: &Site) -> Job {
     Job::new("/suche/", "search.html", "Suche")
         .describe("Lerneinheiten, Kurse, Themen, häufige Fragen und Seiten des KommunalCampus durchsuchen.")
-        .with("search", search_view(site, "", &SiteResults::default()))
+        .with(
+            "search",
+            search_view(site, "", &SiteResults::default(), &Paging::new(0, 1, 1)),
+        )
 }
 
 pub(super) fn selfcheck_job(site: &Site) -> Job {

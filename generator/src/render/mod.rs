@@ -193,6 +193,43 @@ pub fn render_page(
         .map(|o| Some(String::from_utf8_lossy(&o.bytes).into_owned()))
 }
 
+/// One page of the backend's filtered catalog: the ids of the units shown
+/// (in title order), the paging, and the page itself unless only the ids
+/// are wanted (a JSON answer).
+pub struct CatalogPage {
+    pub unit_ids: Vec<String>,
+    pub paging: crate::discovery::Paging,
+    pub html: Option<String>,
+}
+
+/// The filtered catalog without JavaScript (`/forms/katalog?…&seite=N`):
+/// only the matching units of one page are rendered, so the answer does not
+/// grow with the site (see [`crate::discovery::CATALOG_PAGE_SIZE`]).
+pub fn filtered_catalog(
+    site: &Site,
+    tera: &Tera,
+    views: &Views,
+    options: &RenderOptions,
+    filter: &crate::discovery::CatalogFilter,
+    requested_page: usize,
+    with_html: bool,
+) -> Result<CatalogPage, Problem> {
+    let renderer = Renderer::with_shared_views(site, tera, options, views);
+    let (job, shown, paging) =
+        discovery_pages::filtered_catalog_job(&renderer, filter, requested_page);
+    let html = if with_html {
+        let page = render_job(site, tera, &renderer.views, job)?;
+        Some(String::from_utf8_lossy(&page.bytes).into_owned())
+    } else {
+        None
+    };
+    Ok(CatalogPage {
+        unit_ids: shown.iter().map(|i| site.units[*i].id.clone()).collect(),
+        paging,
+        html,
+    })
+}
+
 /// Renders any template (e.g. one the form backend adds to `tera`) with the
 /// shared context every page gets (`site`, `page_url`, `page_title`,
 /// `description`) plus `extra` values.

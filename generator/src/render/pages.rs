@@ -200,14 +200,43 @@ pub struct Renderer<'a> {
     pub(crate) options: &'a RenderOptions,
     /// Own views (a build) or views kept by the caller (the form backend).
     pub(crate) views: std::borrow::Cow<'a, Views>,
+}
+
+/// Reverse indexes of a site, made with its views: once per build, and
+/// once per loaded site and day in the form backend (not per request, so
+/// a page it renders costs the same on a small and a Germany-scale site).
+#[derive(Clone)]
+pub(crate) struct Lookups {
     pub(crate) by_title: Vec<usize>,
     pub(crate) courses_by_unit: Vec<Vec<usize>>,
     pub(crate) authorities_by_unit: Vec<Vec<usize>>,
     pub(crate) singles: Vec<Single>,
+    /// Page by URL path, made at the first look-up.
+    by_url: std::sync::OnceLock<std::collections::HashMap<String, PageRef>>,
     /// Filter data per unit, made once for all pre-filtered catalogs.
     filter_units: std::sync::OnceLock<Vec<crate::discovery::FilterUnit>>,
     /// Whether finished authority entries equal what the macro makes.
     authority_items_match: std::sync::OnceLock<bool>,
+}
+
+impl Lookups {
+    pub(crate) fn build(site: &Site) -> Lookups {
+        // The public programme: internal units show only on their
+        // authority's page, so every list built from this leaves them out.
+        let mut by_title: Vec<usize> = (0..site.units.len())
+            .filter(|i| site.units[*i].is_public())
+            .collect();
+        by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
+        Lookups {
+            by_title,
+            courses_by_unit: site.courses_by_unit(),
+            authorities_by_unit: site.authorities_by_unit(),
+            singles: Single::all(site),
+            by_url: std::sync::OnceLock::new(),
+            filter_units: std::sync::OnceLock::new(),
+            authority_items_match: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -241,23 +270,11 @@ impl<'a> Renderer<'a> {
         options: &'a RenderOptions,
         views: std::borrow::Cow<'a, Views>,
     ) -> Renderer<'a> {
-        // The public programme: internal units show only on their
-        // authority's page, so every list built from this leaves them out.
-        let mut by_title: Vec<usize> = (0..site.units.len())
-            .filter(|i| site.units[*i].is_public())
-            .collect();
-        by_title.sort_by(|a, b| site.units[*a].title.cmp(&site.units[*b].title));
         Renderer {
             site,
             tera,
             options,
             views,
-            by_title,
-            courses_by_unit: site.courses_by_unit(),
-            authorities_by_unit: site.authorities_by_unit(),
-            singles: Single::all(site),
-            filter_units: std::sync::OnceLock::new(),
-            authority_items_match: std::sync::OnceLock::new(),
         }
     }
 
@@ -265,7 +282,7 @@ impl<'a> Renderer<'a> {
     /// macro itself and compares: a theme whose macro tests or transforms
     /// the authority's id or name gets the macro on every page instead.
     fn authority_items_match(&self) -> bool {
-        *self.authority_items_match.get_or_init(|| {
+        *self.views.lookups.authority_items_match.get_or_init(|| {
             let (site, views) = (self.site, &self.views);
             [false, true].iter().all(|member| {
                 let Some(a) = site
@@ -298,7 +315,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(crate) fn filter_units(&self) -> &[crate::discovery::FilterUnit] {
-        self.filter_units.get_or_init(|| {
+        self.views.lookups.filter_units.get_or_init(|| {
             self.site
                 .units
                 .iter()
@@ -309,12 +326,12 @@ impl<'a> Renderer<'a> {
 
     /// Every page of the site, in a stable order.
     pub fn pages(&self) -> Vec<PageRef> {
-        all_pages(self.site, self.singles.len())
+        all_pages(self.site, self.views.lookups.singles.len())
     }
 
     /// The URL path of a page, without rendering it.
     pub fn url(&self, page: PageRef) -> String {
-        page_url(self.site, &self.singles, page)
+        page_url(self.site, &self.views.lookups.singles, page)
     }
 
     pub fn render(&self, page: PageRef) -> Result<Output, Problem> {
@@ -333,7 +350,12 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn find(&self, url: &str) -> Option<PageRef> {
-        self.pages().into_iter().find(|p| self.url(*p) == url)
+        let by_url = self
+            .views
+            .lookups
+            .by_url
+            .get_or_init(|| self.pages().into_iter().map(|p| (self.url(p), p)).collect());
+        by_url.get(url).copied()
     }
 
     fn cards(&self, idx: impl Iterator<Item = usize>) -> Value {
@@ -366,11 +388,11 @@ impl<'a> Renderer<'a> {
                         "billing_unit": level.billing_unit,
                     }),
                 );
-                let courses: Vec<Value> = self.courses_by_unit[i]
+                let courses: Vec<Value> = self.views.lookups.courses_by_unit[i]
                     .iter()
                     .map(|ci| views.course_cards[*ci].clone())
                     .collect();
-                let selected_by: Vec<Value> = self.authorities_by_unit[i]
+                let selected_by: Vec<Value> = self.views.lookups.authorities_by_unit[i]
                     .iter()
                     .map(|ai| {
                         let a = &site.authorities[*ai];
@@ -422,6 +444,8 @@ impl<'a> Renderer<'a> {
                     json!({ "content": markdown::to_html_with(&topic.body, 2, &site.images) }),
                 );
                 let units = self
+                    .views
+                    .lookups
                     .by_title
                     .iter()
                     .copied()
@@ -435,6 +459,8 @@ impl<'a> Renderer<'a> {
             PageRef::Lecturer(li) => {
                 let lecturer = &site.lecturers[li];
                 let units = self
+                    .views
+                    .lookups
                     .by_title
                     .iter()
                     .copied()
@@ -487,7 +513,7 @@ impl<'a> Renderer<'a> {
                     .with(units.0, units.1)
                     .with("unit_count", json!(a.units.len()))
             }
-            PageRef::Single(i) => self.single_job(self.singles[i]),
+            PageRef::Single(i) => self.single_job(self.views.lookups.singles[i]),
         }
     }
 
@@ -616,7 +642,7 @@ impl Renderer<'_> {
             }
             Single::Catalog => Job::new(url, template, "Alle Lerneinheiten")
                 .describe("Alle Lerneinheiten der KommunalCampus eG mit Format, Niveau, Preis und Terminen.")
-                .with_units(self, &self.by_title)
+                .with_units(self, &self.views.lookups.by_title)
                 .with("topics", Value::Array(views.topic_cards.clone()))
                 .with("levels", Value::Array(site.levels.iter().map(|l| json!({ "id": l.id, "name": l.name })).collect()))
                 .with("formats", json!([{ "id": "hybrid", "label": "Hybrid" }, { "id": "on-demand", "label": "On-Demand" }])),
@@ -666,7 +692,7 @@ impl Renderer<'_> {
                 }
             }
             Single::Providers => quality::providers_job(site, url, template),
-            Single::Lecturers => quality::lecturers_job(site, &self.by_title, url, template),
+            Single::Lecturers => quality::lecturers_job(site, &self.views.lookups.by_title, url, template),
             Single::FormatCatalog(format) => discovery_pages::format_catalog_job(self, format),
             Single::LevelCatalog(level) => discovery_pages::level_catalog_job(self, level),
             Single::Search => discovery_pages::search_job(site),

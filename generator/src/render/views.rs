@@ -105,6 +105,7 @@ pub struct Views {
     pub(crate) authority_items: Vec<Option<[String; 2]>>,
     /// The day the views were made for (next dates depend on it).
     pub(crate) today: NaiveDate,
+    pub(crate) lookups: super::pages::Lookups,
 }
 
 pub(super) fn unit_url(id: &str) -> String {
@@ -224,6 +225,7 @@ impl Views {
             catalog_items,
             authority_items,
             today: options.today,
+            lookups: super::pages::Lookups::build(site),
         }
     }
 
@@ -245,6 +247,7 @@ impl Views {
         }
         (self.global, self.course_cards, self.topic_cards) = site_views(site, options);
         self.global_for_tera = tera_value(&self.global);
+        self.lookups = super::pages::Lookups::build(site);
     }
 
     /// The day the views were made for.
