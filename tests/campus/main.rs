@@ -10,6 +10,7 @@ mod hardening;
 mod incremental;
 mod internal_units;
 mod large_sites;
+mod membership_fee;
 mod net;
 mod occupancy;
 mod one_cause;

@@ -313,10 +313,12 @@ async fn an_offered_search_index_is_used_only_for_the_loaded_site() {
     let loaded = state.loaded();
     // An index in which a unit carries a word the content does not have.
     let mut marked = (*loaded.site).clone();
-    let mut unit = (*marked.units[0]).clone();
+    // A public unit: internal ones are not in the search index.
+    let first = marked.units.iter().position(|u| u.is_public()).unwrap();
+    let mut unit = (*marked.units[first]).clone();
     unit.title = format!("Angebotswort {}", unit.title);
     let url = format!("/lerneinheiten/{}/", unit.id);
-    marked.units[0] = std::sync::Arc::new(unit);
+    marked.units[first] = std::sync::Arc::new(unit);
     let index = std::sync::Arc::new(campus_generator::search::site_index(&marked, today));
 
     // Made for another site (an equal copy, not the loaded one): refused.

@@ -10,6 +10,7 @@ mod common;
 mod booking;
 mod delivery;
 mod discovery;
+mod fee;
 mod http;
 mod intake;
 mod internal_units;

@@ -26,7 +26,7 @@ mod provider;
 
 pub use link::parse_date;
 pub use patch::{patch, Patched};
-pub use pricing::{Membership, MembershipQuote, Price, PriceRules};
+pub use pricing::{Membership, MembershipQuote, Price, PriceRules, YearlyFee};
 pub use provider::{Certification, Provider};
 
 use checks::{
