@@ -208,20 +208,45 @@ async fn calculator(
         .parse::<u32>()
         .ok()
         .filter(|n| *n >= 1 && *n <= 10_000_000);
+    // Last year's bookings (optional): what reduces the yearly fee.
+    let bookings_raw = query
+        .get("buchungen")
+        .map(String::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let bookings = parse_euros(&bookings_raw);
+    const BOOKINGS_ERROR: &str =
+        "Bitte geben Sie die Buchungen als Betrag in Euro an, zum Beispiel 2.500 oder 2500,50.";
     let m = &loaded.site.membership;
-    let quote = employees.map(|n| (n, m.quote(n)));
+    let quote = employees
+        .filter(|_| bookings.is_some())
+        .map(|n| (n, m.quote(n), m.yearly_fee(n, bookings.unwrap_or_default())));
     if json {
         return match quote {
-            Some((n, q)) => Json(json!({
+            Some((n, q, fee)) => Json(json!({
                 "ok": true, "employees": n, "shares": q.shares,
                 "deposit": q.deposit.0, "annual_fee": q.annual_fee.0,
+                "reduction": fee.reduction.0, "reduced_fee": fee.reduced.0,
             }))
             .into_response(),
-            None => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": { "beschaeftigte": "Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an." } })),
-            )
-                .into_response(),
+            None => {
+                let mut errors = serde_json::Map::new();
+                if employees.is_none() {
+                    errors.insert(
+                        "beschaeftigte".into(),
+                        json!("Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an."),
+                    );
+                }
+                if bookings.is_none() {
+                    errors.insert("buchungen".into(), json!(BOOKINGS_ERROR));
+                }
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(json!({ "ok": false, "errors": errors })),
+                )
+                    .into_response()
+            }
         };
     }
     let html = loaded.pages.own(
@@ -231,15 +256,23 @@ async fn calculator(
         &[
             (
                 "quote",
-                quote.map_or(Value::Null, |(n, q)| {
+                quote.map_or(Value::Null, |(n, q, fee)| {
                     json!({
                         "employees": n,
                         "employees_label": campus_generator::money::group_thousands(n.into()),
                         "shares": q.shares, "deposit": q.deposit.0, "annual_fee": q.annual_fee.0,
+                        "bookings": bookings.unwrap_or_default().0,
+                        "reduction": fee.reduction.0, "reduced_fee": fee.reduced.0,
                     })
                 }),
             ),
             ("employees", json!(raw)),
+            ("employees_ok", json!(employees.is_some())),
+            ("bookings", json!(bookings_raw)),
+            (
+                "bookings_error",
+                json!(bookings.is_none().then_some(BOOKINGS_ERROR)),
+            ),
             ("reduction_percent", json!(m.reduction_percent_of_bookings)),
             ("reduction_max_percent", json!(m.reduction_max_percent)),
             ("action", json!("/forms/mitgliedschaft/rechner")),
@@ -251,4 +284,44 @@ async fn calculator(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     (status, html_headers(), html).into_response()
+}
+
+/// A euro amount as people type it ("2.500", "2500,50", "2 500 €"); empty
+/// is zero, anything else not a non-negative amount is `None`.
+fn parse_euros(raw: &str) -> Option<campus_generator::money::Cents> {
+    let cleaned: String = raw
+        .trim()
+        .trim_end_matches('€')
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
+        .collect();
+    if cleaned.is_empty() {
+        return Some(campus_generator::money::Cents(0));
+    }
+    let (euros, cents) = cleaned.split_once(',').unwrap_or((&cleaned, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !all_digits(euros) || !all_digits(cents) || cents.len() > 2 || euros.len() > 12 {
+        return None;
+    }
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    Some(campus_generator::money::Cents(
+        euros.parse::<i64>().ok()? * 100 + cents,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_euros;
+    use campus_generator::money::Cents;
+
+    #[test]
+    fn euro_amounts_as_people_type_them() {
+        assert_eq!(parse_euros(""), Some(Cents(0)));
+        assert_eq!(parse_euros("2.500"), Some(Cents(250_000)));
+        assert_eq!(parse_euros("2500,5"), Some(Cents(250_050)));
+        assert_eq!(parse_euros("2 500,55 €"), Some(Cents(250_055)));
+        assert_eq!(parse_euros("-5"), None);
+        assert_eq!(parse_euros("viel"), None);
+        assert_eq!(parse_euros("1,234"), None);
+    }
 }

@@ -252,6 +252,16 @@ async function main() {
       const num = pn.getByLabel(/Zahl der Beschäftigten/i).and(pn.locator('input'));
       if (await num.count() !== 1 || (await num.first().getAttribute('type')) !== 'number') fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein beschriftetes Zahlenfeld „Beschäftigte“');
       if (await form.locator('button[type="submit"], input[type="submit"], button:not([type])').count() === 0) fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein Absende-Knopf');
+      else {
+        // Fee, reduction by bookings and reduced fee, recalculated by the backend.
+        await num.first().fill('730');
+        await pn.getByLabel(/Buchungen im Vorjahr/i).fill('3.000');
+        await Promise.all([pn.waitForNavigation(), form.locator('button[type="submit"]').first().click()]);
+        const answer = (await pn.locator('main').textContent()).replace(/\s+/g, ' ');
+        if (!/Jahresbeitrag nach Minderung\s*6\.500,00\s€/.test(answer) || !/Minderung durch Buchungen\s*1\.500,00\s€/.test(answer)) {
+          fail('Rechner', '/forms/mitgliedschaft/rechner', `ohne JS: 730 Beschäftigte, 3.000 € Buchungen: erwartet Minderung 1.500,00 € und 6.500,00 €, Antwort: „${answer.slice(0, 400)}“`);
+        }
+      }
     }
     await noJs.close();
 
@@ -271,6 +281,11 @@ async function main() {
     text = ((await out.count()) ? await out.textContent() : '').replace(/\s+/g, ' ');
     if (!/\b4 Geschäftsanteile\b/.test(text) || !text.includes('4.000,00 €')) {
       fail('Rechner', '/mitgliedschaft/', `mit JS: nach Eingabe 730 erwartet „4 Geschäftsanteile“ und „4.000,00 €“, Ausgabe: „${text}“${jsErrors.length ? ' – Konsole: ' + jsErrors.join(' | ') : ''}`);
+    }
+    await pj.getByLabel(/Buchungen im Vorjahr/i).fill('3.000');
+    text = ((await out.count()) ? await out.textContent() : '').replace(/\s+/g, ' ');
+    if (!text.includes('nach der Minderung um 1.500,00 € noch 6.500,00 €')) {
+      fail('Rechner', '/mitgliedschaft/', `mit JS: 3.000 € Buchungen: erwartet „nach der Minderung um 1.500,00 € noch 6.500,00 €“, Ausgabe: „${text}“`);
     }
     await withJs.close();
 

@@ -11,6 +11,7 @@ mod booking;
 mod certificate;
 mod delivery;
 mod discovery;
+mod fee;
 mod http;
 mod intake;
 mod internal_units;

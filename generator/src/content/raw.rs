@@ -33,7 +33,7 @@ pub struct RawPriceRules {
 pub struct RawMembership {
     pub anteil_euro: i64,
     pub staffel: Vec<Located<RawBracket>>,
-    pub jahresbeitrag_faktor: i64,
+    pub jahresbeitrag_faktor: Located<i64>,
     pub beitragsminderung: RawReduction,
 }
 
@@ -58,8 +58,8 @@ pub struct RawBracket {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReduction {
-    pub prozent_der_buchungen: i64,
-    pub hoechstens_prozent: i64,
+    pub prozent_der_buchungen: Located<i64>,
+    pub hoechstens_prozent: Located<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -683,12 +683,55 @@ pub(super) fn link_membership(
         ));
         return None;
     }
+    // The fee rule: a factor on the deposit, reduced by a share of the
+    // bookings up to a cap; percentages outside 0..=100 are typos.
+    let mut rule_ok = true;
+    let mut check = |v: &content::Located<i64>,
+                     field: &'static str,
+                     range: std::ops::RangeInclusive<i64>,
+                     message: &str| {
+        if !range.contains(&v.value) {
+            rule_ok = false;
+            problems.push(
+                Problem::new(
+                    path,
+                    ProblemKind::InvalidValue {
+                        field,
+                        message: format!("{} (hier {}).", message, v.value),
+                    },
+                )
+                .at(v.referenced.line(), Some(v.referenced.column())),
+            );
+        }
+    };
+    check(
+        &m.jahresbeitrag_faktor,
+        "jahresbeitrag_faktor",
+        0..=100,
+        "Der Jahresbeitrag ist ein ganzes Vielfaches der Einlage von 0 bis 100",
+    );
+    let r = &m.beitragsminderung;
+    check(
+        &r.prozent_der_buchungen,
+        "prozent_der_buchungen",
+        0..=100,
+        "Ein Anteil der Buchungen in Prozent von 0 bis 100",
+    );
+    check(
+        &r.hoechstens_prozent,
+        "hoechstens_prozent",
+        0..=100,
+        "Die Minderung beträgt höchstens 0 bis 100 Prozent des Jahresbeitrags",
+    );
+    if !rule_ok {
+        return None;
+    }
     Some(Membership {
         share_value: Cents::from_euros(m.anteil_euro),
         brackets,
-        annual_fee_factor: m.jahresbeitrag_faktor,
-        reduction_percent_of_bookings: m.beitragsminderung.prozent_der_buchungen,
-        reduction_max_percent: m.beitragsminderung.hoechstens_prozent,
+        annual_fee_factor: m.jahresbeitrag_faktor.value,
+        reduction_percent_of_bookings: r.prozent_der_buchungen.value,
+        reduction_max_percent: r.hoechstens_prozent.value,
     })
 }
 

@@ -30,7 +30,7 @@ mod provider;
 
 pub use link::parse_date;
 pub use patch::{patch, Patched};
-pub use pricing::{Membership, MembershipQuote, Price, PriceRules};
+pub use pricing::{Membership, MembershipQuote, Price, PriceRules, YearlyFee};
 pub use provider::{Certification, Provider};
 
 use checks::{

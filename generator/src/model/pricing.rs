@@ -50,6 +50,14 @@ pub struct MembershipQuote {
     pub annual_fee: Cents,
 }
 
+/// A yearly fee before and after the reduction by bookings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct YearlyFee {
+    pub fee: Cents,
+    pub reduction: Cents,
+    pub reduced: Cents,
+}
+
 impl Membership {
     pub fn shares_for(&self, employees: u32) -> u32 {
         self.brackets
@@ -70,9 +78,28 @@ impl Membership {
 
     /// The annual fee after crediting a share of last year's bookings.
     pub fn reduced_fee(&self, annual_fee: Cents, bookings: Cents) -> Cents {
-        let credit = bookings.percent_of(self.reduction_percent_of_bookings);
+        annual_fee - self.reduction(annual_fee, bookings)
+    }
+
+    fn reduction(&self, annual_fee: Cents, bookings: Cents) -> Cents {
+        let credit = bookings
+            .max(Cents(0))
+            .percent_of(self.reduction_percent_of_bookings);
         let cap = annual_fee.percent_of(self.reduction_max_percent);
-        annual_fee - credit.min(cap)
+        credit.min(cap)
+    }
+
+    /// The yearly fee of an authority with `employees` staff (twice the
+    /// deposit by the rule in `data/mitgliedschaft.yaml`), the reduction its
+    /// `bookings` (gross, last year) earn, and what remains to pay.
+    pub fn yearly_fee(&self, employees: u32, bookings: Cents) -> YearlyFee {
+        let fee = self.quote(employees).annual_fee;
+        let reduction = self.reduction(fee, bookings);
+        YearlyFee {
+            fee,
+            reduction,
+            reduced: fee - reduction,
+        }
     }
 
     /// Rows of the share table: (from, to, shares, deposit, annual fee).
@@ -143,6 +170,42 @@ mod tests {
         assert_eq!((rows[0].0, rows[0].1), (1, Some(50)));
         assert_eq!((rows[5].0, rows[5].1), (2001, None));
         assert_eq!(rows[5].2.deposit, Cents::from_euros(6000));
+    }
+
+    #[test]
+    fn yearly_fee_is_twice_the_deposit_less_half_the_bookings() {
+        let m = membership();
+        // 730 employees: 4 shares, 4,000 EUR deposit, 8,000 EUR fee.
+        let none = m.yearly_fee(730, Cents(0));
+        assert_eq!(
+            none,
+            YearlyFee {
+                fee: Cents::from_euros(8000),
+                reduction: Cents(0),
+                reduced: Cents::from_euros(8000)
+            }
+        );
+        let some = m.yearly_fee(730, Cents::from_euros(3000));
+        assert_eq!(some.reduction, Cents::from_euros(1500));
+        assert_eq!(some.reduced, Cents::from_euros(6500));
+        // Cents are halved exactly where they can be.
+        assert_eq!(m.yearly_fee(40, Cents(19_900)).reduction, Cents(9_950));
+        // Never below zero, and a rule with a lower cap stops there.
+        assert_eq!(
+            m.yearly_fee(40, Cents::from_euros(10_000)).reduced,
+            Cents(0)
+        );
+        let capped = Membership {
+            reduction_max_percent: 25,
+            ..membership()
+        };
+        let f = capped.yearly_fee(730, Cents::from_euros(100_000));
+        assert_eq!(
+            (f.reduction, f.reduced),
+            (Cents::from_euros(2000), Cents::from_euros(6000))
+        );
+        // Negative bookings (a credit note larger than the year) reduce nothing.
+        assert_eq!(m.yearly_fee(730, Cents(-500)).reduction, Cents(0));
     }
 
     #[test]

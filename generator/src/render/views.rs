@@ -352,6 +352,8 @@ pub fn membership_view(site: &Site) -> Value {
         "share_value_cents": m.share_value.0,
         "brackets": m.brackets.iter().map(|(to, shares)| json!([to, shares])).collect::<Vec<_>>(),
         "fee_factor": m.annual_fee_factor,
+        "reduction_percent": m.reduction_percent_of_bookings,
+        "reduction_max_percent": m.reduction_max_percent,
     });
     json!({
         "share_value": m.share_value.0,

@@ -46,17 +46,38 @@
         ausgabe.textContent = 'Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 ein.';
         return false;
       }
+      var buchungen = buchungenInCent();
+      if (buchungen === null) {
+        ausgabe.textContent = 'Bitte geben Sie die Buchungen als Betrag in Euro an, zum Beispiel 2.500 oder 2500,50.';
+        return false;
+      }
       var a = anteile(n);
       var einlage = a * regeln.share_value_cents;
       var beitrag = einlage * (regeln.fee_factor || 1);
+      /* Dieselbe Regel wie Membership::yearly_fee: Anteil der Buchungen, höchstens ein Anteil des Beitrags. */
+      var minderung = Math.min(Math.round(buchungen * (regeln.reduction_percent || 0) / 100),
+        Math.round(beitrag * (regeln.reduction_max_percent || 0) / 100));
       ausgabe.textContent = 'Bei ' + zahl(n) + ' Beschäftigten' +
         ' zeichnet Ihre Kommune ' + a + (a === 1 ? ' Geschäftsanteil' : ' Geschäftsanteile') +
         '. Die einmalige Einlage beträgt ' + euro(einlage) +
-        ', der Jahresbeitrag vor der Minderung durch Buchungen ' + euro(beitrag) + '.';
+        ', der Jahresbeitrag vor der Minderung durch Buchungen ' + euro(beitrag) +
+        (buchungen > 0 ? ', nach der Minderung um ' + euro(minderung) + ' noch ' + euro(beitrag - minderung) : '') + '.';
       return true;
     }
 
+    /* Betrag wie "2.500" oder "2500,50"; leer ist 0, Unlesbares null. */
+    function buchungenInCent() {
+      if (!buchungenFeld) { return 0; }
+      var roh = buchungenFeld.value.trim().replace(/€$/, '').replace(/[.\s\u00a0]/g, '');
+      if (roh === '') { return 0; }
+      var m = /^(\d{1,12})(?:,(\d{1,2}))?$/.exec(roh);
+      if (!m) { return null; }
+      return Number(m[1]) * 100 + Number(((m[2] || '0') + '0').slice(0, 2));
+    }
+
+    var buchungenFeld = document.getElementById('buchungen');
     feld.addEventListener('input', berechnen);
+    if (buchungenFeld) { buchungenFeld.addEventListener('input', berechnen); }
     if (formular) {
       formular.addEventListener('submit', function (ereignis) {
         if (berechnen()) { ereignis.preventDefault(); }
