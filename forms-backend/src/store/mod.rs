@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod bookings;
+mod copy;
 mod db;
 mod forms;
 mod office;
@@ -23,6 +24,7 @@ mod outbox;
 pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
+pub use copy::CopyReport;
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
@@ -45,6 +47,8 @@ pub enum StoreError {
     Value { column: usize, message: String },
     #[error("Datenbank: keine Zeile gefunden")]
     NoRows,
+    #[error("Kopieren: {0}")]
+    Copy(String),
     #[error("Datenbank: alle Verbindungen belegt (länger als 30 Sekunden)")]
     PoolExhausted,
     #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
