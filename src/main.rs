@@ -49,6 +49,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// For operators: consistent copy of the form database (and signing key) while the service runs.
     Backup(cmd::backup::Args),
+    /// For operators: move the form database from SQLite to PostgreSQL (db copy --to postgres://…).
+    Db(cmd::db::Args),
     /// Form backend data: purge expired data, export submissions as CSV.
     Forms(cmd::forms::Args),
     /// Bookings for the office: list, export (CSV per live date), approve, reject, cancel.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(&cli.site, args),
         Command::Serve(args) => cmd::serve::run(&cli.site, args),
         Command::Backup(args) => cmd::backup::run(&cli.site, args),
+        Command::Db(args) => cmd::db::run(&cli.site, args),
         Command::Forms(args) => cmd::forms::run(&cli.site, args),
         Command::Bookings(args) => cmd::bookings::run(&cli.site, args),
         Command::Invoices(args) => cmd::invoices::run(&cli.site, args),

@@ -2,6 +2,7 @@ pub mod backup;
 pub mod bookings;
 pub mod build;
 pub mod check;
+pub mod db;
 pub mod forms;
 pub mod invoices;
 pub mod run;

@@ -317,9 +317,9 @@ impl Tx<'_> {
             .execute(
                 "UPDATE bookings SET state = ?3, live_date = ?4, wanted = coalesce(?5, wanted),
                 offer_until = ?6, updated_at = ?7,
-                queue_no = CASE ?8
-                    WHEN 1 THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
-                    WHEN 2 THEN coalesce(queue_no, (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings))
+                queue_no = CASE
+                    WHEN ?8 = 1 THEN (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings)
+                    WHEN ?8 = 2 THEN coalesce(queue_no, (SELECT coalesce(max(queue_no), 0) + 1 FROM bookings))
                     ELSE queue_no END
              WHERE id = ?1 AND state = ?2",
                 params![
@@ -349,8 +349,12 @@ impl Tx<'_> {
     }
 
     /// The booking `email` holds for a unit in one of the active states
-    /// (at most one: [`crate::booking::request`] checks in its transaction).
+    /// (at most one: [`crate::booking::request`] checks in its transaction,
+    /// under a lock of this person and unit).
     pub fn active_booking(&self, unit_id: &str, email: &str) -> Result<Option<BookingRow>> {
+        // Held until the transaction ends: a double click on two nodes
+        // finds the first request instead of both inserting one.
+        self.lock(&format!("booking:{unit_id}:{email}"))?;
         let [a, b, c, d, e, f] = BookingState::ACTIVE;
         self.query_row(
             &format!(
@@ -549,8 +553,9 @@ impl Store {
             tx.query_map(
                 &format!(
                     "SELECT {COLUMNS} FROM bookings
-             WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR live_date = ?2 OR wanted = ?2)
-               AND (?3 IS NULL OR state = ?3)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR unit_id = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR live_date = ?2 OR wanted = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR state = ?3)
              ORDER BY unit_id, coalesce(live_date, wanted), state, coalesce(queue_no, 0), id"
                 ),
                 params![filter.unit_id, filter.live_date, filter.state],
@@ -569,7 +574,7 @@ impl Store {
         self.read(|tx| {
             tx.query_map(
                 "SELECT id, booking_id, at, actor, from_state, to_state, live_date, note FROM booking_events
-             WHERE ?1 IS NULL OR booking_id = ?1 ORDER BY id",
+             WHERE CAST(?1 AS BIGINT) IS NULL OR booking_id = ?1 ORDER BY id",
                 params![booking_id],
                 |r| {
                     Ok(BookingEvent {

@@ -411,6 +411,8 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
 pub(crate) struct PgPool {
     config: tokio_postgres::Config,
     runtime: tokio::runtime::Handle,
+    /// Ends the background thread (and with it every connection) on drop.
+    _stop: tokio::sync::oneshot::Sender<()>,
     max: usize,
     state: Mutex<PoolState>,
     returned: Condvar,
@@ -428,6 +430,7 @@ impl PgPool {
     pub(crate) fn new(url: &str, max: usize) -> Result<PgPool> {
         let config: tokio_postgres::Config = url.parse()?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("campus-postgres".into())
             .spawn(move || {
@@ -436,7 +439,7 @@ impl PgPool {
                     .build()
                     .expect("PostgreSQL-Laufzeit");
                 let _ = tx.send(runtime.handle().clone());
-                runtime.block_on(std::future::pending::<()>());
+                let _ = runtime.block_on(stopped);
             })?;
         let runtime = rx.recv().map_err(|_| {
             StoreError::Io(std::io::Error::other("PostgreSQL-Laufzeit startet nicht"))
@@ -444,6 +447,7 @@ impl PgPool {
         Ok(PgPool {
             config,
             runtime,
+            _stop: stop,
             max: max.max(1),
             state: Mutex::new(PoolState {
                 idle: Vec::new(),

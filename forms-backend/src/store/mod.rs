@@ -18,6 +18,7 @@ use std::time::Duration;
 mod billing;
 mod bookings;
 mod completion;
+mod copy;
 mod db;
 mod forms;
 mod journey;
@@ -30,6 +31,7 @@ pub use bookings::{
     BookingEvent, BookingFilter, BookingRow, Change, KnownDate, MoveError, NewBooking,
 };
 pub use completion::{AttendanceRow, CertificateRow, StoredEvaluation};
+pub use copy::CopyReport;
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
@@ -55,6 +57,8 @@ pub enum StoreError {
     Value { column: usize, message: String },
     #[error("Datenbank: keine Zeile gefunden")]
     NoRows,
+    #[error("Kopieren: {0}")]
+    Copy(String),
     #[error("Datenbank: alle Verbindungen belegt (länger als 30 Sekunden)")]
     PoolExhausted,
     #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
@@ -584,10 +588,29 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The throw-away PostgreSQL cluster of the integration tests.
+#[cfg(test)]
+#[path = "../../tests/backend/pg.rs"]
+#[allow(dead_code)]
+mod test_pg;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sign::Purpose;
+
+    use super::test_pg as pg;
+
+    /// A fresh SQLite file and, where the binaries are there, a fresh
+    /// PostgreSQL database: the tests below run on both.
+    fn databases() -> Vec<(Location, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = vec![(Location::File(dir.path().join("x.db")), Some(dir))];
+        if let Some(url) = pg::fresh_database() {
+            out.push((Location::Postgres(url), None));
+        }
+        out
+    }
 
     fn mail(id: &str) -> OutgoingMail {
         OutgoingMail {
@@ -617,184 +640,188 @@ mod tests {
 
     #[test]
     fn a_failed_closure_rolls_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("x.db")).unwrap();
-        let r: Result<()> = store.write(|tx| {
-            tx.enqueue(&mail("<1@x>"), 0)?;
-            Err(StoreError::Io(std::io::Error::other("boom")))
-        });
-        assert!(r.is_err());
-        assert_eq!(store.count(Table::Outbox).unwrap(), 0);
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            let r: Result<()> = store.write(|tx| {
+                tx.enqueue(&mail("<1@x>"), 0)?;
+                Err(StoreError::Io(std::io::Error::other("boom")))
+            });
+            assert!(r.is_err());
+            assert_eq!(store.count(Table::Outbox).unwrap(), 0);
+        }
     }
 
     #[test]
     fn claims_are_exclusive_and_leases_expire() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.db");
-        let a = Store::open(&path).unwrap();
-        let b = Store::open(&path).unwrap();
-        a.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
-        let lease = Duration::from_secs(60);
-        let claimed = a.claim_next("wa", 100, lease).unwrap().unwrap();
-        assert!(b.claim_next("wb", 100, lease).unwrap().is_none());
-        // After the lease, another worker may take over; the first loses it.
-        let again = b.claim_next("wb", 200, lease).unwrap().unwrap();
-        assert_eq!(again.id, claimed.id);
-        assert_eq!(again.attempts, 2);
-        assert!(!a.mark_sent(claimed.id, "wa", 201).unwrap());
-        assert!(b.mark_sent(claimed.id, "wb", 201).unwrap());
-        assert!(a.claim_next("wa", 10_000, lease).unwrap().is_none());
+        for (db, _dir) in databases() {
+            let a = Store::open(&db).unwrap();
+            let b = Store::open(&db).unwrap();
+            a.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+            let lease = Duration::from_secs(60);
+            let claimed = a.claim_next("wa", 100, lease).unwrap().unwrap();
+            assert!(b.claim_next("wb", 100, lease).unwrap().is_none());
+            // After the lease, another worker may take over; the first loses it.
+            let again = b.claim_next("wb", 200, lease).unwrap().unwrap();
+            assert_eq!(again.id, claimed.id);
+            assert_eq!(again.attempts, 2);
+            assert!(!a.mark_sent(claimed.id, "wa", 201).unwrap());
+            assert!(b.mark_sent(claimed.id, "wb", 201).unwrap());
+            assert!(a.claim_next("wa", 10_000, lease).unwrap().is_none());
+        }
     }
 
     #[test]
     fn claims_take_the_earliest_due_mail_across_states() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("x.db")).unwrap();
-        let lease = Duration::from_secs(60);
-        // 1 becomes a retry due at 150, 2 is queued at 120, 3 a stale lease.
-        store.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
-        store.write(|tx| tx.enqueue(&mail("<2@x>"), 120)).unwrap();
-        store.write(|tx| tx.enqueue(&mail("<3@x>"), 90)).unwrap();
-        let first = store.claim_next("w", 100, lease).unwrap().unwrap();
-        assert_eq!(first.message_id, "<3@x>");
-        let one = store.claim_next("w", 100, lease).unwrap().unwrap();
-        assert_eq!(one.message_id, "<1@x>");
-        store
-            .mark_attempt_failed(one.id, "w", "later", Some(150))
-            .unwrap();
-        // At 130 only the queued one is due (the lease of 3 runs until 160).
-        let two = store.claim_next("w", 130, lease).unwrap().unwrap();
-        assert_eq!(two.message_id, "<2@x>");
-        assert!(store.claim_next("w", 140, lease).unwrap().is_none());
-        // At 170 the retry (due 150) and the stale lease of 3 (due 90) are
-        // both due: the earlier due time goes first.
-        assert_eq!(
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            let lease = Duration::from_secs(60);
+            // 1 becomes a retry due at 150, 2 is queued at 120, 3 a stale lease.
+            store.write(|tx| tx.enqueue(&mail("<1@x>"), 100)).unwrap();
+            store.write(|tx| tx.enqueue(&mail("<2@x>"), 120)).unwrap();
+            store.write(|tx| tx.enqueue(&mail("<3@x>"), 90)).unwrap();
+            let first = store.claim_next("w", 100, lease).unwrap().unwrap();
+            assert_eq!(first.message_id, "<3@x>");
+            let one = store.claim_next("w", 100, lease).unwrap().unwrap();
+            assert_eq!(one.message_id, "<1@x>");
             store
-                .claim_next("w", 170, lease)
-                .unwrap()
-                .unwrap()
-                .message_id,
-            "<3@x>"
-        );
-        assert_eq!(
-            store
-                .claim_next("w", 170, lease)
-                .unwrap()
-                .unwrap()
-                .message_id,
-            "<1@x>"
-        );
+                .mark_attempt_failed(one.id, "w", "later", Some(150))
+                .unwrap();
+            // At 130 only the queued one is due (the lease of 3 runs until 160).
+            let two = store.claim_next("w", 130, lease).unwrap().unwrap();
+            assert_eq!(two.message_id, "<2@x>");
+            assert!(store.claim_next("w", 140, lease).unwrap().is_none());
+            // At 170 the retry (due 150) and the stale lease of 3 (due 90) are
+            // both due: the earlier due time goes first.
+            assert_eq!(
+                store
+                    .claim_next("w", 170, lease)
+                    .unwrap()
+                    .unwrap()
+                    .message_id,
+                "<3@x>"
+            );
+            assert_eq!(
+                store
+                    .claim_next("w", 170, lease)
+                    .unwrap()
+                    .unwrap()
+                    .message_id,
+                "<1@x>"
+            );
+        }
     }
 
     #[test]
     fn purge_removes_unconfirmed_and_expired_but_keeps_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("x.db")).unwrap();
-        let day = 86_400;
-        let now = 1_000 * day;
-        let payload = serde_json::json!({});
-        store
-            .write(|tx| {
-                for (form, status, age, email) in [
-                    ("kontakt", "eingegangen", 40, "alt@x.de"),
-                    ("kontakt", "eingegangen", 10, "neu@x.de"),
-                    ("newsletter", "unbestaetigt", 3, "offen@x.de"),
-                    ("newsletter", "bestaetigt", 3, "aktiv@x.de"),
-                ] {
-                    let id = tx.insert_submission(&NewSubmission {
-                        form,
-                        payload: &payload,
-                        email: Some(email),
-                        status,
-                        ip_hash: "h",
-                        now: now - age * day,
-                    })?;
-                    let consent = tx.insert_consent(&NewConsent {
-                        submission_id: Some(id),
-                        email,
-                        purpose: form,
-                        text_version: "v1",
-                        ip_hash: "h",
-                        now: now - age * day,
-                    })?;
-                    if status != "unbestaetigt" {
-                        tx.confirm_consent(consent, now - age * day, "h", "ua")?;
-                    }
-                    if form == "newsletter" {
-                        tx.upsert_pending_subscriber(email, "", consent, now - age * day)?;
-                        if status == "bestaetigt" {
-                            tx.activate_subscriber(email, now - age * day)?;
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            let day = 86_400;
+            let now = 1_000 * day;
+            let payload = serde_json::json!({});
+            store
+                .write(|tx| {
+                    for (form, status, age, email) in [
+                        ("kontakt", "eingegangen", 40, "alt@x.de"),
+                        ("kontakt", "eingegangen", 10, "neu@x.de"),
+                        ("newsletter", "unbestaetigt", 3, "offen@x.de"),
+                        ("newsletter", "bestaetigt", 3, "aktiv@x.de"),
+                    ] {
+                        let id = tx.insert_submission(&NewSubmission {
+                            form,
+                            payload: &payload,
+                            email: Some(email),
+                            status,
+                            ip_hash: "h",
+                            now: now - age * day,
+                        })?;
+                        let consent = tx.insert_consent(&NewConsent {
+                            submission_id: Some(id),
+                            email,
+                            purpose: form,
+                            text_version: "v1",
+                            ip_hash: "h",
+                            now: now - age * day,
+                        })?;
+                        if status != "unbestaetigt" {
+                            tx.confirm_consent(consent, now - age * day, "h", "ua")?;
+                        }
+                        if form == "newsletter" {
+                            tx.upsert_pending_subscriber(email, "", consent, now - age * day)?;
+                            if status == "bestaetigt" {
+                                tx.activate_subscriber(email, now - age * day)?;
+                            }
                         }
                     }
-                }
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-        // Newsletter retention (1 day) is shorter than the age of the active
-        // sign-up: it is kept all the same while the subscription lasts.
-        let report = store
-            .purge(
-                now,
-                &|f| if f == "kontakt" { 30 } else { 1 },
-                now - 2 * day,
-                30,
-            )
-            .unwrap();
-        // The old contact request and the unconfirmed sign-up.
-        assert_eq!(report.submissions + report.unconfirmed, 2, "{report:?}");
-        assert_eq!(report.subscribers, 1, "{report:?}");
-        assert_eq!(store.count(Table::Submissions).unwrap(), 2);
-        assert_eq!(store.count(Table::Subscribers).unwrap(), 1);
-        // Consents went with their submissions (cascade).
-        assert_eq!(store.count(Table::Consents).unwrap(), 2);
-        let kept: Vec<String> = store
-            .export("kontakt")
-            .unwrap()
-            .iter()
-            .map(|r| r.status.clone())
-            .collect();
-        assert_eq!(kept, ["eingegangen"]);
-        let newsletter: Vec<String> = store
-            .export("newsletter")
-            .unwrap()
-            .iter()
-            .map(|r| r.status.clone())
-            .collect();
-        assert_eq!(
-            newsletter,
-            ["bestaetigt"],
-            "the active subscription keeps its proof"
-        );
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            // Newsletter retention (1 day) is shorter than the age of the active
+            // sign-up: it is kept all the same while the subscription lasts.
+            let report = store
+                .purge(
+                    now,
+                    &|f| if f == "kontakt" { 30 } else { 1 },
+                    now - 2 * day,
+                    30,
+                )
+                .unwrap();
+            // The old contact request and the unconfirmed sign-up.
+            assert_eq!(report.submissions + report.unconfirmed, 2, "{report:?}");
+            assert_eq!(report.subscribers, 1, "{report:?}");
+            assert_eq!(store.count(Table::Submissions).unwrap(), 2);
+            assert_eq!(store.count(Table::Subscribers).unwrap(), 1);
+            // Consents went with their submissions (cascade).
+            assert_eq!(store.count(Table::Consents).unwrap(), 2);
+            let kept: Vec<String> = store
+                .export("kontakt")
+                .unwrap()
+                .iter()
+                .map(|r| r.status.clone())
+                .collect();
+            assert_eq!(kept, ["eingegangen"]);
+            let newsletter: Vec<String> = store
+                .export("newsletter")
+                .unwrap()
+                .iter()
+                .map(|r| r.status.clone())
+                .collect();
+            assert_eq!(
+                newsletter,
+                ["bestaetigt"],
+                "the active subscription keeps its proof"
+            );
+        }
     }
 
     #[test]
     fn a_batch_commits_once_and_a_failed_job_rolls_back_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("x.db")).unwrap();
-        let results = store
-            .write_batch(1..=5, |tx, i| {
-                tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
-                if i == 3 {
-                    // The job wrote a row, then failed: its row must go.
-                    return Err(StoreError::Io(std::io::Error::other("boom")));
-                }
-                Ok(i)
-            })
-            .unwrap();
-        let ok: Vec<i32> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().copied())
-            .collect();
-        assert_eq!(ok, [1, 2, 4, 5]);
-        assert!(results[2].is_err());
-        assert_eq!(store.count(Table::Outbox).unwrap(), 4);
-        let ids: Vec<String> = store
-            .outbox()
-            .unwrap()
-            .into_iter()
-            .map(|m| m.message_id)
-            .collect();
-        assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            let results = store
+                .write_batch(1..=5, |tx, i| {
+                    tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
+                    if i == 3 {
+                        // The job wrote a row, then failed: its row must go.
+                        return Err(StoreError::Io(std::io::Error::other("boom")));
+                    }
+                    Ok(i)
+                })
+                .unwrap();
+            let ok: Vec<i32> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().copied())
+                .collect();
+            assert_eq!(ok, [1, 2, 4, 5]);
+            assert!(results[2].is_err());
+            assert_eq!(store.count(Table::Outbox).unwrap(), 4);
+            let ids: Vec<String> = store
+                .outbox()
+                .unwrap()
+                .into_iter()
+                .map(|m| m.message_id)
+                .collect();
+            assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
+        }
     }
 
     #[test]
@@ -809,14 +836,15 @@ mod tests {
 
     #[test]
     fn tokens_are_used_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("x.db")).unwrap();
-        store
-            .write(|tx| tx.insert_token("h", Purpose::Confirm, None, None, 0, 100))
-            .unwrap();
-        assert!(store.write(|tx| tx.find_token("h", 50)).unwrap().is_some());
-        assert!(store.write(|tx| tx.find_token("h", 101)).unwrap().is_none());
-        assert!(store.write(|tx| tx.use_token("h", 50)).unwrap().is_some());
-        assert!(store.write(|tx| tx.use_token("h", 51)).unwrap().is_none());
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            store
+                .write(|tx| tx.insert_token("h", Purpose::Confirm, None, None, 0, 100))
+                .unwrap();
+            assert!(store.write(|tx| tx.find_token("h", 50)).unwrap().is_some());
+            assert!(store.write(|tx| tx.find_token("h", 101)).unwrap().is_none());
+            assert!(store.write(|tx| tx.use_token("h", 50)).unwrap().is_some());
+            assert!(store.write(|tx| tx.use_token("h", 51)).unwrap().is_none());
+        }
     }
 }

@@ -41,10 +41,27 @@ pub fn site_dir() -> TempDir {
     dir
 }
 
+/// Settings of the fixture site; with `CAMPUS_TEST_DATABASE=postgres` on
+/// a database of the test run's PostgreSQL cluster (see `pg`), fresh for
+/// each site folder and shared by every state opened on it (as the SQLite
+/// file in its `var/` is).
 pub fn settings(site: &Path) -> Settings {
     let config = campus_generator::config::Config::load(site).unwrap();
     let mut s = Settings::from_parts(site, &config, &|_| None).unwrap();
     s.retry_base = Duration::from_secs(1);
+    if crate::pg::wanted() {
+        static BY_SITE: std::sync::Mutex<Vec<(PathBuf, String)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut known = BY_SITE.lock().unwrap_or_else(|p| p.into_inner());
+        let url = match known.iter().find(|(dir, _)| dir == site) {
+            Some((_, url)) => Some(url.clone()),
+            None => crate::pg::fresh_database()
+                .inspect(|url| known.push((site.to_path_buf(), url.clone()))),
+        };
+        if let Some(url) = url {
+            s.database = campus_forms::store::Location::Postgres(url);
+        }
+    }
     s
 }
 

@@ -3,6 +3,9 @@
 //! (shared with `tests/campus`), copied into temporary folders. Tests that
 //! need time to pass move a manual clock ([`campus_forms::clock::Clock`])
 //! instead of sleeping.
+//!
+//! `CAMPUS_TEST_DATABASE=postgres` runs the same tests on PostgreSQL (a
+//! throw-away cluster for the run, a fresh database per test; see `pg`).
 
 #[allow(dead_code)]
 mod common;
@@ -17,6 +20,8 @@ mod intake;
 mod internal_units;
 mod official_addresses;
 mod paging;
+#[allow(dead_code)]
+mod pg;
 mod theme;
 mod verwaltung;
 mod verwaltung_moves;
