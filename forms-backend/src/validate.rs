@@ -60,6 +60,7 @@ impl FormKind {
         match self {
             FormKind::Registrierung => &["name", "email", "kommune", "einwilligung"],
             FormKind::Kontakt => &[
+                "anliegen",
                 "name",
                 "organisation",
                 "email",
@@ -125,6 +126,8 @@ pub struct Registration {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
+    /// What the person wants; phone and dates only for an info call.
+    pub anliegen: ContactTopic,
     pub name: String,
     pub organisation: String,
     pub email: String,
@@ -132,6 +135,42 @@ pub struct Contact {
     pub termine: Vec<String>,
     pub nachricht: String,
 }
+
+/// The choice at the top of the contact form (data minimisation: a general
+/// question needs no phone number and no dates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ContactTopic {
+    #[serde(rename = "frage")]
+    Question,
+    #[serde(rename = "infogespraech")]
+    InfoCall,
+}
+
+impl ContactTopic {
+    /// The choice as sent; a client without the field (an old page, a JSON
+    /// caller) asks for an info call when it sent a phone number or a date.
+    fn from_input(input: &Input) -> Option<ContactTopic> {
+        match input.get("anliegen") {
+            "frage" => Some(ContactTopic::Question),
+            "infogespraech" => Some(ContactTopic::InfoCall),
+            "" if ["telefon", "termin1", "termin2", "termin3"]
+                .iter()
+                .any(|f| !input.get(f).is_empty()) =>
+            {
+                Some(ContactTopic::InfoCall)
+            }
+            "" => Some(ContactTopic::Question),
+            _ => None,
+        }
+    }
+}
+
+/// "1. Terminvorschlag" …: each date field's messages name the field.
+const DATE_FIELDS: [(&str, &str); 3] = [
+    ("termin1", "1. Terminvorschlag"),
+    ("termin2", "2. Terminvorschlag"),
+    ("termin3", "3. Terminvorschlag"),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewsletterSignup {
@@ -229,6 +268,17 @@ impl<'a> Check<'a> {
             );
         }
     }
+
+    /// Bookings rest on the contract (Art. 6 (1) (b) DSGVO), not on
+    /// consent: the box confirms the binding booking and the notice.
+    fn booking_confirmation(&mut self) {
+        if self.input.get("einwilligung") != "ja" {
+            self.fail(
+                "einwilligung",
+                "Bitte bestätigen Sie Ihre Anmeldung und dass Sie die Datenschutzhinweise zur Kenntnis genommen haben.",
+            );
+        }
+    }
 }
 
 /// A conservative address check (what lettre will also accept as a mailbox).
@@ -290,42 +340,57 @@ pub fn validate(
                 Some("Bitte geben Sie Ihre Kommune oder Organisation an."),
             );
             let email = c.email("email");
-            let telefon = c.line(
-                "telefon",
-                40,
-                Some("Bitte geben Sie eine Telefonnummer an."),
-            );
-            if !telefon.is_empty()
-                && !c.errors.contains_key("telefon")
-                && (!telefon
-                    .chars()
-                    .all(|ch| ch.is_ascii_digit() || " +-/()".contains(ch))
-                    || telefon.chars().filter(char::is_ascii_digit).count() < 5)
-            {
+            let anliegen = ContactTopic::from_input(input);
+            if anliegen.is_none() {
                 c.fail(
-                    "telefon",
-                    "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + - / ( ) an.",
+                    "anliegen",
+                    "Bitte wählen Sie, ob Sie eine Frage stellen oder ein Informationsgespräch vereinbaren möchten.",
                 );
             }
+            let info_call = anliegen == Some(ContactTopic::InfoCall);
+            // A general question keeps no phone number and no dates, even if
+            // the hidden fields were filled in before the choice changed.
+            let mut telefon = String::new();
             let mut termine = Vec::new();
-            for field in ["termin1", "termin2", "termin3"] {
-                let v = c.line(field, 20, Some("Bitte schlagen Sie einen Termin vor."));
-                if v.is_empty() || c.errors.contains_key(field) {
-                    continue;
+            if info_call {
+                telefon = c.line(
+                    "telefon",
+                    40,
+                    Some("Bitte geben Sie eine Telefonnummer an, unter der wir Sie zum Informationsgespräch anrufen."),
+                );
+                if !telefon.is_empty()
+                    && !c.errors.contains_key("telefon")
+                    && (!telefon
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || " +-/()".contains(ch))
+                        || telefon.chars().filter(char::is_ascii_digit).count() < 5)
+                {
+                    c.fail(
+                        "telefon",
+                        "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + - / ( ) an.",
+                    );
                 }
-                match NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
-                    Err(_) => c.fail(
-                        field,
-                        "Bitte geben Sie Datum und Uhrzeit an, zum Beispiel 10.02.2027, 10:00 Uhr.",
-                    ),
-                    Ok(t) if t <= now => {
-                        c.fail(field, "Bitte schlagen Sie einen Termin in der Zukunft vor.")
+                for (field, label) in DATE_FIELDS {
+                    let missing = format!("{label}: Bitte schlagen Sie einen Termin vor.");
+                    let v = c.line(field, 20, Some(&missing));
+                    if v.is_empty() || c.errors.contains_key(field) {
+                        continue;
                     }
-                    Ok(t) if termine.contains(&v) => {
-                        let _ = t;
-                        c.fail(field, "Bitte schlagen Sie drei verschiedene Termine vor.")
+                    match NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
+                        Err(_) => c.fail(
+                            field,
+                            &format!("{label}: Bitte geben Sie Datum und Uhrzeit an, zum Beispiel 10.02.2027, 10:00 Uhr."),
+                        ),
+                        Ok(t) if t <= now => c.fail(
+                            field,
+                            &format!("{label}: Bitte schlagen Sie einen Termin in der Zukunft vor."),
+                        ),
+                        Ok(_) if termine.contains(&v) => c.fail(
+                            field,
+                            &format!("{label}: Dieser Termin steht schon weiter oben. Bitte schlagen Sie drei verschiedene Termine vor."),
+                        ),
+                        Ok(_) => termine.push(v),
                     }
-                    Ok(_) => termine.push(v),
                 }
             }
             let nachricht = input.get("nachricht").to_string();
@@ -343,8 +408,12 @@ pub fn validate(
                     "Ihre Nachricht enthält unzulässige Steuerzeichen.",
                 );
             }
+            if !info_call && nachricht.trim().is_empty() && !c.errors.contains_key("nachricht") {
+                c.fail("nachricht", "Bitte schreiben Sie uns Ihre Frage.");
+            }
             c.consent();
             Valid::Contact(Contact {
+                anliegen: anliegen.unwrap_or(ContactTopic::Question),
                 name,
                 organisation,
                 email,
@@ -406,7 +475,7 @@ pub fn validate(
             );
             let email = c.email("email");
             let kommune = c.authority(site);
-            c.consent();
+            c.booking_confirmation();
             Valid::Booking(BookingRequest {
                 kind,
                 einheit,

@@ -10,6 +10,7 @@ mod common;
 mod booking;
 mod delivery;
 mod discovery;
+mod forms_for_everyone;
 mod http;
 mod intake;
 mod theme;

@@ -220,7 +220,29 @@
     });
   }
 
+  /* ---------- Fehlerzusammenfassung: Fokus darauf, Links setzen den Fokus ins Feld ---------- */
+  function fehlerzusammenfassung() {
+    var box = document.querySelector('.fehler-zusammenfassung');
+    if (!box) { return; }
+    if (document.activeElement !== box) { box.focus(); }
+    box.scrollIntoView();
+    box.addEventListener('click', function (ereignis) {
+      var link = ereignis.target.closest('a[href^="#"]');
+      var feld = link && document.getElementById(link.getAttribute('href').slice(1));
+      if (!feld) { return; }
+      ereignis.preventDefault();
+      /* Eine Gruppe (Termine zur Auswahl): ihr erstes Feld bekommt den Fokus. */
+      var ziel = feld.tagName === 'FIELDSET' ? feld.querySelector('input, select, textarea') : feld;
+      if (!ziel) { return; }
+      /* Wie GOV.UK: die Beschriftung bleibt sichtbar über dem Feld. */
+      var beschriftung = (ziel.labels && ziel.labels[0]) || feld;
+      beschriftung.scrollIntoView();
+      ziel.focus({ preventScroll: true });
+    });
+  }
+
   function los() {
+    fehlerzusammenfassung();
     beitragsrechner();
     kommuneVorauswahl();
     katalogfilter();
