@@ -31,13 +31,13 @@ mod guard;
 mod links;
 
 pub(crate) use error::html_headers;
-use error::FormAgainBody;
 pub use error::{error_chain, AppError, FormAgain};
+use error::{retry_context, FormAgainBody};
 pub use extract::Format;
 use forms::*;
 pub(crate) use guard::check_ip_limit;
-pub use guard::RateLimiter;
 use guard::*;
+pub use guard::{limit_key, RateLimiter};
 use links::*;
 
 /// The router: `/forms/...` and `/healthz`. No fallback, so `campus serve`
@@ -90,6 +90,13 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        // A known address with the wrong method (a GET of a form's address):
+        // the theme's page, not axum's empty 405.
+        .method_not_allowed_fallback(|format: Format| async move {
+            AppError::MethodNotAllowed {
+                json: format.is_json(),
+            }
+        })
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         // Outermost, so the origin check's refusals get the theme's page too.
         .layer(middleware::map_response_with_state(
@@ -106,11 +113,20 @@ async fn themed_errors(State(state): State<AppState>, mut r: Response) -> Respon
         return r;
     };
     let loaded = state.loaded();
+    // "When to try again" in German words, from the answer's Retry-After.
+    let retry = r
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Value::Null, |secs| {
+            retry_context(secs, state.settings.clock.berlin_now())
+        });
     match loaded.pages.template(
         "forms/fehler.html",
         "/forms/",
         "",
-        &[("error", json!(error))],
+        &[("error", json!(error)), ("retry", retry)],
     ) {
         Ok(html) => {
             let (parts, _) = r.into_parts();
