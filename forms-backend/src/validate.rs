@@ -281,6 +281,33 @@ impl<'a> Check<'a> {
     }
 }
 
+/// A whole number as Germans write it: "1500", "1.500", "1 500" (a dot or
+/// space only between groups of three digits). Decimals and other doubtful
+/// input ("1,5", "1.50") are refused with a message instead of guessed.
+pub fn german_whole_number(raw: &str) -> Result<u64, &'static str> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err("Bitte geben Sie eine Zahl an.");
+    }
+    if v.contains(',') {
+        return Err("Bitte geben Sie eine ganze Zahl ohne Komma an, zum Beispiel 1500 oder 1.500.");
+    }
+    let groups: Vec<&str> = v.split(['.', ' ', '\u{a0}', '\u{202f}']).collect();
+    let digits = |g: &str| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit());
+    if !groups.iter().all(|g| digits(g)) {
+        return Err("Bitte geben Sie nur Ziffern an, eine ganze Zahl wie 1500 oder 1.500.");
+    }
+    let grouped_well =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_well {
+        return Err("Diese Zahl ist nicht eindeutig: Ein Punkt trennt nur Tausender (1.500). Bitte geben Sie eine ganze Zahl an, zum Beispiel 1500.");
+    }
+    groups
+        .concat()
+        .parse::<u64>()
+        .map_err(|_| "Diese Zahl ist zu groß.")
+}
+
 /// A conservative address check (what lettre will also accept as a mailbox).
 pub fn email_ok(v: &str) -> bool {
     let Some((local, domain)) = v.rsplit_once('@') else {
@@ -496,6 +523,24 @@ pub fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_whole_numbers() {
+        for (raw, n) in [
+            ("1500", 1500),
+            ("1.500", 1500),
+            (" 1 500 ", 1500),
+            ("12.000.000", 12_000_000),
+            ("7", 7),
+        ] {
+            assert_eq!(german_whole_number(raw), Ok(n), "{raw}");
+        }
+        for raw in [
+            "", "1,5", "1.50", "1.5", "15.00", "1500.", "zwölf", "-3", "1..500", "1500,00",
+        ] {
+            assert!(german_whole_number(raw).is_err(), "{raw}");
+        }
+    }
 
     #[test]
     fn addresses() {

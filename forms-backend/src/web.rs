@@ -211,14 +211,16 @@ async fn calculator(
         .unwrap_or("")
         .trim()
         .to_string();
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
-        .collect();
-    let employees = digits
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n >= 1 && *n <= 10_000_000);
+    // "1.500" is 1500; doubtful input gets its own message, never a guess.
+    const RANGE: &str = "Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an.";
+    let parsed = validate::german_whole_number(&raw).and_then(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=10_000_000).contains(n))
+            .ok_or(RANGE)
+    });
+    let problem = parsed.err().unwrap_or_default();
+    let employees = parsed.ok();
     let m = &loaded.site.membership;
     let quote = employees.map(|n| (n, m.quote(n)));
     if json {
@@ -230,7 +232,7 @@ async fn calculator(
             .into_response(),
             None => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": { "beschaeftigte": "Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an." } })),
+                Json(json!({ "ok": false, "errors": { "beschaeftigte": problem } })),
             )
                 .into_response(),
         };
@@ -251,6 +253,7 @@ async fn calculator(
                 }),
             ),
             ("employees", json!(raw)),
+            ("problem", json!(problem)),
             ("reduction_percent", json!(m.reduction_percent_of_bookings)),
             ("reduction_max_percent", json!(m.reduction_max_percent)),
             ("action", json!("/forms/mitgliedschaft/rechner")),

@@ -246,7 +246,9 @@ async function main() {
       if (method !== 'get') fail('Rechner', '/mitgliedschaft/', `ohne JS: Formular nutzt method="${method}", erwartet GET`);
       if (!(await form.getAttribute('action'))) fail('Rechner', '/mitgliedschaft/', 'ohne JS: Formular ohne action');
       const num = pn.getByLabel(/Zahl der Beschäftigten/i).and(pn.locator('input'));
-      if (await num.count() !== 1 || (await num.first().getAttribute('type')) !== 'number') fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein beschriftetes Zahlenfeld „Beschäftigte“');
+      // A text field with the numeric keyboard: "1.500" is German, and a number field must
+      // never get an invalid value written back (issue 19).
+      if (await num.count() !== 1 || (await num.first().getAttribute('inputmode')) !== 'numeric') fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein beschriftetes Zahlenfeld „Beschäftigte“ (inputmode="numeric")');
       if (await form.locator('button[type="submit"], input[type="submit"], button:not([type])').count() === 0) fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein Absende-Knopf');
     }
     await noJs.close();
@@ -268,6 +270,13 @@ async function main() {
     if (!/\b4 Geschäftsanteile\b/.test(text) || !text.includes('4.000,00 €')) {
       fail('Rechner', '/mitgliedschaft/', `mit JS: nach Eingabe 730 erwartet „4 Geschäftsanteile“ und „4.000,00 €“, Ausgabe: „${text}“${jsErrors.length ? ' – Konsole: ' + jsErrors.join(' | ') : ''}`);
     }
+    // German grouping is read, a doubtful number is refused with a message.
+    await pj.getByLabel(/Zahl der Beschäftigten/i).and(pj.locator('input')).fill('1.500');
+    const grouped = ((await out.textContent()) || '').replace(/\s+/g, ' ');
+    if (!/Bei 1\.500 Beschäftigten/.test(grouped)) fail('Rechner', '/mitgliedschaft/', `mit JS: „1.500“ nicht als 1500 gelesen: „${grouped}“`);
+    await pj.getByLabel(/Zahl der Beschäftigten/i).and(pj.locator('input')).fill('1,5');
+    const doubtful = ((await out.textContent()) || '');
+    if (!/ganze Zahl ohne Komma/.test(doubtful)) fail('Rechner', '/mitgliedschaft/', `mit JS: „1,5“ nicht abgelehnt: „${doubtful}“`);
     await withJs.close();
 
     ran('origin');

@@ -424,3 +424,28 @@ async fn a_json_client_over_the_limit_gets_json_with_retry_after() {
     assert!(r.headers.contains_key(header::RETRY_AFTER));
     assert_eq!(r.json()["ok"], false);
 }
+
+// ---- Numbers as Germans write them ----
+
+#[tokio::test]
+async fn the_calculator_reads_german_numbers_and_refuses_doubtful_ones() {
+    let site = site_dir();
+    let state = state(site.path());
+    let r = get(&state, "/forms/mitgliedschaft/rechner?beschaeftigte=1.500").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("mit 1.500 Beschäftigten"), "{}", r.body);
+    for (raw, says) in [("1%2C5", "ohne Komma"), ("1.50", "nicht eindeutig")] {
+        let r = get(
+            &state,
+            &format!("/forms/mitgliedschaft/rechner?beschaeftigte={raw}"),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{raw}");
+        assert!(r.body.contains(says), "{raw}: {}", r.body);
+        assert!(r.body.contains("<title>Fehler: "), "{raw}");
+        // The input comes back in a text field, never into a number field.
+        assert!(!r.body.contains("type=\"number\""), "{raw}");
+        let shown = raw.replace("%2C", ",");
+        assert!(r.body.contains(&format!("value=\"{shown}\"")), "{raw}");
+    }
+}

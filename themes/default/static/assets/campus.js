@@ -41,9 +41,19 @@
         ausgabe.textContent = '';
         return false;
       }
-      var n = Number(roh);
-      if (!isFinite(n) || n < 1 || Math.floor(n) !== n) {
-        ausgabe.textContent = 'Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 ein.';
+      /* Dieselben Regeln wie das Backend (validate::german_whole_number):
+         „1.500“ und „1 500“ sind 1500, „1,5“ oder „1.50“ sind nicht eindeutig. */
+      var n = NaN;
+      if (roh.indexOf(',') >= 0) {
+        ausgabe.textContent = 'Bitte geben Sie eine ganze Zahl ohne Komma an, zum Beispiel 1500 oder 1.500.';
+        return false;
+      }
+      var gruppen = roh.split(/[. \u00a0\u202f]/);
+      var gut = gruppen.every(function (g) { return /^[0-9]+$/.test(g); }) &&
+        (gruppen.length === 1 || (gruppen[0].length <= 3 && gruppen.slice(1).every(function (g) { return g.length === 3; })));
+      if (gut) { n = Number(gruppen.join('')); }
+      if (!gut || !isFinite(n) || n < 1) {
+        ausgabe.textContent = 'Diese Zahl ist nicht eindeutig oder keine ganze Zahl ab 1. Bitte geben Sie zum Beispiel 1500 oder 1.500 ein.';
         return false;
       }
       var a = anteile(n);
