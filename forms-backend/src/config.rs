@@ -148,6 +148,8 @@ pub struct Settings {
     pub form_token_max_age: Duration,
     /// Confirmation links expire, unconfirmed sign-ups are deleted after this.
     pub confirm_valid: Duration,
+    /// Posts per client (IPv4 address or IPv6 /64) and form in ten minutes:
+    /// high enough for a town hall whose staff share one NAT address.
     pub per_ip_per_10_min: u32,
     pub per_recipient_per_hour: u32,
     pub body_limit: usize,
@@ -341,7 +343,7 @@ impl Settings {
             confirm_valid: Duration::from_secs(
                 3600 * backend.bestaetigung_gueltig_stunden.unwrap_or(48),
             ),
-            per_ip_per_10_min: backend.anfragen_pro_ip_je_10_minuten.unwrap_or(20),
+            per_ip_per_10_min: backend.anfragen_pro_ip_je_10_minuten.unwrap_or(60),
             per_recipient_per_hour: backend.mails_pro_empfaenger_je_stunde.unwrap_or(3),
             body_limit: backend.max_anfrage_bytes.unwrap_or(32 * 1024),
             trust_forwarded_for: backend.vertraue_x_forwarded_for.unwrap_or(false),

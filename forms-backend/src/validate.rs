@@ -62,6 +62,7 @@ impl FormKind {
                 &["name", "email", "kommune", "organisation", "einwilligung"]
             }
             FormKind::Kontakt => &[
+                "anliegen",
                 "name",
                 "organisation",
                 "email",
@@ -137,6 +138,8 @@ pub struct Registration {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
+    /// What the person wants; phone and dates only for an info call.
+    pub anliegen: ContactTopic,
     pub name: String,
     pub organisation: String,
     pub email: String,
@@ -144,6 +147,42 @@ pub struct Contact {
     pub termine: Vec<String>,
     pub nachricht: String,
 }
+
+/// The choice at the top of the contact form (data minimisation: a general
+/// question needs no phone number and no dates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ContactTopic {
+    #[serde(rename = "frage")]
+    Question,
+    #[serde(rename = "infogespraech")]
+    InfoCall,
+}
+
+impl ContactTopic {
+    /// The choice as sent; a client without the field (an old page, a JSON
+    /// caller) asks for an info call when it sent a phone number or a date.
+    fn from_input(input: &Input) -> Option<ContactTopic> {
+        match input.get("anliegen") {
+            "frage" => Some(ContactTopic::Question),
+            "infogespraech" => Some(ContactTopic::InfoCall),
+            "" if ["telefon", "termin1", "termin2", "termin3"]
+                .iter()
+                .any(|f| !input.get(f).is_empty()) =>
+            {
+                Some(ContactTopic::InfoCall)
+            }
+            "" => Some(ContactTopic::Question),
+            _ => None,
+        }
+    }
+}
+
+/// "1. Terminvorschlag" …: each date field's messages name the field.
+const DATE_FIELDS: [(&str, &str); 3] = [
+    ("termin1", "1. Terminvorschlag"),
+    ("termin2", "2. Terminvorschlag"),
+    ("termin3", "3. Terminvorschlag"),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewsletterSignup {
@@ -291,6 +330,44 @@ impl<'a> Check<'a> {
             );
         }
     }
+
+    /// Bookings rest on the contract (Art. 6 (1) (b) DSGVO), not on
+    /// consent: the box confirms the binding booking and the notice.
+    fn booking_confirmation(&mut self) {
+        if self.input.get("einwilligung") != "ja" {
+            self.fail(
+                "einwilligung",
+                "Bitte bestätigen Sie Ihre Anmeldung und dass Sie die Datenschutzhinweise zur Kenntnis genommen haben.",
+            );
+        }
+    }
+}
+
+/// A whole number as Germans write it: "1500", "1.500", "1 500" (a dot or
+/// space only between groups of three digits). Decimals and other doubtful
+/// input ("1,5", "1.50") are refused with a message instead of guessed.
+pub fn german_whole_number(raw: &str) -> Result<u64, &'static str> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err("Bitte geben Sie eine Zahl an.");
+    }
+    if v.contains(',') {
+        return Err("Bitte geben Sie eine ganze Zahl ohne Komma an, zum Beispiel 1500 oder 1.500.");
+    }
+    let groups: Vec<&str> = v.split(['.', ' ', '\u{a0}', '\u{202f}']).collect();
+    let digits = |g: &str| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit());
+    if !groups.iter().all(|g| digits(g)) {
+        return Err("Bitte geben Sie nur Ziffern an, eine ganze Zahl wie 1500 oder 1.500.");
+    }
+    let grouped_well =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_well {
+        return Err("Diese Zahl ist nicht eindeutig: Ein Punkt trennt nur Tausender (1.500). Bitte geben Sie eine ganze Zahl an, zum Beispiel 1500.");
+    }
+    groups
+        .concat()
+        .parse::<u64>()
+        .map_err(|_| "Diese Zahl ist zu groß.")
 }
 
 /// A conservative address check (what lettre will also accept as a mailbox).
@@ -355,42 +432,57 @@ pub fn validate(
                 Some("Bitte geben Sie Ihre Kommune oder Organisation an."),
             );
             let email = c.email("email");
-            let telefon = c.line(
-                "telefon",
-                40,
-                Some("Bitte geben Sie eine Telefonnummer an."),
-            );
-            if !telefon.is_empty()
-                && !c.errors.contains_key("telefon")
-                && (!telefon
-                    .chars()
-                    .all(|ch| ch.is_ascii_digit() || " +-/()".contains(ch))
-                    || telefon.chars().filter(char::is_ascii_digit).count() < 5)
-            {
+            let anliegen = ContactTopic::from_input(input);
+            if anliegen.is_none() {
                 c.fail(
-                    "telefon",
-                    "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + - / ( ) an.",
+                    "anliegen",
+                    "Bitte wählen Sie, ob Sie eine Frage stellen oder ein Informationsgespräch vereinbaren möchten.",
                 );
             }
+            let info_call = anliegen == Some(ContactTopic::InfoCall);
+            // A general question keeps no phone number and no dates, even if
+            // the hidden fields were filled in before the choice changed.
+            let mut telefon = String::new();
             let mut termine = Vec::new();
-            for field in ["termin1", "termin2", "termin3"] {
-                let v = c.line(field, 20, Some("Bitte schlagen Sie einen Termin vor."));
-                if v.is_empty() || c.errors.contains_key(field) {
-                    continue;
+            if info_call {
+                telefon = c.line(
+                    "telefon",
+                    40,
+                    Some("Bitte geben Sie eine Telefonnummer an, unter der wir Sie zum Informationsgespräch anrufen."),
+                );
+                if !telefon.is_empty()
+                    && !c.errors.contains_key("telefon")
+                    && (!telefon
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || " +-/()".contains(ch))
+                        || telefon.chars().filter(char::is_ascii_digit).count() < 5)
+                {
+                    c.fail(
+                        "telefon",
+                        "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + - / ( ) an.",
+                    );
                 }
-                match NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
-                    Err(_) => c.fail(
-                        field,
-                        "Bitte geben Sie Datum und Uhrzeit an, zum Beispiel 10.02.2027, 10:00 Uhr.",
-                    ),
-                    Ok(t) if t <= now => {
-                        c.fail(field, "Bitte schlagen Sie einen Termin in der Zukunft vor.")
+                for (field, label) in DATE_FIELDS {
+                    let missing = format!("{label}: Bitte schlagen Sie einen Termin vor.");
+                    let v = c.line(field, 20, Some(&missing));
+                    if v.is_empty() || c.errors.contains_key(field) {
+                        continue;
                     }
-                    Ok(t) if termine.contains(&v) => {
-                        let _ = t;
-                        c.fail(field, "Bitte schlagen Sie drei verschiedene Termine vor.")
+                    match NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
+                        Err(_) => c.fail(
+                            field,
+                            &format!("{label}: Bitte geben Sie Datum und Uhrzeit an, zum Beispiel 10.02.2027, 10:00 Uhr."),
+                        ),
+                        Ok(t) if t <= now => c.fail(
+                            field,
+                            &format!("{label}: Bitte schlagen Sie einen Termin in der Zukunft vor."),
+                        ),
+                        Ok(_) if termine.contains(&v) => c.fail(
+                            field,
+                            &format!("{label}: Dieser Termin steht schon weiter oben. Bitte schlagen Sie drei verschiedene Termine vor."),
+                        ),
+                        Ok(_) => termine.push(v),
                     }
-                    Ok(_) => termine.push(v),
                 }
             }
             let nachricht = input.get("nachricht").to_string();
@@ -408,8 +500,12 @@ pub fn validate(
                     "Ihre Nachricht enthält unzulässige Steuerzeichen.",
                 );
             }
+            if !info_call && nachricht.trim().is_empty() && !c.errors.contains_key("nachricht") {
+                c.fail("nachricht", "Bitte schreiben Sie uns Ihre Frage.");
+            }
             c.consent();
             Valid::Contact(Contact {
+                anliegen: anliegen.unwrap_or(ContactTopic::Question),
                 name,
                 organisation,
                 email,
@@ -486,7 +582,7 @@ pub fn validate(
             }
             c.official_address(site, &email, &kommune);
             let organisation = c.other_organisation(&kommune);
-            c.consent();
+            c.booking_confirmation();
             Valid::Booking(BookingRequest {
                 kind,
                 einheit,
@@ -508,6 +604,24 @@ pub fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_whole_numbers() {
+        for (raw, n) in [
+            ("1500", 1500),
+            ("1.500", 1500),
+            (" 1 500 ", 1500),
+            ("12.000.000", 12_000_000),
+            ("7", 7),
+        ] {
+            assert_eq!(german_whole_number(raw), Ok(n), "{raw}");
+        }
+        for raw in [
+            "", "1,5", "1.50", "1.5", "15.00", "1500.", "zwölf", "-3", "1..500", "1500,00",
+        ] {
+            assert!(german_whole_number(raw).is_err(), "{raw}");
+        }
+    }
 
     #[test]
     fn addresses() {

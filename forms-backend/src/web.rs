@@ -32,13 +32,13 @@ mod links;
 mod my_bookings;
 
 pub(crate) use error::html_headers;
-use error::FormAgainBody;
 pub use error::{error_chain, AppError, FormAgain};
+use error::{retry_context, FormAgainBody};
 pub use extract::Format;
 use forms::*;
 pub(crate) use guard::check_ip_limit;
-pub use guard::RateLimiter;
 use guard::*;
+pub use guard::{limit_key, RateLimiter};
 use links::*;
 
 /// The router: `/forms/...` and `/healthz`. No fallback, so `campus serve`
@@ -95,6 +95,13 @@ pub fn app(state: AppState) -> Router {
                 }
             }),
         )
+        // A known address with the wrong method (a GET of a form's address):
+        // the theme's page, not axum's empty 405.
+        .method_not_allowed_fallback(|format: Format| async move {
+            AppError::MethodNotAllowed {
+                json: format.is_json(),
+            }
+        })
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         // Outermost, so the origin check's refusals get the theme's page too.
         .layer(middleware::map_response_with_state(
@@ -111,11 +118,20 @@ async fn themed_errors(State(state): State<AppState>, mut r: Response) -> Respon
         return r;
     };
     let loaded = state.loaded();
+    // "When to try again" in German words, from the answer's Retry-After.
+    let retry = r
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Value::Null, |secs| {
+            retry_context(secs, state.settings.clock.berlin_now())
+        });
     match loaded.pages.template(
         "forms/fehler.html",
         "/forms/",
         "",
-        &[("error", json!(error))],
+        &[("error", json!(error)), ("retry", retry)],
     ) {
         Ok(html) => {
             let (parts, _) = r.into_parts();
@@ -200,14 +216,16 @@ async fn calculator(
         .unwrap_or("")
         .trim()
         .to_string();
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
-        .collect();
-    let employees = digits
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n >= 1 && *n <= 10_000_000);
+    // "1.500" is 1500; doubtful input gets its own message, never a guess.
+    const RANGE: &str = "Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an.";
+    let parsed = validate::german_whole_number(&raw).and_then(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=10_000_000).contains(n))
+            .ok_or(RANGE)
+    });
+    let problem = parsed.err().unwrap_or_default();
+    let employees = parsed.ok();
     // Last year's bookings (optional): what reduces the yearly fee.
     let bookings_raw = query
         .get("buchungen")
@@ -233,10 +251,7 @@ async fn calculator(
             None => {
                 let mut errors = serde_json::Map::new();
                 if employees.is_none() {
-                    errors.insert(
-                        "beschaeftigte".into(),
-                        json!("Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 an."),
-                    );
+                    errors.insert("beschaeftigte".into(), json!(problem));
                 }
                 if bookings.is_none() {
                     errors.insert("buchungen".into(), json!(BOOKINGS_ERROR));
@@ -273,6 +288,7 @@ async fn calculator(
                 "bookings_error",
                 json!(bookings.is_none().then_some(BOOKINGS_ERROR)),
             ),
+            ("problem", json!(problem)),
             ("reduction_percent", json!(m.reduction_percent_of_bookings)),
             ("reduction_max_percent", json!(m.reduction_max_percent)),
             ("action", json!("/forms/mitgliedschaft/rechner")),

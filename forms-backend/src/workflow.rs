@@ -193,6 +193,7 @@ pub fn contact_in(ctx: &Ctx, tx: &Tx, c: &Contact) -> Result<(), WorkflowError> 
         "",
         json!({ "contact": {
             "id": id, "name": c.name, "organisation": c.organisation, "email": c.email,
+            "infogespraech": c.anliegen == crate::validate::ContactTopic::InfoCall,
             "telefon": c.telefon, "termine": termine, "nachricht": c.nachricht,
         } }),
     )?;

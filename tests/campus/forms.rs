@@ -55,6 +55,7 @@ fn seed_contact(site: &Path, name: &str, days_ago: i64) {
         now: campus_forms::store::now() - days_ago * 86_400,
     };
     let contact = Contact {
+        anliegen: campus_forms::validate::ContactTopic::InfoCall,
         name: name.into(),
         organisation: "=HYPERLINK(\"x\")".into(),
         email: "k@beispiel.example".into(),

@@ -250,7 +250,9 @@ async function main() {
       if (method !== 'get') fail('Rechner', '/mitgliedschaft/', `ohne JS: Formular nutzt method="${method}", erwartet GET`);
       if (!(await form.getAttribute('action'))) fail('Rechner', '/mitgliedschaft/', 'ohne JS: Formular ohne action');
       const num = pn.getByLabel(/Zahl der Beschäftigten/i).and(pn.locator('input'));
-      if (await num.count() !== 1 || (await num.first().getAttribute('type')) !== 'number') fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein beschriftetes Zahlenfeld „Beschäftigte“');
+      // A text field with the numeric keyboard: "1.500" is German, and a number field must
+      // never get an invalid value written back (issue 19).
+      if (await num.count() !== 1 || (await num.first().getAttribute('inputmode')) !== 'numeric') fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein beschriftetes Zahlenfeld „Beschäftigte“ (inputmode="numeric")');
       if (await form.locator('button[type="submit"], input[type="submit"], button:not([type])').count() === 0) fail('Rechner', '/mitgliedschaft/', 'ohne JS: kein Absende-Knopf');
       else {
         // Fee, reduction by bookings and reduced fee, recalculated by the backend.
@@ -287,6 +289,13 @@ async function main() {
     if (!text.includes('nach der Minderung um 1.500,00 € noch 6.500,00 €')) {
       fail('Rechner', '/mitgliedschaft/', `mit JS: 3.000 € Buchungen: erwartet „nach der Minderung um 1.500,00 € noch 6.500,00 €“, Ausgabe: „${text}“`);
     }
+    // German grouping is read, a doubtful number is refused with a message.
+    await pj.getByLabel(/Zahl der Beschäftigten/i).and(pj.locator('input')).fill('1.500');
+    const grouped = ((await out.textContent()) || '').replace(/\s+/g, ' ');
+    if (!/Bei 1\.500 Beschäftigten/.test(grouped)) fail('Rechner', '/mitgliedschaft/', `mit JS: „1.500“ nicht als 1500 gelesen: „${grouped}“`);
+    await pj.getByLabel(/Zahl der Beschäftigten/i).and(pj.locator('input')).fill('1,5');
+    const doubtful = ((await out.textContent()) || '');
+    if (!/ganze Zahl ohne Komma/.test(doubtful)) fail('Rechner', '/mitgliedschaft/', `mit JS: „1,5“ nicht abgelehnt: „${doubtful}“`);
     await withJs.close();
 
     ran('origin');

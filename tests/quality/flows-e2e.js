@@ -254,7 +254,7 @@ async function bookingFlow(browser, { js, authority, unit: wantUnit, person }) {
     const optionLabel = await select.locator('option').evaluateAll((os, id) => { const o = os.find((x) => x.value === id); return o ? o.textContent.trim() : null; }, authority);
     if (!optionLabel) stop(`${mode}: Auswahl „Ihre Kommune“ enthält ${authority} nicht`);
     await select.selectOption({ label: optionLabel });
-    await form.getByLabel(/Ich willige ein/).check();
+    await form.getByLabel(/Ich melde mich verbindlich an/).check();
     await shot(page, `buchung-${tag}`, 'formular', form.locator('xpath=ancestor::section[1]'));
     const before = new Set(mailFiles(mailDir));
 

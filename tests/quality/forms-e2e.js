@@ -80,12 +80,14 @@ async function contactFlow(browser, javaScriptEnabled) {
     const form = page.locator('form[action$="/forms/kontakt"]');
     if (await form.count() !== 1) { fail(`${mode}: kein Formular mit action …/forms/kontakt auf /kontakt/`); return; }
     // Fill by label, as a person (and a screen reader) finds the fields.
+    // An info call asks for phone and dates; the choice shows them (stylesheet, no script).
+    await form.getByLabel(/Ich möchte ein Informationsgespräch/).check();
     await form.getByLabel(/Vor- und Nachname/).fill('Erika Mustermann');
     await form.getByLabel(/Kommune oder Organisation/).fill('Gemeinde Quellental');
     await form.getByLabel(/E-Mail-Adresse/).fill('erika.mustermann@quellental.example');
     await form.getByLabel(/Telefonnummer/).fill('06221 123456');
     for (const [i, days] of [[1, 10], [2, 11], [3, 12]]) await form.getByLabel(new RegExp(`^${i}\\. Terminvorschlag`)).fill(future(days, 10));
-    await form.getByLabel(/Ihr Anliegen/).fill(`Bitte um ein Informationsgespräch zur Mitgliedschaft. Kennung ${marker}.`);
+    await form.getByLabel(/Ihre Nachricht/).fill(`Bitte um ein Informationsgespräch zur Mitgliedschaft. Kennung ${marker}.`);
     await form.getByLabel(/Ich willige ein/).check();
     const before = new Set(mailFiles());
 

@@ -12,10 +12,14 @@ pub enum AppError {
     TooLarge { json: bool },
     #[error("Format nicht unterstützt")]
     Unsupported { json: bool },
+    /// Over the limit of one client and form; seconds until a place is free.
     #[error("Anfrage-Limit erreicht")]
-    RateLimited { json: bool },
+    RateLimited { json: bool, retry_after: u64 },
     #[error("Seite nicht gefunden")]
     NotFound { json: bool },
+    /// A form's address opened with GET (a bookmark of the answer page).
+    #[error("Methode nicht erlaubt")]
+    MethodNotAllowed { json: bool },
     /// A link that is used, expired or forged (410).
     #[error("Link nicht mehr gültig")]
     Gone { html: Option<String> },
@@ -106,7 +110,7 @@ impl IntoResponse for AppError {
                 "Format nicht unterstützt",
                 "Bitte senden Sie das Formular als normales HTML-Formular oder als JSON.",
             ),
-            AppError::RateLimited { json } => {
+            AppError::RateLimited { json, retry_after } => {
                 let mut r = simple(
                     StatusCode::TOO_MANY_REQUESTS,
                     json,
@@ -114,7 +118,8 @@ impl IntoResponse for AppError {
                     "Zu viele Anfragen",
                     "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Anfragen. Bitte versuchen Sie es in einigen Minuten erneut.",
                 );
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 r
             }
             AppError::NotFound { json } => simple(
@@ -123,6 +128,13 @@ impl IntoResponse for AppError {
                 "nicht-gefunden",
                 "Seite nicht gefunden",
                 "Diese Adresse gibt es nicht.",
+            ),
+            AppError::MethodNotAllowed { json } => simple(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    json,
+                    "methode",
+                    "Diese Adresse nimmt nur Formulare an",
+                    "Diese Adresse nimmt nur abgeschickte Formulare an. Bitte öffnen Sie das Formular auf der Seite des KommunalCampus.",
             ),
             AppError::Gone { html: Some(html) } => (StatusCode::GONE, html_headers(), html).into_response(),
             AppError::Gone { html: None } => (
@@ -187,4 +199,15 @@ pub(crate) fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
         ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ]
+}
+
+/// When to try again, for the theme: `{ minutes, at }` (`at` is the local
+/// time "14:05", so a person need not count).
+pub(crate) fn retry_context(secs: u64, berlin_now: chrono::NaiveDateTime) -> Value {
+    let at = berlin_now + chrono::Duration::seconds(secs as i64);
+    json!({
+        "seconds": secs,
+        "minutes": secs.div_ceil(60),
+        "at": at.format("%H:%M").to_string(),
+    })
 }

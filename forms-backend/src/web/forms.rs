@@ -79,12 +79,22 @@ pub(super) async fn submit(
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let json = format.is_json();
-    let ip = check_ip_limit(&state, &parts, json)?;
+    let limited = check_ip_limit(&state, &parts, json);
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json })?;
     let input = Input::from_pairs(kind, parse_body(&parts.headers, &bytes, json)?);
     let loaded = state.loaded();
+    let ip = match limited {
+        Ok(ip) => ip,
+        // A person over the limit keeps what they typed: the page repeats it
+        // with a button to send it once the wait is over.
+        Err(AppError::RateLimited {
+            json: false,
+            retry_after,
+        }) => return Ok(too_many(&state, &loaded, kind, &input, retry_after).into_response()),
+        Err(e) => return Err(e),
+    };
     if !input.honeypot.is_empty() {
         // Bots get the normal answer and nothing is stored or sent.
         tracing::info!(form = kind.name(), "Honeypot ausgefüllt, Anfrage verworfen");
@@ -222,6 +232,18 @@ pub(super) fn invalid(
 
 pub(super) const BUSY_MESSAGE: &str = "Gerade gehen sehr viele Anfragen gleichzeitig ein. Ihre Angaben sind noch nicht gespeichert. Bitte senden Sie sie in einigen Sekunden noch einmal ab.";
 
+fn send_again_fields(kind: FormKind, input: &Input) -> Vec<Value> {
+    kind.fields()
+        .iter()
+        .filter_map(|f| {
+            input
+                .values
+                .get(*f)
+                .map(|v| json!({ "name": f, "value": v }))
+        })
+        .collect()
+}
+
 /// The page repeating a form's values with a button to send them again
 /// (`forms/erneut.html`; its texts per `reason` are in the template).
 pub(super) fn send_again_page(
@@ -231,16 +253,7 @@ pub(super) fn send_again_page(
     reason: &str,
     ts: &str,
 ) -> String {
-    let fields: Vec<Value> = kind
-        .fields()
-        .iter()
-        .filter_map(|f| {
-            input
-                .values
-                .get(*f)
-                .map(|v| json!({ "name": f, "value": v }))
-        })
-        .collect();
+    let fields = send_again_fields(kind, input);
     let action = urls::form(kind.name());
     loaded.pages.own(
         "forms/erneut.html",
@@ -253,6 +266,37 @@ pub(super) fn send_again_page(
             ("action", json!(action)),
         ],
     )
+}
+
+/// The 429 answer of a form post over the limit: the page repeating the
+/// values (with the form's `ts`) and when to send them again.
+pub(super) fn too_many(
+    state: &AppState,
+    loaded: &Loaded,
+    kind: FormKind,
+    input: &Input,
+    retry_after: u64,
+) -> FormAgain {
+    let retry = retry_context(retry_after, state.settings.clock.berlin_now());
+    let fields = send_again_fields(kind, input);
+    let action = urls::form(kind.name());
+    let html = loaded.pages.own(
+        "forms/erneut.html",
+        &action,
+        "Zu viele Anfragen",
+        &[
+            ("reason", json!("zu-viele")),
+            ("fields", json!(fields)),
+            ("ts", json!(input.ts)),
+            ("action", json!(action)),
+            ("retry", retry),
+        ],
+    );
+    FormAgain {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        body: FormAgainBody::Html(html),
+        retry_after: Some(retry_after),
+    }
 }
 
 /// The 503 answer under overload: JSON, or a page repeating the values

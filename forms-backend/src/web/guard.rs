@@ -5,41 +5,110 @@
 use super::*;
 
 /// Per-key sliding-window limit, in memory: it resets on restart and is per
-/// process (enough for one `campus serve`; a shared limit would go into the
-/// store). The per-recipient mail limit is durable in the outbox instead.
+/// process (enough for one `campus serve`; a limit shared by several nodes
+/// would keep the same keys in the store). The per-recipient mail limit is
+/// durable in the outbox instead.
+///
+/// Keys are "client|form" (see [`limit_key`]): the staff of one town hall
+/// behind one NAT address share the count of one form, not of all of them,
+/// and an IPv6 client counts per /64. Memory is bounded: at most
+/// [`RateLimiter::MAX_KEYS`] keys of at most `max` hits each; expired keys are
+/// swept at most once per tenth of the window, and when the table is still
+/// full the key whose last hit is oldest makes room.
 pub struct RateLimiter {
     max: u32,
     window: Duration,
-    /// Times of the hits in milliseconds (see [`crate::clock`]).
-    hits: Mutex<HashMap<String, VecDeque<u64>>>,
+    inner: Mutex<Hits>,
+}
+
+#[derive(Default)]
+struct Hits {
+    /// Times of the hits in milliseconds (see [`crate::clock`]), oldest first.
+    by_key: HashMap<String, VecDeque<u64>>,
+    last_sweep: u64,
 }
 
 impl RateLimiter {
+    /// Enough for every address and form a busy day sees at once.
+    pub const MAX_KEYS: usize = 20_000;
+
     pub fn new(max: u32, window: Duration) -> RateLimiter {
         RateLimiter {
             max,
             window,
-            hits: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Hits::default()),
         }
     }
 
     /// Counts a hit of `key` at `now` (milliseconds); false over the limit.
     pub fn allow(&self, key: &str, now: u64) -> bool {
+        self.check(key, now).is_ok()
+    }
+
+    /// Counts a hit of `key` at `now` (milliseconds), or says after how many
+    /// seconds the oldest counted hit leaves the window (for `Retry-After`).
+    pub fn check(&self, key: &str, now: u64) -> Result<(), u64> {
         let window = self.window.as_millis() as u64;
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > 10_000 {
-            hits.retain(|_, q| q.back().is_some_and(|t| now.saturating_sub(*t) < window));
+        let live = |q: &VecDeque<u64>| q.back().is_some_and(|t| now.saturating_sub(*t) < window);
+        let mut hits = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if now.saturating_sub(hits.last_sweep) >= window / 10 {
+            hits.by_key.retain(|_, q| live(q));
+            hits.last_sweep = now;
         }
-        let q = hits.entry(key.to_string()).or_default();
+        if !hits.by_key.contains_key(key) && hits.by_key.len() >= Self::MAX_KEYS {
+            hits.by_key.retain(|_, q| live(q));
+            if hits.by_key.len() >= Self::MAX_KEYS {
+                let oldest = hits
+                    .by_key
+                    .iter()
+                    .min_by_key(|(_, q)| q.back().copied().unwrap_or(0))
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    hits.by_key.remove(&k);
+                }
+            }
+        }
+        let q = hits.by_key.entry(key.to_string()).or_default();
         while q.front().is_some_and(|t| now.saturating_sub(*t) >= window) {
             q.pop_front();
         }
         if q.len() as u32 >= self.max {
-            return false;
+            let oldest = q.front().copied().unwrap_or(now);
+            let wait_ms = (oldest + window).saturating_sub(now);
+            return Err(wait_ms.div_ceil(1000).max(1));
         }
         q.push_back(now);
-        true
+        Ok(())
     }
+
+    /// How many keys are kept now (for tests of the bound).
+    pub fn keys(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_key
+            .len()
+    }
+}
+
+/// The limiter's key of a request: the client (an IPv4 address, an IPv6
+/// client's /64, since one connection usually gets a whole /64) and the
+/// form or area it posts to (the first two segments of the path, e.g.
+/// `/forms/kontakt`, `/verwaltung/anmelden`; link tokens come later).
+pub fn limit_key(ip: &str, path: &str) -> String {
+    let client = match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_string(),
+    };
+    let area: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).take(2).collect();
+    format!("{client}|/{}", area.join("/"))
 }
 
 /// Rejects state-changing requests from other sites: an `Origin` must be
@@ -150,18 +219,25 @@ pub(super) fn client_ip(
     ip
 }
 
-/// Applies the per-IP limit; returns the address to hash.
+/// Applies the limit per client and form; returns the address to hash.
 pub(crate) fn check_ip_limit(
     state: &AppState,
     parts: &axum::http::request::Parts,
     json: bool,
 ) -> Result<String, AppError> {
-    match client_ip(parts, state.settings.trust_forwarded_for) {
-        Some(ip) if !state.limiter.allow(&ip, state.settings.clock.now_millis()) => {
-            tracing::warn!(path = parts.uri.path(), "Anfrage-Limit je Adresse erreicht");
-            Err(AppError::RateLimited { json })
+    let Some(ip) = client_ip(parts, state.settings.trust_forwarded_for) else {
+        return Ok("unbekannt".into());
+    };
+    let key = limit_key(&ip, parts.uri.path());
+    match state.limiter.check(&key, state.settings.clock.now_millis()) {
+        Ok(()) => Ok(ip),
+        Err(retry_after) => {
+            tracing::warn!(
+                path = parts.uri.path(),
+                retry_after,
+                "Anfrage-Limit je Adresse und Formular erreicht"
+            );
+            Err(AppError::RateLimited { json, retry_after })
         }
-        Some(ip) => Ok(ip),
-        None => Ok("unbekannt".into()),
     }
 }

@@ -15,6 +15,7 @@ mod certificate;
 mod delivery;
 mod discovery;
 mod fee;
+mod forms_for_everyone;
 mod http;
 mod intake;
 mod internal_units;

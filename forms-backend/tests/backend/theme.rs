@@ -199,7 +199,7 @@ fn every_mail_kind_renders_with_a_sample_context() {
         ("verwaltung-anmelden", json!({ "link": "https://kc.example/verwaltung/anmelden/t", "minutes": 15 }),
             "Ihr Anmeldelink für die Verwaltung des KommunalCampus", vec!["gilt 15 Minuten", "https://kc.example/verwaltung/anmelden/t"]),
         ("kontakt-geschaeftsstelle", json!({ "contact": { "id": 17, "name": "Karl Kontakt", "organisation": "Stadt Beispiel", "email": "karl@beispiel.example",
-            "telefon": "+49 621 000000", "termine": ["Mittwoch, 10. Februar 2099, 10:00 Uhr", "Donnerstag, 11. Februar 2099, 10:00 Uhr"], "nachricht": "Bitte rufen Sie an." } }),
+            "infogespraech": true, "telefon": "+49 621 000000", "termine": ["Mittwoch, 10. Februar 2099, 10:00 Uhr", "Donnerstag, 11. Februar 2099, 10:00 Uhr"], "nachricht": "Bitte rufen Sie an." } }),
             "Kontaktanfrage K-17: Karl Kontakt (Stadt Beispiel)",
             vec!["Telefon: +49 621 000000", "Informationsgespräch:\nMittwoch, 10. Februar 2099, 10:00 Uhr\nDonnerstag, 11. Februar 2099, 10:00 Uhr", "Anliegen:\nBitte rufen Sie an.", "Vorgangsnummer: K-17."]),
         ("buchung-bestaetigen", json!({ "booking": booking, "approver": "kommune", "link": "https://kc.example/forms/buchung/bestaetigen/t", "hours": 48 }),

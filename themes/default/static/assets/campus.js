@@ -41,9 +41,19 @@
         ausgabe.textContent = '';
         return false;
       }
-      var n = Number(roh);
-      if (!isFinite(n) || n < 1 || Math.floor(n) !== n) {
-        ausgabe.textContent = 'Bitte geben Sie die Zahl der Beschäftigten als ganze Zahl ab 1 ein.';
+      /* Dieselben Regeln wie das Backend (validate::german_whole_number):
+         „1.500“ und „1 500“ sind 1500, „1,5“ oder „1.50“ sind nicht eindeutig. */
+      var n = NaN;
+      if (roh.indexOf(',') >= 0) {
+        ausgabe.textContent = 'Bitte geben Sie eine ganze Zahl ohne Komma an, zum Beispiel 1500 oder 1.500.';
+        return false;
+      }
+      var gruppen = roh.split(/[. \u00a0\u202f]/);
+      var gut = gruppen.every(function (g) { return /^[0-9]+$/.test(g); }) &&
+        (gruppen.length === 1 || (gruppen[0].length <= 3 && gruppen.slice(1).every(function (g) { return g.length === 3; })));
+      if (gut) { n = Number(gruppen.join('')); }
+      if (!gut || !isFinite(n) || n < 1) {
+        ausgabe.textContent = 'Diese Zahl ist nicht eindeutig oder keine ganze Zahl ab 1. Bitte geben Sie zum Beispiel 1500 oder 1.500 ein.';
         return false;
       }
       var buchungen = buchungenInCent();
@@ -241,7 +251,29 @@
     });
   }
 
+  /* ---------- Fehlerzusammenfassung: Fokus darauf, Links setzen den Fokus ins Feld ---------- */
+  function fehlerzusammenfassung() {
+    var box = document.querySelector('.fehler-zusammenfassung');
+    if (!box) { return; }
+    if (document.activeElement !== box) { box.focus(); }
+    box.scrollIntoView();
+    box.addEventListener('click', function (ereignis) {
+      var link = ereignis.target.closest('a[href^="#"]');
+      var feld = link && document.getElementById(link.getAttribute('href').slice(1));
+      if (!feld) { return; }
+      ereignis.preventDefault();
+      /* Eine Gruppe (Termine zur Auswahl): ihr erstes Feld bekommt den Fokus. */
+      var ziel = feld.tagName === 'FIELDSET' ? feld.querySelector('input, select, textarea') : feld;
+      if (!ziel) { return; }
+      /* Wie GOV.UK: die Beschriftung bleibt sichtbar über dem Feld. */
+      var beschriftung = (ziel.labels && ziel.labels[0]) || feld;
+      beschriftung.scrollIntoView();
+      ziel.focus({ preventScroll: true });
+    });
+  }
+
   function los() {
+    fehlerzusammenfassung();
     beitragsrechner();
     kommuneVorauswahl();
     katalogfilter();
