@@ -50,6 +50,10 @@ pub fn purge(store: &Store, settings: &Settings) -> Result<PurgeReport, StoreErr
         events_before: unix(year_start("buchungsverlauf_jahre")),
         consents_before: unix(year_start("einwilligungen_jahre")),
         sessions_before: now - 86_400 * i64::from(retention(settings, "sitzungen_tage")),
+        evaluations_before: year_start("bewertungen_jahre")
+            .format("%Y-%m-%d")
+            .to_string(),
+        certificates_before: unix(year_start("bescheinigungen_jahre")),
     })?;
     Ok(report)
 }

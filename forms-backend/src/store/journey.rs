@@ -137,6 +137,11 @@ pub struct JourneyCutoffs {
     pub events_before: i64,
     pub consents_before: i64,
     pub sessions_before: i64,
+    /// Evaluations (kept without time or person) of live dates before this ISO date.
+    pub evaluations_before: String,
+    /// Certificates issued before this (Unix seconds); a verification after
+    /// that says "unknown".
+    pub certificates_before: i64,
 }
 
 /// What [`Store::purge_journey`] deleted.
@@ -146,10 +151,13 @@ pub struct JourneyPurge {
     pub booking_events: usize,
     pub consents: usize,
     pub sessions: usize,
+    pub evaluations: usize,
+    pub certificates: usize,
 }
 
 impl super::Store {
-    /// Deletes bookings, their history, consents and office sessions past
+    /// Deletes bookings, their history, consents, office sessions,
+    /// evaluations and certificates past
     /// their retention, in one transaction. Bookings still open (requested,
     /// waiting for approval, on the waiting list, offered, or confirmed for a
     /// later date) are kept whatever their age.
@@ -201,6 +209,14 @@ impl super::Store {
             )? + t.execute(
                 "DELETE FROM office_sessions WHERE last_seen_at < ?1",
                 params![cut.sessions_before],
+            )?;
+            report.evaluations = t.execute(
+                "DELETE FROM evaluation_answers WHERE live_date < ?1",
+                params![cut.evaluations_before],
+            )?;
+            report.certificates = t.execute(
+                "DELETE FROM certificates WHERE issued_at < ?1",
+                params![cut.certificates_before],
             )?;
             Ok(report)
         })

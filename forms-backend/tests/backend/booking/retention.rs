@@ -115,6 +115,70 @@ async fn bookings_history_consents_and_sessions_go_when_their_period_ends() {
     assert_eq!(state.store.count(Table::Consents).unwrap(), 0);
 }
 
+/// Evaluations go three years after the end of their live date's year,
+/// certificates ten years after the end of the year they were issued in
+/// (the defaults of `[aufbewahrung]`); the verification then says "unknown".
+#[tokio::test]
+async fn evaluations_and_certificates_go_when_their_period_ends() {
+    let site = site_dir();
+    let mut settings = test_settings(site.path());
+    settings.clock = Clock::manual();
+    let state = state_with(site.path(), settings);
+    let now = state.settings.clock.now();
+    let year = chrono::DateTime::from_timestamp(now, 0).unwrap().year();
+    let live_date = format!("{year}-03-10");
+    state
+        .store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO evaluation_answers (id, unit_id, live_date, answers, share_text)
+                 VALUES ('zufall', 'eins', ?1, '{}', 0)",
+                &[&live_date as &dyn campus_forms::store::ToValue],
+            )?;
+            tx.issue_certificate(&campus_forms::store::CertificateRow {
+                number: "KC-TEST-0000-0001".into(),
+                booking_id: None,
+                course_id: None,
+                email: "anna@x.example".into(),
+                name: "Anna Beispiel".into(),
+                title: "Eins".into(),
+                live_date: live_date.clone(),
+                workload_tenths: 30,
+                lecturers: String::new(),
+                units: String::new(),
+                issued_at: now,
+            })
+            .map(drop)
+        })
+        .unwrap();
+    let kept = |state: &AppState| {
+        (
+            state.store.evaluations("eins", &live_date).unwrap().len(),
+            state
+                .store
+                .certificate("KC-TEST-0000-0001")
+                .unwrap()
+                .is_some(),
+        )
+    };
+
+    move_to(&state, NaiveDate::from_ymd_opt(year + 3, 12, 30).unwrap());
+    let r = purge(&state);
+    assert_eq!((r.journey.evaluations, r.journey.certificates), (0, 0));
+    assert_eq!(kept(&state), (1, true));
+
+    move_to(&state, NaiveDate::from_ymd_opt(year + 4, 1, 2).unwrap());
+    let r = purge(&state);
+    assert_eq!((r.journey.evaluations, r.journey.certificates), (1, 0));
+    assert_eq!(kept(&state), (0, true));
+
+    move_to(&state, NaiveDate::from_ymd_opt(year + 10, 12, 30).unwrap());
+    assert_eq!(purge(&state).journey.certificates, 0);
+    move_to(&state, NaiveDate::from_ymd_opt(year + 11, 1, 2).unwrap());
+    assert_eq!(purge(&state).journey.certificates, 1);
+    assert_eq!(kept(&state), (0, false));
+}
+
 #[test]
 fn the_privacy_page_shows_the_configured_periods() {
     let site = site_dir();
