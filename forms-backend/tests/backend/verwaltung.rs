@@ -595,4 +595,27 @@ async fn an_approver_sees_and_decides_only_their_own_authority() {
         state.store.booking(b.id).unwrap().unwrap().state,
         BookingState::Approval
     );
+
+    // Once the office recorded the attendance, the approver sees it.
+    let start = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
+    assert!(!start.body.contains("Teilnahme:"), "{}", start.body);
+    let now = state.settings.clock.now();
+    state
+        .store
+        .write(|tx| {
+            tx.record_attendance(
+                a.id,
+                campus_forms::attendance::Attendance::NoShow,
+                "geschaeftsstelle:office@campus.example",
+                "test",
+                now,
+            )
+        })
+        .unwrap();
+    let start = get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
+    assert!(
+        start.body.contains("Teilnahme: nicht erschienen"),
+        "{}",
+        start.body
+    );
 }
