@@ -29,10 +29,11 @@ pub(super) async fn booking_page(
         };
         let events = st.store.booking_events(Some(id))?;
         let held = st.store.places_held_all()?;
-        Ok::<_, crate::store::StoreError>(Some((b, events, held)))
+        let billing = st.store.read(|tx| tx.booking_billing(id))?;
+        Ok::<_, crate::store::StoreError>(Some((b, events, held, billing)))
     })
     .await?;
-    let Some((b, events, held)) = found.filter(|(b, _, _)| staff.may_see(b)) else {
+    let Some((b, events, held, billing)) = found.filter(|(b, ..)| staff.may_see(b)) else {
         return Ok(not_found(&state, &staff));
     };
     let events: Vec<Value> = events
@@ -78,6 +79,21 @@ pub(super) async fn booking_page(
             json!(staff.role == Role::Office && b.state.cancellable()),
         ),
         ("result", json!(result)),
+        // "Andere Kommune oder Behörde": whom to bill, at the non-member price.
+        (
+            "organisation",
+            json!(billing
+                .as_ref()
+                .map(|(o, _)| o.as_str())
+                .filter(|o| !o.is_empty())),
+        ),
+        (
+            "cancel_fee",
+            json!(billing
+                .and_then(|(_, fee)| fee)
+                .filter(|fee| *fee > 0)
+                .map(|fee| campus_generator::money::Cents(fee).to_string())),
+        ),
         (
             "action_base",
             json!(format!("/verwaltung/buchungen/{}", b.id)),

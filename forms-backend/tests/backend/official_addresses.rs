@@ -148,6 +148,23 @@ async fn another_organisation_names_itself_and_pays_the_non_member_price() {
         .unwrap();
     assert_eq!(organisation, "Zweckverband Wasser");
     assert_eq!(fee, None);
+
+    // The office sees whom to bill on the booking's page.
+    let cookie = crate::verwaltung::log_in(&state, crate::verwaltung::OFFICE).await;
+    let page = crate::verwaltung::get_with(
+        &state,
+        axum::http::Method::GET,
+        &format!("/verwaltung/buchungen/{id}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Andere Kommune oder Behörde: Zweckverband Wasser"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
