@@ -325,9 +325,11 @@ async function bookingFlow(browser, { js, authority, unit: wantUnit, person }) {
       const vevents = lines.filter((l) => l === 'BEGIN:VEVENT').length;
       if (vevents !== 1) problems.push(`${vevents} VEVENT statt 1`);
       if (!lines.includes('TZID:Europe/Berlin')) problems.push('keine VTIMEZONE für Europe/Berlin');
-      const dtstart = lines.find((l) => /^DTSTART[:;]/.test(l)) || '';
+      // The event's own times (the VTIMEZONE before it has DTSTARTs of its own).
+      const event = lines.slice(lines.indexOf('BEGIN:VEVENT'));
+      const dtstart = event.find((l) => /^DTSTART[:;]/.test(l)) || '';
       if (dtstart !== `DTSTART${want}`) problems.push(`„${dtstart || 'kein DTSTART'}“ statt DTSTART${want} (09:00 Europe/Berlin am ${chosen.iso})`);
-      const dtend = lines.find((l) => /^DTEND[:;]/.test(l)) || '';
+      const dtend = event.find((l) => /^DTEND[:;]/.test(l)) || '';
       if (dtend !== `DTEND${wantEnd}`) problems.push(`„${dtend || 'kein DTEND'}“ statt DTEND${wantEnd} (13:00 Europe/Berlin)`);
       if (problems.length) fail(`${mode}: Kalenderanhang ${cal[0].filename || ''}: ${problems.join('; ')}`);
       else ok(`${mode}: Bestätigung „${m3.mail.subject}“ mit ${cal[0].filename || 'Kalenderanhang'}: METHOD:PUBLISH, DTSTART${want} DTEND${wantEnd} (09:00–13:00 Berlin, VTIMEZONE Europe/Berlin)`);

@@ -175,7 +175,7 @@ async function journey(ctx) {
   await form.getByLabel('Vor- und Nachname').fill(PERSON.name);
   await form.getByLabel(/Dienstliche E-Mail-Adresse/).fill(PERSON.email);
   await form.getByLabel(/Ihre Kommune/).selectOption(AUTHORITY);
-  await form.getByLabel(/Ich willige ein/).check();
+  await form.getByLabel(/Ich melde mich verbindlich an/).check();
   await page.waitForTimeout(2500); // longer than the backend's minimum fill time
   await click(page, form.locator('button[type="submit"]').first());
   if (new URL(page.url()).pathname !== '/formular/danke-buchung/') stop(`Buchung führt zu ${new URL(page.url()).pathname} („${await h1(page)}“)`);
