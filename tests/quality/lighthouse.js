@@ -48,13 +48,24 @@ const rows = [];
 let failed = 0;
 for (const [kind, page] of PAGES) {
   const out = path.join(work, `${rows.length}.json`);
-  try {
-    execFileSync(binary, [
-      base + page, '--only-categories=performance', '--output=json', `--output-path=${out}`,
-      '--quiet', `--chrome-flags=${chromeFlags}`,
-    ], { env: { ...process.env, CHROME_PATH: chrome }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180000 });
-  } catch (e) {
-    console.error(`${kind} (${page}): Lighthouse lief nicht durch: ${String(e.stderr || e.message).slice(0, 400)}`);
+  // Lighthouse itself sometimes fails to record the trace on a busy machine
+  // (NO_NAVSTART and the like): such a run measured nothing and is repeated,
+  // up to three times. A low score is never repeated.
+  let error = null;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      execFileSync(binary, [
+        base + page, '--only-categories=performance', '--output=json', `--output-path=${out}`,
+        '--quiet', `--chrome-flags=${chromeFlags}`,
+      ], { env: { ...process.env, CHROME_PATH: chrome }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180000 });
+      error = null;
+      break;
+    } catch (e) {
+      error = String(e.stderr || e.message).slice(0, 400);
+      console.error(`${kind} (${page}): Lighthouse lief nicht durch (Versuch ${attempt}): ${error}`);
+    }
+  }
+  if (error) {
     failed++;
     continue;
   }
