@@ -39,12 +39,16 @@ async function main() {
 
     // 1. Save: the open page shows the new text without the test navigating.
     const marker = 'Gespeichert-' + Date.now();
+    // A flag in the old document: gone only if the page really was reloaded. (Counting
+    // 'load' events alone races: the new text can be visible before the event arrives.)
+    await page.evaluate(() => { window.campusVorDemSpeichern = true; });
     let started = Date.now();
     fs.writeFileSync(FILE, original.replace(/\n---\n/, `\n---\n${marker}: ein neuer erster Satz.\n\n`));
     try {
       await page.waitForFunction((m) => document.body.innerText.includes(m), marker, { timeout: WAIT_MS });
+      const reloaded = await page.evaluate(() => window.campusVorDemSpeichern === undefined);
       ok(`gespeicherter Text erscheint nach ${Date.now() - started} ms von selbst (Seite ${loads - before}× neu geladen)`);
-      if (loads === before) fail('Text erschien ohne Neuladen?');
+      if (!reloaded) fail('Text erschien ohne Neuladen?');
     } catch {
       fail(`gespeicherter Text erschien nicht binnen ${WAIT_MS} ms`);
     }
