@@ -13,7 +13,7 @@
 
 use crate::store::{AttendanceRow, BookingFilter};
 use crate::verwaltung::{
-    answer as office_answer, office_post, office_user, redirect as office_redirect, OfficeUser,
+    answer as office_answer, office_post, office_user, redirect as office_redirect, Staff,
 };
 use crate::web::blocking;
 use crate::{AppError, AppState};
@@ -231,10 +231,10 @@ async fn record_form(
     if !errors.is_empty() {
         return Ok(problems_page(&state, &user, &errors, "", &back));
     }
-    let actor = crate::verwaltung::office_actor(&user);
+    let actor = user.actor();
     let st = state.clone();
     let changed = blocking(move || record(&st, &marks, &actor, FROM_FORM)).await?;
-    tracing::info!(unit = %unit_id, %date, changed, email = %user.email, "Verwaltung: Anwesenheit erfasst");
+    tracing::info!(unit = %unit_id, %date, changed, email = %user.session.email, "Verwaltung: Anwesenheit erfasst");
     Ok(office_redirect(&format!("{back}?anwesenheit={changed}")))
 }
 
@@ -284,7 +284,7 @@ async fn past_dates(
             .collect::<Result<Vec<Value>, crate::store::StoreError>>()
     })
     .await?;
-    let mut extra = user.context.clone();
+    let mut extra = user.context();
     extra.push(("dates", json!(rows)));
     let html = loaded.pages.own(
         "verwaltung/anwesenheit-termine.html",
@@ -299,12 +299,12 @@ async fn past_dates(
 /// (the pasted text kept).
 fn problems_page(
     state: &AppState,
-    user: &OfficeUser,
+    user: &Staff,
     errors: &[String],
     csv: &str,
     back: &str,
 ) -> Response {
-    let mut extra = user.context.clone();
+    let mut extra = user.context();
     extra.extend([
         ("errors", json!(errors)),
         ("csv", json!(csv)),
@@ -339,7 +339,7 @@ async fn import_page(
         .as_deref()
         .and_then(|q| q.strip_prefix("importiert="))
         .and_then(|n| n.parse::<usize>().ok());
-    let mut extra = user.context.clone();
+    let mut extra = user.context();
     extra.extend([
         ("errors", json!(Vec::<String>::new())),
         ("csv", json!("")),
@@ -383,14 +383,14 @@ async fn import_post(State(state): State<AppState>, req: Request) -> Result<Resp
             ))
         }
     };
-    let actor = crate::verwaltung::office_actor(&user);
+    let actor = user.actor();
     let st = state.clone();
     let n = marks.len();
     let changed = blocking(move || record(&st, &marks, &actor, FROM_IMPORT)).await?;
     tracing::info!(
         lines = n,
         changed,
-        email = %user.email,
+        email = %user.session.email,
         "Verwaltung: Anwesenheit importiert"
     );
     Ok(office_redirect(&format!(

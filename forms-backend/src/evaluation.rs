@@ -596,7 +596,7 @@ async fn office_view(
         .iter()
         .filter(|r| r.status == Some(crate::attendance::Attendance::Attended))
         .count();
-    let mut extra = user.context.clone();
+    let mut extra = user.context();
     extra.extend([
         ("unit_title", json!(unit.title)),
         ("date", json!(date_text(&date))),

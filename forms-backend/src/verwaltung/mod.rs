@@ -255,52 +255,32 @@ pub(crate) fn date_text(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
-// ------------------------------------------------------------------ for sibling modules
+// ------------------------------------------------------------------ office-only pages
 
-/// A logged-in member of the cooperative's office, for the back-office pages
-/// of sibling modules (attendance, evaluations), which are office-only.
-pub(crate) struct OfficeUser {
-    pub email: String,
-    /// What every page after the login needs (see [`Staff::context`]).
-    pub context: Vec<(&'static str, Value)>,
-}
-
-/// The office user of a GET, or the answer instead: the login page without
+/// The office member of a GET, or the answer instead: the login page without
 /// a session, "not found" for an approver.
 pub(crate) async fn office_user(
     state: &AppState,
     headers: &axum::http::HeaderMap,
-) -> Result<Result<OfficeUser, Response>, AppError> {
+) -> Result<Result<Staff, Response>, AppError> {
     let Some(staff) = staff(state, headers).await? else {
         return Ok(Err(redirect("/verwaltung/anmelden")));
     };
     if staff.role != Role::Office {
         return Ok(Err(not_found(state, &staff)));
     }
-    Ok(Ok(OfficeUser {
-        email: staff.session.email.clone(),
-        context: staff.context(),
-    }))
+    Ok(Ok(staff))
 }
 
-/// The office user and form of a POST with a valid CSRF token, or the
+/// The office member and form of a POST with a valid CSRF token, or the
 /// answer instead (403 without a session or token, 404 for an approver).
 pub(crate) async fn office_post(
     state: &AppState,
     req: axum::extract::Request,
-) -> Result<(OfficeUser, Vec<(String, String)>), Response> {
+) -> Result<(Staff, Vec<(String, String)>), Response> {
     let (staff, form) = checked_post(state, req).await?;
     if staff.role != Role::Office {
         return Err(not_found(state, &staff));
     }
-    let user = OfficeUser {
-        email: staff.session.email.clone(),
-        context: staff.context(),
-    };
-    Ok((user, form))
-}
-
-/// The actor of an office user in the audit trails.
-pub(crate) fn office_actor(user: &OfficeUser) -> crate::booking::Actor {
-    crate::booking::Actor::Office(user.email.clone())
+    Ok((staff, form))
 }

@@ -2,7 +2,7 @@
 //! free place by hand: [`booking::move_to_date`] and
 //! [`booking::offer_by_hand`], as `campus bookings move|offer`.
 
-use super::{checked_post, field, not_found, redirect, Role};
+use super::{field, redirect};
 use crate::booking::{self, OfficeMove};
 use crate::store::BookingRow;
 use crate::web::blocking;
@@ -75,13 +75,10 @@ enum Action {
 }
 
 async fn run(state: AppState, id: i64, action: Action, req: Request) -> Result<Response, AppError> {
-    let (staff, form) = match checked_post(&state, req).await {
+    let (staff, form) = match super::office_post(&state, req).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    if staff.role != Role::Office {
-        return Ok(not_found(&state, &staff));
-    }
     let date = field(&form, "termin").trim().to_string();
     let actor = staff.actor();
     let st = state.clone();

@@ -148,12 +148,10 @@ pub(super) async fn date_page(
     Path((unit_id, date)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let Some(staff) = staff(&state, &headers).await? else {
-        return Ok(redirect("/verwaltung/anmelden"));
+    let staff = match super::office_user(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
-    if staff.role != Role::Office {
-        return Ok(not_found(&state, &staff));
-    }
     let loaded = state.loaded();
     let found = loaded
         .site

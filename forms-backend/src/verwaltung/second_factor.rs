@@ -2,7 +2,7 @@
 //! off its second factor (TOTP, [`crate::totp`]). The secret is shown as
 //! text and as an `otpauth://` URI for the app; no QR service is asked.
 
-use super::{answer, checked_post, field, not_found, redirect, render, staff, Role};
+use super::{answer, checked_post, field, not_found, redirect, render, Role};
 use crate::sign::random_bytes;
 use crate::store::StoreError;
 use crate::totp;
@@ -37,12 +37,10 @@ pub(super) async fn page(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Result<Response, AppError> {
-    let Some(staff) = staff(&state, &headers).await? else {
-        return Ok(redirect("/verwaltung/anmelden"));
+    let staff = match super::office_user(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
-    if staff.role != Role::Office {
-        return Ok(not_found(&state, &staff));
-    }
     let st = state.clone();
     let email = staff.session.email.clone();
     let totp_row = blocking(move || st.store.office_totp(&email)).await?;

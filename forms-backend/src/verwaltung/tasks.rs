@@ -2,7 +2,7 @@
 //! requests with an "erledigt" marker, and the outbox's failed mails with a
 //! retry. Office only; every action is logged in `office_actions`.
 
-use super::{answer, checked_post, not_found, redirect, render, staff, time_text, Role, Staff};
+use super::{answer, office_post, office_user, redirect, render, time_text};
 use crate::store::StoreError;
 use crate::web::blocking;
 use crate::{AppError, AppState};
@@ -10,18 +10,6 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
-
-/// The logged-in office person of a GET, or the answer instead.
-async fn office_staff(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Result<Staff, Response>, AppError> {
-    Ok(match staff(state, headers).await? {
-        None => Err(redirect("/verwaltung/anmelden")),
-        Some(s) if s.role != Role::Office => Err(not_found(state, &s)),
-        Some(s) => Ok(s),
-    })
-}
 
 /// The value of `ergebnis=` after a redirect, if it is one of `known`.
 fn result_of(query: &RawQuery, known: &[&str]) -> String {
@@ -43,7 +31,7 @@ pub(super) async fn contact_page(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Result<Response, AppError> {
-    let staff = match office_staff(&state, &headers).await? {
+    let staff = match office_user(&state, &headers).await? {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
@@ -90,13 +78,10 @@ pub(super) async fn contact_done(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (staff, _) = match checked_post(&state, req).await {
+    let (staff, _) = match office_post(&state, req).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    if staff.role != Role::Office {
-        return Ok(not_found(&state, &staff));
-    }
     let actor = staff.actor().to_string();
     let st = state.clone();
     let changed = blocking(move || {
@@ -119,7 +104,7 @@ pub(super) async fn outbox_page(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Result<Response, AppError> {
-    let staff = match office_staff(&state, &headers).await? {
+    let staff = match office_user(&state, &headers).await? {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
@@ -163,13 +148,10 @@ pub(super) async fn outbox_retry(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (staff, _) = match checked_post(&state, req).await {
+    let (staff, _) = match office_post(&state, req).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    if staff.role != Role::Office {
-        return Ok(not_found(&state, &staff));
-    }
     let actor = staff.actor().to_string();
     let st = state.clone();
     let changed = blocking(move || {
