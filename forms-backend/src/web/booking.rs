@@ -12,7 +12,7 @@ use crate::store::BookingRow;
 use crate::store::StoreError;
 use crate::AppState;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -213,12 +213,7 @@ async fn act(
     let (parts, _) = req.into_parts();
     let json = format.is_json();
     let ip = check_ip_limit(&state, &parts, json)?;
-    let ua = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ua = super::extract::user_agent(&parts.headers);
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();
     let outcome: Option<(BookingRow, Value)> = blocking(move || {

@@ -37,3 +37,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Format {
         Ok(Format::of(&parts.headers))
     }
 }
+
+/// The client's `User-Agent` ("" without one), kept with a confirmation as
+/// part of its proof.
+pub(crate) fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}

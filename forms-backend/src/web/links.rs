@@ -55,12 +55,7 @@ pub(super) async fn confirm_post(
     let (parts, _) = req.into_parts();
     let json = format.is_json();
     let ip = check_ip_limit(&state, &parts, json)?;
-    let ua = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ua = super::extract::user_agent(&parts.headers);
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();
     let loaded = state.loaded();
