@@ -5,6 +5,7 @@
 //! pdfinfo and qpdf, the verification page, and the course certificate.
 
 use crate::common::*;
+use crate::verwaltung::{csrf_of, path_of, post_with, OFFICE};
 use axum::body::Body;
 use axum::http::{header, Request};
 use campus_forms::booking::{Actor, BookingState};
@@ -15,7 +16,6 @@ use campus_forms::AppState;
 use std::time::Duration;
 use tower::ServiceExt;
 
-const OFFICE: &str = "info@campus.example";
 const DAY: u64 = 86_400;
 
 const QUESTIONS: &str = "\
@@ -67,43 +67,13 @@ fn open() -> (tempfile::TempDir, AppState, Clock) {
     (site, state, clock)
 }
 
-fn with_client(mut req: Request<Body>) -> Request<Body> {
-    let addr: std::net::SocketAddr = format!("{CLIENT_IP}:50000").parse().unwrap();
-    req.extensions_mut()
-        .insert(axum::extract::ConnectInfo(addr));
-    req
-}
-
-async fn post_with(
-    state: &AppState,
-    path: &str,
-    cookie: Option<&str>,
-    pairs: &[(&str, &str)],
-) -> Reply {
-    let mut req = Request::post(path)
-        .header(header::ORIGIN, BASE)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    send(
-        state,
-        with_client(req.body(Body::from(urlencode(pairs))).unwrap()),
-    )
-    .await
-}
-
 async fn get_with(state: &AppState, path: &str, cookie: Option<&str>) -> Reply {
-    let mut req = Request::get(path);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    send(state, req.body(Body::empty()).unwrap()).await
+    crate::verwaltung::get_with(state, axum::http::Method::GET, path, cookie).await
 }
 
-fn path_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or(url, |i| &rest[i..]).to_string()
+/// The office logged in through its mail link.
+async fn log_in(state: &AppState) -> String {
+    crate::verwaltung::log_in(state, OFFICE).await
 }
 
 fn mails(state: &AppState, kind: &str, to: &str) -> Vec<Vec<u8>> {
@@ -115,25 +85,6 @@ fn mails(state: &AppState, kind: &str, to: &str) -> Vec<Vec<u8>> {
         .filter(|m| m.kind == kind && m.recipient == to)
         .map(|m| state.store.raw_message(m.id).unwrap())
         .collect()
-}
-
-async fn log_in(state: &AppState) -> String {
-    let r = post_with(state, "/verwaltung/anmelden", None, &[("email", OFFICE)]).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let raw = mails(state, "verwaltung-anmelden", OFFICE).pop().unwrap();
-    let link = path_of(&link_in(
-        &raw,
-        &format!("{}/verwaltung/anmelden/", state.loaded().backend_url),
-    ));
-    let r = post_with(state, &link, None, &[]).await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
-    set.split(';').next().unwrap().to_string()
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    body[start..].split('"').next().unwrap().to_string()
 }
 
 /// A booking of `unit` on `date` by `email`, confirmed by mail and approved
