@@ -69,11 +69,6 @@ fn base(state: &AppState) -> String {
     state.loaded().backend_url.clone()
 }
 
-fn path_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or(url, |i| &rest[i..]).to_string()
-}
-
 async fn request_booking(state: &AppState, email: &str, kommune: &str, unit: &str, termin: &str) {
     let ts = ts(state, 5);
     let name = format!("Person {}", email.split('@').next().unwrap());

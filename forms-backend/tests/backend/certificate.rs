@@ -5,7 +5,7 @@
 //! pdfinfo and qpdf, the verification page, and the course certificate.
 
 use crate::common::*;
-use crate::verwaltung::{csrf_of, path_of, post_with, OFFICE};
+use crate::verwaltung::{csrf_of, post_with, OFFICE};
 use axum::body::Body;
 use axum::http::{header, Request};
 use campus_forms::booking::{Actor, BookingState};

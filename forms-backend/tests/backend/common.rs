@@ -174,6 +174,12 @@ pub async fn eventually<T>(
 }
 
 /// The first link below `prefix` in a raw message (decoded with mail-parser).
+/// The path (with query) of an absolute URL, as the router sees it.
+pub fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or(url, |i| &rest[i..]).to_string()
+}
+
 pub fn link_in(raw: &[u8], prefix: &str) -> String {
     let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
     let text = msg.body_text(0).unwrap().into_owned();

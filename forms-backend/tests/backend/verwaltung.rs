@@ -74,11 +74,6 @@ fn login_mails(state: &AppState, to: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-pub(crate) fn path_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or(url, |i| &rest[i..]).to_string()
-}
-
 /// Asks for a login link for `email` and returns its path.
 pub(crate) async fn request_link(state: &AppState, email: &str) -> String {
     let r = post_with(state, "/verwaltung/anmelden", None, &[("email", email)]).await;
