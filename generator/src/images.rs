@@ -42,33 +42,25 @@ pub struct Images {
 }
 
 impl Images {
-    /// Reads the size of every JPEG and PNG below `static_dir` (only the
-    /// file headers; nothing is decoded here).
-    pub fn scan(static_dir: &Path) -> Images {
+    /// Reads the size of every JPEG and PNG among `site_paths` (the files
+    /// below `static_dir` as "/bilder/x.jpg", listed once by the loader;
+    /// only the file headers are read, nothing is decoded here).
+    pub fn scan<'a>(static_dir: &Path, site_paths: impl IntoIterator<Item = &'a String>) -> Images {
         let mut by_path = HashMap::new();
-        for entry in walkdir::WalkDir::new(static_dir)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-        {
-            let path = entry.path();
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
+        for site_path in site_paths {
+            let ext = site_path
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase());
             let kind = match ext.as_deref() {
                 Some("jpg" | "jpeg") => Kind::Jpeg,
                 Some("png") => Kind::Png,
                 _ => continue,
             };
+            let path = static_dir.join(site_path.trim_start_matches('/'));
             // A file the decoder cannot read is served as it is.
-            let Ok((width, height)) = image::image_dimensions(path) else {
+            let Ok((width, height)) = image::image_dimensions(&path) else {
                 continue;
             };
-            let Ok(rel) = path.strip_prefix(static_dir) else {
-                continue;
-            };
-            let site_path = format!("/{}", rel.to_string_lossy().replace('\\', "/"));
             let (stem, _) = site_path.rsplit_once('.').expect("has an extension");
             let suffix = match kind {
                 Kind::Jpeg => "jpg",
@@ -84,12 +76,12 @@ impl Images {
                 variants.push((width, format!("{stem}-{width}w.webp")));
             }
             by_path.insert(
-                site_path,
+                site_path.clone(),
                 Raster {
                     width,
                     height,
                     kind,
-                    source: path.to_path_buf(),
+                    source: path,
                     variants,
                 },
             );
@@ -248,7 +240,9 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("static/bilder")).unwrap();
         picture(&dir.path().join("static/bilder"), "foto.jpg", 1200, 800);
         picture(&dir.path().join("static/bilder"), "grafik.png", 300, 100);
-        let images = Images::scan(&dir.path().join("static"));
+        let listed =
+            ["/bilder/foto.jpg", "/bilder/grafik.png", "/bilder/logo.svg"].map(String::from);
+        let images = Images::scan(&dir.path().join("static"), &listed);
 
         let foto = images.get("/bilder/foto.jpg").unwrap();
         assert_eq!((foto.width, foto.height), (1200, 800));

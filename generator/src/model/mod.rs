@@ -860,7 +860,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         role_profiles,
         evaluation,
         links: site_links,
-        images: crate::images::Images::scan(&root.join("static")),
+        images: crate::images::Images::scan(&root.join("static"), &static_files.0),
         warnings: Problems(warnings).sorted().0,
     })
 }
