@@ -81,6 +81,7 @@ fn run_inner(site: &Path, args: Args) -> Result<(), String> {
             let now = issue_time(heute)?;
             let invoices = invoice::run(&state.store, site_model, period, jahresbeitrag, now)
                 .map_err(|e| e.to_string())?;
+            report_unrecorded(&state, site_model, period)?;
             (invoices, verzeichnis, format!("rechnungen-{monat}.csv"))
         }
         InvoicesCommand::Credit {
@@ -126,6 +127,24 @@ fn run_inner(site: &Path, args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Confirmed places of the period still without attendance: not billed,
+/// named so the office records them and runs the month again.
+fn report_unrecorded(
+    state: &AppState,
+    site: &campus_generator::Site,
+    period: Period,
+) -> Result<(), String> {
+    for s in invoice::statements(&state.store, site, period, None).map_err(|e| e.to_string())? {
+        for b in &s.unrecorded {
+            eprintln!(
+                "Nicht abgerechnet, Anwesenheit fehlt: {} – B-{} {} am {} ({})",
+                s.name, b.id, b.unit_title, b.service_date, b.name
+            );
+        }
+    }
+    Ok(())
+}
+
 fn write_files(
     state: &AppState,
     dir: &Path,
@@ -139,20 +158,7 @@ fn write_files(
         std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
     };
     for inv in invoices {
-        // The issue date of a corrected invoice (BT-26).
-        let corrected = match inv.row.corrects_number {
-            Some(n) => state
-                .store
-                .write(|tx| tx.invoice_by_number(n))
-                .map_err(|e| e.to_string())?
-                .map(|r| {
-                    chrono::DateTime::from_timestamp(r.issued_at, 0)
-                        .map(|t| t.date_naive().to_string())
-                        .unwrap_or_default()
-                }),
-            None => None,
-        };
-        let xml = invoice::xrechnung::ubl(inv, seller, corrected.as_deref());
+        let xml = invoice::xml_of(&state.store, inv, seller).map_err(|e| e.to_string())?;
         put(format!("{}.xml", inv.number()), xml.as_bytes())?;
         let pdf = invoice::pdf::pdf(inv, seller)?;
         put(format!("{}.pdf", inv.number()), &pdf)?;

@@ -5,6 +5,7 @@
 //! without gaps, nothing invoiced twice, corrections as credit notes.
 
 use crate::support::*;
+use campus_forms::attendance::Attendance;
 use campus_forms::booking::{Actor, Approver, BookingKind, BookingState};
 use campus_forms::store::{Change, NewBooking};
 use campus_forms::AppState;
@@ -75,6 +76,8 @@ struct Sample<'a> {
     state: BookingState,
     date: Option<&'a str>,
     cancel_fee: Option<i64>,
+    /// What the office recorded after the live date.
+    attendance: Option<Attendance>,
 }
 
 /// A month of bookings (March 2027) in the database of `site`.
@@ -89,6 +92,7 @@ fn book_a_month(site: &Path) {
         state,
         date,
         cancel_fee: None,
+        attendance: (state == BookingState::Confirmed).then_some(Attendance::Attended),
     };
     use BookingState::*;
     let mut all = vec![
@@ -100,14 +104,18 @@ fn book_a_month(site: &Path) {
             Confirmed,
             Some("2027-03-10"),
         ),
-        b(
-            "ahornfeld",
-            true,
-            19_900,
-            "Bernd Ahorn",
-            Confirmed,
-            Some("2027-03-10"),
-        ),
+        // Not there: binding all the same (nichterscheinen_prozent: 100).
+        Sample {
+            attendance: Some(Attendance::NoShow),
+            ..b(
+                "ahornfeld",
+                true,
+                19_900,
+                "Bernd Ahorn",
+                Confirmed,
+                Some("2027-03-10"),
+            )
+        },
         b(
             "ahornfeld",
             true,
@@ -167,6 +175,18 @@ fn book_a_month(site: &Path) {
         kind: BookingKind::Enrolment,
         ..b("lindenfurt", true, 4_900, "Lena Linde", Enrolled, None)
     });
+    // B-11: the office has not recorded this one yet: reported, not billed.
+    all.push(Sample {
+        attendance: None,
+        ..b(
+            "ahornfeld",
+            true,
+            19_900,
+            "Ohne Liste",
+            Confirmed,
+            Some("2027-03-24"),
+        )
+    });
     let march = chrono::NaiveDate::from_ymd_opt(2027, 3, 5)
         .unwrap()
         .and_hms_opt(10, 0, 0)
@@ -212,6 +232,9 @@ fn book_a_month(site: &Path) {
                 if let Some(fee) = s.cancel_fee {
                     tx.set_cancel_fee(row.id, fee)?;
                 }
+                if let Some(a) = s.attendance {
+                    tx.record_attendance(row.id, a, "office@campus.example", "verwaltung", march)?;
+                }
             }
             Ok::<_, campus_forms::store::StoreError>(())
         })
@@ -245,6 +268,12 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("Nicht abgerechnet, Anwesenheit fehlt: Stadt Ahornfeld – B-11 OZG-Grundlagen am 2027-03-24 (Ohne Liste)"),
+        "{stderr}"
+    );
+
     // Seven authorities: six members (fee) and the non-member with a booking.
     let mut xml: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
@@ -260,7 +289,7 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
     assert_eq!(names, expected, "numbers without gaps:\n{stdout}");
     assert_valid_xrechnung(&xml);
 
-    // Stadt Ahornfeld: three March participations and the yearly fee.
+    // Stadt Ahornfeld: three March places (one a no-show) and the yearly fee.
     let line = stdout
         .lines()
         .find(|l| l.contains("Stadt Ahornfeld"))
@@ -364,6 +393,45 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
     assert!(
         String::from_utf8_lossy(&twice.stderr).contains("gibt es schon die Gutschrift KC-000008")
     );
+
+    // The office records the missing no-show; the terms now bill half for
+    // it: the next run invoices just that line, with the next number.
+    AppState::open(site)
+        .unwrap()
+        .store
+        .write(|tx| {
+            tx.record_attendance(
+                11,
+                Attendance::NoShow,
+                "office@campus.example",
+                "verwaltung",
+                0,
+            )
+        })
+        .unwrap();
+    edit(
+        site,
+        "data/stornobedingungen.yaml",
+        "nichterscheinen_prozent: 100",
+        "nichterscheinen_prozent: 50",
+    );
+    let late = campus(site, &args);
+    let late_stdout = String::from_utf8_lossy(&late.stdout).into_owned();
+    assert!(late.status.success(), "{late_stdout}");
+    // 99,50 € gross: 83,61 € net + 15,89 € VAT.
+    assert!(
+        late_stdout.contains("Rechnung KC-000009 an Stadt Ahornfeld")
+            && late_stdout.contains(
+                "1 Positionen, netto 83,61\u{a0}€, USt 15,89\u{a0}€, brutto 99,50\u{a0}€"
+            ),
+        "{late_stdout}"
+    );
+    assert!(!String::from_utf8_lossy(&late.stderr).contains("Anwesenheit fehlt"));
+    let xml = out_dir.join("KC-000009.xml");
+    assert!(std::fs::read_to_string(&xml).unwrap().contains(
+        "Nicht erschienen (Anteil laut Stornobedingungen): OZG-Grundlagen – Ohne Liste (B-11)"
+    ));
+    assert_valid_xrechnung(&[xml]);
 }
 
 #[test]

@@ -15,12 +15,18 @@ pub mod xrechnung;
 
 pub use seller::Seller;
 
+use crate::attendance::Attendance;
 use crate::store::{self, BillableBooking, InvoiceLineRow, InvoiceRow, NewInvoiceLine, Store};
 use campus_generator::content::RawPostalAddress;
+use campus_generator::model::cancellation::CancellationTerms;
 use campus_generator::model::Authority;
 use campus_generator::money::Cents;
 use campus_generator::Site;
 use chrono::NaiveDate;
+
+/// Held by every transaction that draws an invoice number or bills an item
+/// (SQLite has one writer anyway; on PostgreSQL an advisory lock).
+const NUMBERS_LOCK: &str = "rechnungsnummern";
 
 /// Net and VAT of a gross amount at `rate` percent, rounded per line.
 pub fn split_gross(gross: i64, rate: i64) -> (i64, i64) {
@@ -42,18 +48,50 @@ pub fn annual_fee(site: &Site, authority: &Authority, bookings_last_year: Cents)
     )
 }
 
-/// What a booking costs on an invoice: the price for an attended or missed
-/// date (binding either way), the fee of a late cancellation.
-fn booking_line(b: &BillableBooking, vat: i64) -> NewInvoiceLine {
+/// What a booking adds to a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Billed {
+    Line(NewInvoiceLine),
+    /// Nothing to bill (a no-show with `nichterscheinen_prozent: 0`).
+    Nothing,
+    /// A confirmed place without an attendance record: held back and
+    /// reported until the office records it.
+    Unrecorded,
+}
+
+/// What a booking costs on an invoice: the price of an attended date, the
+/// no-show share of the cancellation terms (`nichterscheinen_prozent`; the
+/// full price without a terms file), the fee of a late cancellation as
+/// recorded when it was cancelled, the price of a paid on-demand licence.
+fn booking_line(b: &BillableBooking, vat: i64, terms: Option<&CancellationTerms>) -> Billed {
+    let price = Cents(b.price_cents);
     let (key, gross, what) = match b.cancel_fee_cents {
         Some(fee) if b.state == "storniert" => {
-            (format!("storno:{}", b.id), fee, "Späte Stornierung")
+            (format!("storno:{}", b.id), Cents(fee), "Späte Stornierung")
         }
-        _ if b.state == "eingeschrieben" => (format!("buchung:{}", b.id), b.price_cents, "Lizenz"),
-        _ => (format!("buchung:{}", b.id), b.price_cents, "Teilnahme"),
+        _ if b.state == "eingeschrieben" => (format!("buchung:{}", b.id), price, "Lizenz"),
+        _ => match b.attendance {
+            None => return Billed::Unrecorded,
+            Some(Attendance::Attended) => (format!("buchung:{}", b.id), price, "Teilnahme"),
+            Some(Attendance::NoShow) => {
+                let percent = terms.map_or(100, |t| t.no_show_percent);
+                (
+                    format!("buchung:{}", b.id),
+                    price.percent_of(percent),
+                    if percent == 100 {
+                        "Nicht erschienen"
+                    } else {
+                        "Nicht erschienen (Anteil laut Stornobedingungen)"
+                    },
+                )
+            }
+        },
     };
-    let (net, vat_cents) = split_gross(gross, vat);
-    NewInvoiceLine {
+    if gross.is_zero() {
+        return Billed::Nothing;
+    }
+    let (net, vat_cents) = split_gross(gross.0, vat);
+    Billed::Line(NewInvoiceLine {
         item_key: key,
         booking_id: Some(b.id),
         description: format!(
@@ -71,8 +109,127 @@ fn booking_line(b: &BillableBooking, vat: i64) -> NewInvoiceLine {
         vat_percent: vat,
         net_cents: net,
         vat_cents,
-        gross_cents: gross,
+        gross_cents: gross.0,
+    })
+}
+
+/// What one authority would be invoiced for a period, before the run.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub authority_id: String,
+    pub name: String,
+    pub lines: Vec<NewInvoiceLine>,
+    /// Confirmed places of the period without an attendance record: not
+    /// billed (and not dropped) until the office records attended or no-show.
+    pub unrecorded: Vec<BillableBooking>,
+    /// Why the run cannot invoice this authority (no Leitweg-ID, no address).
+    pub refused: Option<String>,
+}
+
+impl Statement {
+    pub fn net_cents(&self) -> i64 {
+        self.lines.iter().map(|l| l.net_cents).sum()
     }
+    pub fn vat_cents(&self) -> i64 {
+        self.lines.iter().map(|l| l.vat_cents).sum()
+    }
+    pub fn gross_cents(&self) -> i64 {
+        self.lines.iter().map(|l| l.gross_cents).sum()
+    }
+}
+
+/// The lines of `a` for `period` that no invoice holds yet (and the yearly
+/// fee of `fee_year`), read in `tx`: the one rule both the run and the
+/// back-office preview use.
+fn statement_in(
+    tx: &store::Tx,
+    site: &Site,
+    a: &Authority,
+    period: Period,
+    fee_year: Option<i32>,
+) -> store::Result<Statement> {
+    let vat = site.prices.vat_percent;
+    let (enrolled_from, enrolled_to) = period.unix_range();
+    let mut lines = Vec::new();
+    let mut unrecorded = Vec::new();
+    for b in tx.unbilled_bookings(
+        &a.id,
+        &period.from.to_string(),
+        &period.to.to_string(),
+        enrolled_from,
+        enrolled_to,
+    )? {
+        match booking_line(&b, vat, site.cancellation.as_ref()) {
+            Billed::Line(l) => lines.push(l),
+            Billed::Nothing => {}
+            Billed::Unrecorded => unrecorded.push(b),
+        }
+    }
+    if let Some(year) = fee_year {
+        lines.extend(fee_line(tx, site, a, year)?);
+    }
+    Ok(Statement {
+        authority_id: a.id.clone(),
+        name: a.display_name(),
+        refused: buyer_of(a).err().map(|e| e.to_string()),
+        lines,
+        unrecorded,
+    })
+}
+
+/// The yearly fee of `year` if the authority is a member and it is not billed yet.
+fn fee_line(
+    tx: &store::Tx,
+    site: &Site,
+    a: &Authority,
+    year: i32,
+) -> store::Result<Option<NewInvoiceLine>> {
+    let vat = site.prices.vat_percent;
+    let key = format!("beitrag:{}:{year}", a.id);
+    let last_year = billed_in_year(tx, &a.id, year - 1)?;
+    let Some(fee) = annual_fee(site, a, last_year) else {
+        return Ok(None);
+    };
+    if fee.0 <= 0 || tx.item_invoiced(&key)? {
+        return Ok(None);
+    }
+    let (net, vat_cents) = split_gross(fee.0, vat);
+    Ok(Some(NewInvoiceLine {
+        item_key: key,
+        booking_id: None,
+        description: format!(
+            "Jahresbeitrag {year} ({} Geschäftsanteile), gemindert um {} Prozent der Buchungen {} ({})",
+            site.membership.shares_for(a.employees),
+            site.membership.reduction_percent_of_bookings,
+            year - 1,
+            last_year
+        ),
+        service_date: format!("{year}-01-01"),
+        vat_percent: vat,
+        net_cents: net,
+        vat_cents,
+        gross_cents: fee.0,
+    }))
+}
+
+/// The statements of `period` as a run now would make them (reads only):
+/// every authority with something to bill or a place without attendance.
+pub fn statements(
+    store: &Store,
+    site: &Site,
+    period: Period,
+    fee_year: Option<i32>,
+) -> Result<Vec<Statement>, InvoiceError> {
+    let all = store.read(|tx| {
+        site.authorities
+            .iter()
+            .map(|a| statement_in(tx, site, a, period, fee_year))
+            .collect::<store::Result<Vec<_>>>()
+    })?;
+    Ok(all
+        .into_iter()
+        .filter(|s| !s.lines.is_empty() || !s.unrecorded.is_empty())
+        .collect())
 }
 
 /// The period an invoice run covers: whole days, both ends included.
@@ -189,55 +346,25 @@ pub fn run(
     fee_year: Option<i32>,
     now: i64,
 ) -> Result<Vec<Invoice>, InvoiceError> {
-    let vat = site.prices.vat_percent;
-    let (enrolled_from, enrolled_to) = period.unix_range();
-    let from = period.from.to_string();
-    let to = period.to.to_string();
     let mut out = Vec::new();
     for a in site.authorities.iter() {
         let invoice = store.write(|tx| {
-            let mut lines: Vec<NewInvoiceLine> = tx
-                .unbilled_bookings(&a.id, &from, &to, enrolled_from, enrolled_to)?
-                .iter()
-                .map(|b| booking_line(b, vat))
-                .collect();
-            if let Some(year) = fee_year {
-                let key = format!("beitrag:{}:{year}", a.id);
-                let last_year = billed_in_year(tx, &a.id, year - 1)?;
-                if let Some(fee) = annual_fee(site, a, last_year) {
-                    if fee.0 > 0 && !tx.item_invoiced(&key)? {
-                        let (net, vat_cents) = split_gross(fee.0, vat);
-                        lines.push(NewInvoiceLine {
-                            item_key: key,
-                            booking_id: None,
-                            description: format!(
-                                "Jahresbeitrag {year} ({} Geschäftsanteile), gemindert um {} Prozent der Buchungen {} ({})",
-                                site.membership.shares_for(a.employees),
-                                site.membership.reduction_percent_of_bookings,
-                                year - 1,
-                                last_year
-                            ),
-                            service_date: format!("{year}-01-01"),
-                            vat_percent: vat,
-                            net_cents: net,
-                            vat_cents,
-                            gross_cents: fee.0,
-                        });
-                    }
-                }
-            }
-            if lines.is_empty() {
+            // Two runs at once (a double click, two nodes): the second
+            // waits here and then finds the first one's lines billed.
+            tx.lock(NUMBERS_LOCK)?;
+            let statement = statement_in(tx, site, a, period, fee_year)?;
+            if statement.lines.is_empty() {
                 return Ok(None);
             }
             let buyer = buyer_of(a)?;
             let row = tx.record_invoice(&store::NewInvoice {
                 credit_note: false,
                 authority_id: &a.id,
-                period_from: &from,
-                period_to: &to,
+                period_from: &period.from.to_string(),
+                period_to: &period.to.to_string(),
                 issued_at: now,
                 corrects: None,
-                lines: &lines,
+                lines: &statement.lines,
             })?;
             let lines = tx.invoice_lines(row.id)?;
             Ok::<_, InvoiceError>(Some(Invoice { row, lines, buyer }))
@@ -257,6 +384,7 @@ pub fn credit_note(
     now: i64,
 ) -> Result<Invoice, InvoiceError> {
     store.write(|tx| {
+        tx.lock(NUMBERS_LOCK)?;
         let original = tx.invoice_by_number(number)?.ok_or_else(|| {
             InvoiceError::Refused(format!(
                 "Die Rechnung {} gibt es nicht.",
@@ -309,6 +437,46 @@ pub fn credit_note(
         let lines = tx.invoice_lines(row.id)?;
         Ok(Invoice { row, lines, buyer })
     })
+}
+
+/// A recorded invoice or credit note by number, with its buyer as the
+/// content names it now; `None` if there is no such number.
+pub fn load(store: &Store, site: &Site, number: i64) -> Result<Option<Invoice>, InvoiceError> {
+    let Some((row, lines)) = store.read(|tx| {
+        let Some(row) = tx.invoice_by_number(number)? else {
+            return Ok(None);
+        };
+        let lines = tx.invoice_lines(row.id)?;
+        Ok(Some((row, lines)))
+    })?
+    else {
+        return Ok(None);
+    };
+    let a = site.authority(&row.authority_id).ok_or_else(|| {
+        InvoiceError::Refused(format!(
+            "Die Kommune „{}“ steht nicht mehr im Inhalt.",
+            row.authority_id
+        ))
+    })?;
+    Ok(Some(Invoice {
+        row,
+        lines,
+        buyer: buyer_of(a)?,
+    }))
+}
+
+/// The XRechnung (UBL) of `inv`; a credit note names the issue date of the
+/// invoice it corrects (BT-26).
+pub fn xml_of(store: &Store, inv: &Invoice, seller: &Seller) -> Result<String, InvoiceError> {
+    let corrected = match inv.row.corrects_number {
+        Some(n) => store.read(|tx| tx.invoice_by_number(n))?.map(|r| {
+            chrono::DateTime::from_timestamp(r.issued_at, 0)
+                .map(|t| t.date_naive().to_string())
+                .unwrap_or_default()
+        }),
+        None => None,
+    };
+    Ok(xrechnung::ubl(inv, seller, corrected.as_deref()))
 }
 
 /// Sums of an invoice per VAT rate: (rate, net, vat, gross), rates ascending.

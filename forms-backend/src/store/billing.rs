@@ -5,6 +5,7 @@
 //! a unique key, so nothing is invoiced twice.
 
 use super::{params, OptionalExtension, Result, Row, Tx};
+use crate::attendance::Attendance;
 
 pub(super) const MIGRATION: &str = "
     ALTER TABLE bookings ADD COLUMN organisation TEXT NOT NULL DEFAULT '';
@@ -56,6 +57,9 @@ pub struct BillableBooking {
     /// Some: cancelled late, costing this much (gross).
     pub cancel_fee_cents: Option<i64>,
     pub state: String,
+    /// What the office recorded for a confirmed live place (none yet: the
+    /// statement reports it instead of billing it).
+    pub attendance: Option<Attendance>,
 }
 
 /// One line of an invoice to record (amounts already computed).
@@ -163,7 +167,7 @@ impl Tx<'_> {
 
     /// Binding bookings of `authority_id` in `from..=to` (ISO dates) that no
     /// invoice holds yet: confirmed places on a live date in the period
-    /// (attended or not), late cancellations of such dates, and paid
+    /// (with their attendance, if recorded), late cancellations of such dates, and paid
     /// on-demand enrolments made in the period (`enrolled_from..enrolled_to`
     /// in Unix seconds).
     pub fn unbilled_bookings(
@@ -176,8 +180,8 @@ impl Tx<'_> {
     ) -> Result<Vec<BillableBooking>> {
         let rows = self.query_map(
             "SELECT b.id, b.unit_title, b.live_date, b.created_at, b.name, b.authority_id,
-                    b.member, b.price_cents, b.cancel_fee_cents, b.state
-             FROM bookings b
+                    b.member, b.price_cents, b.cancel_fee_cents, b.state, a.status
+             FROM bookings b LEFT JOIN attendance a ON a.booking_id = b.id
              WHERE b.authority_id = ?1 AND b.price_cents > 0
                AND ((b.state = 'bestaetigt' AND b.live_date >= ?2 AND b.live_date <= ?3)
                  OR (b.state = 'storniert' AND b.cancel_fee_cents > 0
@@ -200,6 +204,9 @@ impl Tx<'_> {
                     price_cents: r.get(7)?,
                     cancel_fee_cents: r.get(8)?,
                     state: r.get(9)?,
+                    attendance: r
+                        .get::<Option<String>>(10)?
+                        .and_then(|s| Attendance::parse(&s).ok()),
                 })
             },
         )?;
@@ -305,6 +312,26 @@ impl Tx<'_> {
             Some(id) => self.invoice(id),
             None => Ok(None),
         }
+    }
+
+    /// Recorded invoices and credit notes, newest first; only those of
+    /// `authorities` if given (an approver's view).
+    pub fn invoices(&self, authorities: Option<&[String]>) -> Result<Vec<InvoiceRow>> {
+        let all = self.query_map(
+            &format!(
+                "SELECT {INVOICE_COLUMNS} FROM invoices i
+                     LEFT JOIN invoices c ON c.id = i.corrects ORDER BY i.number DESC"
+            ),
+            params![],
+            invoice_row,
+        )?;
+        Ok(match authorities {
+            None => all,
+            Some(ids) => all
+                .into_iter()
+                .filter(|i| ids.contains(&i.authority_id))
+                .collect(),
+        })
     }
 
     /// Whether a credit note already corrects invoice `id`.
