@@ -30,6 +30,7 @@ mod approver;
 mod bookings;
 mod exports;
 mod fee;
+mod invoices;
 mod login;
 mod moves;
 mod office;
@@ -160,6 +161,7 @@ pub fn routes() -> Router<AppState> {
             "/verwaltung/export/formulare/{file}",
             get(exports::form_csv),
         )
+        .merge(invoices::routes())
 }
 
 // ------------------------------------------------------------------ plumbing
