@@ -330,7 +330,7 @@ pub fn pdf(c: &CertificateRow, organisation: &str, check: &str) -> Result<Vec<u8
     document.finish().map_err(|e| format!("{e:?}"))
 }
 
-fn creation_date(ts: i64) -> krilla::metadata::DateTime {
+pub(crate) fn creation_date(ts: i64) -> krilla::metadata::DateTime {
     use chrono::{Datelike, Timelike};
     let t = chrono::DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()

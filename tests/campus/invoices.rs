@@ -51,6 +51,42 @@ fn assert_valid_xrechnung(files: &[std::path::PathBuf]) {
     );
 }
 
+/// `qpdf --check` finds no problem, and `pdfinfo` reports a tagged PDF
+/// that claims PDF/A-2a (its XMP part and conformance).
+fn assert_tagged_pdf_a(path: &Path) {
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .expect("qpdf");
+    let text = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(
+        check.status.success() && text.contains("No syntax or stream encoding errors"),
+        "{text}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let pdfinfo = |meta: bool| {
+        let mut c = Command::new("pdfinfo");
+        if meta {
+            c.arg("-meta");
+        }
+        let out = c.arg(path).output().expect("pdfinfo (poppler-utils)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let info = pdfinfo(false);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Tagged:") && l.ends_with("yes")),
+        "{info}"
+    );
+    let xmp = pdfinfo(true);
+    assert!(
+        xmp.contains("<pdfaid:part>2</pdfaid:part>")
+            && xmp.contains("<pdfaid:conformance>A</pdfaid:conformance>"),
+        "{xmp}"
+    );
+}
+
 fn pdf_text(path: &Path) -> String {
     let out = Command::new("pdftotext")
         .arg("-layout")
@@ -300,6 +336,7 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
     // Net per line: 167,23 + 167,23 + 251,26 + 10.084,03.
     assert!(line.contains("netto 10.669,75\u{a0}€"), "{line}");
     let number = line.split_whitespace().nth(1).unwrap().to_string();
+    assert_tagged_pdf_a(&out_dir.join(format!("{number}.pdf")));
     let text = pdf_text(&out_dir.join(format!("{number}.pdf")));
     for wanted in [
         format!("Rechnung {number}"),
@@ -386,6 +423,7 @@ fn a_month_of_bookings_gives_valid_xrechnung_pdf_and_csv_per_authority() {
     assert!(note_xml.contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"));
     assert!(note_xml.contains(&format!("<cac:InvoiceDocumentReference><cbc:ID>{number}</cbc:ID><cbc:IssueDate>2027-04-01</cbc:IssueDate>")));
     assert_valid_xrechnung(&[note]);
+    assert_tagged_pdf_a(&out_dir.join("KC-000008.pdf"));
     assert!(pdf_text(&out_dir.join("KC-000008.pdf"))
         .contains(&format!("Korrigiert die Rechnung {number}")));
     let twice = campus(site, &credit);
