@@ -7,7 +7,9 @@
 // in), the button logs in; the office opens the booking from the start page, presses
 // „Freigeben“, and the person's confirmation with its calendar file arrives at the SMTP
 // server. Every back-office page visited is checked with the Nu Html Checker (errors) and,
-// with JavaScript, axe-core (WCAG 2.1 A/AA). Logout at the end.
+// with JavaScript, axe-core (WCAG 2.1 A/AA). Then the invoices page: the preview of a month
+// with the yearly fee, the confirmed run, a PDF downloaded from the list, and (with
+// JavaScript) a credit note after its confirmation page. Logout at the end.
 //
 // Usage: node verwaltung-e2e.js http://127.0.0.1:PORT --mail-dir DIR --site DIR
 //          [--screenshots DIR]
@@ -176,6 +178,9 @@ async function flow(browser, js) {
     }
     if (!(await page.content()).includes('Zweiten Faktor einrichten')) fail(`${mode}: /verwaltung/zwei-faktor ohne Knopf „Zweiten Faktor einrichten“`);
 
+    // 5b. invoices: each flow bills another year's fee, so both see a preview with lines
+    await invoices(page, js, mode);
+
     // 6. logout
     [resp] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Abmelden' }).click()]);
     resp = await page.goto(`${base}/verwaltung/`);
@@ -187,6 +192,43 @@ async function flow(browser, js) {
     await ctx.close();
   }
 }
+
+// The invoice run in the browser: preview (Nu, axe), confirmed run, a PDF from the list.
+async function invoices(page, js, mode) {
+  const year = new Date().getFullYear() + (js ? 1 : 0);
+  const month = js ? `${year}-01` : `${year}-${String(new Date().getMonth() + 1).padStart(2, '0')}`;
+  let resp = await page.goto(`${base}/verwaltung/rechnungen/`);
+  if (resp.status() !== 200) stop(`${mode}: /verwaltung/rechnungen/ antwortet HTTP ${resp.status()}`);
+  await page.getByLabel('Monat').fill(month);
+  await page.getByLabel(/Jahresbeitrag des Jahres mit abrechnen/).check();
+  [resp] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Vorschau anzeigen' }).click()]);
+  const preview = page.locator('caption', { hasText: 'Positionen für' });
+  if (await preview.count() === 0) stop(`${mode}: Vorschau für ${month} ohne Positionen (Jahresbeitrag ${year})`);
+  ok(`${mode}: Vorschau für ${month} mit Jahresbeitrag: ${await preview.count()} Kommune(n) mit Positionen`);
+  await check(page, resp, js, 'Rechnungen (Vorschau)');
+  await shot(page, `${tag(js)}-rechnungen-vorschau`);
+  await page.getByLabel(/Ich habe die Positionen geprüft/).check();
+  [resp] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: `Rechnungslauf für ${month} starten` }).click()]);
+  const status = ((await page.locator('[role="status"]').first().textContent().catch(() => '')) || '').trim();
+  if (!/^Rechnungslauf abgeschlossen: [1-9]/.test(status)) stop(`${mode}: nach dem Rechnungslauf: „${status}“ (HTTP ${resp.status()})`);
+  ok(`${mode}: ${status}`);
+  const link = page.locator('a', { hasText: /als PDF$/ }).first();
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const file = await download.path();
+  const head = fs.readFileSync(file).subarray(0, 5).toString('latin1');
+  if (head !== '%PDF-') fail(`${mode}: ${download.suggestedFilename()} ist kein PDF („${head}“)`);
+  else ok(`${mode}: ${download.suggestedFilename()} heruntergeladen (${fs.statSync(file).size} Bytes, PDF)`);
+  if (!js) return;
+  const credit = page.locator('a', { hasText: /^Gutschrift zu KC-\d+ erstellen$/ }).first();
+  const label = (await credit.textContent()).trim();
+  [resp] = await Promise.all([page.waitForNavigation(), credit.click()]);
+  await check(page, resp, js, 'Gutschrift');
+  [resp] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: label }).click()]);
+  const done = ((await page.locator('[role="status"]').first().textContent().catch(() => '')) || '').trim();
+  if (!/^Gutschrift KC-\d+ erstellt/.test(done)) fail(`${mode}: nach „${label}“: „${done}“ (HTTP ${resp.status()})`);
+  else ok(`${mode}: ${done}`);
+}
+const tag = (js) => (js ? 'js' : 'ohne-js');
 
 function nu() {
   const jar = require.resolve('vnu-jar/build/dist/vnu.jar');
