@@ -16,6 +16,7 @@ use campus_forms::config::Secret;
 use campus_forms::invoice::{self, Period};
 use campus_forms::store::{Change, MoveError, NewBooking, StoreError};
 use campus_forms::AppState;
+use std::path::Path;
 
 /// A state whose manual clock stands at noon of `day`.
 fn open_on(site: &std::path::Path, day: &str) -> AppState {
@@ -68,6 +69,38 @@ fn billing_site() -> tempfile::TempDir {
     )
     .unwrap();
     site
+}
+
+/// Runs the official EN 16931 and XRechnung rules (scripts/validate-xrechnung,
+/// the Python .ci/run installs) over XML documents; panics with the findings.
+fn assert_valid_xrechnung(documents: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = documents
+        .iter()
+        .map(|(name, xml)| {
+            let f = dir.path().join(name);
+            std::fs::write(&f, xml).unwrap();
+            f
+        })
+        .collect();
+    let python = std::env::var("CAMPUS_XRECHNUNG_PYTHON").unwrap_or_else(|_| {
+        let venv = "/opt/xrechnung-venv/bin/python";
+        if Path::new(venv).exists() {
+            venv
+        } else {
+            "python3"
+        }
+        .to_string()
+    });
+    let out = std::process::Command::new(python)
+        .arg(repo_root().join("scripts/validate-xrechnung"))
+        .args(&files)
+        .output()
+        .expect("python for scripts/validate-xrechnung (see .ci/run)");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "validator refused:\n{text}");
+    assert_eq!(text.matches(": gültig").count(), files.len(), "{text}");
 }
 
 /// Noon UTC of an ISO day.
@@ -465,6 +498,7 @@ async fn files_credit_notes_and_what_approvers_see() {
     assert!(note
         .body
         .contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"));
+    assert_valid_xrechnung(&[("KC-000001.xml", &xml.body), ("KC-000003.xml", &note.body)]);
 
     // The approver of Mitgliedsstadt: its invoice and credit note, nothing else.
     let approver = log_in(&state, "freigabe@stadt.example").await;
