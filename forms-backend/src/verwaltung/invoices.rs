@@ -173,6 +173,8 @@ struct Shown {
 
 async fn page_of(state: &AppState, staff: &Staff, shown: Shown) -> Result<Response, AppError> {
     let office = staff.role == Role::Office;
+    // A run that was refused (not a GET that merely shows the seller problem).
+    let refused_run = shown.problem.is_some();
     let st = state.clone();
     let only = visible(staff);
     let rows = blocking(move || st.store.read(|tx| tx.invoices(only.as_deref()))).await?;
@@ -238,10 +240,12 @@ async fn page_of(state: &AppState, staff: &Staff, shown: Shown) -> Result<Respon
             ),
         ]);
     }
-    let status = if shown.errors.is_empty() {
-        StatusCode::OK
-    } else {
+    let status = if !shown.errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
+    } else if refused_run {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
     };
     let html = render(
         &loaded,

@@ -618,3 +618,73 @@ fn parallel_runs_on_two_nodes_invoice_everything_once_without_gaps() {
     ids.sort();
     assert_eq!(billed, ids, "every booking exactly once");
 }
+
+#[tokio::test]
+async fn a_run_without_seller_or_leitweg_id_is_refused_in_german_and_invoices_nothing() {
+    // The plain fixture: no [rechnungssteller], no Leitweg-ID.
+    let site = site_dir();
+    let state = open_on(site.path(), "2027-04-02");
+    book(
+        &state,
+        &[place(
+            "mitgliedsstadt",
+            "Anna Anwesend",
+            19_900,
+            "2027-03-10",
+        )],
+    );
+    let office = log_in(&state, OFFICE).await;
+    let page = get_with(
+        &state,
+        Method::GET,
+        "/verwaltung/rechnungen/?monat=2027-03",
+        Some(&office),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .body
+        .contains("Rechnungslauf nicht möglich: campus.toml hat keine Tabelle [rechnungssteller]"));
+    assert!(page.body.contains("„leitweg_id“ fehlt"), "{}", page.body);
+    assert!(
+        !page.body.contains("/verwaltung/rechnungen/lauf"),
+        "no run offered"
+    );
+    let csrf = csrf_of(&page.body);
+    let run = [
+        ("csrf", csrf.as_str()),
+        ("monat", "2027-03"),
+        ("bestaetigt", "ja"),
+    ];
+    let r = post_with(&state, "/verwaltung/rechnungen/lauf", Some(&office), &run).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("[rechnungssteller]"));
+
+    // With the seller, the missing Leitweg-ID still stops the run.
+    let toml = std::fs::read_to_string(site.path().join("campus.toml")).unwrap();
+    std::fs::write(site.path().join("campus.toml"), toml + SELLER).unwrap();
+    let state = open_on(site.path(), "2027-04-02");
+    let office = log_in(&state, OFFICE).await;
+    let page = get_with(
+        &state,
+        Method::GET,
+        "/verwaltung/rechnungen/",
+        Some(&office),
+    )
+    .await;
+    let csrf = csrf_of(&page.body);
+    let run = [
+        ("csrf", csrf.as_str()),
+        ("monat", "2027-03"),
+        ("bestaetigt", "ja"),
+    ];
+    let r = post_with(&state, "/verwaltung/rechnungen/lauf", Some(&office), &run).await;
+    assert_eq!(r.status, 409);
+    assert!(
+        r.body
+            .contains("Rechnungslauf nicht möglich: Stadt Mitgliedsstadt: „leitweg_id“ fehlt"),
+        "{}",
+        r.body
+    );
+    assert_eq!(invoice_count(&state), 0);
+}
