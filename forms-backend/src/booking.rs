@@ -135,7 +135,13 @@ fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// One store transaction of a booking step.
-fn write<T>(env: &Env, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-    env.ctx.store.write(f)
+/// One store transaction of a booking step. On PostgreSQL it takes the
+/// bookings lock first: every step reads places or the queue, and taking
+/// that lock before any mail or row lock gives all steps one lock order
+/// (no deadlock between two nodes; [`Store::write`] retries one anyway).
+fn write<T>(env: &Env, mut f: impl FnMut(&Tx) -> Result<T>) -> Result<T> {
+    env.ctx.store.write(|tx| {
+        tx.lock_bookings()?;
+        f(tx)
+    })
 }

@@ -427,7 +427,7 @@ async fn submit(
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
-    crate::web::check_ip_limit(&state, &parts, false)?;
+    crate::web::check_ip_limit(&state, &parts, false).await?;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json: false })?;
@@ -497,14 +497,9 @@ async fn submit(
         let loaded = st.loaded();
         let now = st.settings.clock.now();
         let live_date = bb.live_date.clone().unwrap_or_default();
+        let answers = Value::Object(answers);
         st.store.write(|tx| {
-            if tx.store_evaluation(
-                bb.id,
-                &bb.unit_id,
-                &live_date,
-                &Value::Object(answers),
-                share,
-            )? {
+            if tx.store_evaluation(bb.id, &bb.unit_id, &live_date, &answers, share)? {
                 crate::certificate::issue_for_booking(tx, &loaded.site, &bb, now)?;
                 crate::certificate::issue_for_courses(tx, &loaded.site, &bb.email, &bb.name, now)?;
             }

@@ -150,6 +150,8 @@ pub struct Inner {
     pub wake: Arc<Notify>,
     /// The mail worker's latest round (see [`outbox::Worker::heartbeat`]).
     pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
+    /// When this node last deleted expired request-limit buckets (PostgreSQL).
+    limits_swept: std::sync::atomic::AtomicI64,
     extra_origins: RwLock<Vec<String>>,
 }
 
@@ -197,16 +199,14 @@ impl AppState {
             "Formular-Backend bereit");
         let state = AppState(Arc::new(Inner {
             loaded: RwLock::new(Arc::new(loaded)),
-            limiter: web::RateLimiter::new(
-                settings.per_ip_per_10_min,
-                std::time::Duration::from_secs(600),
-            ),
+            limiter: web::RateLimiter::new(settings.per_ip_per_10_min, web::LIMIT_WINDOW),
             intake: intake::Intake::start(store.clone(), settings.intake_queue),
             settings: Arc::new(settings),
             store,
             signer,
             wake: Arc::new(Notify::new()),
             worker_heartbeat: Arc::default(),
+            limits_swept: std::sync::atomic::AtomicI64::new(0),
             extra_origins: RwLock::new(Vec::new()),
         }));
         state.sync_bookings();

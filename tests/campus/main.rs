@@ -13,11 +13,16 @@ mod internal_units;
 mod invoices;
 mod large_sites;
 mod membership_fee;
+mod multinode;
 mod net;
 mod occupancy;
 mod official_domains;
 mod one_cause;
 mod operations;
+/// The throw-away PostgreSQL cluster of the backend tests.
+#[path = "../../forms-backend/tests/backend/pg.rs"]
+#[allow(dead_code, clippy::zombie_processes)]
+mod pg;
 mod pictures;
 mod providers;
 mod reproducible;

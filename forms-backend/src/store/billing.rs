@@ -243,6 +243,9 @@ impl Tx<'_> {
     /// number (one more than the highest; drawn in this transaction, so a
     /// rolled back run leaves no gap). The sums are those of the lines.
     pub fn record_invoice(&self, inv: &NewInvoice) -> Result<InvoiceRow> {
+        // Two nodes drawing at once: the second waits here for the first's
+        // commit and then reads its number (instead of failing on UNIQUE).
+        self.lock("campus:invoices")?;
         let sum = |f: fn(&NewInvoiceLine) -> i64| inv.lines.iter().map(f).sum::<i64>();
         let id: i64 = self.query_row(
             "INSERT INTO invoices (number, kind, authority_id, period_from, period_to, issued_at,

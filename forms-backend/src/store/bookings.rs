@@ -279,6 +279,12 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Takes the bookings lock now (see [`Tx::lock`]): a booking step that
+    /// takes it first never waits for it while holding a mail or row lock.
+    pub fn lock_bookings(&self) -> Result<()> {
+        self.lock(BOOKINGS_LOCK)
+    }
+
     pub fn booking(&self, id: i64) -> Result<Option<BookingRow>> {
         self.query_row(
             &format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"),

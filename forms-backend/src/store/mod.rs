@@ -22,6 +22,7 @@ mod copy;
 mod db;
 mod forms;
 mod journey;
+mod limits;
 mod office;
 mod office_tasks;
 mod outbox;
@@ -38,6 +39,7 @@ pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
 pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
+pub use limits::RequestLimit;
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
@@ -61,6 +63,8 @@ pub enum StoreError {
     Copy(String),
     #[error("Datenbank: alle Verbindungen belegt (länger als 30 Sekunden)")]
     PoolExhausted,
+    #[error("Datenbank: {0} (auch nach {1} Versuchen)")]
+    Conflict(String, u32),
     #[error("Datenbank hat Schema-Version {found}, diese Version kennt nur bis {known}")]
     TooNew { found: i64, known: i64 },
 }
@@ -151,6 +155,8 @@ const MIGRATIONS: &[&str] = &[
     billing::MIGRATION,
     // 8: second factor (TOTP) of office accounts
     totp::MIGRATION,
+    // 9: request limits shared by several nodes (PostgreSQL)
+    limits::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL
@@ -264,21 +270,44 @@ impl std::fmt::Debug for Store {
 /// through the methods of [`db`] so it is the same on both engines.
 pub struct Tx<'a> {
     conn: db::Conn<'a>,
+    /// The first deadlock or serialization failure PostgreSQL reported in
+    /// this transaction: [`Store::write`] runs it again even when the
+    /// caller turned the error into its own type.
+    retryable: std::cell::RefCell<Option<String>>,
 }
 
-impl Tx<'_> {
+impl<'a> Tx<'a> {
+    fn new(conn: db::Conn<'a>) -> Tx<'a> {
+        Tx {
+            conn,
+            retryable: std::cell::RefCell::new(None),
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         self.conn.engine()
     }
 
+    /// Notes a deadlock or serialization failure on its way out.
+    fn seen<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if is_retryable(e) {
+                self.retryable
+                    .borrow_mut()
+                    .get_or_insert_with(|| e.to_string());
+            }
+        }
+        result
+    }
+
     /// Runs one statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
-        self.conn.execute(sql, params)
+        self.seen(self.conn.execute(sql, params))
     }
 
     /// Runs statements without parameters (DDL, savepoints).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        self.conn.execute_batch(sql)
+        self.seen(self.conn.execute_batch(sql))
     }
 
     /// The first row mapped by `f`; [`StoreError::NoRows`] if there is none
@@ -289,7 +318,7 @@ impl Tx<'_> {
         params: &[&dyn ToValue],
         f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<T> {
-        let rows = self.conn.query(sql, params)?;
+        let rows = self.seen(self.conn.query(sql, params))?;
         f(rows.first().ok_or(StoreError::NoRows)?)
     }
 
@@ -300,7 +329,10 @@ impl Tx<'_> {
         params: &[&dyn ToValue],
         f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.conn.query(sql, params)?.iter().map(f).collect()
+        self.seen(self.conn.query(sql, params))?
+            .iter()
+            .map(f)
+            .collect()
     }
 
     /// Serializes this transaction with every other one that takes the same
@@ -363,9 +395,7 @@ impl Store {
     /// A [`Tx`] on a connection opened elsewhere (the read-only one of the
     /// metrics), for reads only.
     pub fn on_connection(conn: &Connection) -> Tx<'_> {
-        Tx {
-            conn: db::Conn::Sqlite(conn),
-        }
+        Tx::new(db::Conn::Sqlite(conn))
     }
 
     pub fn engine(&self) -> Engine {
@@ -379,9 +409,15 @@ impl Store {
     /// COMMITTED plus row and advisory locks on PostgreSQL); commits when it
     /// returns Ok, rolls back when it fails. The error type is the caller's
     /// (a workflow's mail or validation error stays what it is).
+    ///
+    /// On PostgreSQL a transaction that the server aborts for a deadlock
+    /// (40P01, two nodes taking the same locks in another order) or a
+    /// serialization failure (40001) is rolled back and run again, up to
+    /// [`WRITE_ATTEMPTS`] times: `f` must only write through `tx` (it is
+    /// `FnMut` for that reason).
     pub fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
+        mut f: impl FnMut(&Tx) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite(conn) => {
@@ -389,31 +425,24 @@ impl Store {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(StoreError::from)?;
-                let value = f(&Tx {
-                    conn: db::Conn::Sqlite(&tx),
-                })?;
+                let value = f(&Tx::new(db::Conn::Sqlite(&tx)))?;
                 tx.commit().map_err(StoreError::from)?;
                 Ok(value)
             }
             Backend::Postgres(pool) => {
-                let conn = pool.get()?;
-                let tx = Tx {
-                    conn: db::Conn::Postgres(conn.client()),
-                };
-                tx.execute_batch("BEGIN")?;
-                match f(&tx) {
-                    Ok(value) => match tx.execute_batch("COMMIT") {
-                        Ok(()) => Ok(value),
-                        Err(e) => {
-                            conn.discard();
-                            Err(e.into())
+                let mut attempt = 1;
+                loop {
+                    match pg_transaction(pool, &mut f) {
+                        Err(Attempt::Retry(e)) if attempt < WRITE_ATTEMPTS => {
+                            tracing::info!(attempt, error = %e,
+                                "Transaktion wegen Verklemmung oder Serialisierung wiederholt");
+                            attempt += 1;
                         }
-                    },
-                    Err(e) => {
-                        if tx.execute_batch("ROLLBACK").is_err() {
-                            conn.discard();
+                        Err(Attempt::Retry(e)) => {
+                            return Err(StoreError::Conflict(e, WRITE_ATTEMPTS).into())
                         }
-                        Err(e)
+                        Err(Attempt::Failed(e)) => return Err(e),
+                        Ok(value) => return Ok(value),
                     }
                 }
             }
@@ -426,15 +455,11 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(conn) => {
                 let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                f(&Tx {
-                    conn: db::Conn::Sqlite(&conn),
-                })
+                f(&Tx::new(db::Conn::Sqlite(&conn)))
             }
             Backend::Postgres(pool) => {
                 let conn = pool.get()?;
-                f(&Tx {
-                    conn: db::Conn::Postgres(conn.client()),
-                })
+                f(&Tx::new(db::Conn::Postgres(conn.client())))
             }
         }
     }
@@ -449,7 +474,16 @@ impl Store {
         jobs: impl IntoIterator<Item = J>,
         mut f: impl FnMut(&Tx, J) -> std::result::Result<T, E>,
     ) -> Result<Vec<std::result::Result<T, E>>> {
+        // The jobs run once (they are consumed); a batch PostgreSQL aborts
+        // for a deadlock fails as a whole, and nobody in it is acknowledged.
+        let mut jobs = Some(jobs);
         self.write(|tx| {
+            let Some(jobs) = jobs.take() else {
+                return Err(StoreError::Conflict(
+                    "Stapel nach einer Verklemmung abgebrochen".into(),
+                    1,
+                ));
+            };
             let mut results = Vec::new();
             for job in jobs {
                 tx.execute_batch("SAVEPOINT job")?;
@@ -512,6 +546,57 @@ impl Table {
     }
 }
 
+/// How often [`Store::write`] runs a transaction that PostgreSQL aborted
+/// for a deadlock or a serialization failure.
+pub const WRITE_ATTEMPTS: u32 = 5;
+
+/// How one PostgreSQL transaction ended, if not with a commit.
+enum Attempt<E> {
+    /// Aborted by the server for a deadlock or serialization failure:
+    /// rolled back, may run again.
+    Retry(String),
+    Failed(E),
+}
+
+/// Whether the server aborted the transaction so that running it again may
+/// succeed (40001 serialization_failure, 40P01 deadlock_detected).
+fn is_retryable(e: &StoreError) -> bool {
+    use tokio_postgres::error::SqlState;
+    matches!(e, StoreError::Postgres(pg) if pg.code().is_some_and(|c|
+        *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED))
+}
+
+/// One attempt of [`Store::write`] on PostgreSQL.
+fn pg_transaction<T, E: From<StoreError>>(
+    pool: &db::PgPool,
+    f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
+) -> std::result::Result<T, Attempt<E>> {
+    let conn = pool.get().map_err(|e| Attempt::Failed(e.into()))?;
+    let tx = Tx::new(db::Conn::Postgres(conn.client()));
+    tx.execute_batch("BEGIN")
+        .map_err(|e| Attempt::Failed(e.into()))?;
+    let (outcome, healthy) = match f(&tx) {
+        Ok(value) => match tx.execute_batch("COMMIT") {
+            Ok(()) => (Ok(value), true),
+            Err(e) if is_retryable(&e) => (Err(Attempt::Retry(e.to_string())), false),
+            Err(e) => (Err(Attempt::Failed(e.into())), false),
+        },
+        Err(e) => {
+            let healthy = tx.execute_batch("ROLLBACK").is_ok();
+            match tx.retryable.take() {
+                Some(cause) => (Err(Attempt::Retry(cause)), healthy),
+                None => (Err(Attempt::Failed(e)), healthy),
+            }
+        }
+    };
+    drop(tx);
+    if !healthy {
+        // It may still be inside a transaction.
+        conn.discard();
+    }
+    outcome
+}
+
 fn migrate_sqlite(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -537,9 +622,7 @@ const MIGRATION_LOCK: i64 = 0x6361_6d70_7573; // "campus"
 
 fn migrate_postgres(pool: &db::PgPool) -> Result<()> {
     let conn = pool.get()?;
-    let tx = Tx {
-        conn: db::Conn::Postgres(conn.client()),
-    };
+    let tx = Tx::new(db::Conn::Postgres(conn.client()));
     tx.execute_batch("BEGIN")?;
     let result = (|| {
         tx.query_row(
@@ -832,6 +915,47 @@ mod tests {
             .read(|tx| tx.query_row("PRAGMA synchronous", params![], |r| r.get(0)))
             .unwrap();
         assert_eq!(level, 2, "2 = FULL");
+    }
+
+    /// Two nodes taking two locks in opposite order: PostgreSQL aborts one
+    /// transaction with a deadlock, and `write` runs it again, so both
+    /// commit and exactly one ran twice.
+    #[test]
+    fn a_deadlocked_transaction_is_run_again() {
+        let Some(url) = pg::fresh_database() else {
+            return;
+        };
+        let a = std::sync::Arc::new(Store::open(Location::Postgres(url.clone())).unwrap());
+        let b = std::sync::Arc::new(Store::open(Location::Postgres(url)).unwrap());
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let both = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let node = |store: std::sync::Arc<Store>,
+                    first: &'static str,
+                    second: &'static str,
+                    id: &'static str| {
+            let (runs, both) = (runs.clone(), both.clone());
+            std::thread::spawn(move || {
+                let mut attempt = 0;
+                store.write(|tx| {
+                    attempt += 1;
+                    runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tx.lock(first)?;
+                    if attempt == 1 {
+                        // Both hold their first lock before either asks for the second.
+                        both.wait();
+                    }
+                    tx.lock(second)?;
+                    tx.enqueue(&mail(id), 0)?;
+                    Ok::<_, StoreError>(())
+                })
+            })
+        };
+        let one = node(a.clone(), "x", "y", "<a@x>");
+        let two = node(b, "y", "x", "<b@x>");
+        one.join().unwrap().unwrap();
+        two.join().unwrap().unwrap();
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3);
+        assert_eq!(a.count(Table::Outbox).unwrap(), 2);
     }
 
     #[test]

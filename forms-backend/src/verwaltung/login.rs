@@ -27,7 +27,7 @@ pub(super) async fn login_request(
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
-    check_ip_limit(&state, &parts, false)?;
+    check_ip_limit(&state, &parts, false).await?;
     let form = read_form(&state, body).await?;
     let typed = field(&form, "email").trim().to_string();
     let loaded = state.loaded();
@@ -166,7 +166,7 @@ pub(super) async fn link_login(
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
-    check_ip_limit(&state, &parts, false)?;
+    check_ip_limit(&state, &parts, false).await?;
     let form = read_form(&state, body).await?;
     let typed = field(&form, "code").to_string();
     let session_id = random_token();

@@ -79,7 +79,7 @@ pub(super) async fn submit(
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let json = format.is_json();
-    let limited = check_ip_limit(&state, &parts, json);
+    let limited = check_ip_limit(&state, &parts, json).await;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json })?;

@@ -3,11 +3,12 @@
 //! trusted proxy.
 
 use super::*;
+use crate::store::{Engine, RequestLimit};
 
 /// Per-key sliding-window limit, in memory: it resets on restart and is per
-/// process (enough for one `campus serve`; a limit shared by several nodes
-/// would keep the same keys in the store). The per-recipient mail limit is
-/// durable in the outbox instead.
+/// process (enough for one process on SQLite; on PostgreSQL, where several
+/// nodes may run, [`check_ip_limit`] counts in the database instead). The
+/// per-recipient mail limit is durable in the outbox.
 ///
 /// Keys are "client|form" (see [`limit_key`]): the staff of one town hall
 /// behind one NAT address share the count of one form, not of all of them,
@@ -220,7 +221,12 @@ pub(super) fn client_ip(
 }
 
 /// Applies the limit per client and form; returns the address to hash.
-pub(crate) fn check_ip_limit(
+///
+/// On PostgreSQL the hits are counted in the database
+/// ([`crate::store::Store::count_request`]), so every node behind a load
+/// balancer sees the others' hits; the key is stored only as a keyed hash.
+/// On SQLite (one process) the in-memory [`RateLimiter`] counts.
+pub(crate) async fn check_ip_limit(
     state: &AppState,
     parts: &axum::http::request::Parts,
     json: bool,
@@ -229,7 +235,23 @@ pub(crate) fn check_ip_limit(
         return Ok("unbekannt".into());
     };
     let key = limit_key(&ip, parts.uri.path());
-    match state.limiter.check(&key, state.settings.clock.now_millis()) {
+    let verdict = match state.store.engine() {
+        Engine::Sqlite => state.limiter.check(&key, state.settings.clock.now_millis()),
+        Engine::Postgres => {
+            let st = state.clone();
+            blocking(move || {
+                let limit = RequestLimit {
+                    max: st.settings.per_ip_per_10_min,
+                    window: LIMIT_WINDOW.as_secs() as i64,
+                };
+                let now = st.settings.clock.now();
+                st.sweep_limits_now_and_then(now, limit);
+                st.store.count_request(&st.signer.ip_hash(&key), now, limit)
+            })
+            .await?
+        }
+    };
+    match verdict {
         Ok(()) => Ok(ip),
         Err(retry_after) => {
             tracing::warn!(
@@ -238,6 +260,35 @@ pub(crate) fn check_ip_limit(
                 "Anfrage-Limit je Adresse und Formular erreicht"
             );
             Err(AppError::RateLimited { json, retry_after })
+        }
+    }
+}
+
+/// The window of the per-address limit (`anfragen_pro_ip_je_10_minuten`).
+pub const LIMIT_WINDOW: Duration = Duration::from_secs(600);
+
+impl AppState {
+    /// Removes expired limit rows from the database, at most once per
+    /// tenth of the window on this node (each node sweeps; a sweep is one
+    /// indexed delete).
+    fn sweep_limits_now_and_then(&self, now: i64, limit: RequestLimit) {
+        let every = (limit.window / 10).max(1);
+        let last = self.limits_swept.load(std::sync::atomic::Ordering::Relaxed);
+        if now - last < every
+            || self
+                .limits_swept
+                .compare_exchange(
+                    last,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self.store.sweep_request_limits(now, limit) {
+            tracing::warn!(error = %e, "Abgelaufene Anfrage-Zählungen nicht gelöscht");
         }
     }
 }

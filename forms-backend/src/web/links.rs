@@ -54,7 +54,7 @@ pub(super) async fn confirm_post(
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let json = format.is_json();
-    let ip = check_ip_limit(&state, &parts, json)?;
+    let ip = check_ip_limit(&state, &parts, json).await?;
     let ua = super::extract::user_agent(&parts.headers);
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();

@@ -20,6 +20,7 @@ mod http;
 mod intake;
 mod internal_units;
 mod invoices;
+mod nodes;
 mod official_addresses;
 mod paging;
 #[allow(dead_code)]
