@@ -23,6 +23,7 @@
 //! the other way round.
 
 pub mod build;
+mod build_cache;
 pub mod config;
 pub mod content;
 pub mod discovery;
