@@ -313,8 +313,21 @@ impl LiveBuild {
         for output in fresh {
             self.store(output, &mut report);
         }
+        // Style sheets and scripts under fingerprinted names come with the
+        // pages that name them.
+        for a in &site.assets.0 {
+            let output = Output {
+                path: a.path.clone(),
+                bytes: a.bytes.clone(),
+            };
+            self.store(output, &mut report);
+        }
         if !same_pages {
-            let current: HashSet<&str> = paths.iter().map(String::as_str).collect();
+            let current: HashSet<&str> = paths
+                .iter()
+                .map(String::as_str)
+                .chain(site.assets.0.iter().map(|a| a.path.as_str()))
+                .collect();
             let gone: Vec<String> = self
                 .outputs
                 .keys()

@@ -166,7 +166,13 @@ pub fn render_site_reusing(
     // Smaller copies of the photos and graphics (from the cache after the
     // first build).
     let pictures = site.images.outputs(&site.root)?;
-    let count = pages.len() + extra.len() + pictures.len();
+    let count = pages.len() + extra.len() + pictures.len() + site.assets.0.len();
+    for a in &site.assets.0 {
+        sink(Output {
+            path: a.path.clone(),
+            bytes: a.bytes.clone(),
+        })?;
+    }
     for o in extra {
         sink(o)?;
     }
