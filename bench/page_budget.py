@@ -29,20 +29,20 @@ CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
 # Budget per page type in KB (1,000 bytes), compressed: HTML + CSS + JS +
 # pictures of one first visit. See bench/README.md for why these figures.
 BUDGETS_KB = {
-    "Startseite": 150,
-    "Lerneinheit": 120,
-    "Katalog (alle Lerneinheiten)": 250,
-    "Katalog (vorgefiltert)": 250,
-    "Kurs": 120,
-    "Kursliste": 150,
-    "Thema": 200,
-    "Kommune": 150,
-    "Kommunenliste": 300,
-    "Dozierende": 120,
-    "FAQ": 120,
-    "Suche / Selbstcheck": 120,
-    "Inhaltsseite": 120,
-    "Formularseite": 120,
+    "Startseite": 40,
+    "Lerneinheit": 40,
+    "Katalog (alle Lerneinheiten)": 120,
+    "Katalog (vorgefiltert)": 80,
+    "Kurs": 40,
+    "Kursliste": 40,
+    "Thema": 40,
+    "Kommune": 40,
+    "Kommunenliste": 175,
+    "Dozierende": 40,
+    "FAQ": 50,
+    "Suche / Selbstcheck": 40,
+    "Inhaltsseite": 40,
+    "Formularseite": 40,
 }
 
 
