@@ -1,5 +1,6 @@
 //! The pipeline: load → validate → render in parallel → write → swap.
 
+use crate::build_cache::{Cache, Reuse as CacheReuse};
 use crate::config::Config;
 use crate::error::{Problem, ProblemKind, Problems};
 use crate::links::Targets;
@@ -7,6 +8,7 @@ use crate::model::{self, Site};
 use crate::output;
 use crate::render::{self, Output, RenderOptions};
 use chrono::{Local, NaiveDate};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -21,6 +23,9 @@ pub struct BuildOptions {
     pub live_reload: bool,
     /// Places booked on the platform, added to the content's taken places.
     pub bookings: Option<std::sync::Arc<model::Bookings>>,
+    /// Where `build_site` keeps what the last build was made of, so the next
+    /// one does only what changed (see `build_cache`); `None` keeps nothing.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -31,6 +36,7 @@ impl BuildOptions {
             today: None,
             live_reload: false,
             bookings: None,
+            cache_dir: None,
         }
     }
 
@@ -50,6 +56,9 @@ impl BuildOptions {
 #[derive(Debug, Clone)]
 pub struct BuildReport {
     pub pages: usize,
+    /// Pages rendered: all of them, or fewer when the last build's output
+    /// could be kept (see `BuildOptions::cache_dir`).
+    pub pages_rendered: usize,
     pub files: usize,
     /// Files written because they are new or their bytes changed (the
     /// others are left as they were).
@@ -61,14 +70,21 @@ pub struct BuildReport {
     pub render: Duration,
     /// What the editors should know but did not stop the build.
     pub warnings: Vec<Problem>,
+    /// The warnings of the last build, as printed, when this build found
+    /// nothing changed and did not load the site (see `build_cache`).
+    pub repeated_warnings: Vec<String>,
 }
 
 /// Loads and validates content and templates; every problem of both is
-/// reported together.
-fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
+/// reported together. Also the hash of every template with what it builds
+/// on (for page fingerprints).
+fn load(
+    options: &BuildOptions,
+    loader: &crate::content::Loader,
+) -> Result<(Site, tera::Tera, HashMap<String, u64>), Problems> {
     let root = &options.site_dir;
     let today = options.render_options().today;
-    let site = model::load(root).map(|mut site| {
+    let site = model::load_with(root, loader).map(|mut site| {
         if let Some(b) = &options.bookings {
             site.apply_bookings(b);
         }
@@ -77,12 +93,15 @@ fn load(options: &BuildOptions) -> Result<(Site, tera::Tera), Problems> {
         site
     });
     let templates = match (&site, Config::load(root)) {
-        (_, Ok(config)) => Some(render::load_templates(root, &config)),
+        (_, Ok(config)) => Some(render::read_templates(root, &config).and_then(|sources| {
+            let tera = render::compile_templates(&sources, root, &config)?;
+            Ok((tera, crate::incremental::template_hashes(&sources)))
+        })),
         (Ok(_), Err(p)) => Some(Err(Problems::from(p))),
         (Err(_), Err(_)) => None, // already reported by the content loader
     };
     match (site, templates) {
-        (Ok(site), Some(Ok(tera))) => Ok((site, tera)),
+        (Ok(site), Some(Ok((tera, hashes)))) => Ok((site, tera, hashes)),
         (site, templates) => {
             let mut all = site.err().unwrap_or_default().0;
             if let Some(Err(t)) = templates {
@@ -122,7 +141,7 @@ fn static_dirs(site: &Site) -> [PathBuf; 2] {
 
 /// Loads, validates and renders the site in memory. Writes nothing.
 pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
-    let (site, tera) = load(options)?;
+    let (site, tera, _) = load(options, &crate::content::Loader::one_off())?;
     let outputs = render::render_site(&site, &tera, &options.render_options())?;
     let [theme_static, site_static] = static_dirs(&site);
     let mut targets = Targets::new(&site_static, &theme_static, &site.links);
@@ -141,33 +160,123 @@ pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problem
 /// output as they are rendered (nothing accumulates in memory); new and
 /// changed ones are staged and moved in only when everything succeeded, and
 /// files whose bytes did not change are not written at all. On any problem
-/// the previous output stays untouched.
+/// the previous output stays untouched. With `options.cache_dir` only what
+/// changed since the last build is done (see `build_cache`).
 pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let started = Instant::now();
     output::check_out_dir(&options.site_dir, &options.out_dir)?;
-    let (site, tera) = load(options)?;
+    let cache = options
+        .cache_dir
+        .as_ref()
+        .map(|dir| Cache::open(dir, options));
+    let reuse = cache.as_ref().map_or(CacheReuse::Nothing, Cache::reuse);
+    if let CacheReuse::Everything {
+        pages,
+        files,
+        warnings,
+    } = reuse
+    {
+        return Ok(BuildReport {
+            pages,
+            pages_rendered: 0,
+            files,
+            written: 0,
+            duration: started.elapsed(),
+            load: started.elapsed(),
+            render: Duration::ZERO,
+            warnings: Vec::new(),
+            repeated_warnings: warnings.to_vec(),
+        });
+    }
+    let reusable = match reuse {
+        CacheReuse::Pages(cache) => Some(cache),
+        _ => None,
+    };
+    let loader = match cache {
+        Some(_) => crate::content::Loader::one_off_with_hashes(),
+        None => crate::content::Loader::one_off(),
+    };
+    let (site, tera, template_hashes) = load(options, &loader)?;
     let loaded = started.elapsed();
+    if let Some(cache) = &cache {
+        cache.forget();
+    }
     let update = output::Update::begin(&options.out_dir)?;
     let pages = AtomicUsize::new(0);
+    let kept_pages = AtomicUsize::new(0);
     let [theme_static, site_static] = static_dirs(&site);
     let targets = Mutex::new(Targets::new(&site_static, &theme_static, &site.links));
     let taken = Mutex::new(Vec::new());
+    let fingerprints = Mutex::new(HashMap::new());
     let result = (|| {
         let statics = output::static_files(&[theme_static.clone(), site_static.clone()])?;
         for (rel, source) in &statics {
-            update.put_file(rel, source)?;
+            // Only content changed: a static file still in the output as
+            // the last build left it is the same.
+            if reusable.is_some_and(|c| c.output_unchanged(rel)) {
+                update.keep(rel);
+            } else {
+                update.put_file(rel, source)?;
+            }
         }
-        let sink = |o: Output| {
-            if o.path.ends_with(".html") {
+        let count_page = |path: &str| {
+            if path.ends_with(".html") {
                 pages.fetch_add(1, Ordering::Relaxed);
             }
+        };
+        let sink = |o: Output| {
+            count_page(&o.path);
             if let Some(p) = targets.lock().expect("targets").add(&o.path, &o.bytes) {
                 taken.lock().expect("taken paths").push(p);
             }
             update.put(&o.path, &o.bytes)
         };
+        let select = |r: &render::Renderer, all: &[render::PageRef]| {
+            let prints = crate::incremental::page_fingerprints(r, &loader, &template_hashes, all);
+            let paths: Vec<String> = all
+                .iter()
+                .map(|p| crate::incremental::output_path(&r.url(*p)))
+                .collect();
+            let kept = paths
+                .iter()
+                .zip(&prints)
+                .map(|(path, print)| {
+                    reusable
+                        .is_some_and(|c| c.page_unchanged(path, *print))
+                        .then(|| path.clone())
+                })
+                .collect();
+            *fingerprints.lock().expect("fingerprints") = paths.into_iter().zip(prints).collect();
+            kept
+        };
+        let keep = |path: &str| {
+            count_page(path);
+            kept_pages.fetch_add(1, Ordering::Relaxed);
+            let mut targets = targets.lock().expect("targets");
+            // A kept page is read only when a link points to its anchors.
+            let bytes = if targets.wants_ids(path) {
+                std::fs::read(options.out_dir.join(path)).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            if let Some(p) = targets.add(path, &bytes) {
+                taken.lock().expect("taken paths").push(p);
+            }
+            update.keep(path);
+            Ok(())
+        };
+        let plan = render::Reuse {
+            select: &select,
+            keep: &keep,
+        };
         let files = statics.len()
-            + render::render_site_into(&site, &tera, &options.render_options(), &sink)?;
+            + render::render_site_reusing(
+                &site,
+                &tera,
+                &options.render_options(),
+                cache.is_some().then_some(&plan),
+                &sink,
+            )?;
         let mut problems = taken.into_inner().expect("taken paths");
         let targets = targets.into_inner().expect("targets");
         problems.extend(targets.verify(&site.links, &site.root));
@@ -183,13 +292,21 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             return Err(p);
         }
     };
+    let pages = pages.into_inner();
+    if let Some(cache) = cache {
+        let fingerprints = fingerprints.into_inner().expect("fingerprints");
+        let warnings = site.warnings.iter().map(ToString::to_string).collect();
+        cache.save(&options.out_dir, fingerprints, pages, files, warnings);
+    }
     Ok(BuildReport {
-        pages: pages.into_inner(),
+        pages,
+        pages_rendered: pages - kept_pages.into_inner(),
         files,
         written,
         duration: started.elapsed(),
         load: loaded,
         render: started.elapsed() - loaded,
         warnings: site.warnings,
+        repeated_warnings: Vec::new(),
     })
 }

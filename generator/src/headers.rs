@@ -45,6 +45,16 @@ pub fn headers_file() -> String {
     out
 }
 
+/// [`headers_file`] plus a year's cache lifetime for each fingerprinted
+/// file (`assets/campus.3f9a1c2b.css`); every other file is revalidated.
+pub fn headers_file_with_lifetimes<'a>(fingerprinted: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = headers_file();
+    for path in fingerprinted {
+        out.push_str(&format!("/{path}\n  Cache-Control: {IMMUTABLE}\n"));
+    }
+    out
+}
+
 /// nginx `add_header` lines (`always`: also on 4xx/5xx answers).
 pub fn nginx_snippet() -> String {
     let mut out = String::from(

@@ -313,8 +313,21 @@ impl LiveBuild {
         for output in fresh {
             self.store(output, &mut report);
         }
+        // Style sheets and scripts under fingerprinted names come with the
+        // pages that name them.
+        for a in &site.assets.0 {
+            let output = Output {
+                path: a.path.clone(),
+                bytes: a.bytes.clone(),
+            };
+            self.store(output, &mut report);
+        }
         if !same_pages {
-            let current: HashSet<&str> = paths.iter().map(String::as_str).collect();
+            let current: HashSet<&str> = paths
+                .iter()
+                .map(String::as_str)
+                .chain(site.assets.0.iter().map(|a| a.path.as_str()))
+                .collect();
             let gone: Vec<String> = self
                 .outputs
                 .keys()
@@ -394,6 +407,28 @@ impl LiveBuild {
     }
 }
 
+/// The fingerprint of every page in `pages` for a one-off build (see
+/// `build_cache`): the same inputs `campus serve` compares, so a page whose
+/// fingerprint matches the last build's renders to the same bytes.
+pub(crate) fn page_fingerprints(
+    renderer: &Renderer,
+    loader: &Loader,
+    templates: &HashMap<String, u64>,
+    pages: &[PageRef],
+) -> Vec<u64> {
+    let card_hashes: Vec<u64> = renderer
+        .views
+        .unit_cards
+        .par_iter()
+        .map(json_hash)
+        .collect();
+    let inputs = Inputs::new(renderer, loader, templates, &card_hashes);
+    pages
+        .par_iter()
+        .map(|p| inputs.fingerprint(renderer, *p))
+        .collect()
+}
+
 /// Phase timings, printed when `CAMPUS_ZEITEN` is set (for profiling).
 struct Phases {
     last: Instant,
@@ -448,7 +483,7 @@ fn format_index(format: crate::content::Format) -> usize {
     }
 }
 
-fn output_path(url: &str) -> String {
+pub(crate) fn output_path(url: &str) -> String {
     let trimmed = url.trim_start_matches('/');
     if url.ends_with('/') {
         format!("{trimmed}index.html")
@@ -468,7 +503,7 @@ fn touches_templates(root: &Path, path: &Path) -> bool {
 /// included templates and the files defining the components it calls,
 /// transitively. Components are global in Tera 2, so the files are found by
 /// the component names.
-fn template_hashes(sources: &render::TemplateSources) -> HashMap<String, u64> {
+pub(crate) fn template_hashes(sources: &render::TemplateSources) -> HashMap<String, u64> {
     let mut defined_in: HashMap<String, &str> = HashMap::new();
     for (name, s) in sources {
         for component in tags_with(&s.text, "component") {

@@ -22,7 +22,9 @@
 //! `render` uses `discovery` (the filter, search and self-check views), never
 //! the other way round.
 
+pub mod assets;
 pub mod build;
+mod build_cache;
 pub mod config;
 pub mod content;
 pub mod discovery;

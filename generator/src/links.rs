@@ -122,6 +122,17 @@ impl Targets {
         t
     }
 
+    /// Whether the ids of the page at output path `path` are needed (a link
+    /// points to one of its anchors): a build that keeps the page without
+    /// rendering it reads it from the output then.
+    pub fn wants_ids(&self, path: &str) -> bool {
+        let url = match path.strip_suffix("index.html") {
+            Some(dir) => format!("/{dir}"),
+            None => format!("/{path}"),
+        };
+        self.anchors.contains_key(&url)
+    }
+
     /// Records one rendered file. A problem when a file of the site's
     /// `static/` has the same path (the page would silently replace it).
     pub fn add(&mut self, path: &str, bytes: &[u8]) -> Option<Problem> {

@@ -138,7 +138,7 @@ pub fn static_files(dirs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>, Probl
 }
 
 /// A relative path with `/` between its parts, as output paths are written.
-fn slashed(rel: &Path) -> String {
+pub(crate) fn slashed(rel: &Path) -> String {
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -191,6 +191,15 @@ impl Update {
             self.written.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Keeps the file `rel` the output already holds, unread: a build that
+    /// knows it would produce the same bytes (see `build_cache`).
+    pub fn keep(&self, rel: &str) {
+        self.produced
+            .lock()
+            .expect("produced paths")
+            .insert(rel.to_string());
     }
 
     /// Records `rel` and stages it unless the output already holds these

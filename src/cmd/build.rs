@@ -16,6 +16,8 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     let out = args.out.unwrap_or_else(|| site.join("public"));
     let mut options = BuildOptions::new(site, &out);
     options.today = args.today;
+    // The next build does only what changed (safe to delete).
+    options.cache_dir = Some(site.join(".campus-cache"));
     // Free places on the pages count the bookings made on the platform.
     match campus_forms::booked_places_of(site) {
         Ok(bookings) => options.bookings = bookings.map(std::sync::Arc::new),
@@ -26,6 +28,9 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     match build_site(&options) {
         Ok(report) => {
             for w in &report.warnings {
+                eprintln!("{w}");
+            }
+            for w in &report.repeated_warnings {
                 eprintln!("{w}");
             }
             println!(

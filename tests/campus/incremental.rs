@@ -425,3 +425,184 @@ fn an_edit_with_a_script_link_fails_the_rebuild_at_its_place() {
     live.rebuild(&[site.join("content/einheiten/hybrid-eins.md")])
         .unwrap_or_else(|p| panic!("{p}"));
 }
+
+// `campus build` keeps what its last build was made of in `.campus-cache/`:
+// the next build does only what changed, and its output is byte for byte
+// what a full build into an empty folder makes.
+
+fn cached_options(site: &Path) -> campus_generator::BuildOptions {
+    let mut o = options(site);
+    o.cache_dir = Some(site.join(".campus-cache"));
+    o
+}
+
+fn cached_build(site: &Path) -> campus_generator::BuildReport {
+    campus_generator::build_site(&cached_options(site)).unwrap_or_else(|p| panic!("{p}"))
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap();
+            (
+                rel.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The built `public/` equals a full build (no cache) into an empty folder.
+fn assert_same_as_fresh_build(site: &Path, step: &str) {
+    let fresh = tempfile::tempdir().unwrap();
+    let mut o = options(site);
+    o.out_dir = fresh.path().join("out");
+    campus_generator::build_site(&o).unwrap_or_else(|p| panic!("{p}"));
+    let (built, full) = (tree(&site.join("public")), tree(&o.out_dir));
+    let missing: Vec<&String> = full.keys().filter(|k| !built.contains_key(*k)).collect();
+    let extra: Vec<&String> = built.keys().filter(|k| !full.contains_key(*k)).collect();
+    let differing: Vec<&String> = full
+        .keys()
+        .filter(|k| built.get(*k).is_some_and(|v| v != &full[*k]))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && differing.is_empty(),
+        "after {step}: missing {missing:?}, extra {extra:?}, stale {differing:?}"
+    );
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn a_build_with_nothing_changed_renders_and_writes_nothing() {
+    let dir = sample();
+    let site = dir.path();
+    // Files written this close to a build count as changed (the file
+    // system's clock may not tell a second write apart).
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let first = cached_build(site);
+    assert_eq!(first.pages_rendered, first.pages);
+    assert!(first.pages > 50);
+    let page = site.join("public/lerneinheiten/ozg-grundlagen/index.html");
+    let before = modified(&page);
+
+    let again = cached_build(site);
+    assert_eq!(
+        (again.pages_rendered, again.written),
+        (0, 0),
+        "a build with nothing changed rendered or wrote files"
+    );
+    assert_eq!((again.pages, again.files), (first.pages, first.files));
+    assert_eq!(modified(&page), before);
+    assert_same_as_fresh_build(site, "a build with nothing changed");
+
+    // A page removed from the output by hand comes back.
+    std::fs::remove_file(&page).unwrap();
+    let r = cached_build(site);
+    assert_eq!((r.pages_rendered, r.written), (1, 1));
+    assert_same_as_fresh_build(site, "a page deleted from the output");
+
+    // A deleted cache costs the shortcut, nothing else.
+    std::fs::remove_dir_all(site.join(".campus-cache")).unwrap();
+    let r = cached_build(site);
+    assert_eq!((r.pages_rendered, r.written), (r.pages, 0));
+}
+
+#[test]
+fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
+    let dir = sample();
+    let site = dir.path();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let first = cached_build(site);
+
+    // A unit title shows on its page, the catalogs, its topics, its courses
+    // and the authorities that selected it, not on the others.
+    edit(
+        site,
+        "content/einheiten/ozg-grundlagen.md",
+        "titel: \"OZG kompakt:",
+        "titel: \"OZG ganz kompakt:",
+    );
+    let quellental = site.join("public/kommunen/quellental/index.html");
+    let untouched = modified(&quellental);
+    let r = cached_build(site);
+    assert!(
+        r.pages_rendered > 5 && r.pages_rendered < first.pages / 2,
+        "rendered {} of {}",
+        r.pages_rendered,
+        first.pages
+    );
+    assert_eq!(modified(&quellental), untouched);
+    assert_same_as_fresh_build(site, "a unit title edit");
+
+    // A welcome text concerns its own page only (and the derived search
+    // pages, made on every build that changed content).
+    edit(
+        site,
+        "content/kommunen/quellental.md",
+        "\n---\n",
+        "\n---\nNeu: ein Satz zur Begrüßung.\n\n",
+    );
+    let r = cached_build(site);
+    assert!(r.pages_rendered < 10, "rendered {}", r.pages_rendered);
+    assert_ne!(modified(&quellental), untouched);
+    assert_same_as_fresh_build(site, "a welcome text edit");
+
+    // A deleted file, a renamed one (a new slug), a changed template and a
+    // changed data file each render every page again.
+    std::fs::remove_file(site.join("content/faq/mobil-lernen.md")).unwrap();
+    let r = cached_build(site);
+    assert_eq!(r.pages_rendered, r.pages, "after deleting a file");
+    assert_same_as_fresh_build(site, "a deleted file");
+
+    std::fs::rename(
+        site.join("content/kommunen/quellental.md"),
+        site.join("content/kommunen/quellental-am-see.md"),
+    )
+    .unwrap();
+    let r = cached_build(site);
+    assert_eq!(r.pages_rendered, r.pages, "after renaming a file");
+    assert!(site
+        .join("public/kommunen/quellental-am-see/index.html")
+        .is_file());
+    assert!(!quellental.exists());
+    assert_same_as_fresh_build(site, "a renamed slug");
+
+    edit(
+        site,
+        "themes/default/templates/course.html",
+        "{% block content %}",
+        "{% block content %}<p>Kursseite</p>",
+    );
+    let r = cached_build(site);
+    assert_eq!(r.pages_rendered, r.pages, "after a template edit");
+    assert_same_as_fresh_build(site, "a template edit");
+
+    edit(site, "data/niveaus.yaml", "preis: 199", "preis: 189");
+    let r = cached_build(site);
+    assert_eq!(r.pages_rendered, r.pages, "after a data edit");
+    assert_same_as_fresh_build(site, "a price change");
+
+    // An edit whose build fails leaves output and cache as they were; the
+    // fix is built from there.
+    edit(
+        site,
+        "content/kommunen/ahornfeld.md",
+        "mitglied: true",
+        "mitglied: vielleicht",
+    );
+    assert!(campus_generator::build_site(&cached_options(site)).is_err());
+    edit(
+        site,
+        "content/kommunen/ahornfeld.md",
+        "mitglied: vielleicht",
+        "mitglied: true",
+    );
+    cached_build(site);
+    assert_same_as_fresh_build(site, "recovering from a broken file");
+}

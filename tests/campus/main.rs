@@ -4,6 +4,7 @@
 
 mod support;
 
+mod assets;
 mod build_errors;
 mod config_check;
 mod forms;

@@ -28,6 +28,9 @@ pub struct Loader {
     watched: std::sync::atomic::AtomicBool,
     /// A one-off build keeps nothing: caching would double its memory.
     keep_nothing: bool,
+    /// Text hashes of the files read, kept by a one-off build that compares
+    /// page fingerprints with those of the last build (see `build_cache`).
+    hashes: Option<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
 }
 
 pub(super) struct Cached {
@@ -60,8 +63,20 @@ impl Loader {
         }
     }
 
+    /// A loader for a single build that keeps only the text hash of every
+    /// file it reads (for [`Loader::file_hash`]), not the files.
+    pub fn one_off_with_hashes() -> Loader {
+        Loader {
+            hashes: Some(Default::default()),
+            ..Loader::one_off()
+        }
+    }
+
     /// Hash of a content file's text as last read, if it was read.
     pub fn file_hash(&self, path: &Path) -> Option<u64> {
+        if let Some(hashes) = &self.hashes {
+            return hashes.lock().expect("file hashes").get(path).copied();
+        }
         self.cache
             .read()
             .expect("loader cache")
@@ -119,6 +134,12 @@ impl Loader {
         }
         let file = SourceFile::read(path)?;
         let front = file.front_matter::<T>()?;
+        if let Some(hashes) = &self.hashes {
+            hashes
+                .lock()
+                .expect("file hashes")
+                .insert(path.to_path_buf(), text_hash(&file));
+        }
         if let Some(now) = now.filter(|_| !self.keep_nothing) {
             let parsed = std::sync::Arc::new(front.clone());
             let cached = Cached {

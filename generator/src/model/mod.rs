@@ -118,6 +118,8 @@ pub struct Site {
     pub warnings: Vec<Problem>,
     /// The raster pictures below `static/`: sizes and smaller copies.
     pub images: crate::images::Images,
+    /// Style sheets and scripts, minified under fingerprinted names.
+    pub assets: crate::assets::Assets,
 }
 
 /// A competence area of the self-check with its named levels (0 upwards).
@@ -830,9 +832,12 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         return Err(Problems(problems).sorted());
     }
     let (home_file, home) = home.expect("no problems means the home page loaded");
+    let config = config.expect("no problems means the config loaded");
+    let assets =
+        crate::assets::Assets::scan(&config.theme_dir(root).join("static"), &root.join("static"));
     Ok(Site {
         root: root.to_path_buf(),
-        config: config.expect("no problems means the config loaded"),
+        config,
         levels,
         prices: raw_prices
             .map(|p| PriceRules {
@@ -861,6 +866,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         evaluation,
         links: site_links,
         images: crate::images::Images::scan(&root.join("static"), &static_files.0),
+        assets,
         warnings: Problems(warnings).sorted().0,
     })
 }

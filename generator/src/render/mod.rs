@@ -95,18 +95,50 @@ pub fn render_site_into(
     options: &RenderOptions,
     sink: &(dyn Fn(Output) -> Result<(), Problem> + Sync),
 ) -> Result<usize, Problems> {
+    render_site_reusing(site, tera, options, None, sink)
+}
+
+/// Gets every page; says per page `None` (render it) or the output path of
+/// the page to keep unrendered.
+pub type SelectPages<'r> = dyn Fn(&Renderer, &[PageRef]) -> Vec<Option<String>> + Sync + 'r;
+
+/// Which pages a build leaves as the last build made them (see
+/// `build_cache`).
+pub struct Reuse<'r> {
+    pub select: &'r SelectPages<'r>,
+    /// Called with the output path of every page kept.
+    pub keep: &'r (dyn Fn(&str) -> Result<(), Problem> + Sync),
+}
+
+/// [`render_site_into`], rendering only the pages `reuse` does not keep
+/// (every derived file and picture is made).
+pub fn render_site_reusing(
+    site: &Site,
+    tera: &Tera,
+    options: &RenderOptions,
+    reuse: Option<&Reuse>,
+    sink: &(dyn Fn(Output) -> Result<(), Problem> + Sync),
+) -> Result<usize, Problems> {
     let profile = Profile::new();
     let started = std::time::Instant::now();
     let renderer = Renderer::new(site, tera, options);
     profile.add("Sichten", started.elapsed());
     let pages = renderer.pages();
+    let kept: Vec<Option<String>> = match reuse {
+        Some(r) => (r.select)(&renderer, &pages),
+        None => vec![None; pages.len()],
+    };
     // The derived files (mostly the search index) are made beside the pages,
     // not after them.
     let (mut problems, extra) = rayon::join(
         || -> Vec<Problem> {
             pages
                 .par_iter()
-                .filter_map(|p| {
+                .zip(&kept)
+                .filter_map(|(p, kept)| {
+                    if let (Some(path), Some(r)) = (kept, reuse) {
+                        return (r.keep)(path).err();
+                    }
                     let started = std::time::Instant::now();
                     let page = renderer.render(*p);
                     let rendered = started.elapsed();
@@ -134,7 +166,13 @@ pub fn render_site_into(
     // Smaller copies of the photos and graphics (from the cache after the
     // first build).
     let pictures = site.images.outputs(&site.root)?;
-    let count = pages.len() + extra.len() + pictures.len();
+    let count = pages.len() + extra.len() + pictures.len() + site.assets.0.len();
+    for a in &site.assets.0 {
+        sink(Output {
+            path: a.path.clone(),
+            bytes: a.bytes.clone(),
+        })?;
+    }
     for o in extra {
         sink(o)?;
     }

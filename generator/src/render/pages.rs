@@ -570,7 +570,10 @@ pub fn extra_outputs_with_index(
     // swapped in with the pages and never left stale.
     outputs.push(Output {
         path: "_headers".into(),
-        bytes: crate::headers::headers_file().into_bytes(),
+        bytes: crate::headers::headers_file_with_lifetimes(
+            site.assets.0.iter().map(|a| a.path.as_str()),
+        )
+        .into_bytes(),
     });
     outputs.push(Output {
         path: "kommunen.json".into(),

@@ -324,6 +324,7 @@ pub(super) fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Va
         "legal": legal,
         "year": options.today.year(),
         "live_reload": options.live_reload,
+        "assets": site.assets.urls(),
         "live_start": time::live_start_text(),
         "live_end": time::live_end_text(),
         "vat_percent": site.prices.vat_percent,

@@ -1,0 +1,271 @@
+//! What the last `campus build` into an output folder was made of, kept in
+//! `.campus-cache/bau/` so the next build does only what changed.
+//!
+//! The record holds the size and modification time of every input file
+//! (content, data, static files, templates, themes, `campus.toml`) and of
+//! every output file, and the fingerprint of every page (the inputs its
+//! context is built from, as `campus serve` tracks them, see
+//! `incremental`). A build then
+//! - with no input and no output changed, writes nothing and renders
+//!   nothing;
+//! - with only content files edited (none added or removed), renders the
+//!   pages whose fingerprint changed and keeps the others unread; derived
+//!   files (search index, calendar files, sitemap) are made again;
+//! - otherwise renders everything (output files whose bytes did not change
+//!   are still not written).
+//!
+//! The record is keyed by the binary (version, size and time of the
+//! executable), the text of `campus.toml`, the date the build treats as
+//! today, the bookings and the output folder; any difference, a missing or
+//! unreadable record means a full build. Deleting the folder is always safe.
+
+use crate::build::BuildOptions;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Size and modification time (nanoseconds since 1970) per relative path.
+pub(crate) type Stamps = BTreeMap<String, (u64, u64)>;
+
+/// The folders of a site a build reads, besides `campus.toml`.
+const INPUT_FOLDERS: [&str; 5] = ["content", "data", "static", "templates", "themes"];
+
+/// A file modified this close to the start of the scan may change again
+/// within the same tick of the file system's clock without its time
+/// changing: it is recorded as changed, so the next build reads it.
+const RACY: Duration = Duration::from_millis(50);
+
+#[derive(Serialize, Deserialize, Default)]
+pub(crate) struct Record {
+    key: String,
+    inputs: Stamps,
+    outputs: Stamps,
+    /// Fingerprint per page, by output path.
+    pages: HashMap<String, u64>,
+    page_count: usize,
+    file_count: usize,
+    /// The warnings of the build that made the record, as printed: a build
+    /// that changes nothing repeats them.
+    warnings: Vec<String>,
+}
+
+/// What a build knows before it loads the site: the record of the last
+/// build, if it still applies, and the current stamps.
+pub(crate) struct Cache {
+    file: PathBuf,
+    key: String,
+    record: Option<Record>,
+    inputs: Stamps,
+    outputs: Stamps,
+}
+
+/// What a build may reuse of the last one.
+pub(crate) enum Reuse<'a> {
+    /// Nothing changed: the output stays as it is.
+    Everything {
+        pages: usize,
+        files: usize,
+        warnings: &'a [String],
+    },
+    /// Only content files changed: pages whose fingerprint and output file
+    /// are unchanged can stay.
+    Pages(&'a Cache),
+    /// Render everything.
+    Nothing,
+}
+
+impl Cache {
+    /// Reads the record for `options.out_dir` and stamps the current inputs
+    /// and outputs.
+    pub(crate) fn open(cache_dir: &Path, options: &BuildOptions) -> Cache {
+        let out = std::path::absolute(&options.out_dir).unwrap_or(options.out_dir.clone());
+        let key = key(options, &out);
+        let file = cache_dir
+            .join("bau")
+            .join(format!("{:016x}.json", hash_of(&out)));
+        let record = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
+            .filter(|r| r.key == key);
+        let scan_started = SystemTime::now();
+        let mut inputs = Stamps::new();
+        for folder in INPUT_FOLDERS {
+            stamp_tree(&options.site_dir, folder, &mut inputs);
+        }
+        stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
+        mark_racy(&mut inputs, scan_started);
+        let outputs = stamps_below(&options.out_dir);
+        Cache {
+            file,
+            key,
+            record,
+            inputs,
+            outputs,
+        }
+    }
+
+    pub(crate) fn reuse(&self) -> Reuse<'_> {
+        let Some(record) = &self.record else {
+            return Reuse::Nothing;
+        };
+        if record.inputs == self.inputs && record.outputs == self.outputs {
+            return Reuse::Everything {
+                pages: record.page_count,
+                files: record.file_count,
+                warnings: &record.warnings,
+            };
+        }
+        let same_files =
+            record.inputs.len() == self.inputs.len() && record.inputs.keys().eq(self.inputs.keys());
+        let only_content = record
+            .inputs
+            .iter()
+            .zip(&self.inputs)
+            .all(|((path, before), (_, now))| before == now || path.starts_with("content/"));
+        if same_files && only_content {
+            Reuse::Pages(self)
+        } else {
+            Reuse::Nothing
+        }
+    }
+
+    /// Whether the output file `path` is still what the last build wrote.
+    pub(crate) fn output_unchanged(&self, path: &str) -> bool {
+        let Some(record) = &self.record else {
+            return false;
+        };
+        record.outputs.contains_key(path) && record.outputs.get(path) == self.outputs.get(path)
+    }
+
+    /// Whether the page at output path `path` with this fingerprint can stay
+    /// as the last build wrote it.
+    pub(crate) fn page_unchanged(&self, path: &str, fingerprint: u64) -> bool {
+        self.record
+            .as_ref()
+            .is_some_and(|r| r.pages.get(path) == Some(&fingerprint))
+            && self.output_unchanged(path)
+    }
+
+    /// Removes the record before the output changes: a build stopped half
+    /// way leaves no record that no longer matches the output.
+    pub(crate) fn forget(&self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+
+    /// Records what this build made. The cache only saves time: a failed
+    /// write costs the next build its shortcut, nothing else.
+    pub(crate) fn save(
+        self,
+        out_dir: &Path,
+        pages: HashMap<String, u64>,
+        page_count: usize,
+        file_count: usize,
+        warnings: Vec<String>,
+    ) {
+        let record = Record {
+            key: self.key,
+            inputs: self.inputs,
+            outputs: stamps_below(out_dir),
+            pages,
+            page_count,
+            file_count,
+            warnings,
+        };
+        let Some(folder) = self.file.parent() else {
+            return;
+        };
+        let Ok(bytes) = serde_json::to_vec(&record) else {
+            return;
+        };
+        let staged = self
+            .file
+            .with_extension(format!("neu-{}", std::process::id()));
+        if std::fs::create_dir_all(folder).is_ok() && std::fs::write(&staged, bytes).is_ok() {
+            let _ = std::fs::rename(&staged, &self.file);
+        }
+    }
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// Everything besides the files that decides what a build makes.
+fn key(options: &BuildOptions, out: &Path) -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| (m.len(), nanos(m.modified().ok())))
+        .unwrap_or_default();
+    let config =
+        std::fs::read(options.site_dir.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+    let mut bookings: Vec<_> = options.bookings.iter().flat_map(|b| b.iter()).collect();
+    bookings.sort();
+    let render = options.render_options();
+    format!(
+        "{} {exe:?} {:016x} {} {} {:016x} {}",
+        env!("CARGO_PKG_VERSION"),
+        hash_of(&config),
+        render.today,
+        render.live_reload,
+        hash_of(&bookings),
+        out.display()
+    )
+}
+
+fn nanos(time: Option<SystemTime>) -> u64 {
+    time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn stamp_of(meta: &std::fs::Metadata) -> (u64, u64) {
+    (meta.len(), nanos(meta.modified().ok()))
+}
+
+fn stamp_file(root: &Path, rel: &str, stamps: &mut Stamps) {
+    if let Ok(meta) = std::fs::metadata(root.join(rel)) {
+        stamps.insert(rel.to_string(), stamp_of(&meta));
+    }
+}
+
+/// Stamps of the files below `root/folder`, by path relative to `root`.
+fn stamp_tree(root: &Path, folder: &str, stamps: &mut Stamps) {
+    let walk = walkdir::WalkDir::new(root.join(folder)).follow_links(true);
+    for entry in walk.into_iter().filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let (Ok(rel), Ok(meta)) = (entry.path().strip_prefix(root), entry.metadata()) else {
+            continue;
+        };
+        stamps.insert(crate::output::slashed(rel), stamp_of(&meta));
+    }
+}
+
+/// Stamps of every file below `dir`, by path relative to it.
+fn stamps_below(dir: &Path) -> Stamps {
+    let mut stamps = Stamps::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let (Ok(rel), Ok(meta)) = (entry.path().strip_prefix(dir), entry.metadata()) else {
+            continue;
+        };
+        stamps.insert(crate::output::slashed(rel), stamp_of(&meta));
+    }
+    stamps
+}
+
+fn mark_racy(stamps: &mut Stamps, scan_started: SystemTime) {
+    let limit = nanos(scan_started.checked_sub(RACY));
+    for (_, time) in stamps.values_mut() {
+        if *time >= limit {
+            *time = 0;
+        }
+    }
+}
