@@ -22,6 +22,7 @@ mod copy;
 mod db;
 mod forms;
 mod journey;
+mod membership;
 mod office;
 mod office_tasks;
 mod outbox;
@@ -38,6 +39,7 @@ pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
 pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
+pub use membership::{ApplicationEvent, ApplicationRow};
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
@@ -151,6 +153,8 @@ const MIGRATIONS: &[&str] = &[
     billing::MIGRATION,
     // 8: second factor (TOTP) of office accounts
     totp::MIGRATION,
+    // 9: membership applications and their steps
+    membership::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

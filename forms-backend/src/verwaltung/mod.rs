@@ -31,6 +31,7 @@ mod bookings;
 mod exports;
 mod fee;
 mod login;
+mod membership;
 mod moves;
 mod office;
 mod people;
@@ -160,6 +161,7 @@ pub fn routes() -> Router<AppState> {
             "/verwaltung/export/formulare/{file}",
             get(exports::form_csv),
         )
+        .merge(membership::routes())
 }
 
 // ------------------------------------------------------------------ plumbing

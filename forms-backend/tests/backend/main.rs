@@ -19,6 +19,7 @@ mod forms_for_everyone;
 mod http;
 mod intake;
 mod internal_units;
+mod membership;
 mod official_addresses;
 mod paging;
 #[allow(dead_code)]
