@@ -23,6 +23,7 @@ pub mod evaluation;
 pub mod intake;
 pub mod invoice;
 pub mod mail;
+pub mod membership;
 pub mod ops;
 pub mod outbox;
 pub mod pages;

@@ -78,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::attendance::routes())
         .merge(crate::evaluation::routes())
         .merge(crate::certificate::routes())
+        .merge(crate::membership::routes())
         .route(
             &urls::confirm("{token}"),
             get(confirm_page).post(confirm_post),

@@ -66,7 +66,7 @@ impl Ctx<'_> {
         Ok(true)
     }
 
-    fn confirm_token(
+    pub(crate) fn confirm_token(
         &self,
         tx: &Tx,
         consent: i64,
@@ -275,6 +275,18 @@ pub fn confirm(ctx: &Ctx, token: &str, user_agent: &str) -> Result<bool, Workflo
             tx.confirm_submission(id, ctx.now)?;
         }
         let draft = match consent.purpose.as_str() {
+            crate::membership::FORM => {
+                // An application enters the office's list once; a second
+                // use of an (unexpired) link sends nothing more.
+                let draft = match row.submission_id {
+                    Some(id) => crate::membership::confirmed(ctx, tx, id)?,
+                    None => None,
+                };
+                let Some(draft) = draft else {
+                    return Ok(true);
+                };
+                draft
+            }
             "newsletter" => {
                 tx.activate_subscriber(&consent.email, ctx.now)?;
                 let mut draft =

@@ -13,6 +13,7 @@ mod incremental;
 mod internal_units;
 mod invoices;
 mod large_sites;
+mod membership_draft;
 mod membership_fee;
 mod multinode;
 mod net;

@@ -23,6 +23,7 @@ mod db;
 mod forms;
 mod journey;
 mod limits;
+mod membership;
 mod office;
 mod office_tasks;
 mod outbox;
@@ -40,6 +41,7 @@ pub use forms::{
 };
 pub use journey::{CalendarEntry, JourneyCutoffs, JourneyPurge};
 pub use limits::RequestLimit;
+pub use membership::{ApplicationEvent, ApplicationRow};
 pub use office::OfficeSession;
 pub use office_tasks::{ContactRequest, FailedMail, OfficeAction};
 pub use outbox::{ClaimedMail, OutboxRow, OutgoingMail};
@@ -157,6 +159,8 @@ const MIGRATIONS: &[&str] = &[
     totp::MIGRATION,
     // 9: request limits shared by several nodes (PostgreSQL)
     limits::MIGRATION,
+    // 10: membership applications and their steps
+    membership::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -32,6 +32,7 @@ mod exports;
 mod fee;
 mod invoices;
 mod login;
+mod membership;
 mod moves;
 mod office;
 mod people;
@@ -162,6 +163,7 @@ pub fn routes() -> Router<AppState> {
             get(exports::form_csv),
         )
         .merge(invoices::routes())
+        .merge(membership::routes())
 }
 
 // ------------------------------------------------------------------ plumbing

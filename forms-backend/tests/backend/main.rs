@@ -21,6 +21,7 @@ mod intake;
 mod internal_units;
 mod invoices;
 mod nodes;
+mod membership;
 mod official_addresses;
 mod paging;
 #[allow(dead_code)]

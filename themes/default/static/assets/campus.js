@@ -96,6 +96,58 @@
     if (feld.value) { berechnen(); }
   }
 
+  /* ---------- Mitgliedsantrag: Anteile, Einlage und Beitrag beim Tippen ---------- */
+  function antragsrechner() {
+    var daten = document.getElementById('antrag-anteilsregeln');
+    var feld = document.getElementById('mitgliedsantrag-beschaeftigte');
+    var ausgabe = document.getElementById('antrag-ergebnis');
+    if (!daten || !feld || !ausgabe) { return; }
+    var regeln;
+    try {
+      regeln = JSON.parse(daten.textContent);
+    } catch (e) {
+      return;
+    }
+    if (!regeln || !regeln.brackets || !regeln.brackets.length) { return; }
+    function anteile(beschaeftigte) {
+      for (var i = 0; i < regeln.brackets.length; i++) {
+        var bis = regeln.brackets[i][0];
+        if (bis === null || beschaeftigte <= bis) { return regeln.brackets[i][1]; }
+      }
+      return regeln.brackets[regeln.brackets.length - 1][1];
+    }
+    function eintrag(liste, begriff, wert) {
+      var dt = document.createElement('dt');
+      dt.textContent = begriff;
+      var dd = document.createElement('dd');
+      dd.textContent = wert;
+      liste.appendChild(dt);
+      liste.appendChild(dd);
+    }
+    feld.addEventListener('input', function () {
+      /* Dieselben Regeln wie das Backend: „1.500“ ist 1500, „1,5“ ist keine ganze Zahl. */
+      var roh = feld.value.trim();
+      var gruppen = roh.split(/[. \u00a0\u202f]/);
+      var gut = roh !== '' && roh.indexOf(',') < 0 &&
+        gruppen.every(function (g) { return /^[0-9]+$/.test(g); }) &&
+        (gruppen.length === 1 || (gruppen[0].length <= 3 && gruppen.slice(1).every(function (g) { return g.length === 3; })));
+      var n = gut ? Number(gruppen.join('')) : NaN;
+      ausgabe.textContent = '';
+      if (!isFinite(n) || n < 1) { return; }
+      var a = anteile(n);
+      var einlage = a * regeln.share_value_cents;
+      var satz = document.createElement('p');
+      satz.textContent = 'Für ' + zahl(n) + ' Beschäftigte:';
+      var liste = document.createElement('dl');
+      liste.className = 'rechner-ergebnis';
+      eintrag(liste, 'Geschäftsanteile', String(a));
+      eintrag(liste, 'Einlage (einmalig)', euro(einlage));
+      eintrag(liste, 'Jahresbeitrag vor Minderung', euro(einlage * (regeln.fee_factor || 1)));
+      ausgabe.appendChild(satz);
+      ausgabe.appendChild(liste);
+    });
+  }
+
   /* ---------- (b) Kommune aus ?kommune=<id> vorauswählen ---------- */
   function kommuneVorauswahl() {
     if (!window.URLSearchParams) { return; }
@@ -275,6 +327,7 @@
   function los() {
     fehlerzusammenfassung();
     beitragsrechner();
+    antragsrechner();
     kommuneVorauswahl();
     katalogfilter();
     kommunenVorschlaege();
