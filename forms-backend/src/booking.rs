@@ -41,6 +41,7 @@ use serde_json::json;
 use std::time::Duration;
 
 mod capacity;
+mod course;
 mod my_bookings;
 mod office;
 mod reminders;
@@ -49,6 +50,10 @@ mod steps;
 mod sync;
 mod texts;
 use capacity::{allocate, fill};
+pub use course::{
+    confirm_course, decide_course, decide_course_by_id, peek_course, request_course, CourseBooking,
+    CourseDecision, CourseRequested,
+};
 pub use my_bookings::{
     my_bookings, my_bookings_email, my_calendar, send_my_bookings_link, MY_BOOKINGS_PATH,
 };

@@ -10,6 +10,8 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod course;
+
 /// Field name → German message.
 pub type Errors = BTreeMap<String, String>;
 

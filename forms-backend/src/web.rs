@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod course;
 mod discovery;
 mod error;
 mod extract;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(booking::routes())
+        .merge(course::routes())
         .merge(my_bookings::routes())
         .merge(discovery::routes())
         .merge(crate::verwaltung::routes())

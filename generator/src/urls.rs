@@ -78,6 +78,12 @@ pub fn booking_step(step: &str, token: &str) -> String {
     format!("/forms/buchung/{step}/{token}")
 }
 
+/// The backend page behind a link in a course booking's mail
+/// (`bestaetigen`, `freigeben`, `ablehnen`).
+pub fn course_step(step: &str, token: &str) -> String {
+    format!("/forms/kurs/{step}/{token}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

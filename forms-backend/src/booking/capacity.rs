@@ -33,15 +33,39 @@ pub(super) fn free_date_for(env: &Env, tx: &Tx, b: &BookingRow) -> Result<Option
     Ok(None)
 }
 
+/// Where [`place`] put a booking: the booking after the move, its new
+/// state and, on the waiting list, why ("kein-platz", "kein-termin",
+/// "termin-entfallen").
+pub(super) struct Placed {
+    pub booking: BookingRow,
+    pub state: BookingState,
+    pub reason: &'static str,
+}
+
 /// Gives `b` (in state `from`) a place, or puts it on the waiting list,
 /// and tells the person. Returns the new state (None: somebody else changed
 /// the booking first).
 pub(super) fn allocate(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result<BookingState> {
+    let p = place(env, tx, b, actor)?;
+    match p.state {
+        Enrolled => tell_enrolled(env, tx, &p.booking)?,
+        Confirmed => env.tell_confirmed(tx, &p.booking, false)?,
+        _ => env.tell_waiting(tx, &p.booking, p.reason, "")?,
+    }
+    Ok(p.state)
+}
+
+/// [`allocate`] without the mail: a course booking tells the person about
+/// all its units in one mail.
+pub(super) fn place(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result<Placed> {
     let now = env.ctx.now;
     if b.kind == BookingKind::Enrolment {
-        tx.move_to(b.id, b.state, Enrolled, actor, Change::at(now))?;
-        tell_enrolled(env, tx, b)?;
-        return Ok(Enrolled);
+        let booking = tx.move_to(b.id, b.state, Enrolled, actor, Change::at(now))?;
+        return Ok(Placed {
+            booking,
+            state: Enrolled,
+            reason: "",
+        });
     }
     // A wanted date that is no longer in content: wait for the next one.
     let still_offered = b.wanted == NEXT
@@ -65,20 +89,21 @@ pub(super) fn allocate(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Res
     if !still_offered {
         change = change.wanted(NEXT);
     }
-    let b = tx.move_to(b.id, b.state, to, actor, change)?;
-    if to == Confirmed {
-        env.tell_confirmed(tx, &b, false)?;
+    let booking = tx.move_to(b.id, b.state, to, actor, change)?;
+    let reason = if to == Confirmed {
+        ""
+    } else if still_offered && booking.wanted != NEXT {
+        "kein-platz"
+    } else if still_offered {
+        "kein-termin"
     } else {
-        let reason = if still_offered && b.wanted != NEXT {
-            "kein-platz"
-        } else if still_offered {
-            "kein-termin"
-        } else {
-            "termin-entfallen"
-        };
-        env.tell_waiting(tx, &b, reason, "")?;
-    }
-    Ok(to)
+        "termin-entfallen"
+    };
+    Ok(Placed {
+        booking,
+        state: to,
+        reason,
+    })
 }
 
 pub(super) fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {

@@ -256,6 +256,10 @@ pub fn decide_by_id(env: &Env, id: i64, approve: bool, actor: &Actor) -> Result<
         let Some(b) = tx.booking(id)? else {
             return Ok(Decision::NotPending);
         };
+        // A unit of a course booking is decided with its whole course.
+        if let Some(c) = tx.course_of_booking(id)? {
+            return course::decide_course_in_tx(env, tx, c, id, approve, actor);
+        }
         decide_in(env, tx, &b, approve, actor)
     })
 }

@@ -19,6 +19,7 @@ mod billing;
 mod bookings;
 mod completion;
 mod copy;
+mod courses;
 mod db;
 mod forms;
 mod journey;
@@ -34,6 +35,7 @@ pub use bookings::{
 };
 pub use completion::{AttendanceRow, CertificateRow, StoredEvaluation};
 pub use copy::CopyReport;
+pub use courses::{CourseBookingRow, CourseState, CourseToken, NewCourseBooking};
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
 pub use forms::{
@@ -161,6 +163,8 @@ const MIGRATIONS: &[&str] = &[
     limits::MIGRATION,
     // 10: membership applications and their steps
     membership::MIGRATION,
+    // 11: course bookings (one request, one approval for all units of a course)
+    courses::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -12,6 +12,7 @@ mod common;
 
 mod booking;
 mod certificate;
+mod courses;
 mod delivery;
 mod discovery;
 mod fee;

@@ -225,6 +225,19 @@ fn every_mail_kind_renders_with_a_sample_context() {
             "Ein Platz ist frei: E-Akte einführen", vec!["bis Freitag, 5. Februar 2027, 18:30 Uhr"]),
         ("buchung-angebot-verfallen", json!({ "booking": booking }), "Angebot verfallen: E-Akte einführen", vec!["nicht rechtzeitig angenommen"]),
         ("buchung-abgelehnt", json!({ "booking": booking, "approver": "genossenschaft" }), "Ihre Buchung wurde nicht freigegeben: E-Akte einführen", vec!["leider hat die Geschäftsstelle"]),
+        ("kurs-bestaetigen", json!({ "course": sample_course(), "approver": "genossenschaft", "link": "https://kc.example/forms/kurs/bestaetigen/t", "hours": 48 }),
+            "Bitte bestätigen Sie Ihre Kursbuchung: Digitale Verwaltung gestalten", vec!["mit einer Anfrage zur Freigabe an die Geschäftsstelle", "Vorgangsnummer: K-12", "- Prozesse modellieren: Live-Tutorium am Dienstag, 16. März 2027, 09:00–13:00 Uhr, 199,00 €", "- E-Akte einführen: nächster möglicher Termin"]),
+        ("kurs-freigabe-anfrage", json!({ "course": sample_course(), "approver": "kommune", "approve_link": "https://kc.example/forms/kurs/freigeben/t",
+            "reject_link": "https://kc.example/forms/kurs/ablehnen/t", "days": 7 }),
+            "Freigabe erbeten: Kurs K-12 Digitale Verwaltung gestalten – Erika Musterfrau", vec!["Eine Entscheidung gilt für den ganzen Kurs", "Ablehnen:\nhttps://kc.example/forms/kurs/ablehnen/t", "gelten 7 Tage"]),
+        ("kurs-in-freigabe", json!({ "course": sample_course(), "approver": "kommune", "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
+            "Ihre Kursbuchung liegt zur Freigabe vor: Digitale Verwaltung gestalten", vec!["bei Ihrer Verwaltung"]),
+        ("kurs-ergebnis", json!({ "course": sample_course(), "reasons": { "41": "kein-platz" }, "hold_hours": 48, "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
+            "Ihre Kursbuchung: Digitale Verwaltung gestalten", vec!["- Prozesse modellieren: verbindlich gebucht, Live-Tutorium am Dienstag, 16. März 2027 von 09:00 bis 13:00 Uhr.",
+                "- E-Akte einführen: Warteliste, Platz 2 – am gewünschten Termin ist kein Platz mehr frei", "- E-Akte Grundlagen: eingeschrieben, Start jederzeit: https://lms.example/e-akte",
+                "- Prozesse modellieren: https://kc.example/forms/buchung/stornieren/s40"]),
+        ("kurs-abgelehnt", json!({ "course": sample_course(), "approver": "genossenschaft", "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
+            "Kursbuchung nicht freigegeben: Digitale Verwaltung gestalten", vec!["die Geschäftsstelle der KommunalCampus eG hat Ihre Kursbuchung", "keine der Lerneinheiten gebucht"]),
         ("buchung-storniert", json!({ "booking": booking, "by_participant": false, "calendar": true }), "Storniert: E-Akte einführen",
             vec!["die Geschäftsstelle hat Ihre Buchung storniert", "die Absage für Ihren Kalender"]),
         ("buchung-neuer-termin", json!({ "booking": booking, "date": "Mittwoch, 10. März 2027" }), "Neuer Termin: E-Akte einführen", vec!["Live-Tutorium am Mittwoch, 10. März 2027, 09:00–13:00 Uhr"]),
@@ -473,4 +486,23 @@ async fn search_titles_come_from_the_template() {
         "{}",
         r.body
     );
+}
+
+/// A course booking as `Env::course_view` shows it: one unit booked, one
+/// waiting, one on-demand unit enrolled.
+fn sample_course() -> serde_json::Value {
+    serde_json::json!({
+        "id": 12, "title": "Digitale Verwaltung gestalten", "url": "https://kc.example/kurse/digitale-verwaltung-gestalten/",
+        "name": "Erika Musterfrau", "email": "erika@ahornfeld.example", "authority": "Stadt Ahornfeld", "organisation": "",
+        "member": true, "free": false, "price": "447,00 €", "vat_percent": 19, "vat": "71,37 €", "surcharge_percent": 20,
+        "state": "freigegeben", "state_label": "freigegeben",
+        "units": [
+            { "id": 40, "title": "Prozesse modellieren", "kind": "buchung", "next": false, "date": "Dienstag, 16. März 2027", "state": "bestaetigt",
+              "state_label": "gebucht", "position": 0, "free": false, "price": "199,00 €", "cancel_link": "https://kc.example/forms/buchung/stornieren/s40", "start_link": "" },
+            { "id": 41, "title": "E-Akte einführen", "kind": "buchung", "next": true, "date": "", "state": "warteliste",
+              "state_label": "Warteliste", "position": 2, "free": false, "price": "199,00 €", "cancel_link": "https://kc.example/forms/buchung/stornieren/s41", "start_link": "" },
+            { "id": 42, "title": "E-Akte Grundlagen", "kind": "einschreibung", "next": false, "date": "", "state": "eingeschrieben",
+              "state_label": "eingeschrieben", "position": 0, "free": false, "price": "49,00 €", "cancel_link": "", "start_link": "https://lms.example/e-akte" }
+        ]
+    })
 }

@@ -428,6 +428,8 @@ impl<'a> Renderer<'a> {
                             "role": match cu.role { UnitRole::Pflicht => "pflicht", UnitRole::Wahlpflicht => "wahlpflicht" },
                             "role_label": match cu.role { UnitRole::Pflicht => "Pflicht", UnitRole::Wahlpflicht => "Wahlpflicht" },
                             "unit": views.unit_cards[cu.unit],
+                            // The date choice of the course booking form.
+                            "dates": site.units[cu.unit].upcoming_dates(today).map(|d| date_view(&site.units[cu.unit], d)).collect::<Vec<_>>(),
                         })).collect::<Vec<_>>(),
                     }),
                 );
