@@ -458,7 +458,7 @@ async fn form_post(State(state): State<AppState>, req: Request) -> Result<Respon
             page(&state, &loaded, &sent, &errors, Notice::Calculated),
         ));
     }
-    let ip = match check_ip_limit(&state, &parts, false) {
+    let ip = match check_ip_limit(&state, &parts, false).await {
         Ok(ip) => ip,
         Err(AppError::RateLimited { retry_after, .. }) => {
             let mut r = html(

@@ -176,7 +176,7 @@ async fn submit(
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let json = format.is_json();
-    let limited = check_ip_limit(&state, &parts, json);
+    let limited = check_ip_limit(&state, &parts, json).await;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json })?;
@@ -297,7 +297,7 @@ async fn act(
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let json = format.is_json();
-    let ip = check_ip_limit(&state, &parts, json)?;
+    let ip = check_ip_limit(&state, &parts, json).await?;
     let ua = super::extract::user_agent(&parts.headers);
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();

@@ -21,8 +21,8 @@ mod http;
 mod intake;
 mod internal_units;
 mod invoices;
-mod nodes;
 mod membership;
+mod nodes;
 mod official_addresses;
 mod paging;
 #[allow(dead_code)]
