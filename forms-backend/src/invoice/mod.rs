@@ -338,7 +338,8 @@ fn billed_in_year(tx: &store::Tx, authority_id: &str, year: i32) -> store::Resul
 /// Makes the invoices of `period`: per authority one invoice of everything
 /// not yet billed (and the yearly fee of `fee_year` if given and not billed
 /// yet), each recorded with its number in one transaction per authority.
-/// Authorities with nothing to bill get none.
+/// Authorities with nothing to bill get none; if one with something to bill
+/// lacks its billing data, nothing is invoiced.
 pub fn run(
     store: &Store,
     site: &Site,
@@ -346,6 +347,16 @@ pub fn run(
     fee_year: Option<i32>,
     now: i64,
 ) -> Result<Vec<Invoice>, InvoiceError> {
+    // All or nothing: an authority that cannot be invoiced (no Leitweg-ID
+    // or address) stops the run before any number is drawn.
+    let refused: Vec<String> = statements(store, site, period, fee_year)?
+        .into_iter()
+        .filter(|s| !s.lines.is_empty())
+        .filter_map(|s| s.refused)
+        .collect();
+    if !refused.is_empty() {
+        return Err(InvoiceError::Refused(refused.join(" ")));
+    }
     let mut out = Vec::new();
     for a in site.authorities.iter() {
         let invoice = store.write(|tx| {
