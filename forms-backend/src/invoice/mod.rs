@@ -347,6 +347,19 @@ pub fn run(
     fee_year: Option<i32>,
     now: i64,
 ) -> Result<Vec<Invoice>, InvoiceError> {
+    run_by(store, site, period, fee_year, now, None)
+}
+
+/// [`run`] started by `actor` in the back-office: each invoice is logged in
+/// `office_actions` in the transaction that records it.
+pub fn run_by(
+    store: &Store,
+    site: &Site,
+    period: Period,
+    fee_year: Option<i32>,
+    now: i64,
+    actor: Option<&str>,
+) -> Result<Vec<Invoice>, InvoiceError> {
     // All or nothing: an authority that cannot be invoiced (no Leitweg-ID
     // or address) stops the run before any number is drawn.
     let refused: Vec<String> = statements(store, site, period, fee_year)?
@@ -377,6 +390,9 @@ pub fn run(
                 corrects: None,
                 lines: &statement.lines,
             })?;
+            if let Some(actor) = actor {
+                tx.record_office_action(actor, "rechnung", &number_text(row.number), now)?;
+            }
             let lines = tx.invoice_lines(row.id)?;
             Ok::<_, InvoiceError>(Some(Invoice { row, lines, buyer }))
         })?;
@@ -393,6 +409,18 @@ pub fn credit_note(
     site: &Site,
     number: i64,
     now: i64,
+) -> Result<Invoice, InvoiceError> {
+    credit_note_by(store, site, number, now, None)
+}
+
+/// [`credit_note`] made by `actor` in the back-office, logged in
+/// `office_actions` in its transaction.
+pub fn credit_note_by(
+    store: &Store,
+    site: &Site,
+    number: i64,
+    now: i64,
+    actor: Option<&str>,
 ) -> Result<Invoice, InvoiceError> {
     store.write(|tx| {
         tx.lock(NUMBERS_LOCK)?;
@@ -445,6 +473,14 @@ pub fn credit_note(
             corrects: Some(original.id),
             lines: &lines,
         })?;
+        if let Some(actor) = actor {
+            tx.record_office_action(
+                actor,
+                "gutschrift",
+                &format!("{} zu {}", number_text(row.number), number_text(number)),
+                now,
+            )?;
+        }
         let lines = tx.invoice_lines(row.id)?;
         Ok(Invoice { row, lines, buyer })
     })
