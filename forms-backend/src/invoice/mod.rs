@@ -338,7 +338,8 @@ fn billed_in_year(tx: &store::Tx, authority_id: &str, year: i32) -> store::Resul
 /// Makes the invoices of `period`: per authority one invoice of everything
 /// not yet billed (and the yearly fee of `fee_year` if given and not billed
 /// yet), each recorded with its number in one transaction per authority.
-/// Authorities with nothing to bill get none.
+/// Authorities with nothing to bill get none; if one with something to bill
+/// lacks its billing data, nothing is invoiced.
 pub fn run(
     store: &Store,
     site: &Site,
@@ -346,6 +347,29 @@ pub fn run(
     fee_year: Option<i32>,
     now: i64,
 ) -> Result<Vec<Invoice>, InvoiceError> {
+    run_by(store, site, period, fee_year, now, None)
+}
+
+/// [`run`] started by `actor` in the back-office: each invoice is logged in
+/// `office_actions` in the transaction that records it.
+pub fn run_by(
+    store: &Store,
+    site: &Site,
+    period: Period,
+    fee_year: Option<i32>,
+    now: i64,
+    actor: Option<&str>,
+) -> Result<Vec<Invoice>, InvoiceError> {
+    // All or nothing: an authority that cannot be invoiced (no Leitweg-ID
+    // or address) stops the run before any number is drawn.
+    let refused: Vec<String> = statements(store, site, period, fee_year)?
+        .into_iter()
+        .filter(|s| !s.lines.is_empty())
+        .filter_map(|s| s.refused)
+        .collect();
+    if !refused.is_empty() {
+        return Err(InvoiceError::Refused(refused.join(" ")));
+    }
     let mut out = Vec::new();
     for a in site.authorities.iter() {
         let invoice = store.write(|tx| {
@@ -366,6 +390,9 @@ pub fn run(
                 corrects: None,
                 lines: &statement.lines,
             })?;
+            if let Some(actor) = actor {
+                tx.record_office_action(actor, "rechnung", &number_text(row.number), now)?;
+            }
             let lines = tx.invoice_lines(row.id)?;
             Ok::<_, InvoiceError>(Some(Invoice { row, lines, buyer }))
         })?;
@@ -382,6 +409,18 @@ pub fn credit_note(
     site: &Site,
     number: i64,
     now: i64,
+) -> Result<Invoice, InvoiceError> {
+    credit_note_by(store, site, number, now, None)
+}
+
+/// [`credit_note`] made by `actor` in the back-office, logged in
+/// `office_actions` in its transaction.
+pub fn credit_note_by(
+    store: &Store,
+    site: &Site,
+    number: i64,
+    now: i64,
+    actor: Option<&str>,
 ) -> Result<Invoice, InvoiceError> {
     store.write(|tx| {
         tx.lock(NUMBERS_LOCK)?;
@@ -434,6 +473,14 @@ pub fn credit_note(
             corrects: Some(original.id),
             lines: &lines,
         })?;
+        if let Some(actor) = actor {
+            tx.record_office_action(
+                actor,
+                "gutschrift",
+                &format!("{} zu {}", number_text(row.number), number_text(number)),
+                now,
+            )?;
+        }
         let lines = tx.invoice_lines(row.id)?;
         Ok(Invoice { row, lines, buyer })
     })

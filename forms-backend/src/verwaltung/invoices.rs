@@ -192,6 +192,7 @@ async fn page_of(state: &AppState, staff: &Staff, shown: Shown) -> Result<Respon
     extra.push(("made", json!(shown.made)));
     let choice = &shown.choice;
     if office {
+        let mut blocked = false;
         let preview = match (choice.period, shown.errors.is_empty()) {
             (Some(period), true) => {
                 let st = state.clone();
@@ -201,6 +202,9 @@ async fn page_of(state: &AppState, staff: &Staff, shown: Shown) -> Result<Respon
                         .map_err(|e| AppError::Internal(Box::new(e)))
                 })
                 .await?;
+                blocked = statements
+                    .iter()
+                    .any(|s| s.refused.is_some() && !s.lines.is_empty());
                 Some(statements.iter().map(statement_json).collect::<Vec<_>>())
             }
             _ => None,
@@ -233,6 +237,7 @@ async fn page_of(state: &AppState, staff: &Staff, shown: Shown) -> Result<Respon
             ("fee", json!(choice.fee)),
             ("fee_year", json!(choice.period.map(|p| p.from.year()))),
             ("preview", json!(preview)),
+            ("blocked", json!(blocked)),
             ("problem", json!(shown.problem.or(seller_problem))),
             (
                 "csv_url",

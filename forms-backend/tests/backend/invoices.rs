@@ -660,10 +660,25 @@ async fn a_run_without_seller_or_leitweg_id_is_refused_in_german_and_invoices_no
     assert_eq!(r.status, 409);
     assert!(r.body.contains("[rechnungssteller]"));
 
-    // With the seller, the missing Leitweg-ID still stops the run.
+    // With the seller, the missing Leitweg-ID still stops the whole run,
+    // even for "Aachtal" before it, which could be invoiced.
     let toml = std::fs::read_to_string(site.path().join("campus.toml")).unwrap();
     std::fs::write(site.path().join("campus.toml"), toml + SELLER).unwrap();
+    let town = std::fs::read_to_string(site.path().join("content/kommunen/mitgliedsstadt.md"))
+        .unwrap()
+        .replace("name: Mitgliedsstadt", "name: Aachtal")
+        .replace("freigabe@stadt.example", "freigabe@aachtal.example")
+        .replace(
+            "freigabe: kommune\n",
+            "freigabe: kommune\nleitweg_id: \"06999102-rechnung-65\"\nrechnungsanschrift:\n  strasse: Markt 1\n  plz: \"12345\"\n  ort: Aachtal\n",
+        );
+    std::fs::write(site.path().join("content/kommunen/aachtal.md"), town).unwrap();
     let state = open_on(site.path(), "2027-04-02");
+    book(
+        &state,
+        &[place("aachtal", "Berta Bach", 19_900, "2027-03-10")],
+    );
+    assert_eq!(state.loaded().site.authorities[0].id, "aachtal");
     let office = log_in(&state, OFFICE).await;
     let page = get_with(
         &state,
