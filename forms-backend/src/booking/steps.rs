@@ -47,7 +47,12 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
     } else {
         BookingKind::Booking
     };
-    write(env, |tx| {
+    // Without the bookings lock (see [`write`]): a request reads no places
+    // and no queue. It locks this person and unit, then their mail count;
+    // no other step takes a person-and-unit lock, so no step holding a mail
+    // count waits for it (no cycle), and requests on several nodes run side
+    // by side instead of one after the other.
+    env.ctx.store.write(|tx| {
         if let Some(existing) = tx.active_booking(&unit.id, &r.email)? {
             return Ok(Requested::Existing(Box::new(existing)));
         }

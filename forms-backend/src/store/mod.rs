@@ -500,6 +500,9 @@ impl Store {
                     tx.execute_batch("RELEASE job")?;
                 } else {
                     tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                    // The savepoint undid the job (a deadlock in it too):
+                    // the rest of the batch is fine to commit.
+                    tx.retryable.take();
                 }
                 results.push(result);
             }
@@ -584,6 +587,13 @@ fn pg_transaction<T, E: From<StoreError>>(
     tx.execute_batch("BEGIN")
         .map_err(|e| Attempt::Failed(e.into()))?;
     let (outcome, healthy) = match f(&tx) {
+        // A deadlock `f` passed over leaves the transaction aborted, and
+        // COMMIT would roll it back without an error: run it again.
+        Ok(_) if tx.retryable.borrow().is_some() => {
+            let healthy = tx.execute_batch("ROLLBACK").is_ok();
+            let cause = tx.retryable.take().unwrap_or_default();
+            (Err(Attempt::Retry(cause)), healthy)
+        }
         Ok(value) => match tx.execute_batch("COMMIT") {
             Ok(()) => (Ok(value), true),
             Err(e) if is_retryable(&e) => (Err(Attempt::Retry(e.to_string())), false),
@@ -926,8 +936,9 @@ mod tests {
     }
 
     /// Two nodes taking two locks in opposite order: PostgreSQL aborts one
-    /// transaction with a deadlock, and `write` runs it again, so both
-    /// commit and exactly one ran twice.
+    /// transaction with a deadlock, and `write` runs it again (even though
+    /// the closure passed over the error), so both commit and exactly one
+    /// ran twice.
     #[test]
     fn a_deadlocked_transaction_is_run_again() {
         let Some(url) = pg::fresh_database() else {
@@ -952,8 +963,10 @@ mod tests {
                         // Both hold their first lock before either asks for the second.
                         both.wait();
                     }
-                    tx.lock(second)?;
-                    tx.enqueue(&mail(id), 0)?;
+                    // Errors passed over on purpose: `write` must see
+                    // by itself that the server aborted the transaction.
+                    let _ = tx.lock(second);
+                    let _ = tx.enqueue(&mail(id), 0);
                     Ok::<_, StoreError>(())
                 })
             })
