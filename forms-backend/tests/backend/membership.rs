@@ -401,7 +401,7 @@ async fn the_office_moves_it_to_member_once_per_step_and_downloads_the_draft() {
         "freigabe: kommune",
         "freigabe_email: \"fortbildung@musterhausen.example\"",
         "dienstliche_domains: [\"musterhausen.example\"]",
-        "leitweg_id: \"BITTE ERGÄNZEN\"",
+        "leitweg_id: \"Leitweg-ID eintragen\"",
     ] {
         assert!(draft.body.contains(line), "{line} in {}", draft.body);
     }
