@@ -187,6 +187,8 @@ pub enum ProblemKind {
     GermanNumber { value: String },
     /// Warning: a live date that has passed.
     PastDate { value: String },
+    /// A draft's placeholder (the back-office's landing-page draft) still in the file.
+    Placeholder { marker: &'static str },
 }
 
 /// What a broken link misses.
@@ -258,6 +260,7 @@ impl ProblemKind {
             ProblemKind::DuplicateKey { field } => format!("Das Feld „{field}“ steht zweimal."),
             ProblemKind::GermanNumber { value } => format!("„{value}“ ist hier keine ganze Zahl: Der Punkt trennt in den Dateien Nachkommastellen, nicht Tausender."),
             ProblemKind::PastDate { value } => format!("Der Live-Termin {value} liegt in der Vergangenheit."),
+            ProblemKind::Placeholder { marker } => format!("Hier steht noch der Platzhalter „{marker}“: Diese Stelle des Entwurfs ist nicht ausgefüllt."),
         }
     }
 
@@ -322,6 +325,7 @@ impl ProblemKind {
             ProblemKind::DuplicateKey { .. } => "Löschen Sie eine der beiden Zeilen.".into(),
             ProblemKind::GermanNumber { value } => format!("Schreiben Sie die Zahl ohne Punkt: {}.", value.replace('.', "")),
             ProblemKind::PastDate { .. } => "Entfernen Sie den Termin oder tragen Sie ein künftiges Datum ein; vergangene Termine erscheinen nicht mehr auf der Website.".into(),
+            ProblemKind::Placeholder { .. } => "Ersetzen Sie den Platzhalter durch den fertigen Text (siehe docs/redaktion.md, Abschnitt 4.5, „Der Entwurf für ein neues Mitglied“).".into(),
         }
     }
 

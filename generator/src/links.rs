@@ -24,6 +24,37 @@ pub struct SiteLink {
     pub image: bool,
 }
 
+/// The mark of a place an editor still has to fill (the landing-page draft
+/// of a new member writes it); a file with it is never published.
+pub const PLACEHOLDER: &str = "BITTE ERGÄNZEN";
+
+/// Every placeholder in a file's front matter values (not its `#` comments)
+/// and body, at its line and column.
+fn check_placeholders(file: &SourceFile, problems: &mut Vec<Problem>) {
+    for (text, first_line, yaml) in [
+        (&file.front, file.front_line, true),
+        (&file.body, file.body_line, false),
+    ] {
+        for (i, line) in text.lines().enumerate() {
+            if yaml && line.trim_start().starts_with('#') {
+                continue;
+            }
+            if let Some(at) = line.find(PLACEHOLDER) {
+                let column = line[..at].chars().count() as u64 + 1;
+                problems.push(
+                    Problem::new(
+                        &file.path,
+                        ProblemKind::Placeholder {
+                            marker: PLACEHOLDER,
+                        },
+                    )
+                    .at(first_line + i as u64, Some(column)),
+                );
+            }
+        }
+    }
+}
+
 /// Checks the links, images and raw HTML of one file's body. `page` is the
 /// address the body is shown on; `static_files` are the site paths below
 /// `static/` ("/bilder/logo.svg").
@@ -34,6 +65,7 @@ pub fn check_body(
     problems: &mut Vec<Problem>,
     links: &mut Vec<SiteLink>,
 ) {
+    check_placeholders(file, problems);
     for (offset, finding) in markdown::inspect(&file.body) {
         let (line, column) = position(&file.body, offset);
         let line = file.body_line + line - 1;

@@ -213,7 +213,7 @@ async function flow(browser, js) {
     const href = await page.getByRole('link', { name: 'Entwurf der Seite herunterladen' }).getAttribute('href');
     const draft = await page.request.get(base + href);
     const text = await draft.text();
-    if (draft.status() !== 200 || !text.includes(`name: "${a.name}"`) || !text.includes('leitweg_id: "BITTE ERGÄNZEN"')) fail(`${mode}: Entwurf: HTTP ${draft.status()} ${text.slice(0, 200)}`);
+    if (draft.status() !== 200 || !text.includes(`name: "${a.name}"`) || !text.includes('leitweg_id: "Leitweg-ID eintragen"')) fail(`${mode}: Entwurf: HTTP ${draft.status()} ${text.slice(0, 1500)}`);
     else ok(`${mode}: Entwurf der Seite heruntergeladen (${draft.headers()['content-disposition']})`);
   } catch (e) {
     if (!(e instanceof Stop)) fail(`${mode}: ${e.message.split('\n')[0]}`);

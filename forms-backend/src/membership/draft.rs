@@ -1,16 +1,20 @@
 //! The draft content file of a new member's landing page
 //! (`content/kommunen/<id>.md`), written from its application in the real
 //! front-matter format. What only the editors can supply is a placeholder
-//! `campus check` refuses with its usual messages (file:line): the logo and
-//! the picture name files that do not exist yet, and the Leitweg-ID is not
-//! one. The welcome text and the picture's description are marked
-//! `BITTE ERGÄNZEN` for the editor (see docs/redaktion.md).
+//! `campus check` refuses at file:line until it is filled: the logo and
+//! the picture name files that do not exist yet, the Leitweg-ID is not one,
+//! and the welcome text and the picture's description carry the marker
+//! [`TODO`] (see docs/redaktion.md).
 
 use super::Application;
 use campus_generator::content::Approval;
 
-/// The marker of every place the editor completes.
-pub const TODO: &str = "BITTE ERGÄNZEN";
+/// The marker of every text the editor completes.
+pub const TODO: &str = campus_generator::links::PLACEHOLDER;
+
+/// What stands for the Leitweg-ID until the editor has it (refused as no
+/// Leitweg-ID; without the marker, so that one cause is one message).
+pub const LEITWEG_PLACEHOLDER: &str = "Leitweg-ID eintragen";
 
 /// The id (file name without `.md`) of the new authority's page.
 pub fn id_of(a: &Application) -> String {
@@ -41,10 +45,10 @@ pub fn landing_page(a: &Application, number: &str) -> String {
     };
     format!(
         "---
-# ENTWURF aus dem Mitgliedsantrag {number}. Bitte alle Stellen mit „{TODO}“ ausfüllen:
+# ENTWURF aus dem Mitgliedsantrag {number}. Bitte alle Stellen mit „{TODO}“ ausfüllen,
 # Wappen und Bild unter static{logo_dir} ablegen, die Leitweg-ID der Rechnungsstelle
-# eintragen, die Lerneinheiten auswählen und den Begrüßungstext schreiben.
-# Solange Bilder oder Leitweg-ID fehlen, meldet „campus check“ diese Datei als Fehler.
+# eintragen und die Lerneinheiten auswählen. Bis dahin meldet „campus check“ diese
+# Datei mit jeder offenen Stelle als Fehler. Danach diese Kommentarzeilen löschen.
 name: {name}
 art: {kind}
 mitglied: true
@@ -60,7 +64,7 @@ ansprechperson:
   telefon: {phone}
 freigabe: {approval}
 dienstliche_domains: [{domain}]
-# Leitweg-ID der Rechnungsstelle, z. B. 06999101-rechnung-57 ({TODO})
+# Leitweg-ID der Rechnungsstelle, z. B. 06999101-rechnung-57
 leitweg_id: {leitweg}
 rechnungsanschrift:
   strasse: {street}
@@ -77,7 +81,7 @@ rechnungsanschrift:
         email = quoted(&a.contact_email),
         phone = quoted(&a.contact_phone),
         domain = quoted(a.official_domain()),
-        leitweg = quoted(TODO),
+        leitweg = quoted(LEITWEG_PLACEHOLDER),
         street = quoted(&a.street),
         postcode = quoted(&a.postcode),
         town = quoted(&a.town),

@@ -401,7 +401,7 @@ async fn the_office_moves_it_to_member_once_per_step_and_downloads_the_draft() {
         "freigabe: kommune",
         "freigabe_email: \"fortbildung@musterhausen.example\"",
         "dienstliche_domains: [\"musterhausen.example\"]",
-        "leitweg_id: \"BITTE ERGÄNZEN\"",
+        "leitweg_id: \"Leitweg-ID eintragen\"",
     ] {
         assert!(draft.body.contains(line), "{line} in {}", draft.body);
     }
@@ -446,6 +446,28 @@ async fn a_rejected_application_takes_no_more_steps() {
     assert!(page.body.contains("<strong>Abgelehnt</strong>"));
     assert!(!page.body.contains("Vorstand hat zugestimmt</button>"));
     assert!(mails_of(&state, "mitgliedsantrag-vorstand").is_empty());
+    // An authority's approver sees no applications and takes no step.
+    let approver = log_in(&state, "freigabe@stadt.example").await;
+    let list = get_with(
+        &state,
+        Method::GET,
+        "/verwaltung/mitgliedsantraege",
+        Some(&approver),
+    )
+    .await;
+    assert_eq!(list.status, 404);
+    assert!(!list.body.contains("Stadt Musterhausen"));
+    let start = get_with(&state, Method::GET, "/verwaltung/", Some(&approver)).await;
+    assert!(!start.body.contains("/verwaltung/mitgliedsantraege"));
+    let approver_csrf = csrf_of(&start.body);
+    let theirs = post_with(
+        &state,
+        &format!("{page_url}/vorstand"),
+        Some(&approver),
+        &[("csrf", &approver_csrf), ("erwartet", "abgelehnt")],
+    )
+    .await;
+    assert_eq!(theirs.status, 404);
     // An unknown step or state is not found, not a change.
     let unknown = post_with(
         &state,
