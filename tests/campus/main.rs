@@ -28,3 +28,4 @@ mod selfcheck;
 mod serve;
 mod shutdown;
 mod smtp;
+mod typography;
