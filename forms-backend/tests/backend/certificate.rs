@@ -284,7 +284,7 @@ async fn attendance_is_recorded_from_the_day_on_with_csrf_and_the_office_account
         .expect("the date in the overview");
     assert!(
         // Pages keep a date on one line (no-break spaces).
-        row.contains("Mittwoch,\u{a0}10.\u{a0}März\u{a0}2027") && row.contains("Hybrid Eins"),
+        row.contains("Mittwoch, 10.\u{a0}März\u{a0}2027") && row.contains("Hybrid Eins"),
         "{row}"
     );
     assert!(
