@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::pages::Pages;
 use campus_generator::time;
+use campus_generator::typography::keep_together;
 
 /// A Tera error with its causes (the cause names the missing variable).
 fn error_chain(e: &tera::Error) -> String {
@@ -293,7 +294,7 @@ impl Letterhead {
                 Block::Text(p) => {
                     body.push_str(&format!(
                         "<p style=\"margin:0 0 1em\">{}</p>\n",
-                        escape(p).replace('\n', "<br>")
+                        escape(&keep_together(p)).replace('\n', "<br>")
                     ));
                     continue;
                 }

@@ -297,16 +297,16 @@ impl<'a> Check<'a> {
             .join(", ");
         let way = match site.authority_by_email(email) {
             Some(other) => format!(
-                "Die Adresse gehört zu „{}“: Wählen Sie diese Kommune, wenn Sie dort beschäftigt sind.",
-                other.display_name()
+                "Die Adresse ist eine dienstliche Adresse {}: Wählen Sie diese Kommune, wenn Sie dort beschäftigt sind.",
+                other.names.genitive
             ),
             None => "Arbeiten Sie für eine andere Stelle, wählen Sie „Andere Kommune oder Behörde“ und nennen Sie Ihre Organisation; es gilt dann der Preis für Nichtmitglieder.".to_string(),
         };
         self.fail(
             "email",
             &format!(
-                "Für „{}“ können nur dienstliche Adressen ({listed}) buchen und sich anmelden, weil die Kommune die Buchungen bezahlt. Bitte geben Sie Ihre dienstliche Adresse an. {way}",
-                chosen.display_name()
+                "Für {} können nur dienstliche Adressen ({listed}) buchen und sich anmelden, weil die Kommune die Buchungen bezahlt. Bitte geben Sie Ihre dienstliche Adresse an. {way}",
+                chosen.names.accusative
             ),
         );
     }
@@ -572,12 +572,12 @@ pub fn validate(
             if let Some((u, owner)) = unit.and_then(|u| Some((u, u.internal_to?))) {
                 let owner = &site.authorities[owner];
                 if !kommune.is_empty() && kommune != owner.id {
-                    let name = owner.display_name();
+                    let names = &owner.names;
                     c.fail(
                         "kommune",
                         &format!(
-                            "„{}“ ist ein internes Angebot von {name} und nur für deren Beschäftigte buchbar. Bitte wählen Sie {name} als Ihre Kommune oder eine Lerneinheit aus dem Katalog.",
-                            u.title
+                            "„{}“ ist ein internes Angebot {} und nur für deren Beschäftigte buchbar. Bitte wählen Sie {} als Ihre Kommune oder eine Lerneinheit aus dem Katalog.",
+                            u.title, names.genitive, names.accusative
                         ),
                     );
                 }

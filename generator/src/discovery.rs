@@ -477,7 +477,7 @@ pub fn selfcheck_result(site: &Site, answers: &Answers, plan: &Plan, today: Naiv
     };
     json!({
         "profile": { "id": profile.id, "name": profile.name },
-        "authority": authority.map(|a| json!({ "id": a.id, "name": a.display_name(), "member": a.member })),
+        "authority": authority.map(|a| json!({ "id": a.id, "name": a.display_name(), "cases": a.names, "member": a.member })),
         "gaps": gaps,
         "open_count": open,
         "unreachable_count": plan.unreachable.len(),

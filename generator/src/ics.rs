@@ -166,8 +166,8 @@ pub fn describe(date: NaiveDate) -> String {
         "Live-Tutorium von {} bis {} Uhr (Europe/Berlin) im virtuellen Gruppenraum. Kamera und Mikrofon werden benötigt.\nDas Vorbereitungsmodul öffnet am {}.\nDas Nachbereitungsmodul öffnet am {}.",
         time::live_start_text(),
         time::live_end_text(),
-        time::german_short_date(time::preparation_opens(date)),
-        time::german_short_date(time::follow_up_opens(date)),
+        time::german_long_date(time::preparation_opens(date)),
+        time::german_long_date(time::follow_up_opens(date)),
     )
 }
 
@@ -211,10 +211,10 @@ mod tests {
         );
         let unfolded = ics.replace("\r\n ", "");
         assert!(
-            unfolded.contains("Vorbereitungsmodul öffnet am 27.01.2027"),
+            unfolded.contains("Vorbereitungsmodul öffnet am Mittwoch\\, 27. Januar 2027"),
             "{unfolded}"
         );
-        assert!(unfolded.contains("Nachbereitungsmodul öffnet am 24.02.2027"));
+        assert!(unfolded.contains("Nachbereitungsmodul öffnet am Mittwoch\\, 24. Februar 2027"));
     }
 
     #[test]

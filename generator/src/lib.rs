@@ -45,6 +45,7 @@ pub mod selfcheck;
 pub mod slug;
 pub mod svg;
 pub mod time;
+pub mod typography;
 pub mod urls;
 
 pub use build::{build_site, check_site, BuildOptions, BuildReport};

@@ -623,7 +623,10 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
                 level: level.name.clone(),
                 next_date: u
                     .next_free_date(today)
-                    .map(|d| crate::time::german_short_date(d.date))
+                    .map(|d| {
+                        crate::typography::keep_together(&crate::time::german_long_date(d.date))
+                            .into_owned()
+                    })
                     .unwrap_or_default(),
                 summary: u.summary.clone(),
             },

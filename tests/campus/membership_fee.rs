@@ -85,7 +85,8 @@ fn the_rule_from_the_data_file_drives_the_fee_and_the_page() {
     build(site.path()).unwrap_or_else(|p| panic!("{p}"));
     let page = read(&site.path().join("public"), "mitgliedschaft/index.html");
     assert!(
-        page.contains("sinkt um 20 % dieser Summe, höchstens um 30 %"),
+        // Numbers keep their unit on the line (no-break space before %).
+        page.contains("sinkt um 20\u{a0}% dieser Summe, höchstens um 30\u{a0}%"),
         "{page}"
     );
     assert!(page.contains("\"reduction_percent\":20"), "{page}");

@@ -383,7 +383,7 @@ fn authority_entries_follow_a_component_that_transforms_the_name() {
     let page = read(site.path(), "public/kommunen/ahornfeld/index.html");
     assert!(!page.contains('\u{E000}'), "a stand-in is left in the page");
     assert!(
-        page.contains("Preis für Beschäftigte von STADT AHORNFELD"),
+        page.contains("Preis für Beschäftigte DER STADT AHORNFELD"),
         "the component's transformation is missing"
     );
     assert!(page.contains("?kommune=ahornfeld"));

@@ -5,12 +5,16 @@
 //    "Fehler: ", the error summary is first in <main> and has the focus, each of its links
 //    moves the focus to its field, the three date fields have distinct messages;
 //  - the backend's error pages (405, 404) and the 422 page pass axe like every other page;
+//  - the limit pages, JavaScript off and on: 413 (too much data) and 429 (this address sent
+//    the registration form too often: the page keeps the input and says when to send it
+//    again) are full site pages that pass axe and the Nu Html Checker; 503 (intake queue
+//    full) on an own `campus serve` with a queue of one, flooded with contact requests;
 //  - forced colours (emulated): the self-check bars and legend differ from their track, the
-//    current menu item is underlined;
+//    current menu item is underlined, JavaScript off and on;
 //  - the header: Leichte Sprache and Gebärdensprache linked in the start page's header, a
 //    visible label on the header search, below 700 px a menu button (<details>) that opens
 //    without JavaScript, at 1280 px one row of menu items.
-// Usage: node bitv-e2e.js http://127.0.0.1:PORT. Exit status 1 on any finding.
+// Usage: node bitv-e2e.js http://127.0.0.1:PORT --campus BIN --site DIR. Exit status 1 on any finding.
 
 const fs = require('fs');
 const os = require('os');
@@ -19,7 +23,9 @@ const { chromium } = require('playwright-core');
 const { runAxe } = require('./lib/axe');
 const { ARGS, EXECUTABLE } = require('./lib/chromium');
 const { execFileSync } = require('child_process');
-const { base } = require('./lib/cli').commandLine('node bitv-e2e.js http://127.0.0.1:PORT');
+const net = require('net');
+const { spawn } = require('child_process');
+const { base, opt } = require('./lib/cli').commandLine('node bitv-e2e.js http://127.0.0.1:PORT --campus BIN --site DIR', ['--campus', '--site']);
 
 const failures = [];
 // Pages the backend renders (not in public/), checked with the Nu Html Checker at the end.
@@ -122,9 +128,160 @@ async function errorPages(browser) {
   }
 }
 
-async function forcedColours(browser) {
-  console.log('\nErzwungene Farben (forced-colors: active):');
-  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE', forcedColors: 'active', viewport: { width: 1280, height: 900 } });
+// Header, footer and the legal links: the page is one of the site's.
+async function fullPage(page) {
+  return page.evaluate(() => !!document.querySelector('header.kopf') && !!document.querySelector('main')
+    && !!document.querySelector('footer.fuss a[href="/impressum/"]') && !!document.querySelector('footer.fuss a[href="/datenschutz/"]'));
+}
+
+// 413 and 429 on the registration form (no later step posts it; the limit counts per
+// address and form). JavaScript off and on: the browser posts the real form.
+async function limitPages(browser, js) {
+  const mode = js ? 'mit JavaScript' : 'ohne JavaScript';
+  console.log(`\nGrenzen des Backends ${mode} (413, 429):`);
+  const ctx = await browser.newContext({ javaScriptEnabled: js, locale: 'de-DE', bypassCSP: true });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  const name = `Erika Grenze ${js ? 'js' : 'nojs'}`;
+  const open = async () => {
+    await page.goto(base + '/registrierung/');
+    const form = page.locator('form[action$="/forms/registrierung"]');
+    await form.getByLabel(/Vor- und Nachname/).fill(name);
+    await form.getByLabel(/Dienstliche E-Mail-Adresse/).fill('erika.grenze@ahornfeld.example');
+    await page.evaluate(() => document.querySelector('form[action$="/forms/registrierung"]').setAttribute('novalidate', ''));
+    return form;
+  };
+  const send = async (form) => {
+    const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type="submit"]').click()]);
+    return resp;
+  };
+  try {
+    // 413: more than the backend takes (32 KiB by default) in one field.
+    let form = await open();
+    await page.evaluate(() => {
+      const f = document.querySelector('form[action$="/forms/registrierung"]');
+      const big = document.createElement('input');
+      big.type = 'hidden'; big.name = 'organisation'; big.value = 'x'.repeat(48 * 1024);
+      f.appendChild(big);
+    });
+    let resp = await send(form);
+    check(resp && resp.status() === 413, `413: Status ${resp && resp.status()}`, `zu große Anfrage: Status ${resp && resp.status()} statt 413`);
+    check(await fullPage(page), '413: ganze Seite mit Kopf, Fuß, Impressum und Datenschutz', '413: Kopf oder Fuß fehlt');
+    const says413 = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    check(/kürzen/.test(says413), '413: sagt auf Deutsch, was zu tun ist', `413: ${says413.slice(0, 160)}`);
+    if (js) await axeClean(page, '413-Seite'); else backendPages.push(['grenze-413.html', await page.content()]);
+
+    // 429: use up this address's limit for the form with empty posts (each one counts),
+    // then the person's real post gets the page that keeps the input.
+    let status = 0;
+    for (let i = 0; i < 1000 && status !== 429; i++) {
+      const r = await ctx.request.post(base + '/forms/registrierung', { form: { name: '' }, headers: { Origin: base }, maxRedirects: 0 });
+      status = r.status();
+    }
+    check(status === 429, 'Limit je Adresse und Formular erreicht', `nach 1000 Anfragen noch kein 429 (zuletzt ${status})`);
+    form = await open();
+    resp = await send(form);
+    check(resp && resp.status() === 429, '429: Status 429', `429: Status ${resp && resp.status()}`);
+    const retry = resp ? Number(resp.headers()['retry-after']) : 0;
+    check(retry > 0, `429: Retry-After ${retry} s`, '429: Retry-After fehlt');
+    const title = await page.title();
+    check(title.startsWith('Zu viele Anfragen'), `429: Titel „${title}“`, `429: Titel „${title}“`);
+    check(await fullPage(page), '429: ganze Seite mit Kopf, Fuß, Impressum und Datenschutz', '429: Kopf oder Fuß fehlt');
+    const kept = await page.$$eval('main form input[type="hidden"]', (is) => Object.fromEntries(is.map((i) => [i.name, i.value])));
+    check(kept.name === name && kept.email === 'erika.grenze@ahornfeld.example', '429: Eingaben bleiben erhalten (im Formular zum erneuten Senden)',
+      `429: aufbewahrt: ${JSON.stringify(kept).slice(0, 200)}`);
+    const says429 = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    check(/ab \d{1,2}:\d{2}\sUhr/.test(says429) && /Minute/.test(says429), '429: sagt, ab wann es wieder geht',
+      `429: ${says429.slice(0, 200)}`);
+    check(await page.getByRole('button', { name: 'Jetzt absenden' }).isVisible(), '429: Knopf zum erneuten Senden', '429: kein Knopf „Jetzt absenden“');
+    if (js) await axeClean(page, '429-Seite'); else backendPages.push(['grenze-429.html', await page.content()]);
+  } catch (e) {
+    fail(`${mode}: ${e.message.split('\n')[0]}`);
+  } finally {
+    await ctx.close();
+  }
+}
+
+function freePort() {
+  return new Promise((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); }); });
+}
+
+// 503: a copy of the site on its own server whose intake queue holds one request,
+// flooded with valid contact requests at once; the refused ones get the page that
+// keeps the input. That page is then shown in the browser at the server's origin.
+async function overload(browser) {
+  console.log('\nÜberlast (503) auf einem eigenen campus serve mit Warteschlange 1:');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-bitv-503-'));
+  const site = path.join(work, 'site');
+  fs.mkdirSync(site);
+  for (const d of ['campus.toml', 'content', 'data', 'static', 'themes', 'templates']) {
+    const from = path.join(opt('--site'), d);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(site, d), { recursive: true });
+  }
+  const toml = path.join(site, 'campus.toml');
+  let text = fs.readFileSync(toml, 'utf8').replace(/^\s*(annahme_warteschlange|anfragen_pro_ip_je_10_minuten)\s*=.*$/mg, '');
+  text = /^\[backend\]\s*$/m.test(text)
+    ? text.replace(/^\[backend\]\s*$/m, '[backend]\nannahme_warteschlange = 1\nanfragen_pro_ip_je_10_minuten = 10000')
+    : text + '\n[backend]\nannahme_warteschlange = 1\nanfragen_pro_ip_je_10_minuten = 10000\n';
+  fs.writeFileSync(toml, text);
+  const port = await freePort();
+  const own = `http://127.0.0.1:${port}`;
+  const log = fs.openSync(path.join(work, 'serve.log'), 'w');
+  const env = { ...process.env, CAMPUS_MAIL_TRANSPORT: 'datei', CAMPUS_MAIL_DIR: path.join(work, 'mail') };
+  const server = spawn(opt('--campus'), ['serve', '--site', site, '--address', `127.0.0.1:${port}`], { cwd: site, env, stdio: ['ignore', log, log] });
+  const ctx = await browser.newContext({ locale: 'de-DE', bypassCSP: true });
+  try {
+    let up = false;
+    for (let i = 0; i < 150 && !up; i++) {
+      try { up = (await fetch(own + '/kontakt/')).status === 200; } catch { /* not up yet */ }
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (!up) throw new Error(`eigener campus serve startet nicht: ${fs.readFileSync(path.join(work, 'serve.log'), 'utf8').split('\n').slice(-4).join(' / ')}`);
+    const ts = (await (await fetch(own + '/forms/token')).json()).ts;
+    await new Promise((r) => setTimeout(r, 2500)); // a form sent within seconds counts as too fast
+    let refused = null;
+    for (let round = 0; round < 5 && !refused; round++) {
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => ctx.request.post(own + '/forms/kontakt', {
+        headers: { Origin: own },
+        maxRedirects: 0,
+        form: {
+          name: `Person ${round}-${i}`, organisation: 'Stadt Beispiel', email: 'kontakt@beispiel.example', telefon: '+49 621 000000',
+          termin1: '2099-02-10T10:00', termin2: '2099-02-11T10:00', termin3: '2099-02-12T14:30',
+          nachricht: 'Bitte rufen Sie an.', einwilligung: 'ja', website: '', ts,
+        },
+      }).then(async (r) => ({ status: r.status(), retry: r.headers()['retry-after'], body: await r.text() }))));
+      refused = answers.find((a) => a.status === 503) || null;
+    }
+    check(!!refused, '503 bei voller Warteschlange', 'in 5 Runden zu 60 gleichzeitigen Anfragen kein 503');
+    if (!refused) return;
+    check(Number(refused.retry) > 0, `503: Retry-After ${refused.retry} s`, '503: Retry-After fehlt');
+    const page = await ctx.newPage();
+    // The server's own answer, shown at its origin (styles and scripts load from there).
+    await page.route(own + '/forms/kontakt', (route) => route.fulfill({ status: 503, contentType: 'text/html; charset=utf-8', body: refused.body }));
+    await page.goto(own + '/forms/kontakt');
+    const title = await page.title();
+    check(title.startsWith('Bitte gleich noch einmal senden'), `503: Titel „${title}“`, `503: Titel „${title}“`);
+    check(await fullPage(page), '503: ganze Seite mit Kopf, Fuß, Impressum und Datenschutz', '503: Kopf oder Fuß fehlt');
+    const kept = await page.$$eval('main form input[type="hidden"]', (is) => Object.fromEntries(is.map((i) => [i.name, i.value])));
+    check(/^Person \d+-\d+$/.test(kept.name || '') && kept.nachricht === 'Bitte rufen Sie an.', '503: Eingaben bleiben erhalten',
+      `503: aufbewahrt: ${JSON.stringify(kept).slice(0, 200)}`);
+    const says = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    check(/in einigen Sekunden/.test(says), '503: sagt, wann es wieder geht', `503: ${says.slice(0, 200)}`);
+    await axeClean(page, '503-Seite');
+    backendPages.push(['ueberlast-503.html', refused.body]);
+  } catch (e) {
+    fail(e.message.split('\n')[0]);
+  } finally {
+    await ctx.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function forcedColours(browser, js) {
+  console.log(`\nErzwungene Farben (forced-colors: active) ${js ? 'mit' : 'ohne'} JavaScript:`);
+  const ctx = await browser.newContext({ javaScriptEnabled: js, locale: 'de-DE', forcedColors: 'active', viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   try {
     await page.goto(base + '/selbstcheck/');
@@ -197,7 +354,11 @@ async function header(browser) {
     await errorHandling(browser, false);
     await errorHandling(browser, true);
     await errorPages(browser);
-    await forcedColours(browser);
+    await forcedColours(browser, false);
+    await forcedColours(browser, true);
+    await limitPages(browser, false);
+    await limitPages(browser, true);
+    await overload(browser);
     await header(browser);
     console.log('\nNu Html Checker über die Seiten des Backends:');
     for (const [name, html] of backendPages) fs.writeFileSync(path.join(dir, name), '<!DOCTYPE html>\n' + html.replace(/^<!DOCTYPE html>\s*/i, ''));
@@ -207,7 +368,7 @@ async function header(browser) {
       out = execFileSync('java', ['-jar', vnu, '--errors-only', '--format', 'json', '--stdout', dir], { encoding: 'utf8' });
     } catch (e) { out = e.stdout || ''; }
     const msgs = (JSON.parse(out || '{"messages":[]}').messages || []).filter((m) => m.type === 'error');
-    check(backendPages.length >= 3 && msgs.length === 0, `${backendPages.length} Seiten, 0 Fehler`,
+    check(backendPages.length >= 6 && msgs.length === 0, `${backendPages.length} Seiten, 0 Fehler`,
       `${msgs.length} Fehler: ${msgs.map((m) => `${path.basename(m.url || '')}: ${m.message}`).join('; ')}`);
   } catch (e) {
     fail(e.message.split('\n')[0]);

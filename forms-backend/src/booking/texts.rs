@@ -46,7 +46,7 @@ impl Env<'_> {
                 match parse_date(date) {
                     Some(d) => format!(
                         "kostenfrei bis einschließlich {}. {}",
-                        t.free_until(d).format("%d.%m.%Y"),
+                        time::german_long_date(t.free_until(d)),
                         t.summary()
                     ),
                     None => t.summary(),

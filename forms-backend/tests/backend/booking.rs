@@ -1344,7 +1344,7 @@ async fn a_late_cancellation_is_recorded_as_billable_and_an_early_one_is_free() 
     assert_eq!(early.state, BookingState::Confirmed);
     // Every booking mail states the terms with the last free day.
     let confirmed = text_of(&mails(&state, "frueh@stadt.example", "buchung-bestaetigt")[0]);
-    let free_until = (later - Days::days(14)).format("%d.%m.%Y").to_string();
+    let free_until = campus_generator::time::german_long_date(later - Days::days(14));
     assert!(
         confirmed.contains(&format!(
             "Stornierung: kostenfrei bis einschließlich {free_until}."

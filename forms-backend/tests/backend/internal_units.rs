@@ -54,7 +54,7 @@ async fn only_the_owning_authority_books_an_internal_unit() {
         let r = book(&state, other, "karla@amt.example").await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(
-            r.body.contains("„Interne Einführung“ ist ein internes Angebot von Stadt Mitgliedsstadt und nur für deren Beschäftigte buchbar."),
+            r.body.contains("„Interne Einführung“ ist ein internes Angebot der Stadt Mitgliedsstadt und nur für deren Beschäftigte buchbar. Bitte wählen Sie die Stadt Mitgliedsstadt als Ihre Kommune"),
             "{}",
             r.body
         );

@@ -86,7 +86,7 @@ async fn an_address_of_another_authority_names_that_authority() {
     assert_eq!(r.status, 422);
     assert!(
         r.body
-            .contains("Die Adresse gehört zu „Gemeinde Nichtmitglied“"),
+            .contains("Die Adresse ist eine dienstliche Adresse der Gemeinde Nichtmitglied:"),
         "{}",
         r.body
     );
@@ -196,6 +196,9 @@ async fn registration_and_json_answers_check_the_address_too() {
     .await;
     assert_eq!(r.status, 422, "{}", r.body);
     let e = r.json()["errors"]["email"].as_str().unwrap().to_string();
-    assert!(e.contains("„Stadt Mitgliedsstadt“"), "{e}");
+    assert!(
+        e.starts_with("Für die Stadt Mitgliedsstadt können nur"),
+        "{e}"
+    );
     assert_eq!(state.store.count(Table::Submissions).unwrap(), 0);
 }

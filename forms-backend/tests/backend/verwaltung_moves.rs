@@ -77,7 +77,7 @@ async fn the_office_moves_a_person_and_offers_a_place_by_hand() {
     )
     .await;
     assert!(
-        page.body.contains("/umbuchen") && page.body.contains("10. März 2027 (10 frei)"),
+        page.body.contains("/umbuchen") && page.body.contains("10.\u{a0}März\u{a0}2027 (10 frei)"),
         "{}",
         page.body
     );

@@ -68,7 +68,12 @@ async fn contact_requests_show_their_three_dates_and_are_marked_done_once() {
         "Donnerstag, 12. Februar 2099, 14:30 Uhr",
         "+49 621 000000",
     ] {
-        assert!(page.body.contains(text), "{text}: {}", page.body);
+        // Pages join a date's parts with no-break spaces.
+        assert!(
+            page.body.replace('\u{a0}', " ").contains(text),
+            "{text}: {}",
+            page.body
+        );
     }
     let csrf = csrf_of(&page.body);
     let done = format!("/verwaltung/anfragen/{id}/erledigt");

@@ -26,7 +26,8 @@ pub use parse::{parse_yaml, Located, SourceFile};
 pub use raw::{
     Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawBracket, RawCancellationTerms,
     RawCompetenceArea, RawContact, RawCourse, RawCourseUnit, RawFaq, RawFaqCategory, RawHome,
-    RawLecturer, RawLevel, RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress,
-    RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, UnitRole,
+    RawLecturer, RawLevel, RawLiveDate, RawMembership, RawNameForms, RawPage, RawPicture,
+    RawPostalAddress, RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, RawVideo,
+    UnitRole,
 };
 pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};

@@ -268,6 +268,20 @@ pub struct RawAuthority {
     /// Postal address invoices go to.
     #[serde(default)]
     pub rechnungsanschrift: Option<RawPostalAddress>,
+    /// The name with article in its four cases, for names the rule of
+    /// `art` gets wrong (see `model::names`).
+    #[serde(default)]
+    pub namensformen: Option<RawNameForms>,
+}
+
+/// "der Markt Oberau", "des Marktes Oberau", "dem Markt Oberau", "den Markt Oberau".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNameForms {
+    pub nominativ: String,
+    pub genitiv: String,
+    pub dativ: String,
+    pub akkusativ: String,
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]
@@ -327,6 +341,23 @@ pub struct RawPage {
     pub beschreibung: String,
     #[serde(default)]
     pub vorlage: PageTemplate,
+    /// Self-hosted videos below the text (e.g. in sign language), each with captions.
+    #[serde(default)]
+    pub videos: Vec<RawVideo>,
+}
+
+/// A video file below `static/` with a WebVTT caption file beside it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVideo {
+    pub titel: Located<String>,
+    pub datei: Located<String>,
+    pub untertitel: Located<String>,
+    #[serde(default)]
+    pub vorschaubild: Option<Located<String>>,
+    /// What the video says, for people who neither see it nor read captions.
+    #[serde(default)]
+    pub beschreibung: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -31,12 +31,19 @@ pub(super) fn link_faq(
     }
 }
 
-pub(super) fn link_page(f: SourceFile, p: RawPage) -> Page {
+pub(super) fn link_page(
+    f: SourceFile,
+    p: RawPage,
+    static_files: &StaticFiles,
+    problems: &mut Vec<Problem>,
+) -> Page {
+    let videos = super::video::link_videos(&f, p.videos, static_files, problems);
     Page {
         id: f.id,
         title: p.titel,
         description: p.beschreibung,
         template: p.vorlage,
+        videos,
         body: f.body,
         source: f.path,
     }
@@ -622,8 +629,14 @@ pub(super) fn link_authority(
         )),
         _ => {}
     }
+    let names = super::NameForms::new(
+        a.art,
+        &super::names::display_name(a.art, &a.name),
+        a.namensformen.as_ref(),
+    );
     Authority {
         id: f.id,
+        names,
         name: a.name,
         kind: a.art,
         member: a.mitglied,

@@ -18,15 +18,20 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use names::NameForms;
+pub use video::Video;
+
 pub mod cancellation;
 mod checks;
 pub mod domains;
 pub mod evaluation;
 mod internal;
 mod link;
+mod names;
 mod patch;
 mod pricing;
 mod provider;
+mod video;
 
 pub use link::parse_date;
 pub use patch::{patch, Patched};
@@ -289,6 +294,8 @@ pub struct Authority {
     pub mail_domains: Vec<String>,
     pub leitweg_id: Option<String>,
     pub billing_address: Option<RawPostalAddress>,
+    /// The name with article in every case ("des Landkreises Falkenried").
+    pub names: NameForms,
     pub body: String,
     pub source: PathBuf,
 }
@@ -303,16 +310,7 @@ impl Authority {
 
     /// "Stadt Lindenfeld", "Landkreis Musterkreis".
     pub fn display_name(&self) -> String {
-        let kind = match self.kind {
-            AuthorityKind::Gemeinde => "Gemeinde",
-            AuthorityKind::Stadt => "Stadt",
-            AuthorityKind::Landkreis => "Landkreis",
-        };
-        if self.name.starts_with(kind) {
-            self.name.clone()
-        } else {
-            format!("{kind} {}", self.name)
-        }
+        names::display_name(self.kind, &self.name)
     }
 }
 
@@ -332,6 +330,7 @@ pub struct Page {
     pub title: String,
     pub description: String,
     pub template: PageTemplate,
+    pub videos: Vec<Video>,
     pub body: String,
     pub source: PathBuf,
 }
@@ -788,7 +787,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
 
     let pages: Vec<Page> = accept_ids(raw_pages, &mut problems)
         .into_iter()
-        .map(|(f, p)| link_page(f, p))
+        .map(|(f, p)| link_page(f, p, &static_files, &mut problems))
         .collect();
     for page in &pages {
         if RESERVED_IDS.contains(&page.id.as_str()) {

@@ -168,7 +168,7 @@ pub fn patch(
             _ => {
                 let i = position(prev.pages.iter().map(|p| p.id.as_str()), &id)?;
                 match loader.load_file::<RawPage>(path) {
-                    Ok((f, raw)) => site.pages[i] = link_page(f, raw),
+                    Ok((f, raw)) => site.pages[i] = link_page(f, raw, &statics, &mut problems),
                     Err(p) => problems.push(p),
                 }
             }

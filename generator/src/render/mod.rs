@@ -314,9 +314,10 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
             )
         })
     })?;
+    // Dates, times and amounts never break across lines, whoever wrote them.
     Ok(Output {
         path: job.path,
-        bytes: html.into_bytes(),
+        bytes: crate::typography::keep_together_html(&html).into_bytes(),
     })
 }
 

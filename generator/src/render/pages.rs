@@ -293,7 +293,7 @@ impl<'a> Renderer<'a> {
                     return true;
                 };
                 let u = a.units[0];
-                let name = a.display_name();
+                let name = &a.names.genitive;
                 let card = staff_card(site, &site.units[u], &views.unit_cards[u], a.member);
                 let direct = render_component(
                     self.tera,
@@ -307,7 +307,7 @@ impl<'a> Renderer<'a> {
                 let pasted = views.authority_items[u].as_ref().map(|items| {
                     items[usize::from(a.member)]
                         .replace(ID_STAND_IN, &escape_html(&a.id))
-                        .replace(NAME_STAND_IN, &escape_html(&name))
+                        .replace(NAME_STAND_IN, &escape_html(name))
                 });
                 direct.is_some() && direct == pasted
             })
@@ -481,7 +481,7 @@ impl<'a> Renderer<'a> {
                 let name = a.display_name();
                 let pasted = self
                     .authority_items_match()
-                    .then(|| authority_units_html(views, a, &name))
+                    .then(|| authority_units_html(views, a, &a.names.genitive))
                     .flatten();
                 let units = match pasted {
                     Some(html) => ("units_html", Value::String(html)),
@@ -497,11 +497,11 @@ impl<'a> Renderer<'a> {
                 };
                 Job::new(urls::authority(&a.id), "authority.html", &name)
                     .with("section", json!({ "title": "Kommunen", "url": "/kommunen/" }))
-                    .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten von {name}."))
+                    .describe(&format!("Lernangebote der KommunalCampus eG für die Beschäftigten {}.", a.names.genitive))
                     .with(
                         "authority",
                         json!({
-                            "id": a.id, "url": urls::authority(&a.id), "name": name, "kind": a.kind,
+                            "id": a.id, "url": urls::authority(&a.id), "name": name, "cases": a.names, "kind": a.kind,
                             "member": a.member, "employees": a.employees, "logo": a.logo,
                             "picture": { "file": a.picture.file, "alt": a.picture.alt,
                                 "markup": site.images.markup(&a.picture.file, &markdown::escape_attribute(&a.picture.alt), "(min-width: 50em) 46em, 100vw", "") },
@@ -689,7 +689,7 @@ impl Renderer<'_> {
                 let job = Job::new(url, template, &page.title)
                     .describe(&page.description)
                     // Retention periods come from `[aufbewahrung]`, not from typed numbers.
-                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html_with(&crate::retention::expand(&page.body, &site.config), 2, &site.images) }));
+                    .with("page", json!({ "id": page.id, "title": page.title, "content": markdown::to_html_with(&crate::retention::expand(&page.body, &site.config), 2, &site.images), "videos": page.videos }));
                 if page.template == PageTemplate::Mitgliedschaft {
                     job.with("membership", membership_view(site))
                 } else {

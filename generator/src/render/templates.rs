@@ -220,6 +220,24 @@ pub(super) fn register_filters(tera: &mut Tera) {
     tera.register_filter("euro", euro);
     tera.register_filter("date_long", date_long);
     tera.register_filter("date_short", date_short);
+    tera.register_filter("sentence_start", sentence_start);
+}
+
+/// The first letter upper-case, the rest as it is ("die Stadt X" → "Die Stadt X");
+/// Tera's `capitalize` would lower-case the name.
+pub(super) fn sentence_start(
+    v: &tera::Value,
+    _: tera::Kwargs,
+    _: &tera::State,
+) -> tera::TeraResult<String> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| tera::Error::message("sentence_start: Text erwartet"))?;
+    let mut chars = s.chars();
+    Ok(chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default())
 }
 
 pub(super) fn euro(v: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::TeraResult<String> {

@@ -162,7 +162,7 @@ pub(super) fn unit_card(site: &Site, unit: &Unit, today: NaiveDate) -> Value {
         "upcoming_count": unit.upcoming_dates(today).count(),
         "internal": unit.internal_to.map(|a| {
             let a = &site.authorities[a];
-            json!({ "id": a.id, "name": a.display_name(), "member": a.member, "url": urls::authority(&a.id) })
+            json!({ "id": a.id, "name": a.display_name(), "cases": a.names, "member": a.member, "url": urls::authority(&a.id) })
         }),
     })
 }
