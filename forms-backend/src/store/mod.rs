@@ -20,6 +20,7 @@ mod bookings;
 mod completion;
 mod copy;
 mod db;
+mod events;
 mod forms;
 mod journey;
 mod office;
@@ -151,6 +152,8 @@ const MIGRATIONS: &[&str] = &[
     billing::MIGRATION,
     // 8: second factor (TOTP) of office accounts
     totp::MIGRATION,
+    // 9: event registrations (bookings of kind "veranstaltung")
+    events::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -14,6 +14,7 @@ mod booking;
 mod certificate;
 mod delivery;
 mod discovery;
+mod events;
 mod fee;
 mod forms_for_everyone;
 mod http;

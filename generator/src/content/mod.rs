@@ -29,4 +29,5 @@ pub use raw::{
     RawLecturer, RawLevel, RawLiveDate, RawMembership, RawPage, RawPicture, RawPostalAddress,
     RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, UnitRole,
 };
+pub use raw::{Audience, RawEvent};
 pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};
