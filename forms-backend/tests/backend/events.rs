@@ -339,3 +339,49 @@ async fn one_reminder_before_the_event_and_no_module_mails() {
     .unwrap();
     assert!(mails(&state, "eva@stadt.example", "buchung-nachbereitung").is_empty());
 }
+
+#[tokio::test]
+async fn the_office_sees_an_event_like_a_live_date() {
+    use axum::http::Method;
+    let date = in_days(25);
+    let site = site_with_events(2, date);
+    let state = open(site.path());
+    let people = ["a@stadt.example", "b@stadt.example", "c@stadt.example"];
+    for email in people {
+        assert_eq!(
+            register(&state, "lernraum", email, "mitgliedsstadt")
+                .await
+                .status,
+            303
+        );
+        let confirm = link(&state, email, "veranstaltung-bestaetigen", "bestaetigen");
+        assert_eq!(post(&state, &confirm).await.status, 303);
+    }
+    let cookie = crate::verwaltung::log_in(&state, crate::verwaltung::OFFICE).await;
+    let start =
+        crate::verwaltung::get_with(&state, Method::GET, "/verwaltung/", Some(&cookie)).await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    let url = format!("/verwaltung/termine/lernraum/{}", date.format("%Y-%m-%d"));
+    assert!(start.body.contains(&url), "{}", start.body);
+    assert!(
+        start.body.contains("Veranstaltung: Lernraum"),
+        "{}",
+        start.body
+    );
+    let page = crate::verwaltung::get_with(&state, Method::GET, &url, Some(&cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for name in ["Person a", "Person b", "Person c"] {
+        assert!(
+            page.body.contains(name),
+            "{name} on the date page: {}",
+            page.body
+        );
+    }
+    // Two places, both taken; the third person waits.
+    let waiting: Vec<BookingRow> = all(&state)
+        .into_iter()
+        .filter(|b| b.state == BookingState::Waiting)
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].email, "c@stadt.example");
+}
