@@ -42,6 +42,7 @@ use std::time::Duration;
 
 mod capacity;
 mod course;
+mod events;
 mod my_bookings;
 mod office;
 mod reminders;
@@ -138,6 +139,43 @@ fn parse_date(iso: &str) -> Option<NaiveDate> {
 
 fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
+}
+
+/// A date a booking can hold a place on: a live date of a unit, or the
+/// one date of an event (bookings name either by id; the generator keeps
+/// event and unit ids apart).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub date: NaiveDate,
+    pub capacity: u32,
+    /// Places taken outside the platform (content `vergeben`; none for events).
+    pub taken: u32,
+}
+
+impl Env<'_> {
+    /// The upcoming dates of the unit or event `id` (empty when neither exists).
+    pub(crate) fn upcoming_slots(&self, id: &str) -> Vec<Slot> {
+        if let Some(unit) = self.site.units.iter().find(|u| u.id == id) {
+            return unit
+                .upcoming_dates(self.today)
+                .map(|d| Slot {
+                    date: d.date,
+                    capacity: d.capacity,
+                    taken: d.taken,
+                })
+                .collect();
+        }
+        self.site
+            .event(id)
+            .filter(|e| e.is_upcoming(self.today))
+            .map(|e| Slot {
+                date: e.date,
+                capacity: e.capacity,
+                taken: 0,
+            })
+            .into_iter()
+            .collect()
+    }
 }
 
 /// One store transaction of a booking step. On PostgreSQL it takes the

@@ -92,7 +92,9 @@ pub fn export_csv(store: &Store, form: &str, out: impl Write) -> Result<usize, E
             "nachricht",
         ],
         FormKind::Newsletter => vec!["email", "name"],
-        FormKind::Buchung | FormKind::Einschreibung => unreachable!("not in the list above"),
+        FormKind::Buchung | FormKind::Einschreibung | FormKind::Veranstaltung => {
+            unreachable!("not in the list above")
+        }
     };
     let rows = store.export(form)?;
     let mut out = out;

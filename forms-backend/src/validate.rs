@@ -23,6 +23,8 @@ pub enum FormKind {
     Newsletter,
     Buchung,
     Einschreibung,
+    /// Registration for an event.
+    Veranstaltung,
 }
 
 impl FormKind {
@@ -33,6 +35,7 @@ impl FormKind {
             FormKind::Newsletter => "newsletter",
             FormKind::Buchung => "buchung",
             FormKind::Einschreibung => "einschreibung",
+            FormKind::Veranstaltung => "veranstaltung",
         }
     }
 
@@ -52,6 +55,18 @@ impl FormKind {
                     campus_generator::urls::unit(unit)
                 } else {
                     "/lerneinheiten/".into()
+                }
+            }
+            FormKind::Veranstaltung => {
+                let id = input.get("veranstaltung");
+                if !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    campus_generator::urls::event(id)
+                } else {
+                    campus_generator::urls::EVENTS.into()
                 }
             }
         }
@@ -79,6 +94,14 @@ impl FormKind {
             FormKind::Buchung => &[
                 "einheit",
                 "termin",
+                "name",
+                "email",
+                "kommune",
+                "organisation",
+                "einwilligung",
+            ],
+            FormKind::Veranstaltung => &[
+                "veranstaltung",
                 "name",
                 "email",
                 "kommune",
@@ -309,6 +332,39 @@ impl<'a> Check<'a> {
                 chosen.names.accusative
             ),
         );
+    }
+
+    /// A members-only event takes staff of member authorities only: the
+    /// chosen authority must be a member and the address one of its
+    /// official domains (an authority without listed domains cannot vouch).
+    fn members_only(&mut self, site: &Site, event: &campus_generator::model::Event, kommune: &str) {
+        if self.errors.contains_key("email") || self.errors.contains_key("kommune") {
+            return;
+        }
+        let title = &event.title;
+        match site.authority(kommune) {
+            Some(a) if a.member && !a.mail_domains.is_empty() => {}
+            Some(a) if a.member => self.fail(
+                "kommune",
+                &format!(
+                    "„{title}“ ist nur für Beschäftigte der Mitgliedskommunen. Für {} sind noch keine dienstlichen E-Mail-Adressen hinterlegt; bitte wenden Sie sich an die Geschäftsstelle.",
+                    a.display_name()
+                ),
+            ),
+            Some(a) => self.fail(
+                "kommune",
+                &format!(
+                    "„{title}“ ist nur für Beschäftigte der Mitgliedskommunen der KommunalCampus eG; {} ist kein Mitglied. Offene Veranstaltungen für alle finden Sie in der Liste der Veranstaltungen.",
+                    a.display_name()
+                ),
+            ),
+            None => self.fail(
+                "kommune",
+                &format!(
+                    "„{title}“ ist nur für Beschäftigte der Mitgliedskommunen der KommunalCampus eG. Bitte wählen Sie Ihre Kommune und melden Sie sich mit Ihrer dienstlichen E-Mail-Adresse an.",
+                ),
+            ),
+        }
     }
 
     /// The organisation of somebody who chose "andere": the office bills it.
@@ -589,6 +645,49 @@ pub fn validate(
                 kind,
                 einheit,
                 termin,
+                name,
+                email,
+                kommune,
+                organisation,
+            })
+        }
+        FormKind::Veranstaltung => {
+            let id = c.line(
+                "veranstaltung",
+                100,
+                Some("Bitte wählen Sie eine Veranstaltung."),
+            );
+            let event = site.event(&id);
+            match event {
+                None if !id.is_empty() => c.fail(
+                    "veranstaltung",
+                    "Diese Veranstaltung gibt es nicht (mehr). Bitte wählen Sie eine aus der Liste der Veranstaltungen.",
+                ),
+                Some(e) if !e.is_upcoming(now.date()) => c.fail(
+                    "veranstaltung",
+                    "Diese Veranstaltung hat bereits stattgefunden; eine Anmeldung ist nicht mehr möglich.",
+                ),
+                _ => {}
+            }
+            let name = c.line(
+                "name",
+                200,
+                Some("Bitte geben Sie Ihren Vor- und Nachnamen an."),
+            );
+            let email = c.email("email");
+            let kommune = c.authority(site);
+            if let Some(e) = event.filter(|e| e.members_only()) {
+                c.members_only(site, e, &kommune);
+            }
+            c.official_address(site, &email, &kommune);
+            let organisation = c.other_organisation(&kommune);
+            c.booking_confirmation();
+            Valid::Booking(BookingRequest {
+                kind,
+                einheit: id,
+                termin: event
+                    .map(|e| e.date.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
                 name,
                 email,
                 kommune,

@@ -67,6 +67,12 @@ pub fn app(state: AppState) -> Router {
             post(|s: State<AppState>, f: Format, r: Request| submit(s, FormKind::Buchung, f, r)),
         )
         .route(
+            &urls::form("veranstaltung"),
+            post(|s: State<AppState>, f: Format, r: Request| {
+                submit(s, FormKind::Veranstaltung, f, r)
+            }),
+        )
+        .route(
             &urls::form("einschreibung"),
             post(|s: State<AppState>, f: Format, r: Request| {
                 submit(s, FormKind::Einschreibung, f, r)

@@ -3,7 +3,7 @@
 //! cancellation is the same UID with a higher SEQUENCE and METHOD:CANCEL.
 
 use crate::time;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// What goes into one calendar event.
 pub struct LiveEvent<'a> {
@@ -21,6 +21,10 @@ pub struct LiveEvent<'a> {
     pub date: NaiveDate,
     pub url: Option<String>,
     pub stamp: NaiveDateTime,
+    /// Start and end (Berlin time) of an event; None: the live time 09:00-13:00.
+    pub hours: Option<(NaiveTime, NaiveTime)>,
+    /// None: the virtual group room of live tutorials.
+    pub location: Option<String>,
 }
 
 /// The host part of the site's base URL: the domain in every calendar UID,
@@ -114,8 +118,13 @@ fn fold(line: &str, out: &mut String) {
 /// A complete calendar with one event: METHOD:PUBLISH, or METHOD:CANCEL
 /// for a cancelled one; start and end in Berlin time with TZID.
 pub fn calendar(event: &LiveEvent) -> String {
-    let start = time::live_start_local(event.date);
-    let end = time::live_end_local(event.date);
+    let (start, end) = match event.hours {
+        Some((from, to)) => (event.date.and_time(from), event.date.and_time(to)),
+        None => (
+            time::live_start_local(event.date),
+            time::live_end_local(event.date),
+        ),
+    };
     let method = if event.cancelled { "CANCEL" } else { "PUBLISH" };
     let mut lines: Vec<String> = vec![
         "BEGIN:VCALENDAR".into(),
@@ -134,7 +143,15 @@ pub fn calendar(event: &LiveEvent) -> String {
         format!("DTEND;TZID=Europe/Berlin:{}", local(end)),
         format!("SUMMARY:{}", escape(event.summary)),
         format!("DESCRIPTION:{}", escape(&event.description)),
-        "LOCATION:Virtueller Gruppenraum".into(),
+        format!(
+            "LOCATION:{}",
+            escape(
+                event
+                    .location
+                    .as_deref()
+                    .unwrap_or("Virtueller Gruppenraum")
+            )
+        ),
     ]);
     if let Some(organizer) = &event.organizer {
         lines.push(format!("ORGANIZER:mailto:{organizer}"));
@@ -171,6 +188,11 @@ pub fn describe(date: NaiveDate) -> String {
     )
 }
 
+/// The description of an event's calendar entry: when and where, in words.
+pub fn describe_event(summary: &str, place: &str) -> String {
+    format!("{summary}\nOrt: {place}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +219,8 @@ mod tests {
             date,
             url: None,
             stamp: date.and_hms_opt(0, 0, 0).unwrap(),
+            hours: None,
+            location: None,
         });
         assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20270210T090000\r\n"));
         assert!(ics.contains("DTEND;TZID=Europe/Berlin:20270210T130000\r\n"));
@@ -231,6 +255,8 @@ mod tests {
             date,
             url: None,
             stamp: date.and_hms_opt(0, 0, 0).unwrap(),
+            hours: None,
+            location: None,
         });
         for line in [
             "METHOD:CANCEL",
@@ -244,5 +270,32 @@ mod tests {
             assert!(ics.contains(&format!("{line}\r\n")), "{line} in {ics}");
         }
         assert!(!ics.contains("METHOD:PUBLISH"));
+    }
+
+    #[test]
+    fn an_event_keeps_its_own_times_and_place() {
+        let date = NaiveDate::from_ymd_opt(2027, 7, 1).unwrap();
+        let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let ics = calendar(&LiveEvent {
+            uid: "rathausdialog-20270701@campus.example".into(),
+            sequence: 0,
+            cancelled: false,
+            organizer: None,
+            attendee: None,
+            summary: "Rathausdialog",
+            description: describe_event("Austausch", "Rathaus, Marktplatz 1, Lindenfeld"),
+            date,
+            url: None,
+            stamp: date.and_hms_opt(0, 0, 0).unwrap(),
+            hours: Some((at(18, 30), at(20, 0))),
+            location: Some("Rathaus, Marktplatz 1, Lindenfeld".into()),
+        });
+        assert!(
+            ics.contains("DTSTART;TZID=Europe/Berlin:20270701T183000\r\n"),
+            "{ics}"
+        );
+        assert!(ics.contains("DTEND;TZID=Europe/Berlin:20270701T200000\r\n"));
+        assert!(ics.contains("LOCATION:Rathaus\\, Marktplatz 1\\, Lindenfeld\r\n"));
+        assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"));
     }
 }

@@ -704,6 +704,13 @@ impl<'a> Inputs<'a> {
         site.page("qualitaet").map(|p| &p.title).hash(h);
     }
 
+    /// What event lists show: every event file and its free places.
+    fn events(&self, site: &Site, h: &mut impl Hasher) {
+        for e in &site.events {
+            (self.file(&e.source), e.taken).hash(h);
+        }
+    }
+
     fn fingerprint(&self, r: &Renderer, page: PageRef) -> u64 {
         let site = r.site;
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -775,6 +782,7 @@ impl<'a> Inputs<'a> {
                 let a = &site.authorities[ai];
                 self.template("authority.html").hash(&mut h);
                 self.file(&a.source).hash(&mut h);
+                self.events(site, &mut h);
                 for u in &a.units {
                     self.unit_cards[*u].hash(&mut h);
                 }
@@ -789,6 +797,7 @@ impl<'a> Inputs<'a> {
                 single.url(site).hash(&mut h);
                 match single {
                     Single::Home => {
+                        self.events(site, &mut h);
                         let home = &site.home;
                         (self.all_units, self.all_courses, self.all_topics).hash(&mut h);
                         (
@@ -815,6 +824,10 @@ impl<'a> Inputs<'a> {
                             let unit = &site.units[*u];
                             (&unit.id, &unit.title, &unit.lecturers).hash(&mut h);
                         }
+                    }
+                    Single::Events | Single::Event(_) => {
+                        self.events(site, &mut h);
+                        self.authority_list.hash(&mut h);
                     }
                     Single::Page(p) => {
                         let page = &site.pages[p];

@@ -658,6 +658,24 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
             text: markdown::to_plain_text(&c.body),
         });
     }
+    // Upcoming events only: a past one cannot be registered for.
+    for e in site.upcoming_events(today) {
+        let (start, end) = e.times_text();
+        out.push(Source {
+            doc: Doc {
+                title: e.title.clone(),
+                url: crate::urls::event(&e.id),
+                kind: "veranstaltung".into(),
+                kind_label: "Veranstaltung".into(),
+                format: String::new(),
+                level: String::new(),
+                next_date: crate::time::german_short_date(e.date),
+                summary: e.summary.clone(),
+            },
+            keywords: format!("Veranstaltung {start} {end} {}", e.place_text()),
+            text: markdown::to_plain_text(&e.body),
+        });
+    }
     for t in &site.topics {
         out.push(Source {
             doc: Doc {

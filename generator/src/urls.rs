@@ -33,6 +33,18 @@ pub fn lecturer(id: &str) -> String {
     format!("/dozierende/{id}/")
 }
 
+/// The events (Veranstaltungen), upcoming first.
+pub const EVENTS: &str = "/veranstaltungen/";
+
+pub fn event(id: &str) -> String {
+    format!("/veranstaltungen/{id}/")
+}
+
+/// The calendar file of an event on the site (no private links in it).
+pub fn event_calendar(id: &str) -> String {
+    format!("/veranstaltungen/{id}/kalender.ics")
+}
+
 pub fn authority(id: &str) -> String {
     format!("/kommunen/{id}/")
 }

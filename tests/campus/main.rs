@@ -7,6 +7,7 @@ mod support;
 mod assets;
 mod build_errors;
 mod config_check;
+mod events;
 mod forms;
 mod german_names;
 mod hardening;

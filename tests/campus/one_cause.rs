@@ -163,10 +163,10 @@ fn files_the_build_does_not_read_are_named() {
     assert_eq!(
         warned,
         [
+            "content/aktionen",
             "content/einheiten/archiv",
             "content/liesmich.md",
             "content/seiten/notiz.txt",
-            "content/veranstaltungen",
             "data/niveau.yaml",
         ]
     );

@@ -36,6 +36,8 @@ const PAGES = [
   { type: 'Dozent/in', path: '/dozierende/jens-kuehn/' },
   { type: 'Dozierende', path: '/dozierende/' },
   { type: 'Bildungsanbieter', path: '/anbieter/' },
+  { type: 'Veranstaltungen', path: '/veranstaltungen/' },
+  { type: 'Veranstaltung', path: '/veranstaltungen/rathausdialog-fruehjahr-2027/' },
   { type: 'Qualitätsmanagement (Seite)', path: '/qualitaet/' },
   { type: 'Kommune (Landingpage)', path: '/kommunen/ahornfeld/', shot: 'kommune' },
   { type: 'Kommunenliste', path: '/kommunen/' },

@@ -18,15 +18,12 @@ pub(super) fn free_places(
 /// The date a booking gets a place on now, if any: the wanted date when it
 /// has a free place, or for `naechster` the first upcoming date that has one.
 pub(super) fn free_date_for(env: &Env, tx: &Tx, b: &BookingRow) -> Result<Option<String>> {
-    let Some(unit) = env.site.units.iter().find(|u| u.id == b.unit_id) else {
-        return Ok(None);
-    };
-    for d in unit.upcoming_dates(env.today) {
+    for d in env.upcoming_slots(&b.unit_id) {
         let date = iso(d.date);
         if b.wanted != NEXT && b.wanted != date {
             continue;
         }
-        if free_places(tx, d.capacity, d.taken, &unit.id, &date)? > 0 {
+        if free_places(tx, d.capacity, d.taken, &b.unit_id, &date)? > 0 {
             return Ok(Some(date));
         }
     }
@@ -70,11 +67,9 @@ pub(super) fn place(env: &Env, tx: &Tx, b: &BookingRow, actor: &Actor) -> Result
     // A wanted date that is no longer in content: wait for the next one.
     let still_offered = b.wanted == NEXT
         || env
-            .site
-            .units
+            .upcoming_slots(&b.unit_id)
             .iter()
-            .find(|u| u.id == b.unit_id)
-            .is_some_and(|u| u.upcoming_dates(env.today).any(|d| iso(d.date) == b.wanted));
+            .any(|d| iso(d.date) == b.wanted);
     let target = if still_offered {
         free_date_for(env, tx, b)?
     } else {
@@ -120,10 +115,11 @@ pub(super) fn tell_enrolled(env: &Env, tx: &Tx, b: &BookingRow) -> Result<()> {
 /// Offers free places of one date to the people waiting, first come first
 /// served, until the date is full or nobody waits. Returns the offers made.
 pub(super) fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usize> {
-    let Some(unit) = env.site.units.iter().find(|u| u.id == unit_id) else {
-        return Ok(0);
-    };
-    let Some(d) = unit.upcoming_dates(env.today).find(|d| iso(d.date) == date) else {
+    let Some(d) = env
+        .upcoming_slots(unit_id)
+        .into_iter()
+        .find(|d| iso(d.date) == date)
+    else {
         return Ok(0);
     };
     let mut offers = 0;
@@ -131,7 +127,12 @@ pub(super) fn fill(env: &Env, tx: &Tx, unit_id: &str, date: &str) -> Result<usiz
         let Some(w) = tx.first_waiting(unit_id, date)? else {
             break;
         };
-        offer_place(env, tx, &w, d.date, &Actor::System, "Platz frei")?;
+        if w.kind == BookingKind::Event {
+            // A free event needs no holding time: the next one moves up.
+            events::move_up(env, tx, &w, d.date)?;
+        } else {
+            offer_place(env, tx, &w, d.date, &Actor::System, "Platz frei")?;
+        }
         offers += 1;
     }
     Ok(offers)

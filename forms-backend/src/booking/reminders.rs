@@ -103,7 +103,12 @@ pub fn send_reminders(env: &Env, settings: &ReminderSettings) -> Result<Reminder
         let upcoming = |kind, before: u32| {
             tx.due_for_reminder(Confirmed, &iso(today), &iso(today + days(before)), kind)
         };
-        for b in upcoming(PREPARATION, settings.preparation_days_before)? {
+        // Events have no preparation or follow-up module: only the short reminder.
+        let units_only = |b: &BookingRow| b.kind != BookingKind::Event;
+        for b in upcoming(PREPARATION, settings.preparation_days_before)?
+            .into_iter()
+            .filter(units_only)
+        {
             report.preparation += remind(env, tx, &b, PREPARATION)? as usize;
         }
         for b in upcoming(SHORT, settings.short_days_before)? {
@@ -111,7 +116,11 @@ pub fn send_reminders(env: &Env, settings: &ReminderSettings) -> Result<Reminder
         }
         let last = today - days(settings.follow_up_days_after);
         let first = last - chrono::Duration::days(FOLLOW_UP_GRACE_DAYS);
-        for b in tx.due_for_reminder(Confirmed, &iso(first), &iso(last), FOLLOW_UP)? {
+        for b in tx
+            .due_for_reminder(Confirmed, &iso(first), &iso(last), FOLLOW_UP)?
+            .into_iter()
+            .filter(units_only)
+        {
             report.follow_up += remind(env, tx, &b, FOLLOW_UP)? as usize;
         }
         let valid = env.approval_valid.as_secs() as i64;

@@ -79,6 +79,9 @@ stored_enum! {
         Booking = "buchung",
         /// An on-demand unit.
         Enrolment = "einschreibung",
+        /// A free place at an event (`content/veranstaltungen/`), its one
+        /// date as the live date.
+        Event = "veranstaltung",
     }
 }
 
@@ -87,6 +90,7 @@ impl BookingKind {
         match self {
             BookingKind::Booking => "Buchung",
             BookingKind::Enrolment => "Einschreibung",
+            BookingKind::Event => "Veranstaltung",
         }
     }
 }

@@ -21,14 +21,34 @@ pub enum Requested {
 /// cannot both pass it.
 pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
     let site = env.site;
-    let unit = site
-        .units
-        .iter()
-        .find(|u| u.id == r.einheit)
-        .ok_or_else(|| WorkflowError::Invalid(format!("Lerneinheit {} fehlt", r.einheit)))?;
     let authority = site.authority(&r.kommune);
     let member = authority.is_some_and(|a| a.member);
-    let price = site.prices.for_staff_of(site.unit_price(unit), member);
+    // What is booked: an event (free, its one date) or a unit.
+    let (id, title, price, kind, wanted) = if r.kind == FormKind::Veranstaltung {
+        let event = site
+            .event(&r.einheit)
+            .ok_or_else(|| WorkflowError::Invalid(format!("Veranstaltung {} fehlt", r.einheit)))?;
+        let date = iso(event.date);
+        (&event.id, &event.title, Cents(0), BookingKind::Event, date)
+    } else {
+        let unit = site
+            .units
+            .iter()
+            .find(|u| u.id == r.einheit)
+            .ok_or_else(|| WorkflowError::Invalid(format!("Lerneinheit {} fehlt", r.einheit)))?;
+        let price = site.prices.for_staff_of(site.unit_price(unit), member);
+        let kind = if r.kind == FormKind::Einschreibung || unit.format == Format::OnDemand {
+            BookingKind::Enrolment
+        } else {
+            BookingKind::Booking
+        };
+        let wanted = if kind == BookingKind::Booking {
+            r.termin.clone()
+        } else {
+            String::new()
+        };
+        (&unit.id, &unit.title, price, kind, wanted)
+    };
     let (approver, approver_email) = if price.is_zero() {
         (Approver::NotNeeded, String::new())
     } else {
@@ -42,18 +62,13 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
             _ => (Approver::Cooperative, env.ctx.office.to_string()),
         }
     };
-    let kind = if r.kind == FormKind::Einschreibung || unit.format == Format::OnDemand {
-        BookingKind::Enrolment
-    } else {
-        BookingKind::Booking
-    };
     // Without the bookings lock (see [`write`]): a request reads no places
     // and no queue. It locks this person and unit, then their mail count;
     // no other step takes a person-and-unit lock, so no step holding a mail
     // count waits for it (no cycle), and requests on several nodes run side
     // by side instead of one after the other.
     env.ctx.store.write(|tx| {
-        if let Some(existing) = tx.active_booking(&unit.id, &r.email)? {
+        if let Some(existing) = tx.active_booking(id, &r.email)? {
             return Ok(Requested::Existing(Box::new(existing)));
         }
         let consent = tx.insert_consent(&NewConsent {
@@ -66,13 +81,9 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
         })?;
         let b = tx.insert_booking(&NewBooking {
             kind,
-            unit_id: &unit.id,
-            unit_title: &unit.title,
-            wanted: if kind == BookingKind::Booking {
-                &r.termin
-            } else {
-                ""
-            },
+            unit_id: id,
+            unit_title: title,
+            wanted: &wanted,
             name: &r.name,
             email: &r.email,
             authority_id: &r.kommune,
@@ -99,7 +110,7 @@ pub fn request(env: &Env, r: &BookingRequest) -> Result<Requested> {
             "bestaetigen",
         )?;
         let draft = env.ctx.letterhead.draft(
-            "buchung-bestaetigen",
+            events::mail_kind(kind, "buchung-bestaetigen"),
             &r.email,
             &r.name,
             env.with_booking(

@@ -22,20 +22,29 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
     write(env, |tx| {
         let mut report = SyncReport::default();
         let known = tx.known_dates()?;
-        let current: Vec<(&campus_generator::model::Unit, String)> = env
+        // (id, title, date) of every upcoming live date and event.
+        let mut current: Vec<(&str, &str, String)> = env
             .site
             .units
             .iter()
             .map(std::sync::Arc::as_ref)
-            .flat_map(|u| u.upcoming_dates(env.today).map(move |d| (u, iso(d.date))))
+            .flat_map(|u| {
+                u.upcoming_dates(env.today)
+                    .map(move |d| (u.id.as_str(), u.title.as_str(), iso(d.date)))
+            })
             .collect();
+        current.extend(
+            env.site
+                .upcoming_events(env.today)
+                .map(|e| (e.id.as_str(), e.title.as_str(), iso(e.date))),
+        );
         // Removed dates (past dates that drop out of content are not news).
         for k in known.iter().filter(|k| !k.removed) {
             let upcoming = parse_date(&k.date).is_some_and(|d| d >= env.today);
             if !upcoming
                 || current
                     .iter()
-                    .any(|(u, d)| u.id == k.unit_id && *d == k.date)
+                    .any(|(id, _, d)| *id == k.unit_id && *d == k.date)
             {
                 continue;
             }
@@ -59,34 +68,33 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
             }
         }
         // New, reappearing and changed dates; then fill every upcoming date.
-        for (unit, date) in &current {
-            let k = known
-                .iter()
-                .find(|k| k.unit_id == unit.id && k.date == *date);
+        for (id, title, date) in &current {
+            let (id, title) = (*id, *title);
+            let k = known.iter().find(|k| k.unit_id == id && k.date == *date);
             let published = k.is_none_or(|k| k.removed);
-            let changed = k.is_some_and(|k| !k.removed && k.title != unit.title);
+            let changed = k.is_some_and(|k| !k.removed && k.title != title);
             let sequence = match k {
                 None => 0,
                 Some(k) if k.removed || changed => k.sequence + 1,
                 Some(k) => k.sequence,
             };
             if k.is_none() || published || changed {
-                tx.upsert_known_date(&unit.id, date, &unit.title, sequence)?;
+                tx.upsert_known_date(id, date, title, sequence)?;
             }
             if changed {
                 report.changed += 1;
-                for mut b in tx.on_date(&unit.id, date, Confirmed)? {
-                    b.unit_title = unit.title.clone();
+                for mut b in tx.on_date(id, date, Confirmed)? {
+                    b.unit_title = title.to_string();
                     env.tell_confirmed(tx, &b, true)?;
                 }
             }
-            report.offers += fill(env, tx, &unit.id, date)?;
+            report.offers += fill(env, tx, id, date)?;
             if published {
                 report.published += 1;
                 let d = parse_date(date)
                     .map(time::german_long_date)
                     .unwrap_or_default();
-                for b in tx.waiting_for(&unit.id, NEXT)? {
+                for b in tx.waiting_for(id, NEXT)? {
                     env.tell(tx, &b, "buchung-neuer-termin", json!({ "date": d }), &[])?;
                 }
             }

@@ -8,11 +8,16 @@ impl Env<'_> {
         campus_generator::ics::host_of(&self.site.config.site.base_url)
     }
 
+    /// The public page of what `unit_id` names: a unit or an event.
     pub(super) fn unit_url(&self, unit_id: &str) -> String {
-        format!(
-            "{}{}",
-            self.ctx.letterhead.base_url.trim_end_matches('/'),
+        let path = if self.site.event(unit_id).is_some() {
+            urls::event(unit_id)
+        } else {
             urls::unit(unit_id)
+        };
+        format!(
+            "{}{path}",
+            self.ctx.letterhead.base_url.trim_end_matches('/'),
         )
     }
 
@@ -70,6 +75,7 @@ impl Env<'_> {
             "vat_percent": vat_percent,
             "vat": price.vat_included(vat_percent).to_string(),
             "surcharge_percent": self.site.prices.non_member_surcharge_percent,
+            "event": self.event_view(b),
         })
     }
 
@@ -107,6 +113,7 @@ impl Env<'_> {
         let mut values = self.with_booking(b, values);
         // Where the person asks for the link to all their bookings.
         values["my_bookings_url"] = json!(format!("{}{MY_BOOKINGS_PATH}", self.ctx.backend_url));
+        let kind = events::mail_kind(b.kind, kind);
         let draft = self.ctx.letterhead.draft(kind, &b.email, &b.name, values)?;
         let mail = self
             .ctx
@@ -161,6 +168,16 @@ impl Env<'_> {
         sequence: i64,
         cancelled: bool,
     ) -> FileAttachment {
+        // An event has its own times and place; the meeting link stays
+        // out of the file (calendars get shared).
+        let event_facts = self.event_of(b).map(|e| {
+            let place = e.place_text();
+            (
+                (e.start, e.end),
+                ics::describe_event(&e.summary, &place),
+                place,
+            )
+        });
         let event = ics::LiveEvent {
             uid: format!("buchung-{}@{}", b.id, self.host()),
             sequence: sequence.max(0) as u32,
@@ -168,12 +185,17 @@ impl Env<'_> {
             organizer: Some(self.ctx.office.to_string()),
             attendee: Some((b.name.clone(), b.email.clone())),
             summary: title,
-            description: ics::describe(date),
+            description: match &event_facts {
+                Some((_, description, _)) => description.clone(),
+                None => ics::describe(date),
+            },
             date,
             url: Some(self.unit_url(&b.unit_id)),
             stamp: DateTime::from_timestamp(self.ctx.now, 0)
                 .unwrap_or_default()
                 .naive_utc(),
+            hours: event_facts.as_ref().map(|(hours, _, _)| *hours),
+            location: event_facts.map(|(_, _, place)| place),
         };
         let method = if cancelled { "CANCEL" } else { "PUBLISH" };
         FileAttachment {
@@ -212,6 +234,18 @@ impl Env<'_> {
     /// The confirmed place with the calendar file; `updated` when the
     /// event changed (same mail, other subject).
     pub(super) fn tell_confirmed(&self, tx: &Tx, b: &BookingRow, updated: bool) -> Result<()> {
+        self.tell_confirmed_as(tx, b, updated, false)
+    }
+
+    /// [`Env::tell_confirmed`]; `moved_up` when the place came from the
+    /// waiting list without an offer (events).
+    pub(super) fn tell_confirmed_as(
+        &self,
+        tx: &Tx,
+        b: &BookingRow,
+        updated: bool,
+        moved_up: bool,
+    ) -> Result<()> {
         let date = b
             .live_date
             .as_deref()
@@ -224,6 +258,7 @@ impl Env<'_> {
             "buchung-bestaetigt",
             json!({
                 "updated": updated,
+                "moved_up": moved_up,
                 "date": time::german_long_date(date),
                 "preparation_opens": time::german_long_date(time::preparation_opens(date)),
                 "follow_up_opens": time::german_long_date(time::follow_up_opens(date)),

@@ -113,12 +113,18 @@ pub struct BookingRow {
 }
 
 pub(super) const COLUMNS: &str = "id, kind, unit_id, unit_title, wanted, live_date, name, email, authority_id,
-    member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at";
+    member, price_cents, approver, approver_email, state, queue_no, offer_until, created_at, updated_at,
+    event";
 
 pub(super) fn booking_row(r: &Row) -> Result<BookingRow> {
     Ok(BookingRow {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        // Stored as 'buchung' with the event flag (see `store::events`).
+        kind: if r.get::<bool>(18)? {
+            BookingKind::Event
+        } else {
+            r.get(1)?
+        },
         unit_id: r.get(2)?,
         unit_title: r.get(3)?,
         wanted: r.get(4)?,
@@ -233,12 +239,16 @@ impl Tx<'_> {
         let row = self.query_row(
             &format!(
                 "INSERT INTO bookings (kind, unit_id, unit_title, wanted, name, email, authority_id, member,
-                    price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                    price_cents, approver, approver_email, state, consent_id, ip_hash, created_at, updated_at,
+                    event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)
                  RETURNING {COLUMNS}"
             ),
             params![
-                b.kind,
+                match b.kind {
+                    BookingKind::Event => BookingKind::Booking,
+                    kind => kind,
+                },
                 b.unit_id,
                 b.unit_title,
                 b.wanted,
@@ -252,7 +262,8 @@ impl Tx<'_> {
                 b.state,
                 b.consent_id,
                 b.ip_hash,
-                b.now
+                b.now,
+                b.kind == BookingKind::Event
             ],
             booking_row,
         )?;

@@ -21,6 +21,7 @@ mod completion;
 mod copy;
 mod courses;
 mod db;
+mod events;
 mod forms;
 mod journey;
 mod limits;
@@ -165,6 +166,8 @@ const MIGRATIONS: &[&str] = &[
     membership::MIGRATION,
     // 11: course bookings (one request, one approval for all units of a course)
     courses::MIGRATION,
+    // 12: event registrations (bookings of kind "veranstaltung")
+    events::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

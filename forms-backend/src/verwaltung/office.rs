@@ -10,6 +10,7 @@ use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use campus_generator::model::LiveDate;
 use campus_generator::time::german_long_date;
 use serde_json::{json, Value};
 
@@ -80,25 +81,43 @@ pub(super) async fn start_page(
     let now = state.settings.clock.now();
     let today = booking::berlin_date(now);
     let mut dates = Vec::new();
-    for u in &loaded.site.units {
-        for d in u.dates.iter().filter(|d| d.date >= today) {
-            let iso = d.date.format("%Y-%m-%d").to_string();
-            let booked = held
+    // Live dates of units and events: (id, title, date, capacity, taken elsewhere).
+    let slots = loaded
+        .site
+        .units
+        .iter()
+        .flat_map(|u| {
+            u.dates
                 .iter()
-                .find(|(unit, date, _)| *unit == u.id && *date == iso)
-                .map_or(0, |(_, _, n)| *n);
-            let free = d.capacity.saturating_sub(booked + d.taken);
-            dates.push(json!({
-                "unit_title": u.title,
-                "date": german_long_date(d.date),
-                "capacity": d.capacity,
-                "booked": booked + d.taken,
-                "free": free,
-                "nearly_full": nearly_full(d.capacity, free),
-                "url": format!("/verwaltung/termine/{}/{iso}", u.id),
-                "sort": iso,
-            }));
-        }
+                .filter(|d| d.date >= today)
+                .map(move |d| (&u.id, u.title.clone(), d.date, d.capacity, d.taken))
+        })
+        .chain(loaded.site.upcoming_events(today).map(|e| {
+            (
+                &e.id,
+                format!("Veranstaltung: {}", e.title),
+                e.date,
+                e.capacity,
+                0,
+            )
+        }));
+    for (id, title, date, capacity, taken) in slots {
+        let iso = date.format("%Y-%m-%d").to_string();
+        let booked = held
+            .iter()
+            .find(|(unit, d, _)| unit == id && *d == iso)
+            .map_or(0, |(_, _, n)| *n);
+        let free = capacity.saturating_sub(booked + taken);
+        dates.push(json!({
+            "unit_title": title,
+            "date": german_long_date(date),
+            "capacity": capacity,
+            "booked": booked + taken,
+            "free": free,
+            "nearly_full": nearly_full(capacity, free),
+            "url": format!("/verwaltung/termine/{id}/{iso}"),
+            "sort": iso,
+        }));
     }
     dates.sort_by(|a, b| a["sort"].as_str().cmp(&b["sort"].as_str()));
     let nearly: Vec<&Value> = dates.iter().filter(|d| d["nearly_full"] == true).collect();
@@ -153,6 +172,7 @@ pub(super) async fn date_page(
         Err(r) => return Ok(r),
     };
     let loaded = state.loaded();
+    // A unit's live date, or an event's one date (same list, same page).
     let found = loaded
         .site
         .units
@@ -162,9 +182,21 @@ pub(super) async fn date_page(
             u.dates
                 .iter()
                 .find(|d| d.date.format("%Y-%m-%d").to_string() == date)
-                .map(|d| (u, d))
+                .map(|d| (u.title.clone(), d.clone()))
+        })
+        .or_else(|| {
+            let e = loaded.site.event(&unit_id)?;
+            (e.date.format("%Y-%m-%d").to_string() == date).then(|| {
+                let live = LiveDate {
+                    date: e.date,
+                    capacity: e.capacity,
+                    taken: 0,
+                    line: 0,
+                };
+                (format!("Veranstaltung: {}", e.title), live)
+            })
         });
-    let Some((unit, live)) = found else {
+    let Some((unit_title, live)) = found else {
         return Ok(not_found(&state, &staff));
     };
     let st = state.clone();
@@ -203,7 +235,7 @@ pub(super) async fn date_page(
     let held = participants.len() as u32;
     let mut extra = staff.context();
     extra.extend([
-        ("unit_title", json!(unit.title)),
+        ("unit_title", json!(unit_title)),
         ("date", json!(german_long_date(live.date))),
         ("capacity", json!(live.capacity)),
         ("taken_elsewhere", json!(live.taken)),

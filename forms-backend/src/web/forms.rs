@@ -67,6 +67,7 @@ pub(super) fn success(loaded: &Loaded, kind: FormKind, json: bool) -> Response {
             FormKind::Newsletter => "/formular/danke-newsletter/",
             FormKind::Buchung => "/formular/danke-buchung/",
             FormKind::Einschreibung => "/formular/danke-einschreibung/",
+            FormKind::Veranstaltung => "/formular/danke-veranstaltung/",
         },
     )
 }

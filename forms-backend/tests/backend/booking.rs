@@ -94,7 +94,7 @@ async fn request_booking(state: &AppState, email: &str, kommune: &str, unit: &st
 }
 
 /// Raw messages of `kind` to `to`, oldest first.
-fn mails(state: &AppState, to: &str, kind: &str) -> Vec<Vec<u8>> {
+pub(crate) fn mails(state: &AppState, to: &str, kind: &str) -> Vec<Vec<u8>> {
     state
         .store
         .outbox()
@@ -105,14 +105,14 @@ fn mails(state: &AppState, to: &str, kind: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn text_of(raw: &[u8]) -> String {
+pub(crate) fn text_of(raw: &[u8]) -> String {
     let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
     msg.body_text(0).unwrap().replace("\r\n", "\n")
 }
 
 /// The path of the newest link below `/forms/buchung/<action>/` in a mail
 /// of `kind` to `to`.
-fn link(state: &AppState, to: &str, kind: &str, action: &str) -> String {
+pub(crate) fn link(state: &AppState, to: &str, kind: &str, action: &str) -> String {
     let all = mails(state, to, kind);
     let raw = all
         .last()
@@ -123,7 +123,7 @@ fn link(state: &AppState, to: &str, kind: &str, action: &str) -> String {
     ))
 }
 
-async fn post(state: &AppState, path: &str) -> Reply {
+pub(crate) async fn post(state: &AppState, path: &str) -> Reply {
     let req = Request::post(path)
         .header(header::ORIGIN, BASE)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -148,7 +148,7 @@ async fn head(state: &AppState, path: &str) -> Reply {
     .await
 }
 
-fn booking_of(state: &AppState, email: &str) -> BookingRow {
+pub(crate) fn booking_of(state: &AppState, email: &str) -> BookingRow {
     state
         .store
         .bookings(&BookingFilter::default())

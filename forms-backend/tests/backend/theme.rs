@@ -172,6 +172,20 @@ fn sample_booking(kind: &str) -> serde_json::Value {
     })
 }
 
+/// An event registration as the event mails get it (`booking.event`).
+fn sample_event() -> serde_json::Value {
+    serde_json::json!({
+        "id": 4712, "kind": "veranstaltung", "unit_title": "Rathausdialog",
+        "date": "Donnerstag, 18. Februar 2027", "name": "Erika Musterfrau",
+        "email": "erika@verwaltung.example", "authority": "Stadt Mitgliedsstadt",
+        "member": true, "free": true, "price": "0,00 €", "billing_unit": "",
+        "vat_percent": 19, "vat": "0,00 €", "surcharge_percent": 20,
+        "event": { "start": "16:00", "end": "18:30", "online": false,
+            "place": "Ratssaal, Marktplatz 1, 69000 Eschenbrück", "link": null,
+            "members_only": true, "url": "https://kc.example/veranstaltungen/rathausdialog/" },
+    })
+}
+
 #[test]
 fn every_mail_kind_renders_with_a_sample_context() {
     use campus_forms::mail::Block;
@@ -276,6 +290,22 @@ fn every_mail_kind_renders_with_a_sample_context() {
             "Willkommen in der KommunalCampus eG: Stadt Musterhausen", vec!["mit 5 Geschäftsanteilen", "Leitweg-ID"]),
         ("mitgliedsantrag-abgelehnt", json!({ "application": application, "number": "M-12" }),
             "Ihr Mitgliedsantrag M-12: Stadt Musterhausen", vec!["nicht annehmen"]),
+        ("veranstaltung-bestaetigen", json!({ "booking": sample_event(), "link": "https://kc.example/forms/buchung/bestaetigen/t", "hours": 48 }),
+            "Bitte bestätigen Sie Ihre Anmeldung: Rathausdialog", vec!["Anmeldung zur Veranstaltung „Rathausdialog“", "Zeitpunkt Ihrer Bestätigung",
+                "[Anmeldung bestätigen](https://kc.example/forms/buchung/bestaetigen/t)"]),
+        ("veranstaltung-bestaetigt", json!({ "booking": sample_event(), "updated": false, "moved_up": true, "date": "Donnerstag, 18. Februar 2027",
+            "cancel_link": "https://kc.example/forms/buchung/stornieren/s", "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
+            "Nachgerückt – Ihr Platz ist sicher: Rathausdialog", vec!["von der Warteliste nachgerückt", "am Donnerstag, 18. Februar 2027 von 16:00 bis 18:30 Uhr",
+                "Ort: Ratssaal, Marktplatz 1, 69000 Eschenbrück", "https://kc.example/forms/buchung/stornieren/s"]),
+        ("veranstaltung-warteliste", json!({ "booking": sample_event(), "reason": "kein-platz", "cancelled_date": "", "position": 2,
+            "cancel_link": "https://kc.example/forms/buchung/stornieren/s", "calendar": false, "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
+            "Sie stehen auf der Warteliste: Rathausdialog", vec!["ist leider ausgebucht", "auf Platz 2 der Warteliste", "automatisch nach"]),
+        ("veranstaltung-storniert", json!({ "booking": sample_event(), "by_participant": true, "calendar": true }), "Abgemeldet: Rathausdialog",
+            vec!["Sie haben Ihre Anmeldung zur Veranstaltung „Rathausdialog“ abgesagt", "die Absage für Ihren Kalender"]),
+        ("veranstaltung-erinnerung", json!({ "booking": sample_event(), "date": "Donnerstag, 18. Februar 2027",
+            "unit_link": "https://kc.example/veranstaltungen/rathausdialog/", "cancel_link": "https://kc.example/forms/buchung/stornieren/s" }),
+            "Erinnerung: Rathausdialog am Donnerstag, 18. Februar 2027", vec!["von 16:00 bis 18:30 Uhr", "Ort: Ratssaal, Marktplatz 1, 69000 Eschenbrück",
+                "[Zur Veranstaltung](https://kc.example/veranstaltungen/rathausdialog/)"]),
     ];
     // Every mail template of the theme has a case here.
     let mut files: Vec<String> =
@@ -315,7 +345,12 @@ fn every_mail_kind_renders_with_a_sample_context() {
             text.ends_with("Mit freundlichen Grüßen\nIhre Testcampus eG"),
             "{kind}: closing\n{text}"
         );
-        if text.contains("Vorgangsnummer: B-") {
+        if kind.starts_with("veranstaltung-") && kind != "veranstaltung-erinnerung" {
+            assert!(
+                text.contains("Vorgangsnummer: B-4712\nVeranstaltung: Rathausdialog\nTermin: Donnerstag, 18. Februar 2027, 16:00–18:30 Uhr\nOrt: Ratssaal, Marktplatz 1, 69000 Eschenbrück\n"),
+                "{kind}: the event's facts\n{text}"
+            );
+        } else if text.contains("Vorgangsnummer: B-") {
             assert!(
                 text.contains("Vorgangsnummer: B-4711\nLerneinheit: E-Akte einführen\n"),
                 "{kind}: the facts are one paragraph\n{text}"

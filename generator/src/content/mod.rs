@@ -30,4 +30,5 @@ pub use raw::{
     RawPostalAddress, RawPriceRules, RawReduction, RawRoleProfile, RawTopic, RawUnit, RawVideo,
     UnitRole,
 };
+pub use raw::{Audience, RawEvent};
 pub use raw::{ProviderKind, RawCertification, RawProvider, RawQualifiedLecturer};

@@ -367,3 +367,34 @@ pub struct RawHome {
     #[serde(default)]
     pub beschreibung: String,
 }
+
+/// Who may register for an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// Staff of member authorities (an address in a member's official domains).
+    Mitglieder,
+    /// Everyone.
+    Alle,
+}
+
+/// An event (`content/veranstaltungen/<id>.md`): one date with its own
+/// times, online or at a place, free of charge.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub titel: String,
+    pub kurzbeschreibung: String,
+    pub datum: Located<String>,
+    /// Local Berlin time, `HH:MM`.
+    pub beginn: Located<String>,
+    pub ende: Located<String>,
+    /// The address of the place (one of `ort` and `online_link`).
+    #[serde(default)]
+    pub ort: Option<Located<String>>,
+    /// The meeting link, given only to people with a confirmed place.
+    #[serde(default)]
+    pub online_link: Option<Located<String>>,
+    pub plaetze: Located<u32>,
+    pub teilnahme: Located<Audience>,
+}

@@ -5,9 +5,9 @@
 use crate::config::Config;
 use crate::content::{
     self, Approval, AuthorityKind, Format, PageTemplate, RawAuthority, RawCompetenceArea,
-    RawContact, RawCourse, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel, RawMembership,
-    RawPage, RawPostalAddress, RawPriceRules, RawProvider, RawRoleProfile, RawTopic, RawUnit,
-    SourceFile, UnitRole,
+    RawContact, RawCourse, RawEvent, RawFaq, RawFaqCategory, RawHome, RawLecturer, RawLevel,
+    RawMembership, RawPage, RawPostalAddress, RawPriceRules, RawProvider, RawRoleProfile, RawTopic,
+    RawUnit, SourceFile, UnitRole,
 };
 use crate::error::{Problem, ProblemKind, Problems, RefKind};
 use crate::links::{self, SiteLink};
@@ -25,6 +25,7 @@ pub mod cancellation;
 mod checks;
 pub mod domains;
 pub mod evaluation;
+mod event;
 mod internal;
 mod link;
 mod names;
@@ -33,6 +34,7 @@ mod pricing;
 mod provider;
 mod video;
 
+pub use event::{Event, Venue};
 pub use link::parse_date;
 pub use patch::{patch, Patched};
 pub use pricing::{Membership, MembershipQuote, Price, PriceRules, YearlyFee};
@@ -60,7 +62,7 @@ pub const REQUIRED_PAGES: [&str; 8] = [
 ];
 
 /// The folders below `content/` the build reads, one per kind of content.
-pub const CONTENT_FOLDERS: [&str; 8] = [
+pub const CONTENT_FOLDERS: [&str; 9] = [
     "themen",
     "dozierende",
     "anbieter",
@@ -69,10 +71,11 @@ pub const CONTENT_FOLDERS: [&str; 8] = [
     "kommunen",
     "faq",
     "seiten",
+    "veranstaltungen",
 ];
 
 /// First path segments the generator uses itself; pages cannot take them.
-pub const RESERVED_IDS: [&str; 14] = [
+pub const RESERVED_IDS: [&str; 15] = [
     "lerneinheiten",
     "anbieter",
     "kurse",
@@ -87,6 +90,7 @@ pub const RESERVED_IDS: [&str; 14] = [
     "bilder",
     "suche",
     "selbstcheck",
+    "veranstaltungen",
 ];
 
 #[derive(Debug, Clone)]
@@ -108,6 +112,8 @@ pub struct Site {
     /// Shared, so a rebuild after one edit copies pointers, not 11,000 texts.
     pub authorities: Vec<Arc<Authority>>,
     pub faq: Vec<FaqEntry>,
+    /// Events, by date and start time.
+    pub events: Vec<Event>,
     pub pages: Vec<Page>,
     pub home: Home,
     /// Self-check: competence areas (empty when `data/kompetenzen.yaml` is absent).
@@ -413,6 +419,11 @@ impl Site {
     /// Like [`Site::apply_bookings`], for the units at `indices` only (units
     /// freshly read from their files).
     pub fn apply_bookings_to(&mut self, indices: &[usize], booked: &Bookings) {
+        for event in &mut self.events {
+            if let Some(n) = booked.get(&(event.id.clone(), event.date)) {
+                event.taken = (*n).min(event.capacity);
+            }
+        }
         for &i in indices {
             let unit = Arc::make_mut(&mut self.units[i]);
             for date in &mut unit.dates {
@@ -539,6 +550,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     let raw_faq_folder = loader.load_folder::<RawFaq>(&content_dir.join("faq"));
     problems.extend(raw_faq_folder.problems);
     let raw_faq = raw_faq_folder.items;
+    let raw_events_folder = loader.load_folder::<RawEvent>(&content_dir.join("veranstaltungen"));
+    problems.extend(raw_events_folder.problems);
+    let raw_events = raw_events_folder.items;
     let raw_pages_folder = loader.load_folder::<RawPage>(&content_dir.join("seiten"));
     problems.extend(raw_pages_folder.problems);
     let raw_pages_broken = raw_pages_folder.broken_ids;
@@ -578,6 +592,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         raw_pages
             .iter()
             .for_each(|(f, _)| check(f, page_url("seiten", &f.id)));
+        raw_events
+            .iter()
+            .for_each(|(f, _)| check(f, page_url("veranstaltungen", &f.id)));
         if let Some((f, _)) = &home {
             check(f, "/".into());
         }
@@ -616,6 +633,10 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         }
         for (f, p) in &raw_pages {
             text(f, "titel", &p.titel);
+        }
+        for (f, e) in &raw_events {
+            text(f, "titel", &e.titel);
+            text(f, "kurzbeschreibung", &e.kurzbeschreibung);
         }
         if let Some((f, h)) = &home {
             text(f, "titel", &h.titel);
@@ -785,6 +806,13 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         .map(|(f, q)| link_faq(f, q, &category_ids, &mut problems))
         .collect();
 
+    let mut events: Vec<Event> = accept_ids(raw_events, &mut problems)
+        .into_iter()
+        .map(|(f, e)| event::link_event(f, e, &mut problems))
+        .collect();
+    events.sort_by(|a, b| (a.date, a.start, &a.title).cmp(&(b.date, b.start, &b.title)));
+    event::check_ids_apart(&events, &units, &mut problems);
+
     let pages: Vec<Page> = accept_ids(raw_pages, &mut problems)
         .into_iter()
         .map(|(f, p)| link_page(f, p, &static_files, &mut problems))
@@ -854,6 +882,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         courses,
         authorities,
         faq,
+        events,
         pages,
         home: Home {
             title: home.titel,

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
 mod discovery_pages;
+mod events;
 mod pages;
 mod quality;
 mod templates;
@@ -61,8 +62,9 @@ pub struct RenderOptions {
 
 /// Thank-you and error pages the form backend redirects to: (id, kind).
 /// Their texts are in the theme's `form_result.html`.
-pub const FORM_RESULTS: [(&str, &str); 7] = [
+pub const FORM_RESULTS: [(&str, &str); 8] = [
     ("danke-buchung", "danke"),
+    ("danke-veranstaltung", "danke"),
     ("danke-einschreibung", "danke"),
     ("danke-registrierung", "danke"),
     ("danke-kontakt", "danke"),
@@ -352,11 +354,40 @@ fn calendar_files(site: &Site, options: &RenderOptions) -> Vec<Output> {
                 date: d.date,
                 url: Some(format!("{}{}", site.config.site.base_url, unit_url(&u.id))),
                 stamp: options.stamp,
+                hours: None,
+                location: None,
             };
             Output {
                 path: format!("termine/{}-{}.ics", u.id, d.date.format("%Y-%m-%d")),
                 bytes: ics::calendar(&event).into_bytes(),
             }
         })
+        .chain(site.upcoming_events(options.today).map(|e| {
+            let place = e.place_text();
+            let event = ics::LiveEvent {
+                uid: ics::uid_for(&e.id, e.date, &host),
+                sequence: 0,
+                cancelled: false,
+                organizer: None,
+                attendee: None,
+                summary: &e.title,
+                description: ics::describe_event(&e.summary, &place),
+                date: e.date,
+                url: Some(format!(
+                    "{}{}",
+                    site.config.site.base_url,
+                    urls::event(&e.id)
+                )),
+                stamp: options.stamp,
+                hours: Some((e.start, e.end)),
+                location: Some(place),
+            };
+            Output {
+                path: urls::event_calendar(&e.id)
+                    .trim_start_matches('/')
+                    .to_string(),
+                bytes: ics::calendar(&event).into_bytes(),
+            }
+        }))
         .collect()
 }

@@ -97,6 +97,10 @@ pub enum Single {
     Providers,
     /// The index of all lecturers.
     Lecturers,
+    /// The events, upcoming first.
+    Events,
+    /// One event, by index in `site.events`.
+    Event(usize),
     /// An editor page, by index in `site.pages`.
     Page(usize),
     FormatCatalog(Format),
@@ -135,7 +139,9 @@ impl Single {
             Single::Faq,
             Single::Providers,
             Single::Lecturers,
+            Single::Events,
         ];
+        all.extend((0..site.events.len()).map(Single::Event));
         all.extend((0..site.pages.len()).map(Single::Page));
         all.extend([Format::Hybrid, Format::OnDemand].map(Single::FormatCatalog));
         all.extend((0..site.levels.len()).map(Single::LevelCatalog));
@@ -158,6 +164,8 @@ impl Single {
             Single::Faq => "/faq/".into(),
             Single::Providers => urls::PROVIDERS.into(),
             Single::Lecturers => urls::LECTURERS.into(),
+            Single::Events => urls::EVENTS.into(),
+            Single::Event(i) => urls::event(&site.events[i].id),
             Single::Page(i) => format!("/{}/", site.pages[i].id),
             Single::FormatCatalog(f) => discovery_pages::format_url(f),
             Single::LevelCatalog(i) => urls::level_catalog(&site.levels[i].id),
@@ -178,6 +186,8 @@ impl Single {
             Single::Faq => "faq.html",
             Single::Providers => "providers.html",
             Single::Lecturers => "lecturers.html",
+            Single::Events => "events.html",
+            Single::Event(_) => "event.html",
             Single::Page(i) => match site.pages[i].template {
                 PageTemplate::Seite => "page.html",
                 PageTemplate::Mitgliedschaft => "membership.html",
@@ -514,6 +524,7 @@ impl<'a> Renderer<'a> {
                     )
                     .with(units.0, units.1)
                     .with("unit_count", json!(a.units.len()))
+                    .with("events", events::next_events(site, today, a.member, 3))
             }
             PageRef::Single(i) => self.single_job(self.views.lookups.singles[i]),
         }
@@ -643,6 +654,7 @@ impl Renderer<'_> {
                     .with("upcoming", cards(&upcoming))
                     .with("courses", Value::Array(views.course_cards.clone()))
                     .with("authority_count", json!(site.authorities.len()))
+                    .with("events", events::next_events(site, today, true, 3))
                     .with("unit_count", json!(site.units.len()))
             }
             Single::Catalog => Job::new(url, template, "Alle Lerneinheiten")
@@ -698,6 +710,8 @@ impl Renderer<'_> {
             }
             Single::Providers => quality::providers_job(site, url, template),
             Single::Lecturers => quality::lecturers_job(site, &self.views.lookups.by_title, url, template),
+            Single::Events => events::events_job(site, today, url, template),
+            Single::Event(i) => events::event_job(site, today, i, url, template),
             Single::FormatCatalog(format) => discovery_pages::format_catalog_job(self, format),
             Single::LevelCatalog(level) => discovery_pages::level_catalog_job(self, level),
             Single::Search => discovery_pages::search_job(site),

@@ -299,6 +299,9 @@ pub(super) fn site_views(site: &Site, options: &RenderOptions) -> (Value, Vec<Va
         json!({ "title": "Themen", "url": "/themen/" }),
         json!({ "title": "Kommunen", "url": "/kommunen/" }),
     ];
+    if !site.events.is_empty() {
+        nav.push(json!({ "title": "Veranstaltungen", "url": crate::urls::EVENTS }));
+    }
     nav.extend(["mitgliedschaft"].iter().filter_map(|id| page_link(id)));
     if !site.competence_areas.is_empty() && !site.role_profiles.is_empty() {
         nav.push(json!({ "title": "Selbstcheck", "url": "/selbstcheck/" }));
