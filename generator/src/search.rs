@@ -669,7 +669,8 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
                 kind_label: "Veranstaltung".into(),
                 format: String::new(),
                 level: String::new(),
-                next_date: crate::time::german_short_date(e.date),
+                next_date: crate::typography::keep_together(&crate::time::german_long_date(e.date))
+                    .into_owned(),
                 summary: e.summary.clone(),
             },
             keywords: format!("Veranstaltung {start} {end} {}", e.place_text()),
