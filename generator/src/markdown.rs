@@ -346,7 +346,7 @@ mod tests {
         assert!(!html.contains("&lt;script"), "never literal markup: {html}");
         assert!(!html.contains("iframe"), "{html}");
         assert!(!html.contains("Notiz"), "{html}");
-        let tags: Vec<_> = inspect(md).into_iter().map(|(at, f)| (at, f)).collect();
+        let tags: Vec<_> = inspect(md);
         assert_eq!(
             tags,
             [

@@ -106,6 +106,9 @@ fn start() -> Option<Cluster> {
         data = data.display(),
         dir = dir.display(),
     );
+    // Never waited on: the shell stops the server and removes the cluster
+    // when this test process ends and closes the shell's stdin.
+    #[allow(clippy::zombie_processes)]
     let mut child = as_owner(Path::new("/bin/sh"))
         .args(["-c", &script])
         .stdin(Stdio::piped())

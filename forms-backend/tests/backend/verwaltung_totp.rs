@@ -84,8 +84,7 @@ async fn an_office_account_with_a_second_factor_logs_in_only_with_a_fresh_code()
     let shown = totp::base32(&secret(&state));
     assert!(page.body.contains(&shown), "{}", page.body);
     assert!(
-        page.body.contains(&format!("otpauth://totp/"))
-            && page.body.contains(&format!("secret={shown}"))
+        page.body.contains("otpauth://totp/") && page.body.contains(&format!("secret={shown}"))
     );
 
     // A wrong code does not switch it on; the right one does.

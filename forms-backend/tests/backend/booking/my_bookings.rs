@@ -71,7 +71,7 @@ async fn my_bookings_by_mail_link_with_cancel_and_calendar() {
         "Volle Einheit",
         &format!("B-{}", confirmed.id),
         "Platz 1 der Warteliste",
-        &format!("/forms/buchung/stornieren/"),
+        "/forms/buchung/stornieren/",
         "ICS-Datei",
     ] {
         assert!(page.body.contains(s), "{s} in {}", page.body);
