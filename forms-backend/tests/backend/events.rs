@@ -449,3 +449,67 @@ async fn an_attended_event_sends_no_evaluation_invite() {
     );
     assert!(mails(&state, "eva@stadt.example", "bewertung-einladung").is_empty());
 }
+
+#[tokio::test]
+async fn a_new_time_for_the_event_sends_the_updated_calendar_file() {
+    let date = in_days(30);
+    let site = site_with_events(5, date);
+    let state = open(site.path());
+    assert_eq!(
+        register(&state, "markt", "eva@stadt.example", "mitgliedsstadt")
+            .await
+            .status,
+        303
+    );
+    let confirm = link(
+        &state,
+        "eva@stadt.example",
+        "veranstaltung-bestaetigen",
+        "bestaetigen",
+    );
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    assert_eq!(
+        mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt").len(),
+        1
+    );
+    let file = site.path().join("content/veranstaltungen/markt.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("beginn: \"13:00\"", "beginn: \"14:00\""),
+    )
+    .unwrap();
+    let loaded = campus_generator::model::load(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    state.reload(std::sync::Arc::new(loaded)).unwrap();
+    let sent = mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt");
+    assert_eq!(sent.len(), 2, "one update");
+    let msg = mail_parser::MessageParser::default()
+        .parse(&sent[1])
+        .unwrap();
+    assert!(
+        msg.subject()
+            .unwrap()
+            .starts_with("Veranstaltung aktualisiert"),
+        "{:?}",
+        msg.subject()
+    );
+    let ics = String::from_utf8(msg.attachments().next().unwrap().contents().to_vec()).unwrap();
+    let day = date.format("%Y%m%d");
+    assert!(
+        ics.contains(&format!("DTSTART;TZID=Europe/Berlin:{day}T140000\r\n")),
+        "{ics}"
+    );
+    assert!(!ics.contains("SEQUENCE:0\r\n"), "a higher SEQUENCE: {ics}");
+    assert!(ics.contains("METHOD:PUBLISH\r\n"), "{ics}");
+    assert!(
+        ics.contains("SUMMARY:Markt\r\n"),
+        "the title stays the title: {ics}"
+    );
+    // Loading the same content again changes nothing.
+    let loaded = campus_generator::model::load(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    state.reload(std::sync::Arc::new(loaded)).unwrap();
+    assert_eq!(
+        mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt").len(),
+        2
+    );
+}
