@@ -94,7 +94,12 @@ pub fn send_due_invites(state: &AppState) -> Result<usize, WorkflowError> {
         .evaluation_invites_due(&last.format("%Y-%m-%d").to_string())?;
     let now = state.settings.clock.now();
     let mut sent = 0;
-    for b in due {
+    // Events have no evaluation form or certificate, even when the office
+    // recorded who came.
+    for b in due
+        .into_iter()
+        .filter(|b| b.kind != crate::booking::BookingKind::Event)
+    {
         let link = format!(
             "{}/bewertung/{}",
             loaded.backend_url.trim_end_matches('/'),

@@ -663,7 +663,7 @@ pub fn validate(
                     "veranstaltung",
                     "Diese Veranstaltung gibt es nicht (mehr). Bitte wählen Sie eine aus der Liste der Veranstaltungen.",
                 ),
-                Some(e) if !e.is_upcoming(now.date()) => c.fail(
+                Some(e) if !e.open_at(now) => c.fail(
                     "veranstaltung",
                     "Diese Veranstaltung hat bereits stattgefunden; eine Anmeldung ist nicht mehr möglich.",
                 ),

@@ -69,6 +69,14 @@ pub fn my_bookings(env: &Env, email: &str, token: &str) -> Result<Vec<serde_json
                 "state": b.state.label(),
                 "date": match (b.kind, parse_date(date)) {
                     (BookingKind::Enrolment, _) => "jederzeit (Selbststudium)".to_string(),
+                    // An event's own times (units have the fixed live time).
+                    (BookingKind::Event, Some(d)) => match env.event_of(&b) {
+                        Some(e) => {
+                            let (start, end) = e.times_text();
+                            format!("{}, {start}–{end} Uhr", time::german_long_date(d))
+                        }
+                        None => time::german_long_date(d),
+                    },
                     (_, Some(d)) => time::german_long_date(d),
                     (_, None) => "nächster möglicher Termin".to_string(),
                 },

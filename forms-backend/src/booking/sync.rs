@@ -22,29 +22,38 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
     write(env, |tx| {
         let mut report = SyncReport::default();
         let known = tx.known_dates()?;
-        // (id, title, date) of every upcoming live date and event.
-        let mut current: Vec<(&str, &str, String)> = env
+        // (id, title, what a change is seen by, date) of every upcoming live
+        // date and event. The last is stored as the date's `title`: a unit's
+        // title; an event's title with its times and place, so moving it to
+        // another hour or room also sends the updated calendar file.
+        let mut current: Vec<(&str, &str, String, String)> = env
             .site
             .units
             .iter()
             .map(std::sync::Arc::as_ref)
             .flat_map(|u| {
-                u.upcoming_dates(env.today)
-                    .map(move |d| (u.id.as_str(), u.title.as_str(), iso(d.date)))
+                u.upcoming_dates(env.today).map(move |d| {
+                    (
+                        u.id.as_str(),
+                        u.title.as_str(),
+                        u.title.clone(),
+                        iso(d.date),
+                    )
+                })
             })
             .collect();
-        current.extend(
-            env.site
-                .upcoming_events(env.today)
-                .map(|e| (e.id.as_str(), e.title.as_str(), iso(e.date))),
-        );
+        current.extend(env.site.upcoming_events(env.today).map(|e| {
+            let (start, end) = e.times_text();
+            let seen = format!("{} ({start}–{end}, {})", e.title, e.place_text());
+            (e.id.as_str(), e.title.as_str(), seen, iso(e.date))
+        }));
         // Removed dates (past dates that drop out of content are not news).
         for k in known.iter().filter(|k| !k.removed) {
             let upcoming = parse_date(&k.date).is_some_and(|d| d >= env.today);
             if !upcoming
                 || current
                     .iter()
-                    .any(|(id, _, d)| *id == k.unit_id && *d == k.date)
+                    .any(|(id, _, _, d)| *id == k.unit_id && *d == k.date)
             {
                 continue;
             }
@@ -68,18 +77,18 @@ pub fn sync_content(env: &Env) -> Result<SyncReport> {
             }
         }
         // New, reappearing and changed dates; then fill every upcoming date.
-        for (id, title, date) in &current {
+        for (id, title, seen, date) in &current {
             let (id, title) = (*id, *title);
             let k = known.iter().find(|k| k.unit_id == id && k.date == *date);
             let published = k.is_none_or(|k| k.removed);
-            let changed = k.is_some_and(|k| !k.removed && k.title != title);
+            let changed = k.is_some_and(|k| !k.removed && k.title != *seen);
             let sequence = match k {
                 None => 0,
                 Some(k) if k.removed || changed => k.sequence + 1,
                 Some(k) => k.sequence,
             };
             if k.is_none() || published || changed {
-                tx.upsert_known_date(id, date, title, sequence)?;
+                tx.upsert_known_date(id, date, seen, sequence)?;
             }
             if changed {
                 report.changed += 1;

@@ -251,6 +251,11 @@ impl Env<'_> {
             .as_deref()
             .and_then(parse_date)
             .ok_or_else(|| WorkflowError::Invalid("bestätigte Buchung ohne Termin".into()))?;
+        if updated && b.kind == BookingKind::Event {
+            // An event's times or place changed while its date and title
+            // stayed: step the entry's SEQUENCE so calendars take the new file.
+            tx.issue_calendar_entry(b.id, &iso(date), &b.unit_title, true)?;
+        }
         let ics = self.calendar(tx, b, date)?;
         self.tell(
             tx,

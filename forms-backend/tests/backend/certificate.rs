@@ -18,7 +18,7 @@ use tower::ServiceExt;
 
 const DAY: u64 = 86_400;
 
-const QUESTIONS: &str = "\
+pub(crate) const QUESTIONS: &str = "\
 - id: gesamt
   frage: Wie zufrieden sind Sie insgesamt?
   art: skala

@@ -309,6 +309,18 @@ async fn one_reminder_before_the_event_and_no_module_mails() {
         })
         .unwrap();
     }
+    // "Meine Buchungen" names the event's own times and links its page.
+    let listed = booking::with_env(&state, "", |env| {
+        booking::my_bookings(env, "eva@stadt.example", "t")
+    })
+    .unwrap();
+    assert_eq!(listed.len(), 1);
+    let when = listed[0]["date"].as_str().unwrap();
+    assert!(when.ends_with(", 13:00–17:00 Uhr"), "{when}");
+    assert!(listed[0]["unit_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/veranstaltungen/markt/"));
     let reminders = mails(&state, "eva@stadt.example", "veranstaltung-erinnerung");
     assert_eq!(reminders.len(), 1);
     let text = text_of(&reminders[0]);
@@ -384,4 +396,120 @@ async fn the_office_sees_an_event_like_a_live_date() {
         .collect();
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].email, "c@stadt.example");
+}
+
+#[tokio::test]
+async fn an_attended_event_sends_no_evaluation_invite() {
+    use campus_forms::attendance::Attendance;
+    let site = site_with_events(5, in_days(3));
+    // With an evaluation form, so the invite job has something to send.
+    std::fs::write(
+        site.path().join("data/bewertung.yaml"),
+        crate::certificate::QUESTIONS,
+    )
+    .unwrap();
+    let mut s = settings_with_manual_clock(site.path());
+    s.per_ip_per_10_min = 100_000;
+    s.signing_key = Some(Secret("events-test".into()));
+    let clock = s.clock.clone();
+    let state = state_with(site.path(), s);
+    assert_eq!(
+        register(&state, "markt", "eva@stadt.example", "mitgliedsstadt")
+            .await
+            .status,
+        303
+    );
+    let confirm = link(
+        &state,
+        "eva@stadt.example",
+        "veranstaltung-bestaetigen",
+        "bestaetigen",
+    );
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    let b = booking_of(&state, "eva@stadt.example");
+    assert_eq!(b.state, BookingState::Confirmed);
+    // The office noted that she came; weeks later the invite job runs.
+    clock.advance(std::time::Duration::from_secs(4 * 86_400));
+    state
+        .store
+        .write(|tx| {
+            tx.record_attendance(
+                b.id,
+                Attendance::Attended,
+                "geschaeftsstelle:test",
+                "test",
+                clock.now(),
+            )
+        })
+        .unwrap();
+    clock.advance(std::time::Duration::from_secs(40 * 86_400));
+    assert_eq!(
+        campus_forms::evaluation::send_due_invites(&state).unwrap(),
+        0
+    );
+    assert!(mails(&state, "eva@stadt.example", "bewertung-einladung").is_empty());
+}
+
+#[tokio::test]
+async fn a_new_time_for_the_event_sends_the_updated_calendar_file() {
+    let date = in_days(30);
+    let site = site_with_events(5, date);
+    let state = open(site.path());
+    assert_eq!(
+        register(&state, "markt", "eva@stadt.example", "mitgliedsstadt")
+            .await
+            .status,
+        303
+    );
+    let confirm = link(
+        &state,
+        "eva@stadt.example",
+        "veranstaltung-bestaetigen",
+        "bestaetigen",
+    );
+    assert_eq!(post(&state, &confirm).await.status, 303);
+    assert_eq!(
+        mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt").len(),
+        1
+    );
+    let file = site.path().join("content/veranstaltungen/markt.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("beginn: \"13:00\"", "beginn: \"14:00\""),
+    )
+    .unwrap();
+    let loaded = campus_generator::model::load(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    state.reload(std::sync::Arc::new(loaded)).unwrap();
+    let sent = mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt");
+    assert_eq!(sent.len(), 2, "one update");
+    let msg = mail_parser::MessageParser::default()
+        .parse(&sent[1])
+        .unwrap();
+    assert!(
+        msg.subject()
+            .unwrap()
+            .starts_with("Veranstaltung aktualisiert"),
+        "{:?}",
+        msg.subject()
+    );
+    let ics = String::from_utf8(msg.attachments().next().unwrap().contents().to_vec()).unwrap();
+    let day = date.format("%Y%m%d");
+    assert!(
+        ics.contains(&format!("DTSTART;TZID=Europe/Berlin:{day}T140000\r\n")),
+        "{ics}"
+    );
+    assert!(!ics.contains("SEQUENCE:0\r\n"), "a higher SEQUENCE: {ics}");
+    assert!(ics.contains("METHOD:PUBLISH\r\n"), "{ics}");
+    assert!(
+        ics.contains("SUMMARY:Markt\r\n"),
+        "the title stays the title: {ics}"
+    );
+    // Loading the same content again changes nothing.
+    let loaded = campus_generator::model::load(site.path()).unwrap_or_else(|p| panic!("{p}"));
+    state.reload(std::sync::Arc::new(loaded)).unwrap();
+    assert_eq!(
+        mails(&state, "eva@stadt.example", "veranstaltung-bestaetigt").len(),
+        2
+    );
 }

@@ -43,6 +43,12 @@ impl Event {
         self.date >= today
     }
 
+    /// Whether a registration at `now` (Berlin time) still counts: not
+    /// after the event's end on its day.
+    pub fn open_at(&self, now: chrono::NaiveDateTime) -> bool {
+        self.date > now.date() || (self.date == now.date() && self.end > now.time())
+    }
+
     pub fn members_only(&self) -> bool {
         self.audience == Audience::Mitglieder
     }
@@ -241,5 +247,36 @@ pub(super) fn check_ids_apart(events: &[Event], units: &[Unit], problems: &mut V
                 .at(1, None),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_is_open_until_the_event_ends_on_its_day() {
+        let day = NaiveDate::from_ymd_opt(2027, 2, 18).unwrap();
+        let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let e = Event {
+            id: "rathausdialog".into(),
+            title: "Rathausdialog".into(),
+            summary: String::new(),
+            date: day,
+            start: at(16, 0),
+            end: at(18, 30),
+            venue: Venue::Place {
+                address: "Rathaus".into(),
+            },
+            capacity: 10,
+            taken: 0,
+            audience: Audience::Alle,
+            body: String::new(),
+            source: PathBuf::new(),
+        };
+        assert!(e.open_at(day.pred_opt().unwrap().and_time(at(23, 0))));
+        assert!(e.open_at(day.and_time(at(17, 0))), "while it runs");
+        assert!(!e.open_at(day.and_time(at(18, 30))), "at its end");
+        assert!(!e.open_at(day.succ_opt().unwrap().and_time(at(9, 0))));
     }
 }
