@@ -24,7 +24,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
+# The shared corpus beside the repository (or beside the folder of its worktrees).
+CORPUS = next((c for c in (os.path.join(ROOT, *up, "shared", "bench", "make_corpus.py") for up in (("..",), ("..", "..")))
+               if os.path.isfile(c)), os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py"))
 
 # Budget per page type in KB (1,000 bytes), compressed: HTML + CSS + JS +
 # pictures of one first visit. See bench/README.md for why these figures.

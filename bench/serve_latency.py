@@ -26,7 +26,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
+# The shared corpus beside the repository (or beside the folder of its worktrees).
+CORPUS = next((c for c in (os.path.join(ROOT, *up, "shared", "bench", "make_corpus.py") for up in (("..",), ("..", "..")))
+               if os.path.isfile(c)), os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py"))
 SIZES = {"full": (11000, 2000), "tenth": (1100, 200)}
 FLOOR_MS = 50
 FLOOR_RSS_MIB = 300
