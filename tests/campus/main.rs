@@ -6,6 +6,7 @@ mod support;
 
 mod build_errors;
 mod config_check;
+mod courses;
 mod forms;
 mod hardening;
 mod incremental;

@@ -21,6 +21,7 @@ mod completion;
 mod copy;
 mod courses;
 mod db;
+mod exclusive;
 mod forms;
 mod journey;
 mod office;
@@ -36,6 +37,7 @@ pub use copy::CopyReport;
 pub use courses::{CourseBookingRow, CourseState, CourseToken, NewCourseBooking};
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
+pub use exclusive::{ExclusiveDate, ExclusiveRequest, ExclusiveState, NewExclusiveRequest};
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
@@ -155,6 +157,8 @@ const MIGRATIONS: &[&str] = &[
     totp::MIGRATION,
     // 9: course bookings (one request, one approval for all units of a course)
     courses::MIGRATION,
+    // 10: exclusive courses for one authority (request, answer with dates)
+    exclusive::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -15,6 +15,7 @@ mod certificate;
 mod courses;
 mod delivery;
 mod discovery;
+mod exclusive;
 mod fee;
 mod forms_for_everyone;
 mod http;
