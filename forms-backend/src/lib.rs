@@ -20,6 +20,7 @@ pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod evaluation;
+pub mod exclusive;
 pub mod intake;
 pub mod invoice;
 pub mod mail;

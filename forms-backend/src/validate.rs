@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub mod course;
+pub mod exclusive;
 
 /// Field name → German message.
 pub type Errors = BTreeMap<String, String>;

@@ -26,6 +26,7 @@ mod booking;
 mod course;
 mod discovery;
 mod error;
+mod exclusive;
 mod extract;
 mod forms;
 mod guard;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(booking::routes())
         .merge(course::routes())
+        .merge(exclusive::routes())
         .merge(my_bookings::routes())
         .merge(discovery::routes())
         .merge(crate::verwaltung::routes())

@@ -12,7 +12,7 @@ use campus_forms::AppState;
 use std::path::Path;
 use std::process::Command;
 
-fn campus(site: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn campus(site: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_campus"))
         .arg("--site")
         .arg(site)
@@ -35,7 +35,7 @@ fn validator_python() -> String {
 }
 
 /// Runs the official rules over `files`; panics with the findings.
-fn assert_valid_xrechnung(files: &[std::path::PathBuf]) {
+pub(crate) fn assert_valid_xrechnung(files: &[std::path::PathBuf]) {
     let out = Command::new(validator_python())
         .arg(repo_root().join("scripts/validate-xrechnung"))
         .args(files)

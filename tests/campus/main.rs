@@ -8,6 +8,7 @@ mod assets;
 mod build_errors;
 mod config_check;
 mod events;
+mod courses;
 mod forms;
 mod german_names;
 mod hardening;

@@ -10,7 +10,8 @@
 // units; ONE approval mail for the whole course goes to the approver named by the content;
 // the approver's button approves all units; the page and ONE result mail say per unit
 // whether it is booked or on the waiting list, with a calendar file per booked date.
-// axe runs on the backend pages (JavaScript on).
+// axe runs on the backend pages (JavaScript on). Then the request for an exclusive course:
+// price shown, a too large group comes back with the input kept, received, one office mail.
 //
 // Usage: node courses-e2e.js http://127.0.0.1:PORT --mail-dir DIR [--course ID]
 // Exit status 1 on any finding.
@@ -144,6 +145,52 @@ async function flow(browser, { js, authority, approver, person }) {
   } finally { await ctx.close(); }
 }
 
+// The exclusive request (the form at least through axe; Nu runs in the backend test's pages):
+// the whole-course price shown, a wrong group size comes back with the input kept, then
+// the request is received and the office gets one mail with the link to the back-office.
+async function exclusiveFlow(browser) {
+  const mode = 'Exklusiver Kurs mit JavaScript';
+  console.log(`${mode}:`);
+  const ctx = await browser.newContext({ javaScriptEnabled: true, locale: 'de-DE', bypassCSP: true });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(8000);
+  try {
+    await page.goto(`${base}/kurse/${course}/`);
+    const form = page.locator('form[action$="/forms/kurs-exklusiv"]');
+    if (await form.count() !== 1) stop(`${mode}: /kurse/${course}/ ohne Anfrageformular`);
+    const price = ((await page.locator('#exklusiv-preis').innerText().catch(() => '')) || '').replace(/\s+/g, ' ');
+    if (!/Preis für den ganzen Kurs \(Mitglieder\) \d/.test(price)) fail(`${mode}: kein Preis für den ganzen Kurs (${price})`);
+    else ok(`${mode}: ${price.trim()}`);
+    await form.getByLabel(/Ihre Kommune/).selectOption('eschenbrueck');
+    await form.getByLabel(/Vor- und Nachname/).fill('Ansgar Ansprech');
+    await form.getByLabel(/Dienstliche E-Mail-Adresse/).fill(`ansgar.${RUN}@eschenbrueck.example`);
+    await form.getByLabel(/Gruppengröße/).fill('999');
+    await form.getByLabel(/Gewünschter Zeitraum/).fill('Frühjahr 2027');
+    await form.getByLabel(/Ich willige ein/).check();
+    await page.waitForTimeout(2200);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type="submit"]').click()]);
+    const msg = ((await page.locator('.fehler-zusammenfassung').innerText().catch(() => '')) || '').replace(/\s+/g, ' ');
+    if (!/Die Gruppe kann 1 bis \d+ Personen groß sein/.test(msg)) stop(`${mode}: zu große Gruppe nicht gemeldet („${await h1(page)}“ ${msg})`);
+    if (await page.locator('#exklusiv-zeitraum').inputValue() !== 'Frühjahr 2027') fail(`${mode}: Eingaben nach dem Fehler verloren`);
+    ok(`${mode}: zu große Gruppe gemeldet, Eingaben erhalten`);
+    await axeOn(page, 'Kursseite mit Fehlern der Anfrage');
+    const again = page.locator('form[action$="/forms/kurs-exklusiv"]');
+    await again.getByLabel(/Gruppengröße/).fill('12');
+    const before = new Set(mailFiles(mailDir));
+    await page.waitForTimeout(2200);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), again.locator('button[type="submit"]').click()]);
+    if (await h1(page) !== 'Vielen Dank für Ihre Anfrage') stop(`${mode}: nach dem Absenden „${await h1(page)}“`);
+    ok(`${mode}: Anfrage eingegangen`);
+    await axeOn(page, 'Anfrage eingegangen');
+    const m = await waitForMail(mailDir, before, (x) => /^Exklusivkurs angefragt: X-\d+/.test(x.subject));
+    if (!m.mail) stop(`${mode}: keine Mail an die Geschäftsstelle (neue Mails: ${summary(m.fresh)})`);
+    if (!linksIn(m.mail).some((u) => /\/verwaltung\/exklusivkurse\/\d+$/.test(u))) fail(`${mode}: Mail ohne Link in die Verwaltung`);
+    else ok(`${mode}: eine Mail „${m.mail.subject}“ an ${m.mail.to} mit Link in die Verwaltung`);
+  } catch (e) {
+    if (!(e instanceof Stop)) fail(`${mode}: Abbruch: ${e.message.split('\n')[0]}`);
+  } finally { await ctx.close(); }
+}
+
 async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-qa-courses-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -153,6 +200,7 @@ async function main() {
       person: { name: 'Kurt Kursohnescript', email: `kurt.kurs.${RUN}@eschenbrueck.example` } });
     await flow(browser, { js: true, authority: 'eschenbrueck', approver: 'fortbildung@eschenbrueck.example',
       person: { name: 'Karla Kursskript', email: `karla.kurs.${RUN}@eschenbrueck.example` } });
+    await exclusiveFlow(browser);
   } finally {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });

@@ -170,6 +170,7 @@ async function flow(browser, js) {
       ['/verwaltung/anfragen', 'Anfragen'], ['/verwaltung/postausgang', 'Postausgang'],
       ['/verwaltung/export', 'Export'], ['/verwaltung/beitrag', 'Jahresbeitrag'],
       ['/verwaltung/zwei-faktor', 'Zweiter Faktor'],
+      ['/verwaltung/exklusivkurse', 'Exklusive Kurse'],
     ];
     for (const [p, label] of pages) {
       resp = await page.goto(base + p);

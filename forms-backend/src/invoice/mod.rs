@@ -165,6 +165,13 @@ fn statement_in(
             Billed::Unrecorded => unrecorded.push(b),
         }
     }
+    lines.extend(exclusive_course_lines(
+        tx,
+        &a.id,
+        &period.from.to_string(),
+        &period.to.to_string(),
+        vat,
+    )?);
     if let Some(year) = fee_year {
         lines.extend(fee_line(tx, site, a, year)?);
     }
@@ -333,6 +340,37 @@ fn billed_in_year(tx: &store::Tx, authority_id: &str, year: i32) -> store::Resul
         &format!("{year}-01-01"),
         &format!("{year}-12-31"),
     )?))
+}
+
+/// Exclusive courses of `authority_id` scheduled with a first date in the
+/// period, each billed once as a whole (`kurs-exklusiv:<id>`).
+fn exclusive_course_lines(
+    tx: &store::Tx,
+    authority_id: &str,
+    from: &str,
+    to: &str,
+    vat: i64,
+) -> store::Result<Vec<NewInvoiceLine>> {
+    Ok(tx
+        .unbilled_exclusive_courses(authority_id, from, to)?
+        .into_iter()
+        .map(|(r, first_date)| {
+            let (net, vat_cents) = split_gross(r.price_cents, vat);
+            NewInvoiceLine {
+                item_key: format!("kurs-exklusiv:{}", r.id),
+                booking_id: None,
+                description: format!(
+                    "Exklusiver Kurs: {} für bis zu {} Beschäftigte (X-{})",
+                    r.course_title, r.group_size, r.id
+                ),
+                service_date: first_date,
+                vat_percent: vat,
+                net_cents: net,
+                vat_cents,
+                gross_cents: r.price_cents,
+            }
+        })
+        .collect())
 }
 
 /// Makes the invoices of `period`: per authority one invoice of everything

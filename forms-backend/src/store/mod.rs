@@ -22,6 +22,7 @@ mod copy;
 mod courses;
 mod db;
 mod events;
+mod exclusive;
 mod forms;
 mod journey;
 mod limits;
@@ -39,6 +40,7 @@ pub use copy::CopyReport;
 pub use courses::{CourseBookingRow, CourseState, CourseToken, NewCourseBooking};
 pub(crate) use db::params;
 pub use db::{Engine, FromValue, OptionalExtension, Row, ToValue, Value};
+pub use exclusive::{ExclusiveDate, ExclusiveRequest, ExclusiveState, NewExclusiveRequest};
 pub use forms::{
     ConsentRecord, ConsentRow, ExportRow, NewConsent, NewSubmission, PurgeReport, TokenRow,
 };
@@ -168,6 +170,8 @@ const MIGRATIONS: &[&str] = &[
     courses::MIGRATION,
     // 12: event registrations (bookings of kind "veranstaltung")
     events::MIGRATION,
+    // 13: exclusive courses for one authority (request, answer with dates)
+    exclusive::MIGRATION,
 ];
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL

@@ -28,6 +28,7 @@ use serde_json::Value;
 
 mod approver;
 mod bookings;
+mod exclusive;
 mod exports;
 mod fee;
 mod invoices;
@@ -146,6 +147,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/verwaltung/postausgang/{id}/erneut",
             post(tasks::outbox_retry),
+        )
+        .route("/verwaltung/exklusivkurse", get(exclusive::list_page))
+        .route(
+            "/verwaltung/exklusivkurse/{id}",
+            get(exclusive::request_page),
+        )
+        .route(
+            "/verwaltung/exklusivkurse/{id}/{action}",
+            post(exclusive::answer_request),
         )
         .route("/verwaltung/beitrag", get(fee::fee_page))
         .route("/verwaltung/zwei-faktor", get(second_factor::page))

@@ -16,6 +16,7 @@ mod courses;
 mod delivery;
 mod discovery;
 mod events;
+mod exclusive;
 mod fee;
 mod forms_for_everyone;
 mod http;

@@ -252,6 +252,12 @@ fn every_mail_kind_renders_with_a_sample_context() {
                 "- Prozesse modellieren: https://kc.example/forms/buchung/stornieren/s40"]),
         ("kurs-abgelehnt", json!({ "course": sample_course(), "approver": "genossenschaft", "my_bookings_url": "https://kc.example/forms/meine-buchungen/" }),
             "Kursbuchung nicht freigegeben: Digitale Verwaltung gestalten", vec!["die Geschäftsstelle der KommunalCampus eG hat Ihre Kursbuchung", "keine der Lerneinheiten gebucht"]),
+        ("kurs-exklusiv-anfrage", json!({ "request": sample_exclusive(), "link": "https://kc.example/verwaltung/exklusivkurse/3" }),
+            "Exklusivkurs angefragt: X-3 Digitale Verwaltung gestalten – Stadt Ahornfeld", vec!["Gruppengröße: 14 Personen", "Gewünschter Zeitraum: Frühjahr 2027", "Preis für den ganzen Kurs: 7.900,00 € (Preis für Mitglieder", "Anmerkungen:\nGern dienstags.", "[Anfrage X-3 öffnen](https://kc.example/verwaltung/exklusivkurse/3)"]),
+        ("kurs-exklusiv-termine", json!({ "request": sample_exclusive() }),
+            "Ihr exklusiver Kurs: Digitale Verwaltung gestalten – Termine", vec!["- Prozesse modellieren: Dienstag, 16. März 2027", "Der Raumlink kommt vorher.", "als eine Position in Rechnung"]),
+        ("kurs-exklusiv-abgelehnt", json!({ "request": sample_exclusive() }),
+            "Ihre Anfrage für einen exklusiven Kurs: Digitale Verwaltung gestalten", vec!["im gewünschten Zeitraum (Frühjahr 2027) nicht exklusiv anbieten", "Der Raumlink kommt vorher."]),
         ("buchung-storniert", json!({ "booking": booking, "by_participant": false, "calendar": true }), "Storniert: E-Akte einführen",
             vec!["die Geschäftsstelle hat Ihre Buchung storniert", "die Absage für Ihren Kalender"]),
         ("buchung-neuer-termin", json!({ "booking": booking, "date": "Mittwoch, 10. März 2027" }), "Neuer Termin: E-Akte einführen", vec!["Live-Tutorium am Mittwoch, 10. März 2027, 09:00–13:00 Uhr"]),
@@ -539,5 +545,16 @@ fn sample_course() -> serde_json::Value {
             { "id": 42, "title": "E-Akte Grundlagen", "kind": "einschreibung", "next": false, "date": "", "state": "eingeschrieben",
               "state_label": "eingeschrieben", "position": 0, "free": false, "price": "49,00 €", "cancel_link": "", "start_link": "https://lms.example/e-akte" }
         ]
+    })
+}
+
+/// An exclusive course request as `exclusive::view` shows it.
+fn sample_exclusive() -> serde_json::Value {
+    serde_json::json!({
+        "id": 3, "course_title": "Digitale Verwaltung gestalten", "authority": "Stadt Ahornfeld", "member": true,
+        "name": "Erika Musterfrau", "email": "erika@ahornfeld.example", "group_size": 14, "period": "Frühjahr 2027",
+        "remarks": "Gern dienstags.", "price": "7.900,00 €", "vat_percent": 19, "vat": "1.261,34 €", "surcharge_percent": 20,
+        "state": "terminiert", "state_label": "Termine vereinbart", "answer": "Der Raumlink kommt vorher.",
+        "dates": [{ "unit_title": "Prozesse modellieren", "date": "Dienstag, 16. März 2027" }]
     })
 }

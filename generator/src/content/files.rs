@@ -119,7 +119,7 @@ pub fn unread_files(content_dir: &Path, folders: &[&str]) -> Vec<Problem> {
 /// YAML files in `data/` that no part of the site reads (a misspelt name
 /// would otherwise be dropped silently).
 pub fn unread_data_files(data_dir: &Path) -> Vec<Problem> {
-    const KNOWN: [&str; 8] = [
+    const KNOWN: [&str; 9] = [
         "niveaus.yaml",
         "stornobedingungen.yaml",
         "preise.yaml",
@@ -128,6 +128,7 @@ pub fn unread_data_files(data_dir: &Path) -> Vec<Problem> {
         "kompetenzen.yaml",
         "rollenprofile.yaml",
         crate::model::evaluation::FILE,
+        crate::model::exclusive::FILE,
     ];
     let Ok(entries) = std::fs::read_dir(data_dir) else {
         return Vec::new();

@@ -565,6 +565,7 @@ pub(super) fn link_course(
         units: list,
         electives_required: required,
         certificate: c.zertifikat,
+        exclusive: None,
         body: f.body,
         source: f.path,
     }

@@ -26,6 +26,7 @@ mod checks;
 pub mod domains;
 pub mod evaluation;
 mod event;
+pub mod exclusive;
 mod internal;
 mod link;
 mod names;
@@ -273,6 +274,9 @@ pub struct Course {
     pub units: Vec<CourseUnit>,
     pub electives_required: u32,
     pub certificate: String,
+    /// The price of the whole course for one authority's staff
+    /// (`data/exklusivkurse.yaml`); `None`: not offered exclusively.
+    pub exclusive: Option<exclusive::ExclusivePrice>,
     pub body: String,
     pub source: PathBuf,
 }
@@ -773,7 +777,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
 
     let internal =
         internal::InternalUnits::of(units.iter().map(|u| u.internal_to), &authority_id_list);
-    let courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
+    let mut courses: Vec<Course> = accept_ids(raw_courses, &mut problems)
         .into_iter()
         .map(|(f, c)| {
             let written = c.einheiten.value.iter().map(|cu| &cu.einheit);
@@ -781,6 +785,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
             link_course(f, c, &unit_ids, &mut problems)
         })
         .collect();
+    exclusive::load(&data, &mut courses, &mut problems);
 
     let mut domain_owners = domains::Owners::default();
     let authorities: Vec<Arc<Authority>> = accepted_authorities

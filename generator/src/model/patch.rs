@@ -146,7 +146,10 @@ pub fn patch(
                     Ok((f, raw)) => {
                         let written = raw.einheiten.value.iter().map(|cu| &cu.einheit);
                         internal.check_refs(&f, written, None, &unit_ids, &mut problems);
-                        site.courses[i] = link_course(f, raw, &unit_ids, &mut problems)
+                        // The exclusive price comes from data/ (unchanged here).
+                        let exclusive = site.courses[i].exclusive;
+                        site.courses[i] = link_course(f, raw, &unit_ids, &mut problems);
+                        site.courses[i].exclusive = exclusive;
                     }
                     Err(p) => problems.push(p),
                 }

@@ -434,6 +434,11 @@ impl<'a> Renderer<'a> {
                         "certificate": course.certificate,
                         "electives_required": course.electives_required,
                         "vat_percent": site.prices.vat_percent,
+                        // The whole course for one authority (data/exklusivkurse.yaml).
+                        "exclusive": course.exclusive.map(|e| {
+                            let price = site.prices.price(e.member);
+                            json!({ "member": price.member.0, "non_member": price.non_member.0, "max": e.max_participants })
+                        }),
                         "units": course.units.iter().map(|cu| json!({
                             "role": match cu.role { UnitRole::Pflicht => "pflicht", UnitRole::Wahlpflicht => "wahlpflicht" },
                             "role_label": match cu.role { UnitRole::Pflicht => "Pflicht", UnitRole::Wahlpflicht => "Wahlpflicht" },

@@ -1,0 +1,158 @@
+//! The request form for an exclusive course (`POST /forms/kurs-exklusiv`).
+
+use super::{blocking, check_ip_limit, html_headers, parse_body, AppError, Format};
+use crate::sign::FormStamp;
+use crate::validate::exclusive::{self as form, FIELDS};
+use crate::validate::{Errors, Input};
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use campus_generator::urls;
+use serde_json::{json, Value};
+
+pub(super) const PATH: &str = "/forms/kurs-exklusiv";
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route(PATH, post(submit))
+}
+
+/// The course page again with the input and the messages.
+fn form_again(state: &AppState, input: &Input, errors: Errors, json: bool) -> Response {
+    if json {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "ok": false, "errors": errors })),
+        )
+            .into_response();
+    }
+    let loaded = state.loaded();
+    let error_list: Vec<Value> = FIELDS
+        .iter()
+        .filter_map(|f| errors.get(*f).map(|m| json!({ "field": f, "message": m })))
+        .collect();
+    let values: serde_json::Map<String, Value> = FIELDS
+        .iter()
+        .map(|f| (f.to_string(), json!(input.get(f))))
+        .collect();
+    let sent = json!({
+        "name": form::FORM, "values": values, "errors": errors,
+        "error_list": error_list, "ts": state.form_stamp(),
+    });
+    let kurs = input.get("kurs");
+    let known = loaded.site.courses.iter().any(|c| c.id == kurs);
+    let page_url = if known {
+        urls::course(kurs)
+    } else {
+        "/kurse/".to_string()
+    };
+    let html = match known.then(|| loaded.pages.site_page(&page_url, &[("form", sent)])) {
+        Some(Ok(Some(html))) => html,
+        other => {
+            if let Some(Err(e)) = other {
+                tracing::error!(error = %e, "Kursseite nicht darstellbar");
+            }
+            let messages: Vec<&Value> = error_list.iter().map(|e| &e["message"]).collect();
+            loaded.pages.own(
+                "forms/meldung.html",
+                &page_url,
+                "Bitte prüfen Sie Ihre Angaben",
+                &[("errors", json!(messages)), ("back", json!(page_url))],
+            )
+        }
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, html_headers(), html).into_response()
+}
+
+/// The page repeating the input with a button to send it again.
+fn send_again(state: &AppState, input: &Input, reason: &str) -> Response {
+    let fields: Vec<Value> = input
+        .values
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| json!({ "name": k, "value": v }))
+        .collect();
+    let html = state.loaded().pages.own(
+        "forms/erneut.html",
+        PATH,
+        "Formular absenden",
+        &[
+            ("reason", json!(reason)),
+            ("fields", json!(fields)),
+            ("ts", json!(state.form_stamp())),
+            ("action", json!(PATH)),
+        ],
+    );
+    (StatusCode::OK, html_headers(), html).into_response()
+}
+
+fn received(state: &AppState, id: Option<i64>) -> Response {
+    let html = state.loaded().pages.own(
+        "forms/kurs-exklusiv.html",
+        PATH,
+        "Anfrage eingegangen",
+        &[("id", json!(id))],
+    );
+    (StatusCode::OK, html_headers(), html).into_response()
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    format: Format,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, body) = req.into_parts();
+    let json = format.is_json();
+    let ip = check_ip_limit(&state, &parts, json)?;
+    let bytes = axum::body::to_bytes(body, state.settings.body_limit)
+        .await
+        .map_err(|_| AppError::TooLarge { json })?;
+    let input = form::input(parse_body(&parts.headers, &bytes, json)?);
+    if !input.honeypot.is_empty() {
+        tracing::info!(form = form::FORM, "Honeypot ausgefüllt, Anfrage verworfen");
+        return Ok(received(&state, None));
+    }
+    let loaded = state.loaded();
+    let valid = match form::validate(&input, &loaded.site) {
+        Ok(v) => v,
+        Err(errors) => return Ok(form_again(&state, &input, errors, json)),
+    };
+    let stamp = state.signer.check_form_stamp(
+        &input.ts,
+        state.settings.clock.now_millis(),
+        state.settings.min_fill_time,
+        state.settings.form_token_max_age,
+    );
+    if stamp != FormStamp::Valid {
+        if json {
+            let message = "Bitte senden Sie das Formular noch einmal ab.";
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "ok": false, "errors": { "ts": message }, "ts": state.form_stamp() })),
+            )
+                .into_response());
+        }
+        let reason = if stamp == FormStamp::TooFast {
+            "zu-schnell"
+        } else {
+            "zeitstempel"
+        };
+        return Ok(send_again(&state, &input, reason));
+    }
+    let ip_hash = state.signer.ip_hash(&ip);
+    let st = state.clone();
+    let id = blocking(move || {
+        crate::booking::with_env(&st, &ip_hash, |env| {
+            crate::exclusive::request(&env.ctx, env.site, &valid)
+        })
+    })
+    .await?;
+    state.wake.notify_one();
+    tracing::info!(form = form::FORM, id, "Exklusivkurs-Anfrage gespeichert");
+    if json {
+        return Ok(Json(json!({ "ok": true, "id": id })).into_response());
+    }
+    Ok(received(&state, Some(id)))
+}
