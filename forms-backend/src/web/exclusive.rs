@@ -105,7 +105,7 @@ async fn submit(
 ) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let json = format.is_json();
-    let ip = check_ip_limit(&state, &parts, json)?;
+    let ip = check_ip_limit(&state, &parts, json).await?;
     let bytes = axum::body::to_bytes(body, state.settings.body_limit)
         .await
         .map_err(|_| AppError::TooLarge { json })?;
