@@ -459,7 +459,7 @@ impl Store {
             }
             Backend::Postgres(pool) => {
                 let conn = pool.get()?;
-                f(&Tx::new(db::Conn::Postgres(conn.client())))
+                f(&Tx::new(db::Conn::Postgres(conn.conn())))
             }
         }
     }
@@ -575,7 +575,7 @@ fn pg_transaction<T, E: From<StoreError>>(
     f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, Attempt<E>> {
     let conn = pool.get().map_err(|e| Attempt::Failed(e.into()))?;
-    let tx = Tx::new(db::Conn::Postgres(conn.client()));
+    let tx = Tx::new(db::Conn::Postgres(conn.conn()));
     tx.execute_batch("BEGIN")
         .map_err(|e| Attempt::Failed(e.into()))?;
     let (outcome, healthy) = match f(&tx) {
@@ -632,7 +632,7 @@ const MIGRATION_LOCK: i64 = 0x6361_6d70_7573; // "campus"
 
 fn migrate_postgres(pool: &db::PgPool) -> Result<()> {
     let conn = pool.get()?;
-    let tx = Tx::new(db::Conn::Postgres(conn.client()));
+    let tx = Tx::new(db::Conn::Postgres(conn.conn()));
     tx.execute_batch("BEGIN")?;
     let result = (|| {
         tx.query_row(
