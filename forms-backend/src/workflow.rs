@@ -183,9 +183,8 @@ pub fn contact_in(ctx: &Ctx, tx: &Tx, c: &Contact) -> Result<(), WorkflowError> 
         "eingegangen",
         ctx,
     ))?;
-    let consent_id = tx.insert_consent(&consent(id, &c.email, "kontakt", ctx))?;
     // No double opt-in for a contact request: consent is given with the post.
-    tx.confirm_consent(consent_id, ctx.now, ctx.ip_hash, "Formular")?;
+    tx.insert_confirmed_consent(&consent(id, &c.email, "kontakt", ctx), "Formular")?;
     let termine: Vec<String> = c.termine.iter().map(|t| format_termin(t)).collect();
     let mut draft = ctx.letterhead.draft(
         "kontakt-geschaeftsstelle",

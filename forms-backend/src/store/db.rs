@@ -15,8 +15,14 @@
 //! SQLite's blocking calls). Here the connections run on one background
 //! thread and the caller waits for each answer with a tiny `block_on`, which
 //! works from any thread.
+//!
+//! Each pooled PostgreSQL connection keeps the statements it has prepared
+//! ([`PgConn`]): a statement is parsed once per connection and then only
+//! bound and executed (one round trip instead of two).
 
 use super::{Result, StoreError};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake};
@@ -214,7 +220,7 @@ impl<T> OptionalExtension<T> for Result<T> {
 #[derive(Clone, Copy)]
 pub(crate) enum Conn<'a> {
     Sqlite(&'a rusqlite::Connection),
-    Postgres(&'a tokio_postgres::Client),
+    Postgres(&'a PgConn),
 }
 
 impl Conn<'_> {
@@ -233,7 +239,9 @@ impl Conn<'_> {
             Conn::Postgres(c) => {
                 let values = pg_values(params);
                 let refs = pg_refs(&values);
-                Ok(block_on(c.execute(pg_sql(sql).as_str(), &refs))? as usize)
+                let statement = c.statement(sql)?;
+                let changed = block_on(c.client.execute(&statement, &refs));
+                Ok(c.forget_on_error(sql, changed)? as usize)
             }
         }
     }
@@ -241,7 +249,7 @@ impl Conn<'_> {
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(c) => Ok(block_on(c.batch_execute(sql))?),
+            Conn::Postgres(c) => Ok(block_on(c.client.batch_execute(sql))?),
         }
     }
 
@@ -272,7 +280,8 @@ impl Conn<'_> {
             Conn::Postgres(c) => {
                 let values = pg_values(params);
                 let refs = pg_refs(&values);
-                let rows = block_on(c.query(pg_sql(sql).as_str(), &refs))?;
+                let statement = c.statement(sql)?;
+                let rows = c.forget_on_error(sql, block_on(c.client.query(&statement, &refs)))?;
                 rows.iter()
                     .map(|r| {
                         let values = (0..r.len())
@@ -407,6 +416,56 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// One PostgreSQL connection with the statements prepared on it, keyed by
+/// their portable SQL text. The cache lives and dies with the connection,
+/// so a new connection starts empty. Migrations run before the first
+/// domain statement is prepared; a statement that fails (for example
+/// after another node changed the schema under it) is dropped from the
+/// cache and prepared again on its next use.
+pub(crate) struct PgConn {
+    client: tokio_postgres::Client,
+    statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
+}
+
+/// More distinct SQL texts than this on one connection means SQL is built
+/// with varying text somewhere; the cache then starts over instead of
+/// growing without bound (our store has far fewer).
+const STATEMENT_CACHE_MAX: usize = 512;
+
+impl PgConn {
+    fn new(client: tokio_postgres::Client) -> PgConn {
+        PgConn {
+            client,
+            statements: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The prepared statement for `sql`, prepared on first use.
+    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = block_on(self.client.prepare(&pg_sql(sql)))?;
+        let mut statements = self.statements.borrow_mut();
+        if statements.len() >= STATEMENT_CACHE_MAX {
+            statements.clear();
+        }
+        statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn forget_on_error<T>(
+        &self,
+        sql: &str,
+        result: std::result::Result<T, tokio_postgres::Error>,
+    ) -> Result<T> {
+        if result.is_err() {
+            self.statements.borrow_mut().remove(sql);
+        }
+        Ok(result?)
+    }
+}
+
 /// A bounded pool of PostgreSQL connections.
 pub(crate) struct PgPool {
     config: tokio_postgres::Config,
@@ -419,7 +478,7 @@ pub(crate) struct PgPool {
 }
 
 struct PoolState {
-    idle: Vec<tokio_postgres::Client>,
+    idle: Vec<PgConn>,
     open: usize,
 }
 
@@ -457,7 +516,7 @@ impl PgPool {
         })
     }
 
-    fn connect(&self) -> Result<tokio_postgres::Client> {
+    fn connect(&self) -> Result<PgConn> {
         let config = self.config.clone();
         let (client, connection) = block_on(
             self.runtime
@@ -469,7 +528,7 @@ impl PgPool {
                 tracing::warn!(error = %e, "PostgreSQL-Verbindung beendet");
             }
         });
-        Ok(client)
+        Ok(PgConn::new(client))
     }
 
     /// A connection for one transaction; back into the pool when dropped.
@@ -478,7 +537,7 @@ impl PgPool {
         let deadline = std::time::Instant::now() + POOL_WAIT;
         loop {
             while let Some(client) = state.idle.pop() {
-                if !client.is_closed() {
+                if !client.client.is_closed() {
                     return Ok(Pooled {
                         pool: self,
                         client: Some(client),
@@ -517,11 +576,11 @@ impl PgPool {
 /// A connection taken from a [`PgPool`].
 pub(crate) struct Pooled<'a> {
     pool: &'a PgPool,
-    client: Option<tokio_postgres::Client>,
+    client: Option<PgConn>,
 }
 
 impl Pooled<'_> {
-    pub(crate) fn client(&self) -> &tokio_postgres::Client {
+    pub(crate) fn conn(&self) -> &PgConn {
         self.client.as_ref().expect("connection present until drop")
     }
 
@@ -542,7 +601,7 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
             let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
-            if client.is_closed() {
+            if client.client.is_closed() {
                 state.open -= 1;
             } else {
                 state.idle.push(client);

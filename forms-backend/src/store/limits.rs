@@ -47,12 +47,21 @@ impl Store {
         limit: RequestLimit,
     ) -> Result<std::result::Result<(), u64>> {
         self.write(|tx| {
+            let lock = format!("limit:{key_hash}");
             if tx.engine() == Engine::Postgres {
                 // A count lost in a crash costs nothing: no wait for the
-                // WAL flush of this small transaction.
-                tx.execute_batch("SET LOCAL synchronous_commit = off")?;
+                // WAL flush of this small transaction (`set_config` with
+                // `true` is `SET LOCAL`). In one statement with the lock
+                // of `Tx::lock`: one round trip less per request.
+                tx.query_row(
+                    "SELECT set_config('synchronous_commit', 'off', true),
+                            pg_advisory_xact_lock(hashtextextended(?1, 0))",
+                    params![lock],
+                    |_| Ok(()),
+                )?;
+            } else {
+                tx.lock(&lock)?;
             }
-            tx.lock(&format!("limit:{key_hash}"))?;
             tx.count_request(key_hash, now, limit)
         })
     }

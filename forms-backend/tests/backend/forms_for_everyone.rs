@@ -449,3 +449,25 @@ async fn the_calculator_reads_german_numbers_and_refuses_doubtful_ones() {
         assert!(r.body.contains(&format!("value=\"{shown}\"")), "{raw}");
     }
 }
+
+/// A contact request has no double opt-in: its consent is stored as given
+/// and confirmed by the post itself (one insert in the intake batch).
+#[tokio::test]
+async fn a_contact_post_stores_its_consent_as_given_and_confirmed_at_once() {
+    let site = site_dir();
+    let state = state(site.path());
+    let ts = ts(&state, 5);
+    let r = post_form(&state, "/forms/kontakt", &contact(&ts, "frage")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consents = state.store.consents("kontakt@beispiel.example").unwrap();
+    assert_eq!(consents.len(), 1);
+    let consent = &consents[0];
+    assert_eq!(consent.purpose, "kontakt");
+    assert_eq!(consent.confirmed_at, Some(consent.given_at));
+    assert_eq!(consent.confirm_user_agent.as_deref(), Some("Formular"));
+    assert_eq!(consent.given_ip_hash, state.signer.ip_hash(CLIENT_IP));
+    assert_eq!(
+        consent.confirm_ip_hash.as_deref(),
+        Some(consent.given_ip_hash.as_str())
+    );
+}
