@@ -62,7 +62,7 @@ async function flow(browser, { js, authority, approver, person }) {
   console.log(`${mode} (${authority}, ${person.email}):`);
   const ctx = await browser.newContext({ javaScriptEnabled: js, locale: 'de-DE', bypassCSP: true });
   const page = await ctx.newPage();
-  page.setDefaultTimeout(8000);
+  page.setDefaultTimeout(20000);
   try {
     const r0 = await page.goto(`${base}/kurse/${course}/`);
     if (!r0 || r0.status() !== 200) stop(`/kurse/${course}/ antwortet HTTP ${r0 ? r0.status() : '?'}`);
@@ -153,7 +153,7 @@ async function exclusiveFlow(browser) {
   console.log(`${mode}:`);
   const ctx = await browser.newContext({ javaScriptEnabled: true, locale: 'de-DE', bypassCSP: true });
   const page = await ctx.newPage();
-  page.setDefaultTimeout(8000);
+  page.setDefaultTimeout(20000);
   try {
     await page.goto(`${base}/kurse/${course}/`);
     const form = page.locator('form[action$="/forms/kurs-exklusiv"]');

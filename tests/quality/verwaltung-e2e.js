@@ -169,8 +169,9 @@ async function flow(browser, js) {
       [`/verwaltung/termine/${UNIT}/${date}`, 'Termin'],
       ['/verwaltung/anfragen', 'Anfragen'], ['/verwaltung/postausgang', 'Postausgang'],
       ['/verwaltung/export', 'Export'], ['/verwaltung/beitrag', 'Jahresbeitrag'],
-      ['/verwaltung/zwei-faktor', 'Zweiter Faktor'],
       ['/verwaltung/exklusivkurse', 'Exklusive Kurse'],
+      // last: the check below reads this page's content
+      ['/verwaltung/zwei-faktor', 'Zweiter Faktor'],
     ];
     for (const [p, label] of pages) {
       resp = await page.goto(base + p);
