@@ -101,11 +101,32 @@ fn form_again(state: &AppState, input: &Input, errors: Errors, json: bool) -> Re
         .chain(std::iter::once(&"kurs".to_string()))
         .map(|f| (f.clone(), json!(input.get(f))))
         .collect();
+    course_page_again(
+        state,
+        form::FORM,
+        input.get("kurs"),
+        values,
+        &errors,
+        error_list,
+    )
+}
+
+/// The page of course `kurs` again (or a plain message page for an unknown
+/// course) with `form` in its context as the theme's form macros expect it:
+/// shared by the course booking and the exclusive request.
+pub(super) fn course_page_again(
+    state: &AppState,
+    form_name: &str,
+    kurs: &str,
+    values: serde_json::Map<String, Value>,
+    errors: &Errors,
+    error_list: Vec<Value>,
+) -> Response {
+    let loaded = state.loaded();
     let form = json!({
-        "name": form::FORM, "values": values, "errors": errors,
+        "name": form_name, "values": values, "errors": errors,
         "error_list": error_list, "ts": state.form_stamp(),
     });
-    let kurs = input.get("kurs");
     let known = loaded.site.courses.iter().any(|c| c.id == kurs);
     let page_url = if known {
         urls::course(kurs)

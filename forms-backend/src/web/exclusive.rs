@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use campus_generator::urls;
 use serde_json::{json, Value};
 
 pub(super) const PATH: &str = "/forms/kurs-exklusiv";
@@ -28,7 +27,6 @@ fn form_again(state: &AppState, input: &Input, errors: Errors, json: bool) -> Re
         )
             .into_response();
     }
-    let loaded = state.loaded();
     let error_list: Vec<Value> = FIELDS
         .iter()
         .filter_map(|f| errors.get(*f).map(|m| json!({ "field": f, "message": m })))
@@ -37,33 +35,14 @@ fn form_again(state: &AppState, input: &Input, errors: Errors, json: bool) -> Re
         .iter()
         .map(|f| (f.to_string(), json!(input.get(f))))
         .collect();
-    let sent = json!({
-        "name": form::FORM, "values": values, "errors": errors,
-        "error_list": error_list, "ts": state.form_stamp(),
-    });
-    let kurs = input.get("kurs");
-    let known = loaded.site.courses.iter().any(|c| c.id == kurs);
-    let page_url = if known {
-        urls::course(kurs)
-    } else {
-        "/kurse/".to_string()
-    };
-    let html = match known.then(|| loaded.pages.site_page(&page_url, &[("form", sent)])) {
-        Some(Ok(Some(html))) => html,
-        other => {
-            if let Some(Err(e)) = other {
-                tracing::error!(error = %e, "Kursseite nicht darstellbar");
-            }
-            let messages: Vec<&Value> = error_list.iter().map(|e| &e["message"]).collect();
-            loaded.pages.own(
-                "forms/meldung.html",
-                &page_url,
-                "Bitte prüfen Sie Ihre Angaben",
-                &[("errors", json!(messages)), ("back", json!(page_url))],
-            )
-        }
-    };
-    (StatusCode::UNPROCESSABLE_ENTITY, html_headers(), html).into_response()
+    super::course::course_page_again(
+        state,
+        form::FORM,
+        input.get("kurs"),
+        values,
+        &errors,
+        error_list,
+    )
 }
 
 /// The page repeating the input with a button to send it again.
