@@ -153,6 +153,10 @@ pub struct JourneyPurge {
     pub sessions: usize,
     pub evaluations: usize,
     pub certificates: usize,
+    /// Course bookings whose unit bookings are all gone.
+    pub course_bookings: usize,
+    /// Answered exclusive-course requests whose dates are past.
+    pub exclusive_requests: usize,
 }
 
 impl super::Store {
@@ -217,6 +221,27 @@ impl super::Store {
             report.certificates = t.execute(
                 "DELETE FROM certificates WHERE issued_at < ?1",
                 params![cut.certificates_before],
+            )?;
+            // A course booking (name, address) goes with the last of its
+            // unit bookings; its one-time links go with it (ON DELETE CASCADE).
+            report.course_bookings = t.execute(
+                "DELETE FROM course_bookings WHERE updated_at < ?1
+                   AND NOT EXISTS (SELECT 1 FROM bookings b
+                       WHERE b.course_booking_id = course_bookings.id)",
+                params![cut.bookings_before],
+            )?;
+            // An answered exclusive request is kept like a booking: for the
+            // bookings' period after its answer and its last date.
+            report.exclusive_requests = t.execute(
+                "DELETE FROM exclusive_requests WHERE state <> ?2
+                   AND coalesce(answered_at, created_at) < ?1
+                   AND NOT EXISTS (SELECT 1 FROM exclusive_dates d
+                       WHERE d.request_id = exclusive_requests.id AND d.date >= ?3)",
+                params![
+                    cut.bookings_before,
+                    super::ExclusiveState::Received,
+                    cut.live_dates_before,
+                ],
             )?;
             Ok(report)
         })

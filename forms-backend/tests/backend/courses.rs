@@ -486,3 +486,44 @@ async fn a_free_course_is_placed_at_its_confirmation() {
         ["kurs-bestaetigen", "kurs-ergebnis"]
     );
 }
+
+/// A course booking (name, address) is personal data: it goes once its unit
+/// bookings are past their retention, and not before; an open one stays.
+#[tokio::test]
+async fn a_course_booking_goes_with_its_unit_bookings_when_their_period_ends() {
+    let (site, d1, _) = course_site(3);
+    let mut s = settings(site.path());
+    s.per_ip_per_10_min = 100_000;
+    s.signing_key = Some(Secret("course-test".into()));
+    s.clock = campus_forms::clock::Clock::manual();
+    let state = state_with(site.path(), s);
+    let rejected =
+        request_and_confirm(&state, "max@gemeinde.example", "nichtmitglied", &iso(d1)).await;
+    let open = request_and_confirm(&state, "eva@gemeinde.example", "nichtmitglied", &iso(d1)).await;
+    booking::with_env(&state, "", |env| {
+        booking::decide_course_by_id(env, rejected, false, &Actor::Office("jo".into()))
+    })
+    .unwrap();
+    let purge = || campus_forms::ops::purge(&state.store, &state.settings).unwrap();
+
+    // Within the bookings' period (three years after the end of the year) all stays.
+    let r = purge();
+    assert_eq!(r.journey.course_bookings, 0, "{r:?}");
+    assert!(state.store.course_booking(rejected).unwrap().is_some());
+
+    // Five years on the rejected course goes with its unit bookings; the
+    // one still waiting for approval is kept with its units.
+    state
+        .settings
+        .clock
+        .advance(std::time::Duration::from_secs(5 * 366 * 86_400));
+    let r = purge();
+    assert_eq!(r.journey.course_bookings, 1, "{r:?}");
+    assert!(state.store.course_booking(rejected).unwrap().is_none());
+    assert!(bookings_of(&state, "max@gemeinde.example").is_empty());
+    assert_eq!(
+        state.store.course_booking(open).unwrap().unwrap().state,
+        CourseState::Approval
+    );
+    assert!(!bookings_of(&state, "eva@gemeinde.example").is_empty());
+}

@@ -249,7 +249,7 @@ async fn a_request_is_checked_stored_with_its_price_and_answered_once() {
 #[tokio::test]
 async fn the_office_declines_with_a_reason_the_contact_person_reads() {
     let site = site();
-    let (state, _) = open(site.path(), 1000);
+    let (state, clock) = open(site.path(), 1000);
     let r = ask(&state, &good()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let cookie = log_in(&state, OFFICE).await;
@@ -321,4 +321,13 @@ async fn the_office_declines_with_a_reason_the_contact_person_reads() {
     )
     .await;
     assert_ne!(r.status, 200);
+
+    // The declined request (name, address) is kept for the bookings' period
+    // after its answer, then it goes.
+    let purge = || campus_forms::ops::purge(&state.store, &state.settings).unwrap();
+    assert_eq!(purge().journey.exclusive_requests, 0);
+    assert!(state.store.exclusive_request(1).unwrap().is_some());
+    clock.advance(std::time::Duration::from_secs(5 * 366 * 86_400));
+    assert_eq!(purge().journey.exclusive_requests, 1);
+    assert!(state.store.exclusive_request(1).unwrap().is_none());
 }
