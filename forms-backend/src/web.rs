@@ -161,6 +161,16 @@ impl AppState {
         self.signer.form_stamp_at(self.settings.clock.now_millis())
     }
 
+    /// Checks a posted form timestamp against the configured fill times.
+    pub fn check_form_stamp(&self, ts: &str) -> crate::sign::FormStamp {
+        self.signer.check_form_stamp(
+            ts,
+            self.settings.clock.now_millis(),
+            self.settings.min_fill_time,
+            self.settings.form_token_max_age,
+        )
+    }
+
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.loaded().origins.iter().any(|o| o == origin)
             || self.extra_origins().iter().any(|o| o == origin)

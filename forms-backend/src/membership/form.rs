@@ -485,12 +485,7 @@ async fn form_post(State(state): State<AppState>, req: Request) -> Result<Respon
             ))
         }
     };
-    let stamp = state.signer.check_form_stamp(
-        &sent.ts,
-        state.settings.clock.now_millis(),
-        state.settings.min_fill_time,
-        state.settings.form_token_max_age,
-    );
+    let stamp = state.check_form_stamp(&sent.ts);
     if stamp != FormStamp::Valid {
         tracing::info!(form = FORM, ?stamp, "Formular ohne gültigen Zeitstempel");
         return Ok(html(

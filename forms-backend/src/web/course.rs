@@ -220,12 +220,7 @@ async fn submit(
         Ok(v) => v,
         Err(errors) => return Ok(form_again(&state, &input, errors, json)),
     };
-    let stamp = state.signer.check_form_stamp(
-        &input.ts,
-        state.settings.clock.now_millis(),
-        state.settings.min_fill_time,
-        state.settings.form_token_max_age,
-    );
+    let stamp = state.check_form_stamp(&input.ts);
     if stamp != FormStamp::Valid {
         if json {
             let message = "Bitte senden Sie das Formular noch einmal ab.";

@@ -112,12 +112,7 @@ pub(super) async fn submit(
             return Ok(invalid(&state, &loaded, kind, &input, errors, json).into_response())
         }
     };
-    let stamp = state.signer.check_form_stamp(
-        &input.ts,
-        state.settings.clock.now_millis(),
-        state.settings.min_fill_time,
-        state.settings.form_token_max_age,
-    );
+    let stamp = state.check_form_stamp(&input.ts);
     if stamp != FormStamp::Valid {
         tracing::info!(
             form = kind.name(),
