@@ -4,7 +4,8 @@
 // a page is open, the editor saves its Markdown file, and the page shows the new text by
 // itself (the injected script reloads it); a broken file shows the errors over the page
 // while the last good text stays; the next good save removes them. The file is restored at
-// the end. Run after the other browser steps: it edits the served site copy.
+// the end. A form somebody has started to fill in is not reloaded (its input stays).
+// Run after the other browser steps: it edits the served site copy.
 // Usage: node live-reload-e2e.js http://127.0.0.1:PORT --site DIR [--screenshots DIR]
 // Exit status 1 on any finding.
 
@@ -23,6 +24,42 @@ const ok = (m) => console.log('  ✓ ' + m);
 const FILE = path.join(site, 'content/seiten/ueber-uns.md');
 const URL_PATH = '/ueber-uns/';
 const WAIT_MS = 15000;
+
+const FORM_FILE = path.join(site, 'content/seiten/kontakt.md');
+const FORM_PATH = '/kontakt/';
+const formOriginal = fs.readFileSync(FORM_FILE, 'utf8');
+
+async function formKeepsInput(browser) {
+  const page = await browser.newPage();
+  const listening = page.waitForResponse((r) => r.url().endsWith('/__campus/live-reload'), { timeout: WAIT_MS });
+  await page.goto(base + FORM_PATH);
+  await listening;
+  await page.fill('#kontakt-name', 'Erika Mustermann');
+  await page.evaluate(() => {
+    window.campusVorDemSpeichern = true;
+    // A second listener of our own: it sees the reload event the page's script ignores.
+    window.campusNeuLaden = 0;
+    new EventSource('/__campus/live-reload').addEventListener('reload', (e) => {
+      if (e.data.split('\n').some((p) => p === '*' || p === location.pathname)) window.campusNeuLaden += 1;
+    });
+  });
+  await page.waitForTimeout(300); // the second stream is open before the save
+  const marker = 'Formular-' + Date.now();
+  fs.writeFileSync(FORM_FILE, formOriginal.replace(/\n---\n/, `\n---\n${marker}: neu.\n\n`));
+  try {
+    // Either the event came, or the page was reloaded (a new document without both flags).
+    await page.waitForFunction(() => window.campusNeuLaden > 0 || window.campusVorDemSpeichern === undefined, null, { timeout: WAIT_MS });
+    await page.waitForTimeout(500); // time for a reload that must not come
+    const kept = await page.evaluate(() => window.campusVorDemSpeichern === true);
+    const value = await page.inputValue('#kontakt-name');
+    if (kept && value === 'Erika Mustermann') ok('angefangenes Formular bleibt beim Speichern stehen, die Eingabe bleibt');
+    else fail(`angefangenes Formular neu geladen (Eingabe jetzt „${value}“)`);
+  } catch {
+    fail(`kein Neu-laden-Ereignis für ${FORM_PATH} binnen ${WAIT_MS} ms`);
+  } finally {
+    await page.close();
+  }
+}
 
 async function main() {
   const original = fs.readFileSync(FILE, 'utf8');
@@ -83,8 +120,12 @@ async function main() {
     } catch {
       fail(`reparierter Text erschien nicht binnen ${WAIT_MS} ms`);
     }
+
+    // 4. A form somebody has typed into is not reloaded: the input stays.
+    await formKeepsInput(browser);
   } finally {
     fs.writeFileSync(FILE, original);
+    fs.writeFileSync(FORM_FILE, formOriginal);
     await browser.close();
   }
 }

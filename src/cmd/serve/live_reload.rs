@@ -46,9 +46,17 @@ pub(super) const LIVE_RELOAD_JS: &str = r#"// Injected by `campus serve` only: r
 (function () {
   var source = new EventSource("/__campus/live-reload");
   var box = null;
+  // A reload would throw away what somebody typed into a form or cancel a
+  // form being sent (a booking changes the free places on the very page):
+  // once a form is touched, this page stays as it is.
+  var touched = false;
+  function keep() { touched = true; }
+  document.addEventListener("input", keep, true);
+  document.addEventListener("submit", keep, true);
   // The event lists the changed pages (one path per line) or "*" for all.
   source.addEventListener("reload", function (event) {
     var paths = event.data.split("\n");
+    if (touched) { if (box) { box.remove(); box = null; } return; }
     if (box || paths.indexOf("*") >= 0 || paths.indexOf(window.location.pathname) >= 0) {
       window.location.reload();
     }
