@@ -115,6 +115,8 @@ def main(hugo, sample, out):
         write(os.path.join(out, "content", "kommunen", name), text + "\n" + link.sub(r"(/lerneinheiten/\1)", body))
 
     write(os.path.join(out, "data", "faq-kategorien.yaml"), "- id: allgemein\n  name: Allgemeines\n")
+    # The sample's exclusive courses name the sample's courses; the corpus has none.
+    write(os.path.join(out, "data", "exklusivkurse.yaml"), "[]\n")
     _, faq = split(os.path.join(hugo, "content", "faq.md"))
     for i, section in enumerate(faq.split("\n## ")[1:], 1):
         question, _, answer = section.partition("\n")
