@@ -240,8 +240,8 @@ impl Conn<'_> {
                 let values = pg_values(params);
                 let refs = pg_refs(&values);
                 let statement = c.statement(sql)?;
-                let changed = block_on(c.client.execute(&statement, &refs));
-                Ok(c.forget_on_error(sql, changed)? as usize)
+                let changed = c.send_statement(sql, c.client.execute(&statement, &refs));
+                Ok(changed? as usize)
             }
         }
     }
@@ -249,7 +249,28 @@ impl Conn<'_> {
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(c) => Ok(block_on(c.client.batch_execute(sql))?),
+            Conn::Postgres(c) => c.send(c.client.batch_execute(sql)),
+        }
+    }
+
+    /// Runs commands without parameters whose answer nobody needs before
+    /// the next statement (`BEGIN`, `SAVEPOINT`). On PostgreSQL they go out
+    /// together with the next statement, saving a round trip each; their
+    /// error, if any, is that statement's error.
+    pub(crate) fn defer(&self, sql: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Postgres(c) => {
+                let mut pending = c.pending.borrow_mut();
+                match pending.as_mut() {
+                    Some(ahead) => {
+                        ahead.push_str("; ");
+                        ahead.push_str(sql);
+                    }
+                    None => *pending = Some(sql.to_owned()),
+                }
+                Ok(())
+            }
         }
     }
 
@@ -281,7 +302,7 @@ impl Conn<'_> {
                 let values = pg_values(params);
                 let refs = pg_refs(&values);
                 let statement = c.statement(sql)?;
-                let rows = c.forget_on_error(sql, block_on(c.client.query(&statement, &refs)))?;
+                let rows = c.send_statement(sql, c.client.query(&statement, &refs))?;
                 rows.iter()
                     .map(|r| {
                         let values = (0..r.len())
@@ -416,6 +437,32 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// Both futures to the end, `first` always polled first: a request goes
+/// out when its future is first polled, so `first`'s is sent before
+/// `second`'s and the connection answers them in that order.
+fn both<A: Future, B: Future>(first: A, second: B) -> impl Future<Output = (A::Output, B::Output)> {
+    let mut first = Box::pin(first);
+    let mut second = Box::pin(second);
+    let (mut a, mut b) = (None, None);
+    std::future::poll_fn(move |cx| {
+        if a.is_none() {
+            if let Poll::Ready(v) = first.as_mut().poll(cx) {
+                a = Some(v);
+            }
+        }
+        if b.is_none() {
+            if let Poll::Ready(v) = second.as_mut().poll(cx) {
+                b = Some(v);
+            }
+        }
+        if a.is_some() && b.is_some() {
+            Poll::Ready((a.take().expect("first"), b.take().expect("second")))
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
 /// One PostgreSQL connection with the statements prepared on it, keyed by
 /// their portable SQL text. The cache lives and dies with the connection,
 /// so a new connection starts empty. Migrations run before the first
@@ -425,6 +472,10 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
 pub(crate) struct PgConn {
     client: tokio_postgres::Client,
     statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
+    /// Commands whose answer nobody waits for (`BEGIN`, `SAVEPOINT`): sent
+    /// together with the next statement, in one round trip (see
+    /// [`Conn::defer`]).
+    pending: RefCell<Option<String>>,
 }
 
 /// More distinct SQL texts than this on one connection means SQL is built
@@ -437,7 +488,24 @@ impl PgConn {
         PgConn {
             client,
             statements: RefCell::new(HashMap::new()),
+            pending: RefCell::new(None),
         }
+    }
+
+    /// Waits for `f`, sending the pending commands ahead of it without
+    /// waiting for them in between: both requests go out before either
+    /// answer is read. An error of the pending commands wins (the statement
+    /// behind them then failed too, inside the aborted transaction).
+    fn send<T>(
+        &self,
+        f: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        let Some(pending) = self.pending.borrow_mut().take() else {
+            return Ok(block_on(f)?);
+        };
+        let (ahead, answer) = block_on(both(self.client.batch_execute(&pending), f));
+        ahead?;
+        Ok(answer?)
     }
 
     /// The prepared statement for `sql`, prepared on first use.
@@ -445,7 +513,7 @@ impl PgConn {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = block_on(self.client.prepare(&pg_sql(sql)))?;
+        let statement = self.send(self.client.prepare(&pg_sql(sql)))?;
         let mut statements = self.statements.borrow_mut();
         if statements.len() >= STATEMENT_CACHE_MAX {
             statements.clear();
@@ -454,15 +522,18 @@ impl PgConn {
         Ok(statement)
     }
 
-    fn forget_on_error<T>(
+    /// Runs a prepared statement of `sql`; one that fails is prepared
+    /// again on its next use.
+    fn send_statement<T>(
         &self,
         sql: &str,
-        result: std::result::Result<T, tokio_postgres::Error>,
+        f: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
+        let result = self.send(f);
         if result.is_err() {
             self.statements.borrow_mut().remove(sql);
         }
-        Ok(result?)
+        result
     }
 }
 
@@ -604,6 +675,8 @@ impl Drop for Pooled<'_> {
             if client.client.is_closed() {
                 state.open -= 1;
             } else {
+                // Never sent: the server saw none of it.
+                client.pending.borrow_mut().take();
                 state.idle.push(client);
             }
             drop(state);

@@ -94,21 +94,25 @@ impl Tx<'_> {
         limit: RequestLimit,
     ) -> Result<std::result::Result<(), u64>> {
         let after = limit.counted_after(now);
-        let (hits, oldest): (i64, Option<i64>) = self.query_row(
-            "SELECT CAST(coalesce(sum(hits), 0) AS BIGINT), min(at_second) FROM request_limits
-             WHERE key_hash = ?1 AND at_second > ?2",
-            params![key_hash, after],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+        // Counted only while under the limit, in one statement (one round
+        // trip); the wait is asked for only when refused.
+        let counted = self.execute(
+            "INSERT INTO request_limits (key_hash, at_second, hits)
+             SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), 1
+             WHERE (SELECT CAST(coalesce(sum(hits), 0) AS BIGINT) FROM request_limits
+                    WHERE key_hash = ?1 AND at_second > ?3) < ?4
+             ON CONFLICT (key_hash, at_second) DO UPDATE SET hits = request_limits.hits + 1",
+            params![key_hash, now, after, i64::from(limit.max)],
         )?;
-        if hits >= i64::from(limit.max) {
+        if counted == 0 {
+            let oldest: Option<i64> = self.query_row(
+                "SELECT min(at_second) FROM request_limits WHERE key_hash = ?1 AND at_second > ?2",
+                params![key_hash, after],
+                |r| r.get(0),
+            )?;
             let wait = oldest.unwrap_or(now) + limit.window - now;
             return Ok(Err(wait.max(1) as u64));
         }
-        self.execute(
-            "INSERT INTO request_limits (key_hash, at_second, hits) VALUES (?1, ?2, 1)
-             ON CONFLICT (key_hash, at_second) DO UPDATE SET hits = request_limits.hits + 1",
-            params![key_hash, now],
-        )?;
         Ok(Ok(()))
     }
 }
