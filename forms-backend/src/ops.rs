@@ -54,6 +54,7 @@ pub fn purge(store: &Store, settings: &Settings) -> Result<PurgeReport, StoreErr
             .format("%Y-%m-%d")
             .to_string(),
         certificates_before: unix(year_start("bescheinigungen_jahre")),
+        rejected_applications_before: unix(year_start("mitgliedsantraege_jahre")),
     })?;
     Ok(report)
 }

@@ -70,6 +70,12 @@ pub const PERIODS: &[Period] = &[
         what: "Nachweise von Einwilligungen nach Widerruf oder Ende der Buchung",
     },
     Period {
+        key: "mitgliedsantraege_jahre",
+        default: 3,
+        counted: Counted::YearsAfterYearEnd,
+        what: "abgelehnte Mitgliedsanträge (nach der Ablehnung)",
+    },
+    Period {
         key: "sitzungen_tage",
         default: 30,
         counted: Counted::Days,

@@ -45,11 +45,11 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
         FormsCommand::Purge => match campus_forms::ops::purge(&store, &settings) {
             Ok(r) => {
                 println!(
-                    "Gelöscht: {} Einsendungen nach Ablauf der Frist, {} unbestätigte Anmeldungen, {} Newsletter-Anmeldungen, {} Einwilligungen, {} Links, {} E-Mails, {} Buchungen, {} Einträge im Buchungsverlauf, {} Einwilligungen zu Buchungen, {} Anmeldelinks und Sitzungen der Verwaltung, {} Bewertungen, {} Teilnahmebescheinigungen, {} Kursbuchungen, {} Anfragen exklusiver Kurse.",
+                    "Gelöscht: {} Einsendungen nach Ablauf der Frist, {} unbestätigte Anmeldungen, {} Newsletter-Anmeldungen, {} Einwilligungen, {} Links, {} E-Mails, {} Buchungen, {} Einträge im Buchungsverlauf, {} Einwilligungen zu Buchungen, {} Anmeldelinks und Sitzungen der Verwaltung, {} Bewertungen, {} Teilnahmebescheinigungen, {} Kursbuchungen, {} Anfragen exklusiver Kurse, {} abgelehnte Mitgliedsanträge.",
                     r.submissions, r.unconfirmed, r.subscribers, r.consents, r.tokens, r.mails,
                     r.journey.bookings, r.journey.booking_events, r.journey.consents, r.journey.sessions,
                     r.journey.evaluations, r.journey.certificates, r.journey.course_bookings,
-                    r.journey.exclusive_requests
+                    r.journey.exclusive_requests, r.journey.membership_applications
                 );
                 ExitCode::SUCCESS
             }

@@ -142,6 +142,8 @@ pub struct JourneyCutoffs {
     /// Certificates issued before this (Unix seconds); a verification after
     /// that says "unknown".
     pub certificates_before: i64,
+    /// Membership applications rejected before this (Unix seconds).
+    pub rejected_applications_before: i64,
 }
 
 /// What [`Store::purge_journey`] deleted.
@@ -157,6 +159,8 @@ pub struct JourneyPurge {
     pub course_bookings: usize,
     /// Answered exclusive-course requests whose dates are past.
     pub exclusive_requests: usize,
+    /// Rejected membership applications (with their steps).
+    pub membership_applications: usize,
 }
 
 impl super::Store {
@@ -241,6 +245,26 @@ impl super::Store {
                     cut.bookings_before,
                     super::ExclusiveState::Received,
                     cut.live_dates_before,
+                ],
+            )?;
+            // An application that led to membership is part of the
+            // membership record and stays; a rejected one goes after its
+            // period. Its steps first: not every engine enforces the
+            // foreign key's cascade.
+            let rejected = "SELECT id FROM membership_applications
+                WHERE state = ?1 AND updated_at < ?2";
+            t.execute(
+                &format!("DELETE FROM membership_events WHERE application_id IN ({rejected})"),
+                params![
+                    crate::membership::ApplicationState::Rejected,
+                    cut.rejected_applications_before
+                ],
+            )?;
+            report.membership_applications = t.execute(
+                "DELETE FROM membership_applications WHERE state = ?1 AND updated_at < ?2",
+                params![
+                    crate::membership::ApplicationState::Rejected,
+                    cut.rejected_applications_before
                 ],
             )?;
             Ok(report)

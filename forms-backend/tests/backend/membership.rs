@@ -244,7 +244,7 @@ async fn an_application_waits_for_the_contact_persons_confirmation() {
 #[tokio::test]
 async fn the_office_moves_it_to_member_once_per_step_and_downloads_the_draft() {
     let site = site_dir();
-    let (state, _clock) = open(site.path(), 1000);
+    let (state, clock) = open(site.path(), 1000);
     let id = applied_and_confirmed(&state).await;
     let page_url = format!("/verwaltung/mitgliedsantraege/{id}");
     // Only for logged-in office staff.
@@ -393,6 +393,12 @@ async fn the_office_moves_it_to_member_once_per_step_and_downloads_the_draft() {
         draft.headers[header::CONTENT_DISPOSITION],
         "attachment; filename=\"stadt-musterhausen.md\""
     );
+    // The application that made the authority a member is part of the
+    // membership record: no retention period removes it.
+    clock.advance(std::time::Duration::from_secs(10 * 366 * 86_400));
+    let purged = campus_forms::ops::purge(&state.store, &state.settings).unwrap();
+    assert_eq!(purged.journey.membership_applications, 0);
+    assert!(state.store.membership_application(id).unwrap().is_some());
     for line in [
         "name: \"Stadt Musterhausen\"",
         "art: Stadt",
@@ -410,7 +416,7 @@ async fn the_office_moves_it_to_member_once_per_step_and_downloads_the_draft() {
 #[tokio::test]
 async fn a_rejected_application_takes_no_more_steps() {
     let site = site_dir();
-    let (state, _clock) = open(site.path(), 1000);
+    let (state, clock) = open(site.path(), 1000);
     let id = applied_and_confirmed(&state).await;
     let page_url = format!("/verwaltung/mitgliedsantraege/{id}");
     let cookie = log_in(&state, OFFICE).await;
@@ -468,6 +474,7 @@ async fn a_rejected_application_takes_no_more_steps() {
     )
     .await;
     assert_eq!(theirs.status, 404);
+
     // An unknown step or state is not found, not a change.
     let unknown = post_with(
         &state,
@@ -477,4 +484,24 @@ async fn a_rejected_application_takes_no_more_steps() {
     )
     .await;
     assert_eq!(unknown.status, 404);
+
+    // A rejected application (the contact person's name and address) is
+    // kept for `mitgliedsantraege_jahre` after the end of the year of its
+    // rejection, then it goes with its steps.
+    let purge = || campus_forms::ops::purge(&state.store, &state.settings).unwrap();
+    assert_eq!(purge().journey.membership_applications, 0);
+    assert!(state.store.membership_application(id).unwrap().is_some());
+    clock.advance(std::time::Duration::from_secs(5 * 366 * 86_400));
+    assert_eq!(purge().journey.membership_applications, 1);
+    assert!(state.store.membership_application(id).unwrap().is_none());
+    assert_eq!(
+        state
+            .store
+            .read(
+                |tx| tx.query_row("SELECT count(*) FROM membership_events", &[], |r| r
+                    .get::<i64>(0))
+            )
+            .unwrap(),
+        0
+    );
 }
