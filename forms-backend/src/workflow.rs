@@ -8,7 +8,7 @@
 
 use crate::mail::{Draft, Letterhead};
 use crate::sign::{random_token, token_hash, Purpose, Signer};
-use crate::store::{NewConsent, NewSubmission, Store, StoreError, Tx};
+use crate::store::{params, NewConsent, NewSubmission, OptionalExtension, Store, StoreError, Tx};
 use crate::validate::{Contact, NewsletterSignup, Registration};
 use campus_generator::urls;
 use serde_json::json;
@@ -246,7 +246,33 @@ pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), Wor
 
 /// What a one-time confirmation token stands for (without using it).
 pub fn token_is_valid(store: &Store, token: &str, now: i64) -> Result<bool, StoreError> {
-    store.write(|tx| Ok(tx.find_token(&token_hash(token), now)?.is_some()))
+    Ok(confirmation_form(store, token, now)?.is_some())
+}
+
+/// The form behind a link that can still be used (`registrierung`,
+/// `newsletter`, `mitgliedsantrag`, …; empty for a link of no form), so its
+/// page can say what is confirmed; `None` for a used or expired link.
+pub fn confirmation_form(
+    store: &Store,
+    token: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    store.read(|tx| {
+        let Some(row) = tx.find_token(&token_hash(token), now)? else {
+            return Ok(None);
+        };
+        let Some(submission) = row.submission_id else {
+            return Ok(Some(String::new()));
+        };
+        let form: Option<String> = tx
+            .query_row(
+                "SELECT form FROM submissions WHERE id = ?1",
+                params![submission],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(Some(form.unwrap_or_default()))
+    })
 }
 
 /// Uses a confirmation token: records the confirmation with the confirming

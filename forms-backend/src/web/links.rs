@@ -26,15 +26,22 @@ pub(super) async fn confirm_page(
     let store = state.store.clone();
     let now = state.settings.clock.now();
     let t = token.clone();
-    let valid =
-        tokio::task::spawn_blocking(move || workflow::token_is_valid(&store, &t, now)).await??;
+    let form =
+        tokio::task::spawn_blocking(move || workflow::confirmation_form(&store, &t, now)).await??;
+    let valid = form.is_some();
     let loaded = state.loaded();
+    let application = form.as_deref() == Some(crate::membership::FORM);
     let html = loaded.pages.own(
         "forms/bestaetigen.html",
         "/forms/bestaetigen/",
-        "Anmeldung bestätigen",
+        if application {
+            "Mitgliedsantrag bestätigen"
+        } else {
+            "Anmeldung bestätigen"
+        },
         &[
             ("valid", json!(valid)),
+            ("formular", json!(form.unwrap_or_default())),
             ("action", json!(urls::confirm(&token))),
         ],
     );

@@ -222,6 +222,26 @@ async fn an_application_waits_for_the_contact_persons_confirmation() {
         "{text}"
     );
 
+    // The page behind the link (GET changes nothing) names the application.
+    let link = path_of(&link_in(
+        &asks[0].1,
+        "https://campus.example/forms/bestaetigen/",
+    ));
+    let page = get(&state, &link).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<h1>Mitgliedsantrag bestätigen</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<title>Mitgliedsantrag bestätigen – "),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Anmeldung"), "{}", page.body);
+    assert!(state.store.membership_applications().unwrap().is_empty());
+
     assert_eq!(confirm(&state, &asks[0].1).await, 303);
     let rows = state.store.membership_applications().unwrap();
     assert_eq!(rows.len(), 1);
