@@ -141,19 +141,48 @@ fn static_dirs(site: &Site) -> [PathBuf; 2] {
 
 /// Loads, validates and renders the site in memory. Writes nothing.
 pub fn check_site(options: &BuildOptions) -> Result<(Site, Vec<Output>), Problems> {
+    let collected = Mutex::new(Vec::new());
+    let (site, _) = check_into(options, &|o| collected.lock().expect("outputs").push(o))?;
+    let mut outputs = collected.into_inner().expect("outputs");
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((site, outputs))
+}
+
+/// What `campus check` does: [`check_site`] without keeping the outputs
+/// (at Germany scale they are some 240 MB); the site and how many files a
+/// build would write.
+pub fn check(options: &BuildOptions) -> Result<(Site, usize), Problems> {
+    check_into(options, &|_| {})
+}
+
+/// Renders everything, checks every link and anchor, and hands each output
+/// to `keep` as it is ready.
+fn check_into(
+    options: &BuildOptions,
+    keep: &(dyn Fn(Output) + Sync),
+) -> Result<(Site, usize), Problems> {
     let (site, tera, _) = load(options, &crate::content::Loader::one_off())?;
-    let outputs = render::render_site(&site, &tera, &options.render_options())?;
     let [theme_static, site_static] = static_dirs(&site);
-    let mut targets = Targets::new(&site_static, &theme_static, &site.links);
-    let mut problems: Vec<Problem> = outputs
-        .iter()
-        .filter_map(|o| targets.add(&o.path, &o.bytes))
-        .collect();
-    problems.extend(targets.verify(&site.links, &site.root));
+    let targets = Mutex::new(Targets::new(&site_static, &theme_static, &site.links));
+    let taken = Mutex::new(Vec::new());
+    let files = render::render_site_into(&site, &tera, &options.render_options(), &|o| {
+        if let Some(p) = targets.lock().expect("targets").add(&o.path, &o.bytes) {
+            taken.lock().expect("taken paths").push(p);
+        }
+        keep(o);
+        Ok(())
+    })?;
+    let mut problems = taken.into_inner().expect("taken paths");
+    problems.extend(
+        targets
+            .into_inner()
+            .expect("targets")
+            .verify(&site.links, &site.root),
+    );
     if !problems.is_empty() {
         return Err(Problems(problems).sorted());
     }
-    Ok((site, outputs))
+    Ok((site, files))
 }
 
 /// Builds the site into `options.out_dir`: pages are compared with the

@@ -48,6 +48,6 @@ pub mod time;
 pub mod typography;
 pub mod urls;
 
-pub use build::{build_site, check_site, BuildOptions, BuildReport};
+pub use build::{build_site, check, check_site, BuildOptions, BuildReport};
 pub use error::{Problem, ProblemKind, Problems};
 pub use model::Site;

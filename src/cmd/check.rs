@@ -1,4 +1,4 @@
-use campus_generator::{check_site, BuildOptions};
+use campus_generator::{check, BuildOptions};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -17,8 +17,8 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
         eprintln!("{}", config_problems.sorted());
         return ExitCode::FAILURE;
     }
-    match check_site(&options) {
-        Ok((site, outputs)) => {
+    match check(&options) {
+        Ok((site, files)) => {
             for w in &site.warnings {
                 eprintln!("{w}");
             }
@@ -27,7 +27,7 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
                 site.units.len(),
                 site.courses.len(),
                 site.authorities.len(),
-                outputs.len()
+                files
             );
             ExitCode::SUCCESS
         }
