@@ -2,10 +2,11 @@
 //!
 //! Handlers validate a post on the async side, then hand its writes (a
 //! closure over [`Tx`]) to [`Intake::submit`] and wait. The writer takes
-//! everything that is queued (at most [`MAX_BATCH`]), runs each job in its
-//! own savepoint of one `BEGIN IMMEDIATE` transaction
-//! ([`Store::write_batch`]), commits once — one WAL sync for the whole batch
-//! with `synchronous = FULL` — and only then answers every waiting request.
+//! everything that is queued (at most [`MAX_BATCH`]), runs the jobs in one
+//! `BEGIN IMMEDIATE` transaction ([`Store::write_batch`]: again with a
+//! savepoint per job if one fails), commits once — one WAL sync for the
+//! whole batch with `synchronous = FULL` — and only then answers every
+//! waiting request.
 //! There is no artificial wait: while one batch is being synced the next
 //! one gathers by itself, so batches grow with the load and a lone request
 //! is committed at once.
@@ -29,7 +30,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The writes of one submission, run inside the batch transaction.
-pub type Job = Box<dyn FnOnce(&Tx) -> Result<(), WorkflowError> + Send>;
+/// It may run more than once (see [`Store::write_batch`]): it writes only
+/// through the transaction it gets.
+pub type Job = Box<dyn FnMut(&Tx) -> Result<(), WorkflowError> + Send>;
 
 /// At most this many jobs share one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -158,13 +161,12 @@ fn writer(store: &Store, mut rx: mpsc::Receiver<Pending>) {
         let size = jobs.len();
         // A job that panics is rolled back like a failed one; the writer
         // (and with it the intake) stays alive.
-        let run =
-            |tx: &Tx, job: Job| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                job(tx)
-            })) {
-                Ok(result) => result.map_err(IntakeError::Job),
-                Err(_) => Err(IntakeError::Panicked),
-            };
+        let run = |tx: &Tx, job: &mut Job| match std::panic::catch_unwind(
+            std::panic::AssertUnwindSafe(|| job(tx)),
+        ) {
+            Ok(result) => result.map_err(IntakeError::Job),
+            Err(_) => Err(IntakeError::Panicked),
+        };
         match store.write_batch(jobs, run) {
             Ok(results) => {
                 for (result, done) in results.into_iter().zip(answers) {

@@ -486,27 +486,42 @@ impl Store {
         }
     }
 
-    /// Group commit: runs `f` for each job in its own savepoint inside one
-    /// write transaction and commits once (one WAL sync for the whole
-    /// batch). A job whose `f` fails is rolled back to its savepoint and
-    /// gets its error; the other jobs still commit. `Ok(results)` is
-    /// returned only after the commit; `Err` means nothing was committed.
+    /// Group commit: runs `f` for each job inside one write transaction and
+    /// commits once (one WAL sync for the whole batch). A job whose `f`
+    /// fails is rolled back alone and gets its error; the other jobs still
+    /// commit. `Ok(results)` is returned only after the commit; `Err` means
+    /// nothing was committed.
+    ///
+    /// Jobs are run optimistically first, all in one transaction without
+    /// savepoints (a savepoint per job costs PostgreSQL a subtransaction).
+    /// Only when one fails is that attempt rolled back and the batch run
+    /// again with a savepoint per job, so the failing one goes alone. `f`
+    /// may therefore run a job more than once (also when PostgreSQL aborts
+    /// the batch for a deadlock and [`Store::write`] runs it again): jobs
+    /// write only through `tx`.
     pub fn write_batch<J, T, E>(
         &self,
         jobs: impl IntoIterator<Item = J>,
-        mut f: impl FnMut(&Tx, J) -> std::result::Result<T, E>,
+        mut f: impl FnMut(&Tx, &mut J) -> std::result::Result<T, E>,
     ) -> Result<Vec<std::result::Result<T, E>>> {
-        // The jobs run once (they are consumed); a batch PostgreSQL aborts
-        // for a deadlock fails as a whole, and nobody in it is acknowledged.
-        let mut jobs = Some(jobs);
+        let mut jobs: Vec<J> = jobs.into_iter().collect();
+        let optimistic = self.write(|tx| {
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in jobs.iter_mut() {
+                match f(tx, job) {
+                    Ok(value) => results.push(Ok(value)),
+                    Err(_) => return Err(Optimistic::JobFailed),
+                }
+            }
+            Ok(results)
+        });
+        match optimistic {
+            Ok(results) => return Ok(results),
+            Err(Optimistic::Store(e)) => return Err(e),
+            Err(Optimistic::JobFailed) => {}
+        }
         self.write(|tx| {
-            let Some(jobs) = jobs.take() else {
-                return Err(StoreError::Conflict(
-                    "Stapel nach einer Verklemmung abgebrochen".into(),
-                    1,
-                ));
-            };
-            let mut results = Vec::new();
+            let mut results = Vec::with_capacity(jobs.len());
             // The savepoint of a job that succeeded is released together
             // with the next one's start, and both travel with the job's
             // first statement: no round trip of their own on PostgreSQL.
@@ -514,7 +529,7 @@ impl Store {
             // passed over still fails the batch (PostgreSQL's COMMIT of an
             // aborted transaction rolls back without an error).
             let mut open = false;
-            for job in jobs {
+            for job in jobs.iter_mut() {
                 tx.defer(if open {
                     "RELEASE job; SAVEPOINT job"
                 } else {
@@ -555,6 +570,19 @@ impl Store {
                 |r| r.get(0),
             )
         })
+    }
+}
+
+/// How the optimistic attempt of [`Store::write_batch`] ended.
+enum Optimistic {
+    Store(StoreError),
+    /// A job failed: the attempt was rolled back.
+    JobFailed,
+}
+
+impl From<StoreError> for Optimistic {
+    fn from(e: StoreError) -> Self {
+        Optimistic::Store(e)
     }
 }
 
@@ -926,6 +954,7 @@ mod tests {
             let store = Store::open(&db).unwrap();
             let results = store
                 .write_batch(1..=5, |tx, i| {
+                    let i = *i;
                     tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
                     if i == 3 {
                         // The job wrote a row, then failed: its row must go.
@@ -948,6 +977,38 @@ mod tests {
                 .map(|m| m.message_id)
                 .collect();
             assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
+        }
+    }
+
+    #[test]
+    fn a_batch_without_failures_runs_each_job_once() {
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            let mut runs = 0;
+            let results = store
+                .write_batch(1..=5, |tx, i| {
+                    runs += 1;
+                    tx.enqueue(&mail(&format!("<{i}@x>")), 0).map(|_| *i)
+                })
+                .unwrap();
+            assert_eq!(runs, 5, "no second attempt when nothing failed");
+            assert_eq!(results.len(), 5);
+            assert_eq!(store.count(Table::Outbox).unwrap(), 5);
+            // One failing job: the optimistic attempt stops at it (3 runs),
+            // then every job runs again in its own savepoint (5 runs).
+            let mut runs = 0;
+            store
+                .write_batch(6..=10, |tx, i| {
+                    runs += 1;
+                    tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
+                    if *i == 8 {
+                        return Err(StoreError::Io(std::io::Error::other("boom")));
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(runs, 8);
+            assert_eq!(store.count(Table::Outbox).unwrap(), 9);
         }
     }
 
