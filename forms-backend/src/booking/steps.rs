@@ -141,7 +141,7 @@ pub fn peek(
     purpose: Purpose,
     now: i64,
 ) -> store::Result<Option<LinkInfo>> {
-    store.write(|tx| {
+    store.read(|tx| {
         let Some(row) = tx.find_token(&token_hash(token), now)? else {
             return Ok(None);
         };
