@@ -37,7 +37,10 @@ import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402  (finds ../shared/bench from a worktree too)
+
+CORPUS = corpus.make_corpus_script()
 SITE_PARTS = ["content", "data", "static", "themes"]
 FLOOR_MS = 20.0
 FLOOR_RATIO = 2.0

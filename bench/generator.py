@@ -25,7 +25,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402  (finds ../shared/bench from a worktree too)
+
+CORPUS = corpus.make_corpus_script()
 SIZES = {"full": (11000, 2000), "tenth": (1100, 200)}
 
 

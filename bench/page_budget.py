@@ -25,8 +25,10 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The shared corpus beside the repository (or beside the folder of its worktrees).
-CORPUS = next((c for c in (os.path.join(ROOT, *up, "shared", "bench", "make_corpus.py") for up in (("..",), ("..", "..")))
-               if os.path.isfile(c)), os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402  (finds ../shared/bench from a worktree too)
+
+CORPUS = corpus.make_corpus_script()
 
 # Budget per page type in KB (1,000 bytes), compressed: HTML + CSS + JS +
 # pictures of one first visit. See bench/README.md for why these figures.
