@@ -60,7 +60,7 @@ pub struct LiveSite {
     pub(super) forms: std::sync::OnceLock<campus_forms::AppState>,
     pub(super) static_dirs: Vec<PathBuf>,
     pub(super) build: Mutex<LiveBuild>,
-    pub(super) pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
+    pub(super) pages: RwLock<Arc<HashMap<String, Arc<Kept>>>>,
     pub(super) state: watch::Sender<BuildState>,
     /// Asks the worker that makes the derived files (search index, calendar
     /// files, sitemap) to run; without a worker they are made in line.
@@ -197,7 +197,7 @@ impl LiveSite {
     }
 
     pub(super) fn publish(&self, build: &LiveBuild) {
-        let snapshot: HashMap<String, Arc<Vec<u8>>> = build
+        let snapshot: HashMap<String, Arc<Kept>> = build
             .outputs()
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -205,14 +205,29 @@ impl LiveSite {
         *self.pages.write().expect("pages lock") = Arc::new(snapshot);
     }
 
-    pub(super) fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+    pub(super) fn page(&self, key: &str) -> Option<Arc<Kept>> {
         self.pages.read().expect("pages lock").get(key).cloned()
+    }
+
+    /// Compresses the outputs the last rebuilds kept raw, without holding
+    /// the build meanwhile (an edit's rebuild may run), and serves them.
+    pub(super) fn compress_outputs(&self, pool: &rayon::ThreadPool) {
+        let raw = self.build.lock().expect("build lock").raw_outputs();
+        if raw.is_empty() {
+            return;
+        }
+        let compressed = pool.install(|| compress(raw));
+        let mut build = self.build.lock().expect("build lock");
+        if build.take_compressed(compressed) > 0 {
+            self.publish(&build);
+        }
     }
 }
 
 /// Makes the derived files of the newest site whenever asked, after a quiet
-/// moment (an editor may save again at once), at low CPU priority so a
-/// page rebuild running meanwhile keeps the processor.
+/// moment (an editor may save again at once), then compresses what was kept
+/// raw; at low CPU priority so a page rebuild running meanwhile keeps the
+/// processor.
 pub(super) fn extras_worker(
     live: std::sync::Weak<LiveSite>,
     wanted: std::sync::mpsc::Receiver<()>,
@@ -226,6 +241,10 @@ pub(super) fn extras_worker(
     else {
         return;
     };
+    // The derived files of the first build were made in line, raw.
+    if let Some(live) = live.upgrade() {
+        live.compress_outputs(&pool);
+    }
     while wanted.recv().is_ok() {
         while wanted.recv_timeout(Duration::from_millis(100)).is_ok() {}
         let Some(live) = live.upgrade() else {
@@ -246,6 +265,9 @@ pub(super) fn extras_worker(
                 break;
             }
         }
+        // Pages of the last edits and the new derived files, kept raw
+        // until now so the browser did not wait for them.
+        live.compress_outputs(&pool);
     }
 }
 
