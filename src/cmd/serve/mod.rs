@@ -90,6 +90,7 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
     };
 
     let mut live = LiveSite::new(&site_dir);
+    report_memory("vor dem Bau", &live);
     Arc::get_mut(&mut live).expect("not shared yet").static_dirs = vec![
         site_dir.join("static"),
         config.theme_dir(&site_dir).join("static"),
@@ -117,6 +118,7 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
             eprintln!("{report}\nDie Website wird angezeigt, sobald die Fehler behoben sind.")
         }
     }
+    report_memory("nach dem ersten Bau", &live);
     live.start_extras_worker();
     let _watcher = match watch_sources(live.clone(), args.poll) {
         Ok(w) => w,
@@ -146,6 +148,7 @@ async fn serve(site: &Path, args: Args) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            report_memory("mit dem Formular-Backend", &live);
             app = campus_forms::app(state.clone()).merge(app);
             let _ = live.forms.set(state.clone());
             // The derived files of the first build were made before the
