@@ -68,6 +68,8 @@ pub struct LiveSite {
     /// The search index of the newest derived files, for the form backend's
     /// search (which may start after the first files were made).
     pub(super) search_index: Mutex<Option<OfferedIndex>>,
+    /// Hands each new site to the thread that reloads the form backend.
+    backend_reloads: std::sync::OnceLock<std::sync::mpsc::Sender<Arc<campus_generator::Site>>>,
 }
 
 type OfferedIndex = (
@@ -99,6 +101,7 @@ impl LiveSite {
             state,
             extras: std::sync::OnceLock::new(),
             search_index: Mutex::new(None),
+            backend_reloads: std::sync::OnceLock::new(),
         })
     }
 
@@ -157,12 +160,8 @@ impl LiveSite {
                 }
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
-                if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
-                    std::thread::spawn(move || {
-                        if let Err(e) = forms.reload(site) {
-                            eprintln!("Formular-Backend: {e}");
-                        }
-                    });
+                if let Some(site) = build.site() {
+                    self.reload_backend(site);
                 }
                 Ok(report)
             }
@@ -175,6 +174,23 @@ impl LiveSite {
                 Err(report)
             }
         }
+    }
+
+    /// Has the form backend (if it runs) reload with `site`, on one thread
+    /// kept for it: quick saves make one reload with the newest site, not
+    /// one thread each, and that thread gives the memory of the backend's
+    /// previous pages back after each reload.
+    fn reload_backend(&self, site: Arc<campus_generator::Site>) {
+        let Some(forms) = self.forms.get() else {
+            return;
+        };
+        let reloads = self.backend_reloads.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let forms = forms.clone();
+            std::thread::spawn(move || backend_reloader(forms, rx));
+            tx
+        });
+        let _ = reloads.send(site);
     }
 
     /// Takes new counts of booked places; re-renders the pages that show
@@ -276,6 +292,24 @@ pub(super) fn extras_worker(
     }
 }
 
+/// Reloads the form backend with each site sent, the newest of several
+/// quick saves only.
+fn backend_reloader(
+    forms: campus_forms::AppState,
+    sites: std::sync::mpsc::Receiver<Arc<campus_generator::Site>>,
+) {
+    while let Ok(mut site) = sites.recv() {
+        while let Ok(newer) = sites.try_recv() {
+            site = newer;
+        }
+        if let Err(e) = forms.reload(site) {
+            eprintln!("Formular-Backend: {e}");
+        }
+        // The backend's previous pages and views were freed here.
+        collect_freed_memory();
+    }
+}
+
 /// The derived files of `site` and the search index among them, which the
 /// form backend's search uses too.
 pub(super) fn derived_files(
@@ -341,11 +375,13 @@ extern "C" {
 /// ~100 MiB stayed resident after the first build, more after edits).
 /// Runs on the calling thread, the render threads and `pool`'s.
 pub(super) fn release_freed_memory(pool: &rayon::ThreadPool) {
-    fn collect() {
-        // SAFETY: a plain call into the allocator, no arguments to uphold.
-        unsafe { mi_collect(true) }
-    }
-    rayon::broadcast(|_| collect());
-    pool.broadcast(|_| collect());
-    collect();
+    rayon::broadcast(|_| collect_freed_memory());
+    pool.broadcast(|_| collect_freed_memory());
+    collect_freed_memory();
+}
+
+/// [`release_freed_memory`] for the calling thread only.
+fn collect_freed_memory() {
+    // SAFETY: a plain call into the allocator, no arguments to uphold.
+    unsafe { mi_collect(true) }
 }
