@@ -381,7 +381,7 @@ pub(super) fn release_freed_memory(pool: &rayon::ThreadPool) {
 }
 
 /// [`release_freed_memory`] for the calling thread only.
-fn collect_freed_memory() {
+pub(super) fn collect_freed_memory() {
     // SAFETY: a plain call into the allocator, no arguments to uphold.
     unsafe { mi_collect(true) }
 }
