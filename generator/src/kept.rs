@@ -1,6 +1,6 @@
 //! Outputs as `campus serve` keeps them in memory: raw right after
 //! rendering (a browser is waiting for them), gzip-compressed once there is
-//! time (a quarter of the bytes at Germany scale: 62 of 249 MB). Browsers
+//! time (about a quarter at Germany scale: 249 MB raw, 65 MiB kept). Browsers
 //! get the compressed bytes as they are; other clients get them unpacked.
 
 use std::borrow::Cow;
@@ -24,8 +24,8 @@ enum Body {
     Gzip(Vec<u8>),
 }
 
-/// Fast over compact: level 1 makes pages about 10 % larger than level 6
-/// in half the time, and it runs after every edit.
+/// Fast over compact: it runs after every edit (zlib on the Germany-scale
+/// output: level 1 62 MB in 2.0 s, level 6 55 MB in 4.3 s).
 const LEVEL: u32 = 1;
 
 fn hash_of(bytes: &[u8]) -> u64 {
