@@ -1,8 +1,10 @@
 //! Incremental rebuilds for `campus serve`.
 //!
 //! After an edit of files the last good site was made of, the edit is
-//! applied to that site ([`model::patch`]); anything else re-links the site
-//! from a parse cache (only changed files are read again). Views are kept
+//! applied to that site ([`model::patch`]); anything else loads the site
+//! again (every file is read again: keeping the parsed files of a
+//! Germany-scale site costs ~70 MiB resident, reading them again ~0.5 s in
+//! rebuilds that render every page anyway, or booking refreshes). Views are kept
 //! between rebuilds and only the edited units' cards are made again. Every
 //! page gets a fingerprint of exactly the inputs its context is built from
 //! (its own file, the unit cards it shows, the global context, the
@@ -15,6 +17,7 @@ use crate::build::BuildOptions;
 use crate::config::Config;
 use crate::content::Loader;
 use crate::error::Problems;
+use crate::kept::Kept;
 use crate::model::{self, Site};
 use crate::render::{self, Output, PageRef, Renderer, Single, Views};
 use rayon::prelude::*;
@@ -30,7 +33,9 @@ pub struct LiveBuild {
     options: BuildOptions,
     loader: Loader,
     templates: Option<(tera::Tera, HashMap<String, u64>)>,
-    outputs: HashMap<String, Arc<Vec<u8>>>,
+    /// Raw after rendering, compressed by [`LiveBuild::compress_outputs`]
+    /// (or at once in the first build, which nobody waits for).
+    outputs: HashMap<String, Arc<Kept>>,
     /// The pages of the last good build, their output paths and the
     /// fingerprints of their inputs, in the same order.
     page_refs: Vec<PageRef>,
@@ -74,7 +79,8 @@ impl LiveBuild {
     pub fn new(options: BuildOptions) -> LiveBuild {
         LiveBuild {
             options,
-            loader: Loader::default(),
+            // Only the text hash of each file read, for the fingerprints.
+            loader: Loader::one_off_with_hashes(),
             templates: None,
             outputs: HashMap::new(),
             page_refs: Vec::new(),
@@ -107,8 +113,39 @@ impl LiveBuild {
     }
 
     /// Every output of the last good build, by path.
-    pub fn outputs(&self) -> &HashMap<String, Arc<Vec<u8>>> {
+    pub fn outputs(&self) -> &HashMap<String, Arc<Kept>> {
         &self.outputs
+    }
+
+    /// The outputs still kept raw, to be compressed by [`compress`] without
+    /// holding the build, then handed to [`LiveBuild::take_compressed`].
+    pub fn raw_outputs(&self) -> Vec<(String, Arc<Kept>)> {
+        self.outputs
+            .iter()
+            .filter(|(_, kept)| kept.may_shrink())
+            .map(|(path, kept)| (path.clone(), kept.clone()))
+            .collect()
+    }
+
+    /// Takes compressed outputs made by [`compress`]; an output rebuilt
+    /// meanwhile keeps its newer bytes. Returns how many were taken.
+    pub fn take_compressed(&mut self, compressed: Vec<(String, Arc<Kept>, Kept)>) -> usize {
+        let mut taken = 0;
+        for (path, raw, packed) in compressed {
+            if let Some(kept) = self.outputs.get_mut(&path) {
+                if Arc::ptr_eq(kept, &raw) {
+                    *kept = Arc::new(packed);
+                    taken += 1;
+                }
+            }
+        }
+        taken
+    }
+
+    /// Compresses every output kept raw, in line.
+    pub fn compress_outputs(&mut self) -> usize {
+        let compressed = compress(self.raw_outputs());
+        self.take_compressed(compressed)
     }
 
     /// Rebuilds after `changed` paths changed (an empty list means "check
@@ -266,11 +303,19 @@ impl LiveBuild {
                 .collect()
         };
         phases.mark("planen");
-        let rendered: Vec<(Result<Output, crate::Problem>, Duration)> = stale
+        // Nothing is served yet in the first build: its pages are compressed
+        // right away, so the raw bytes of all of them are never in memory at
+        // once. Later rebuilds keep them raw (a browser waits) until
+        // `compress_outputs`.
+        let compress_now = self.outputs.is_empty();
+        let rendered: Vec<(Result<KeptPage, crate::Problem>, Duration)> = stale
             .par_iter()
             .map(|i| {
                 let t = Instant::now();
-                (renderer.render(pages[*i]), t.elapsed())
+                let page = renderer
+                    .render(pages[*i])
+                    .map(|o| (o.path, keep(o.bytes, compress_now)));
+                (page, t.elapsed())
             })
             .collect();
         let mut slowest: Vec<(Duration, &str)> = stale
@@ -310,17 +355,14 @@ impl LiveBuild {
             rendered: fresh.len(),
             ..Default::default()
         };
-        for output in fresh {
-            self.store(output, &mut report);
+        for (path, kept) in fresh {
+            self.store(path, kept, &mut report);
         }
         // Style sheets and scripts under fingerprinted names come with the
         // pages that name them.
         for a in &site.assets.0 {
-            let output = Output {
-                path: a.path.clone(),
-                bytes: a.bytes.clone(),
-            };
-            self.store(output, &mut report);
+            let kept = keep(a.bytes.clone(), compress_now);
+            self.store(a.path.clone(), kept, &mut report);
         }
         if !same_pages {
             let current: HashSet<&str> = paths
@@ -384,7 +426,7 @@ impl LiveBuild {
         let mut report = RebuildReport::default();
         let now: HashSet<String> = extras.iter().map(|o| o.path.clone()).collect();
         for output in extras {
-            self.store(output, &mut report);
+            self.store(output.path, Kept::raw(output.bytes), &mut report);
         }
         for path in self.extra_paths.difference(&now) {
             if self.outputs.remove(path).is_some() {
@@ -395,16 +437,35 @@ impl LiveBuild {
         Some(report)
     }
 
-    fn store(&mut self, output: Output, report: &mut RebuildReport) {
-        let same = self
-            .outputs
-            .get(&output.path)
-            .is_some_and(|old| **old == output.bytes);
+    fn store(&mut self, path: String, kept: Kept, report: &mut RebuildReport) {
+        let same = self.outputs.get(&path).is_some_and(|old| old.same(&kept));
         if !same {
-            report.changed.push(output.path.clone());
-            self.outputs.insert(output.path, Arc::new(output.bytes));
+            report.changed.push(path.clone());
+            self.outputs.insert(path, Arc::new(kept));
         }
     }
+}
+
+/// A rendered page's output path and bytes.
+type KeptPage = (String, Kept);
+
+fn keep(bytes: Vec<u8>, compressed: bool) -> Kept {
+    if compressed {
+        Kept::compressed(bytes)
+    } else {
+        Kept::raw(bytes)
+    }
+}
+
+/// The compressed forms of `raw` (from [`LiveBuild::raw_outputs`]), for
+/// [`LiveBuild::take_compressed`]; outputs that do not shrink are left out.
+pub fn compress(raw: Vec<(String, Arc<Kept>)>) -> Vec<(String, Arc<Kept>, Kept)> {
+    raw.into_par_iter()
+        .filter_map(|(path, kept)| {
+            let packed = kept.to_compressed()?;
+            Some((path, kept, packed))
+        })
+        .collect()
 }
 
 /// The fingerprint of every page in `pages` for a one-off build (see

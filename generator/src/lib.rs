@@ -33,6 +33,7 @@ pub mod headers;
 pub mod ics;
 pub mod images;
 pub mod incremental;
+pub mod kept;
 pub mod links;
 pub mod markdown;
 pub mod model;

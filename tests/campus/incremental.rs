@@ -5,6 +5,7 @@ use crate::support::*;
 use campus_generator::incremental::{LiveBuild, RebuildReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn full_build(site: &Path) -> BTreeMap<String, Vec<u8>> {
     let (_, outputs) =
@@ -12,12 +13,25 @@ fn full_build(site: &Path) -> BTreeMap<String, Vec<u8>> {
     outputs.into_iter().map(|o| (o.path, o.bytes)).collect()
 }
 
-fn assert_same_as_full(live: &LiveBuild, site: &Path, step: &str) {
+/// Compares the outputs as the rebuild left them (raw where rendered again),
+/// then again after compressing them as `campus serve` does in the
+/// background: the next step's rebuild then compares with compressed outputs.
+fn assert_same_as_full(live: &mut LiveBuild, site: &Path, step: &str) {
     let full = full_build(site);
+    assert_outputs_are(live, &full, step);
+    live.compress_outputs();
+    assert!(
+        live.outputs().values().all(|k| !k.may_shrink()),
+        "after {step}: outputs left raw"
+    );
+    assert_outputs_are(live, &full, &format!("{step}, compressed"));
+}
+
+fn assert_outputs_are(live: &LiveBuild, full: &BTreeMap<String, Vec<u8>>, step: &str) {
     let inc: BTreeMap<String, Vec<u8>> = live
         .outputs()
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_ref().clone()))
+        .map(|(k, v)| (k.clone(), v.bytes().into_owned()))
         .collect();
     let missing: Vec<&String> = full.keys().filter(|k| !inc.contains_key(*k)).collect();
     let extra: Vec<&String> = inc.keys().filter(|k| !full.contains_key(*k)).collect();
@@ -55,7 +69,7 @@ fn edit_sequence(watched: bool) {
     live.set_watched(watched);
     let first = live.rebuild(&[]).unwrap_or_else(|p| panic!("{p}"));
     assert!(first.rendered > 50);
-    assert_same_as_full(&live, site, "the first build");
+    assert_same_as_full(&mut live, site, "the first build");
 
     // A unit title shows on its page, the catalog, its topics, its courses
     // and every authority that selected it.
@@ -92,7 +106,7 @@ fn edit_sequence(watched: bool) {
         r.rendered,
         first.rendered
     );
-    assert_same_as_full(&live, site, "a unit title edit");
+    assert_same_as_full(&mut live, site, "a unit title edit");
 
     // A welcome text concerns one page only.
     edit(
@@ -105,7 +119,7 @@ fn edit_sequence(watched: bool) {
     let pages: Vec<&String> = r.changed.iter().filter(|c| c.ends_with(".html")).collect();
     assert_eq!(pages, ["kommunen/quellental/index.html"]);
     assert_eq!(r.rendered, 1 + count_singles_changed(&r));
-    assert_same_as_full(&live, site, "a welcome text edit");
+    assert_same_as_full(&mut live, site, "a welcome text edit");
 
     // Edits of one existing file of each kind (applied to the last site
     // without re-linking the rest) reach every page that shows them.
@@ -171,7 +185,7 @@ fn edit_sequence(watched: bool) {
                 r.changed
             );
         }
-        assert_same_as_full(&live, site, &format!("editing {file}"));
+        assert_same_as_full(&mut live, site, &format!("editing {file}"));
     }
 
     // A unit pointing at a topic that does not exist: the problem is
@@ -196,7 +210,7 @@ fn edit_sequence(watched: bool) {
         "themen: [informationssicherheit,",
     );
     rebuild(&mut live, site, &[unit]);
-    assert_same_as_full(&live, site, "fixing an unknown topic");
+    assert_same_as_full(&mut live, site, "fixing an unknown topic");
 
     // A new unit appears, then disappears again.
     let new_unit = "content/einheiten/neue-einheit.md";
@@ -211,14 +225,14 @@ fn edit_sequence(watched: bool) {
         .changed
         .iter()
         .any(|c| c == "lerneinheiten/neue-einheit/index.html"));
-    assert_same_as_full(&live, site, "adding a unit");
+    assert_same_as_full(&mut live, site, "adding a unit");
     std::fs::remove_file(site.join(new_unit)).unwrap();
     let r = rebuild(&mut live, site, &[new_unit]);
     assert!(r
         .removed
         .iter()
         .any(|c| c == "lerneinheiten/neue-einheit/index.html"));
-    assert_same_as_full(&live, site, "deleting a unit");
+    assert_same_as_full(&mut live, site, "deleting a unit");
 
     // A template change re-renders the pages that use it.
     edit(
@@ -235,7 +249,7 @@ fn edit_sequence(watched: bool) {
         "{:?}",
         r.changed
     );
-    assert_same_as_full(&live, site, "a template edit");
+    assert_same_as_full(&mut live, site, "a template edit");
 
     // A component change re-renders the pages whose templates call a
     // component of its file, not all pages (the FAQ calls none).
@@ -254,13 +268,13 @@ fn edit_sequence(watched: bool) {
         "{}",
         r.rendered
     );
-    assert_same_as_full(&live, site, "a component edit");
+    assert_same_as_full(&mut live, site, "a component edit");
 
     // Prices come from data: every page showing a price follows.
     edit(site, "data/niveaus.yaml", "preis: 199", "preis: 189");
     let r = rebuild(&mut live, site, &["data/niveaus.yaml"]);
     assert!(r.changed.len() > 10);
-    assert_same_as_full(&live, site, "a price change");
+    assert_same_as_full(&mut live, site, "a price change");
 
     // A topic title shows on the unit cards of its units.
     edit(
@@ -270,7 +284,7 @@ fn edit_sequence(watched: bool) {
         "titel: Onlinezugangsgesetz",
     );
     rebuild(&mut live, site, &["content/themen/ozg.md"]);
-    assert_same_as_full(&live, site, "a topic title edit");
+    assert_same_as_full(&mut live, site, "a topic title edit");
 
     // A broken file keeps the last good output; the next good save recovers.
     let before = live.outputs().clone();
@@ -285,7 +299,9 @@ fn edit_sequence(watched: bool) {
         .is_err());
     assert_eq!(live.outputs().len(), before.len());
     assert!(
-        live.outputs().iter().all(|(k, v)| before.get(k) == Some(v)),
+        live.outputs()
+            .iter()
+            .all(|(k, v)| before.get(k).is_some_and(|b| Arc::ptr_eq(b, v))),
         "outputs changed by a failed build"
     );
     edit(
@@ -295,7 +311,7 @@ fn edit_sequence(watched: bool) {
         "mitglied: false",
     );
     rebuild(&mut live, site, &["content/kommunen/quellental.md"]);
-    assert_same_as_full(&live, site, "recovering from a broken file");
+    assert_same_as_full(&mut live, site, "recovering from a broken file");
 
     // The site name is in the global context of every page.
     edit(
@@ -305,7 +321,7 @@ fn edit_sequence(watched: bool) {
         "name = \"Kommunal-Campus\"",
     );
     rebuild(&mut live, site, &["campus.toml"]);
-    assert_same_as_full(&live, site, "a config edit");
+    assert_same_as_full(&mut live, site, "a config edit");
 }
 
 /// Site-wide pages whose context holds the edited item (none for a welcome text).

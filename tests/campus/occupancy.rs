@@ -85,8 +85,8 @@ fn serve_refreshes_pages_when_bookings_change() {
     let (_, outputs) = campus_generator::check_site(&full).unwrap_or_else(|p| panic!("{p}"));
     for o in outputs {
         assert_eq!(
-            live.outputs().get(&o.path).map(|b| b.as_slice()),
-            Some(o.bytes.as_slice()),
+            live.outputs().get(&o.path).map(|b| b.bytes().into_owned()),
+            Some(o.bytes),
             "{}",
             o.path
         );

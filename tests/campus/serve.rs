@@ -207,6 +207,101 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
     assert!(body.contains("OZG wieder da:"));
 }
 
+/// Status, header lines and body bytes of a GET with `headers`.
+fn get_bytes(address: &str, path: &str, headers: &str) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head, raw[end + 4..].to_vec())
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut raw)
+        .expect("a gzip stream");
+    raw
+}
+
+/// `campus serve` keeps its pages compressed: a browser gets the gzip
+/// stream, a client without gzip the plain bytes, and after an edit both
+/// carry exactly what a full build of the edited site makes.
+#[test]
+fn serve_answers_gzip_and_plain_with_the_bytes_of_a_full_build() {
+    let dir = sample();
+    let site = dir.path();
+    let (address, _server) = serving(site, &[], &[], "/");
+    let mut events = Events::open(&address);
+    events.expect("bereit", "");
+    let unit = "content/einheiten/ozg-grundlagen.md";
+    edit(site, unit, "titel: \"OZG kompakt:", "titel: \"OZG gepackt:");
+    events.expect("reload", "/lerneinheiten/ozg-grundlagen/");
+    // The edited pages are served raw first, compressed once the
+    // background worker got to them.
+    let gzip = "Accept-Encoding: gzip, deflate, br\r\n";
+    wait_until("the edited page served compressed", || {
+        let (_, head, _) = get_bytes(&address, "/lerneinheiten/ozg-grundlagen/", gzip);
+        head.contains("content-encoding: gzip")
+    });
+
+    let mut options = campus_generator::BuildOptions::new(site, site.join("public"));
+    options.live_reload = true;
+    let (_, outputs) = campus_generator::check_site(&options).unwrap_or_else(|p| panic!("{p}"));
+    let mut compressed = 0;
+    for o in &outputs {
+        let path = format!("/{}", o.path);
+        let (status, head, body) = get_bytes(&address, &path, gzip);
+        assert_eq!(status, 200, "{path}");
+        assert!(head.contains("vary: accept-encoding"), "{path}: {head}");
+        let unpacked = if head.contains("content-encoding: gzip") {
+            compressed += 1;
+            gunzip(&body)
+        } else {
+            body
+        };
+        assert!(
+            unpacked == o.bytes,
+            "{path}: gzip answer differs from a full build"
+        );
+        for refusing in [
+            "",
+            "Accept-Encoding: identity\r\n",
+            "Accept-Encoding: gzip;q=0\r\n",
+        ] {
+            let (status, head, body) = get_bytes(&address, &path, refusing);
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                !head.contains("content-encoding"),
+                "{path} {refusing}: {head}"
+            );
+            assert!(
+                body == o.bytes,
+                "{path} {refusing}: plain answer differs from a full build"
+            );
+        }
+    }
+    let pages = outputs.iter().filter(|o| o.path.ends_with(".html")).count();
+    assert!(
+        compressed >= pages,
+        "only {compressed} of {} outputs ({pages} pages) compressed",
+        outputs.len()
+    );
+    // The 404 page too.
+    let (status, head, body) = get_bytes(&address, "/gibt-es-nicht/", gzip);
+    assert_eq!(status, 404);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(String::from_utf8(gunzip(&body)).unwrap().contains("<html"));
+}
+
 /// Where the file system reports no changes (network drives, some
 /// containers), `--poll` looks for them.
 /// Polling (for drives without change events) sees every save, also a

@@ -17,8 +17,10 @@ pub fn load_folder<T: DeserializeOwned + Send>(dir: &Path) -> Folder<T> {
     Folder::from_results(results)
 }
 
-/// A parse cache for `campus serve`: files whose size and modification time
-/// did not change (and that the watcher did not report) are not read again.
+/// A parse cache: files whose size and modification time did not change
+/// (and that the watcher did not report) are not read again. `campus serve`
+/// keeps only the text hashes ([`Loader::one_off_with_hashes`]): the cache
+/// doubled the memory the content takes.
 #[derive(Default)]
 pub struct Loader {
     cache: std::sync::RwLock<std::collections::HashMap<PathBuf, Cached>>,

@@ -60,7 +60,7 @@ pub struct LiveSite {
     pub(super) forms: std::sync::OnceLock<campus_forms::AppState>,
     pub(super) static_dirs: Vec<PathBuf>,
     pub(super) build: Mutex<LiveBuild>,
-    pub(super) pages: RwLock<Arc<HashMap<String, Arc<Vec<u8>>>>>,
+    pub(super) pages: RwLock<Arc<HashMap<String, Arc<Kept>>>>,
     pub(super) state: watch::Sender<BuildState>,
     /// Asks the worker that makes the derived files (search index, calendar
     /// files, sitemap) to run; without a worker they are made in line.
@@ -68,6 +68,8 @@ pub struct LiveSite {
     /// The search index of the newest derived files, for the form backend's
     /// search (which may start after the first files were made).
     pub(super) search_index: Mutex<Option<OfferedIndex>>,
+    /// Hands each new site to the thread that reloads the form backend.
+    backend_reloads: std::sync::OnceLock<std::sync::mpsc::Sender<Arc<campus_generator::Site>>>,
 }
 
 type OfferedIndex = (
@@ -99,6 +101,7 @@ impl LiveSite {
             state,
             extras: std::sync::OnceLock::new(),
             search_index: Mutex::new(None),
+            backend_reloads: std::sync::OnceLock::new(),
         })
     }
 
@@ -140,6 +143,7 @@ impl LiveSite {
         match build.rebuild_pages(changed) {
             Ok(report) => {
                 self.publish(&build);
+                report_memory("nach den Seiten", self);
                 let reload = reload_scope(&report.changed, assets_changed(changed, &self.site_dir));
                 self.state.send_replace(BuildState::Ok {
                     generation,
@@ -156,12 +160,8 @@ impl LiveSite {
                 }
                 // The form backend's reload (templates, booking sync) is not
                 // on the way to the browser: do it after the swap.
-                if let (Some(forms), Some(site)) = (self.forms.get().cloned(), build.site()) {
-                    std::thread::spawn(move || {
-                        if let Err(e) = forms.reload(site) {
-                            eprintln!("Formular-Backend: {e}");
-                        }
-                    });
+                if let Some(site) = build.site() {
+                    self.reload_backend(site);
                 }
                 Ok(report)
             }
@@ -174,6 +174,23 @@ impl LiveSite {
                 Err(report)
             }
         }
+    }
+
+    /// Has the form backend (if it runs) reload with `site`, on one thread
+    /// kept for it: quick saves make one reload with the newest site, not
+    /// one thread each, and that thread gives the memory of the backend's
+    /// previous pages back after each reload.
+    fn reload_backend(&self, site: Arc<campus_generator::Site>) {
+        let Some(forms) = self.forms.get() else {
+            return;
+        };
+        let reloads = self.backend_reloads.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let forms = forms.clone();
+            std::thread::spawn(move || backend_reloader(forms, rx));
+            tx
+        });
+        let _ = reloads.send(site);
     }
 
     /// Takes new counts of booked places; re-renders the pages that show
@@ -197,7 +214,7 @@ impl LiveSite {
     }
 
     pub(super) fn publish(&self, build: &LiveBuild) {
-        let snapshot: HashMap<String, Arc<Vec<u8>>> = build
+        let snapshot: HashMap<String, Arc<Kept>> = build
             .outputs()
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -205,14 +222,29 @@ impl LiveSite {
         *self.pages.write().expect("pages lock") = Arc::new(snapshot);
     }
 
-    pub(super) fn page(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+    pub(super) fn page(&self, key: &str) -> Option<Arc<Kept>> {
         self.pages.read().expect("pages lock").get(key).cloned()
+    }
+
+    /// Compresses the outputs the last rebuilds kept raw, without holding
+    /// the build meanwhile (an edit's rebuild may run), and serves them.
+    pub(super) fn compress_outputs(&self, pool: &rayon::ThreadPool) {
+        let raw = self.build.lock().expect("build lock").raw_outputs();
+        if raw.is_empty() {
+            return;
+        }
+        let compressed = pool.install(|| compress(raw));
+        let mut build = self.build.lock().expect("build lock");
+        if build.take_compressed(compressed) > 0 {
+            self.publish(&build);
+        }
     }
 }
 
 /// Makes the derived files of the newest site whenever asked, after a quiet
-/// moment (an editor may save again at once), at low CPU priority so a
-/// page rebuild running meanwhile keeps the processor.
+/// moment (an editor may save again at once), then compresses what was kept
+/// raw; at low CPU priority so a page rebuild running meanwhile keeps the
+/// processor.
 pub(super) fn extras_worker(
     live: std::sync::Weak<LiveSite>,
     wanted: std::sync::mpsc::Receiver<()>,
@@ -226,6 +258,12 @@ pub(super) fn extras_worker(
     else {
         return;
     };
+    // The derived files of the first build were made in line, raw.
+    if let Some(live) = live.upgrade() {
+        live.compress_outputs(&pool);
+        release_freed_memory(&pool);
+        report_memory("nach dem ersten Packen", &live);
+    }
     while wanted.recv().is_ok() {
         while wanted.recv_timeout(Duration::from_millis(100)).is_ok() {}
         let Some(live) = live.upgrade() else {
@@ -246,6 +284,29 @@ pub(super) fn extras_worker(
                 break;
             }
         }
+        // Pages of the last edits and the new derived files, kept raw
+        // until now so the browser did not wait for them.
+        live.compress_outputs(&pool);
+        release_freed_memory(&pool);
+        report_memory("nach den abgeleiteten Dateien", &live);
+    }
+}
+
+/// Reloads the form backend with each site sent, the newest of several
+/// quick saves only.
+fn backend_reloader(
+    forms: campus_forms::AppState,
+    sites: std::sync::mpsc::Receiver<Arc<campus_generator::Site>>,
+) {
+    while let Ok(mut site) = sites.recv() {
+        while let Ok(newer) = sites.try_recv() {
+            site = newer;
+        }
+        if let Err(e) = forms.reload(site) {
+            eprintln!("Formular-Backend: {e}");
+        }
+        // The backend's previous pages and views were freed here.
+        collect_freed_memory();
     }
 }
 
@@ -271,4 +332,56 @@ pub(super) fn lower_priority() {
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
+}
+
+/// Resident memory and what the kept outputs take, printed with
+/// `CAMPUS_ZEITEN` like the build's timings (for profiling, issue 20).
+pub(super) fn report_memory(stage: &str, live: &LiveSite) {
+    if std::env::var_os("CAMPUS_ZEITEN").is_none() {
+        return;
+    }
+    let resident = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| Some(l.strip_prefix("VmRSS:")?.trim().to_string()))
+        })
+        .unwrap_or_default();
+    let pages = live.pages.read().expect("pages lock").clone();
+    let (mut packed, mut raw) = (0, 0);
+    for kept in pages.values() {
+        if kept.is_compressed() {
+            packed += kept.stored().len();
+        } else {
+            raw += kept.stored().len();
+        }
+    }
+    eprintln!(
+        "Speicher {stage}: {resident} belegt; Ausgaben {} KiB gepackt, {} KiB roh",
+        packed / 1024,
+        raw / 1024
+    );
+}
+
+extern "C" {
+    /// mimalloc's own (the global allocator, see `src/main.rs`): frees the
+    /// calling thread's empty pages and purges what was freed before.
+    fn mi_collect(force: bool);
+}
+
+/// Gives the memory a rebuild freed back to the system now: mimalloc
+/// returns freed pages lazily, when the thread that freed them allocates
+/// again, and the render threads sleep between edits (at Germany scale
+/// ~100 MiB stayed resident after the first build, more after edits).
+/// Runs on the calling thread, the render threads and `pool`'s.
+pub(super) fn release_freed_memory(pool: &rayon::ThreadPool) {
+    rayon::broadcast(|_| collect_freed_memory());
+    pool.broadcast(|_| collect_freed_memory());
+    collect_freed_memory();
+}
+
+/// [`release_freed_memory`] for the calling thread only.
+pub(super) fn collect_freed_memory() {
+    // SAFETY: a plain call into the allocator, no arguments to uphold.
+    unsafe { mi_collect(true) }
 }

@@ -7,8 +7,9 @@ pub(super) async fn static_page(
     request: Request<Body>,
 ) -> Response {
     let path = request.uri().path();
+    let gzip = accepts_gzip(request.headers());
     if path.split('/').any(|s| s == ".." || s.starts_with('.')) {
-        return not_found(&live);
+        return not_found(&live, gzip);
     }
     let key = path.trim_start_matches('/');
     let key = if key.is_empty() || key.ends_with('/') {
@@ -16,8 +17,8 @@ pub(super) async fn static_page(
     } else {
         key.to_string()
     };
-    if let Some(bytes) = live.page(&key) {
-        return file_response(&key, Body::from(bytes.as_ref().clone()), StatusCode::OK);
+    if let Some(kept) = live.page(&key) {
+        return kept_response(&key, kept, gzip, StatusCode::OK);
     }
     if !key.contains('.') && live.page(&format!("{key}/index.html")).is_some() {
         return Response::builder()
@@ -34,15 +35,66 @@ pub(super) async fn static_page(
             }
         }
     }
-    not_found(&live)
+    not_found(&live, gzip)
 }
 
-pub(super) fn not_found(live: &LiveSite) -> Response {
-    let body = live.page("404.html").map_or_else(
-        || Body::from("Seite nicht gefunden"),
-        |b| Body::from(b.as_ref().clone()),
-    );
-    file_response("404.html", body, StatusCode::NOT_FOUND)
+pub(super) fn not_found(live: &LiveSite, gzip: bool) -> Response {
+    match live.page("404.html") {
+        Some(kept) => kept_response("404.html", kept, gzip, StatusCode::NOT_FOUND),
+        None => file_response(
+            "404.html",
+            Body::from("Seite nicht gefunden"),
+            StatusCode::NOT_FOUND,
+        ),
+    }
+}
+
+/// Whether the request's `Accept-Encoding` allows gzip (`gzip` or `*`, not
+/// with `q=0`).
+pub(super) fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The bytes of a kept output, shared, not copied.
+struct Stored(Arc<Kept>);
+
+impl AsRef<[u8]> for Stored {
+    fn as_ref(&self) -> &[u8] {
+        self.0.stored()
+    }
+}
+
+/// A kept output as the client takes it: the gzip stream as kept when it
+/// accepts gzip, else the raw bytes (unpacked if kept compressed).
+fn kept_response(key: &str, kept: Arc<Kept>, gzip: bool, status: StatusCode) -> Response {
+    let compressed = kept.is_compressed();
+    let body = if compressed && !gzip {
+        Body::from(kept.bytes().into_owned())
+    } else {
+        Body::from(axum::body::Bytes::from_owner(Stored(kept)))
+    };
+    let mut response = file_response(key, body, status);
+    let h = response.headers_mut();
+    // The answer depends on the header even while the output is still raw.
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if compressed && gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 pub fn content_type(key: &str) -> &'static str {

@@ -84,7 +84,26 @@ pub(super) fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<B
         None => Box::new(Poller::start(roots, tx)),
     };
     std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
+        let mut rebuilt = false;
+        loop {
+            let first = if rebuilt {
+                // Once the saves pause, this thread gives back what the
+                // rebuilds freed on it (the sites they replaced).
+                match rx.recv_timeout(Duration::from_secs(1)) {
+                    Ok(event) => event,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        rebuilt = false;
+                        collect_freed_memory();
+                        continue;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(event) => event,
+                    Err(_) => break,
+                }
+            };
             let mut changed: Vec<PathBuf> = Vec::new();
             let mut relevant = changes_source(&dir, first, &mut changed);
             // Debounce: editors write, rename and touch in quick succession.
@@ -99,6 +118,7 @@ pub(super) fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<B
             if changed.iter().any(|p| p == &dir) {
                 changed.clear(); // an empty list means "check everything"
             }
+            rebuilt = true;
             match live.rebuild(&changed) {
                 Ok(report) => println!(
                     "Neu gebaut in {} ms: {} Seiten gerendert, {} Dateien geändert.",
