@@ -26,9 +26,10 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The shared corpus beside the repository (or beside the folder of its worktrees).
-CORPUS = next((c for c in (os.path.join(ROOT, *up, "shared", "bench", "make_corpus.py") for up in (("..",), ("..", "..")))
-               if os.path.isfile(c)), os.path.join(ROOT, "..", "shared", "bench", "make_corpus.py"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402  (finds ../shared/bench from a worktree too)
+
+CORPUS = corpus.make_corpus_script()
 SIZES = {"full": (11000, 2000), "tenth": (1100, 200)}
 FLOOR_MS = 50
 FLOOR_RSS_MIB = 300
