@@ -3,8 +3,8 @@
 //! GET shows a page with a button and changes nothing; only the POST acts.
 
 use super::{
-    blocking, check_ip_limit, html_headers, link_headers, parse_body, retry_context, AppError,
-    Format,
+    blocking, check_ip_limit, html_headers, link_headers, parse_body, retry_context, stamp_json,
+    stamp_reason, AppError, Format,
 };
 use crate::booking::{self, CourseBooking, CourseDecision, CourseRequested};
 use crate::sign::FormStamp;
@@ -223,19 +223,9 @@ async fn submit(
     let stamp = state.check_form_stamp(&input.ts);
     if stamp != FormStamp::Valid {
         if json {
-            let message = "Bitte senden Sie das Formular noch einmal ab.";
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": { "ts": message }, "ts": state.form_stamp() })),
-            )
-                .into_response());
+            return Ok(stamp_json(&state, stamp).into_response());
         }
-        let reason = if stamp == FormStamp::TooFast {
-            "zu-schnell"
-        } else {
-            "zeitstempel"
-        };
-        return Ok(send_again(&state, &input, reason, None));
+        return Ok(send_again(&state, &input, stamp_reason(stamp).0, None));
     }
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();

@@ -1,6 +1,8 @@
 //! The request form for an exclusive course (`POST /forms/kurs-exklusiv`).
 
-use super::{blocking, check_ip_limit, html_headers, parse_body, AppError, Format};
+use super::{
+    blocking, check_ip_limit, html_headers, parse_body, stamp_json, stamp_reason, AppError, Format,
+};
 use crate::sign::FormStamp;
 use crate::validate::exclusive::{self as form, FIELDS};
 use crate::validate::{Errors, Input};
@@ -101,19 +103,9 @@ async fn submit(
     let stamp = state.check_form_stamp(&input.ts);
     if stamp != FormStamp::Valid {
         if json {
-            let message = "Bitte senden Sie das Formular noch einmal ab.";
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "ok": false, "errors": { "ts": message }, "ts": state.form_stamp() })),
-            )
-                .into_response());
+            return Ok(stamp_json(&state, stamp).into_response());
         }
-        let reason = if stamp == FormStamp::TooFast {
-            "zu-schnell"
-        } else {
-            "zeitstempel"
-        };
-        return Ok(send_again(&state, &input, reason));
+        return Ok(send_again(&state, &input, stamp_reason(stamp).0));
     }
     let ip_hash = state.signer.ip_hash(&ip);
     let st = state.clone();

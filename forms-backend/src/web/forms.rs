@@ -325,23 +325,40 @@ pub(super) fn resend(
     stamp: FormStamp,
     json: bool,
 ) -> FormAgain {
-    let ts = state.form_stamp();
-    let (reason, message) = match stamp {
-        FormStamp::TooFast => ("zu-schnell", "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten."),
-        _ => ("zeitstempel", "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen."),
-    };
     if json {
-        return FormAgain {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: FormAgainBody::Json(
-                json!({ "ok": false, "errors": { "ts": message }, "ts": ts }),
-            ),
-            retry_after: None,
-        };
+        return stamp_json(state, stamp);
     }
+    let ts = state.form_stamp();
     FormAgain {
         status: StatusCode::OK,
-        body: FormAgainBody::Html(send_again_page(loaded, kind, input, reason, &ts)),
+        body: FormAgainBody::Html(send_again_page(
+            loaded,
+            kind,
+            input,
+            stamp_reason(stamp).0,
+            &ts,
+        )),
+        retry_after: None,
+    }
+}
+
+/// Why a form is sent again (the reason the "send again" page shows) and
+/// the message for JSON clients, for a timestamp that is not valid.
+pub(super) fn stamp_reason(stamp: FormStamp) -> (&'static str, &'static str) {
+    match stamp {
+        FormStamp::TooFast => ("zu-schnell", "Das ging sehr schnell. Bitte bestätigen Sie, dass Sie das Formular absenden möchten."),
+        _ => ("zeitstempel", "Bitte bestätigen Sie noch einmal, dass Sie das Formular absenden möchten. Ihre Angaben sind unten schon eingetragen."),
+    }
+}
+
+/// The JSON answer to a post whose timestamp is not valid: the message and
+/// a fresh timestamp to send with again.
+pub(super) fn stamp_json(state: &AppState, stamp: FormStamp) -> FormAgain {
+    FormAgain {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        body: FormAgainBody::Json(
+            json!({ "ok": false, "errors": { "ts": stamp_reason(stamp).1 }, "ts": state.form_stamp() }),
+        ),
         retry_after: None,
     }
 }
