@@ -244,12 +244,7 @@ pub fn newsletter_in(ctx: &Ctx, tx: &Tx, n: &NewsletterSignup) -> Result<(), Wor
     Ok(())
 }
 
-/// What a one-time confirmation token stands for (without using it).
-pub fn token_is_valid(store: &Store, token: &str, now: i64) -> Result<bool, StoreError> {
-    Ok(confirmation_form(store, token, now)?.is_some())
-}
-
-/// The form behind a link that can still be used (`registrierung`,
+/// The form behind a confirmation link that can still be used (`registrierung`,
 /// `newsletter`, `mitgliedsantrag`, …; empty for a link of no form), so its
 /// page can say what is confirmed; `None` for a used or expired link.
 pub fn confirmation_form(

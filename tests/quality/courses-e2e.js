@@ -58,9 +58,10 @@ async function pressLink(page, url, button) {
 }
 
 // `campus serve` reloads an open page whose content changed; a booking changes
-// the free places shown on the course page, so the page being filled in could
-// reload under the test (seen as a submit that never navigates). The flows
-// test booking, not live reload (live-reload-e2e.js does): no reload stream.
+// the free places shown on the course page. Once a form is touched the page
+// stays, but a reload between loading the page and the first input would
+// still race the test. The flows test booking, not live reload
+// (live-reload-e2e.js does): no reload stream.
 async function quietLiveReload(ctx) {
   await ctx.route('**/__campus/live-reload', (route) => route.abort());
 }
