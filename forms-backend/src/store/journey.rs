@@ -249,17 +249,7 @@ impl super::Store {
             )?;
             // An application that led to membership is part of the
             // membership record and stays; a rejected one goes after its
-            // period. Its steps first: not every engine enforces the
-            // foreign key's cascade.
-            let rejected = "SELECT id FROM membership_applications
-                WHERE state = ?1 AND updated_at < ?2";
-            t.execute(
-                &format!("DELETE FROM membership_events WHERE application_id IN ({rejected})"),
-                params![
-                    crate::membership::ApplicationState::Rejected,
-                    cut.rejected_applications_before
-                ],
-            )?;
+            // period, its steps with it (ON DELETE CASCADE).
             report.membership_applications = t.execute(
                 "DELETE FROM membership_applications WHERE state = ?1 AND updated_at < ?2",
                 params![
