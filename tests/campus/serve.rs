@@ -423,6 +423,20 @@ fn post_form(address: &str, path: &str, pairs: &[(&str, &str)]) -> String {
     raw
 }
 
+/// A signed fill-time stamp from the backend, once it is old enough:
+/// people take a moment to fill in a form; bots do not.
+fn fill_time_stamp(address: &str) -> String {
+    let (_, token) = get(address, "/forms/token").unwrap();
+    let ts = token
+        .split("\"ts\":\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap_or_else(|| panic!("no token in {token}"))
+        .to_string();
+    std::thread::sleep(Duration::from_millis(2200));
+    ts
+}
+
 /// The next connection to `listener`, waiting at most `limit`.
 fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {
     listener.set_nonblocking(true).unwrap();
@@ -474,15 +488,7 @@ fn a_hard_kill_after_the_answer_loses_no_mail() {
         ("CAMPUS_SMTP_TLS", "keine".to_string()),
     ];
     let (address, mut first) = serving(site, &[], &no_smtp, "/healthz");
-    let (_, token) = get(&address, "/forms/token").unwrap();
-    let ts = token
-        .split("\"ts\":\"")
-        .nth(1)
-        .and_then(|t| t.split('"').next())
-        .unwrap_or_else(|| panic!("no token in {token}"))
-        .to_string();
-    // People take a moment to fill in a form; bots do not.
-    std::thread::sleep(Duration::from_millis(2200));
+    let ts = fill_time_stamp(&address);
     let answer = post_form(
         &address,
         "/forms/kontakt",
@@ -524,4 +530,79 @@ fn a_hard_kill_after_the_answer_loses_no_mail() {
         .filter(|m| m.contains("Hart Abgebrochen"))
         .collect();
     assert_eq!(sent.len(), 1, "sent more than once");
+}
+
+/// The confirmation link of the newest mail to `to`, as the site's path.
+fn confirm_path(site: &Path, to: &str) -> Option<String> {
+    let mail = mail_files(site)
+        .into_iter()
+        .find(|m| m.contains(to) && m.contains("buchung/bestaetigen"))?;
+    // Quoted-printable soft line breaks would cut the link.
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let start = joined.find("/forms/buchung/bestaetigen/")?;
+    let path: String = joined[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(*c))
+        .collect();
+    Some(path)
+}
+
+/// A confirmed registration changes the free places on the served event
+/// page, yet no browser is told to reload: the editor's live reload must not
+/// reload a page that a visitor is reading or filling in (the quality gate
+/// lost a form that way).
+#[test]
+fn a_booking_updates_the_served_page_without_reloading_browsers() {
+    let dir = sample();
+    let site = dir.path();
+    let (address, _server) = serving(site, &[], &[], "/healthz");
+    let page = "/veranstaltungen/rathausdialog-fruehjahr-2027/";
+    let places = |address: &str| {
+        let (_, body) = get(address, page).unwrap();
+        body.contains("40, noch 40 frei")
+    };
+    assert!(places(&address), "40 places before any booking");
+    let mut events = Events::open(&address);
+    events.expect("bereit", "");
+
+    let ts = fill_time_stamp(&address);
+    let email = "ruth.reload@ahornfeld.example";
+    let answer = post_form(
+        &address,
+        "/forms/veranstaltung",
+        &[
+            ("veranstaltung", "rathausdialog-fruehjahr-2027"),
+            ("name", "Ruth Reload"),
+            ("email", email),
+            ("kommune", "ahornfeld"),
+            ("einwilligung", "ja"),
+            ("website", ""),
+            ("ts", &ts),
+        ],
+    );
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let mut link = None;
+    wait_until("the confirmation request is written", || {
+        link = confirm_path(site, email);
+        link.is_some()
+    });
+    let confirmed = post_form(&address, &link.unwrap(), &[]);
+    assert!(confirmed.starts_with("HTTP/1.1 303"), "{confirmed}");
+    wait_until("the event page counts the place", || {
+        get(&address, page).is_some_and(|(_, body)| body.contains("40, noch 39 frei"))
+    });
+    // The page is new; a reload event would have gone out with it.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = events.stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        events.seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(
+        !events.seen.contains("event: reload"),
+        "a booking reloaded browsers: {}",
+        events.seen
+    );
 }

@@ -57,20 +57,10 @@ async function pressLink(page, url, button) {
   return btn;
 }
 
-// `campus serve` reloads an open page whose content changed; a booking changes
-// the free places shown on the course page. Once a form is touched the page
-// stays, but a reload between loading the page and the first input would
-// still race the test. The flows test booking, not live reload
-// (live-reload-e2e.js does): no reload stream.
-async function quietLiveReload(ctx) {
-  await ctx.route('**/__campus/live-reload', (route) => route.abort());
-}
-
 async function flow(browser, { js, authority, approver, person }) {
   const mode = `Kursbuchung ${js ? 'mit' : 'ohne'} JavaScript`;
   console.log(`${mode} (${authority}, ${person.email}):`);
   const ctx = await browser.newContext({ javaScriptEnabled: js, locale: 'de-DE', bypassCSP: true });
-  await quietLiveReload(ctx);
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
   try {
@@ -162,7 +152,6 @@ async function exclusiveFlow(browser) {
   const mode = 'Exklusiver Kurs mit JavaScript';
   console.log(`${mode}:`);
   const ctx = await browser.newContext({ javaScriptEnabled: true, locale: 'de-DE', bypassCSP: true });
-  await quietLiveReload(ctx);
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
   try {

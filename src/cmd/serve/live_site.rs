@@ -193,22 +193,17 @@ impl LiveSite {
         let _ = reloads.send(site);
     }
 
-    /// Takes new counts of booked places; re-renders the pages that show
-    /// them and reloads the browsers if anything changed.
+    /// Takes new counts of booked places and re-renders the pages that show
+    /// them. Browsers are not told to reload: live reload shows an editor
+    /// their own edit, while a count changed by somebody's booking would
+    /// reload a page that a visitor is reading or about to fill in; the
+    /// next visit shows the new count.
     pub(super) fn refresh_bookings(&self, bookings: Arc<campus_generator::model::Bookings>) {
         let mut build = self.build.lock().expect("build lock");
         build.set_bookings(bookings);
         if let Ok(report) = build.refresh_pages() {
             if !report.changed.is_empty() {
                 self.publish(&build);
-                // Only the pages showing the changed dates reload: a page
-                // someone is filling in elsewhere must not lose its input.
-                let generation = self.state.borrow().generation() + 1;
-                let reload = reload_scope(&report.changed, false);
-                self.state.send_replace(BuildState::Ok {
-                    generation,
-                    reload: Arc::new(reload),
-                });
             }
         }
     }
