@@ -30,7 +30,8 @@ pub const MONTHS: [&str; 12] = [
 
 /// `text` with no-break spaces inside dates, times and amounts.
 pub fn keep_together(text: &str) -> Cow<'_, str> {
-    if !text.contains(' ') && !text.contains('–') {
+    // Every rule needs a digit: most text of a page has none.
+    if !text.bytes().any(|b| b.is_ascii_digit()) || (!text.contains(' ') && !text.contains('–')) {
         return Cow::Borrowed(text);
     }
     let words: Vec<&str> = text.split(' ').collect();
@@ -147,17 +148,17 @@ pub fn keep_together_html(html: &str) -> String {
             rest.find('>').map_or(rest.len(), |e| e + 1)
         };
         let tag = &rest[..end];
-        let name: String = tag
-            .trim_start_matches('<')
-            .trim_start_matches('/')
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let named = tag.trim_start_matches('<').trim_start_matches('/');
+        let name = &named[..named.bytes().take_while(u8::is_ascii_alphanumeric).count()];
         match verbatim {
-            Some(open) if tag.starts_with("</") && name == open => verbatim = None,
+            Some(open) if tag.starts_with("</") && name.eq_ignore_ascii_case(open) => {
+                verbatim = None
+            }
             None if !tag.starts_with("</") && !tag.ends_with("/>") => {
-                verbatim = VERBATIM.iter().copied().find(|v| *v == name);
+                verbatim = VERBATIM
+                    .iter()
+                    .copied()
+                    .find(|v| name.eq_ignore_ascii_case(v));
             }
             _ => {}
         }
@@ -219,6 +220,12 @@ mod tests {
         assert_eq!(
             keep_together_html(html).replace(NBSP, "~"),
             "<p title=\"10. Mai 2027\">am 10.~Mai~2027</p><textarea name=\"n\">am 10. Mai 2027</textarea><!-- 10. Mai 2027 --><p>20~%</p>"
+        );
+        // Tag names in any case; text after the verbatim element is kept together again.
+        let upper = "<PRE>um 13:00 Uhr</PRE>um 13:00 Uhr<Code>20 %</CODE>";
+        assert_eq!(
+            keep_together_html(upper).replace(NBSP, "~"),
+            "<PRE>um 13:00 Uhr</PRE>um 13:00~Uhr<Code>20 %</CODE>"
         );
     }
 }
