@@ -317,9 +317,13 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
         })
     })?;
     // Dates, times and amounts never break across lines, whoever wrote them.
+    let mut html = crate::typography::keep_together_html(&html);
+    if let Some(entries) = &job.spliced {
+        html = html.replace(pages::SPLICE_MARK, entries);
+    }
     Ok(Output {
         path: job.path,
-        bytes: crate::typography::keep_together_html(&html).into_bytes(),
+        bytes: html.into_bytes(),
     })
 }
 

@@ -86,7 +86,10 @@ pub(super) fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -
         return None;
     }
     // A broken entry fails the build where the catalog calls the component.
+    // The page's typography pass does not see the entries (see
+    // `Job::with_units`): they get it here, once per entry.
     render_component(tera, CATALOG_ITEM, &[("unit", card)])
+        .map(|html| crate::typography::keep_together_html(&html))
 }
 
 /// Pre-computed view data shared by all pages. The form backend keeps one
