@@ -205,6 +205,18 @@ fn serve_reloads_on_save_reports_broken_files_and_recovers() {
     events.expect("reload", "/lerneinheiten/ozg-grundlagen/");
     let (_, body) = get(&address, "/lerneinheiten/ozg-grundlagen/").unwrap();
     assert!(body.contains("OZG wieder da:"));
+
+    // A new unit gets its page; once its file is deleted, the page is gone.
+    let copy = read(site, unit).replace("OZG wieder da:", "OZG als Kopie:");
+    write(site, "content/einheiten/ozg-kopie.md", &copy);
+    events.expect("reload", "/lerneinheiten/ozg-kopie/");
+    let (status, body) = get(&address, "/lerneinheiten/ozg-kopie/").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("OZG als Kopie:"));
+    std::fs::remove_file(site.join("content/einheiten/ozg-kopie.md")).unwrap();
+    events.expect("reload", "/lerneinheiten/");
+    let (status, _) = get(&address, "/lerneinheiten/ozg-kopie/").unwrap();
+    assert_eq!(status, 404, "the deleted unit's page is still served");
 }
 
 /// Status, header lines and body bytes of a GET with `headers`.

@@ -53,6 +53,22 @@ pub(super) fn changes_source(
     relevant
 }
 
+/// How long to wait for more events after `event`: a file closed after
+/// writing or renamed into place is saved, so a moment is enough for the
+/// rest of the save; after anything else more may follow (a truncated
+/// file before its new text).
+fn quiet_after(event: &notify::Result<notify::Event>) -> Duration {
+    use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+    let saved = event.as_ref().is_ok_and(|e| {
+        matches!(
+            e.kind,
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+                | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+        )
+    });
+    Duration::from_millis(if saved { 2 } else { 10 })
+}
+
 /// Watches the sources and rebuilds on changes; dropping the returned
 /// value stops watching.
 pub(super) fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<Box<dyn Send>> {
@@ -104,10 +120,13 @@ pub(super) fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<B
                     Err(_) => break,
                 }
             };
+            let noticed = std::time::Instant::now();
             let mut changed: Vec<PathBuf> = Vec::new();
+            let mut quiet = quiet_after(&first);
             let mut relevant = changes_source(&dir, first, &mut changed);
             // Debounce: editors write, rename and touch in quick succession.
-            while let Ok(next) = rx.recv_timeout(Duration::from_millis(10)) {
+            while let Ok(next) = rx.recv_timeout(quiet) {
+                quiet = quiet_after(&next);
                 relevant |= changes_source(&dir, next, &mut changed);
             }
             if !relevant {
@@ -119,6 +138,9 @@ pub(super) fn watch_sources(live: Arc<LiveSite>, poll: bool) -> notify::Result<B
                 changed.clear(); // an empty list means "check everything"
             }
             rebuilt = true;
+            if std::env::var_os("CAMPUS_ZEITEN").is_some() {
+                eprintln!("Änderung bemerkt vor {} µs", noticed.elapsed().as_micros());
+            }
             match live.rebuild(&changed) {
                 Ok(report) => println!(
                     "Neu gebaut in {} ms: {} Seiten gerendert, {} Dateien geändert.",
