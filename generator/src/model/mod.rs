@@ -125,7 +125,9 @@ pub struct Site {
     pub evaluation: Vec<evaluation::Question>,
     /// Links of the bodies to pages and anchors of this site, checked once
     /// the pages are rendered.
-    pub links: Vec<SiteLink>,
+    /// Shared between a site and its patched successors while no edit
+    /// changes a link.
+    pub links: Arc<Vec<SiteLink>>,
     /// What the editors should know but does not stop the build.
     pub warnings: Vec<Problem>,
     /// The raster pictures below `static/`: sizes and smaller copies.
@@ -897,7 +899,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         competence_areas,
         role_profiles,
         evaluation,
-        links: site_links,
+        links: Arc::new(site_links),
         images: crate::images::Images::scan(&root.join("static"), &static_files.0),
         assets,
         warnings: Problems(warnings).sorted().0,

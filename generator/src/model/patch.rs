@@ -57,12 +57,15 @@ pub fn patch(
     let lecturer_ids = index_of(prev.lecturers.iter().map(|l| l.id.as_str()));
     let unit_ids = index_of(prev.units.iter().map(|u| u.id.as_str()));
     let provider_ids = index_of(prev.providers.iter().map(|p| p.id.as_str()));
-    let authority_id_list: Vec<String> = prev.authorities.iter().map(|a| a.id.clone()).collect();
-    let authority_ids = index_of(authority_id_list.iter().map(String::as_str));
-    let internal = super::internal::InternalUnits::of(
-        prev.units.iter().map(|u| u.internal_to),
-        &authority_id_list,
-    );
+    let authority_ids = index_of(prev.authorities.iter().map(|a| a.id.as_str()));
+    // Only edits of authorities and courses check internal units.
+    let internal = edits
+        .iter()
+        .any(|(folder, _, _)| matches!(*folder, "kommunen" | "kurse"))
+        .then(|| {
+            let ids: Vec<String> = prev.authorities.iter().map(|a| a.id.clone()).collect();
+            super::internal::InternalUnits::of(prev.units.iter().map(|u| u.internal_to), &ids)
+        });
     let area_ids = index_of(prev.competence_areas.iter().map(|a| a.id.as_str()));
     let category_ids = index_of(prev.faq_categories.iter().map(|c| c.id.as_str()));
     let refs = UnitRefs {
@@ -81,8 +84,9 @@ pub fn patch(
     let statics = StaticFiles::list(&prev.root.join("static"));
     let mut new_links = Vec::new();
     for (folder, path, _) in &edits {
-        site.links.retain(|l| l.file != *path);
-        site.warnings.retain(|w| prev.root.join(&w.file) != *path);
+        let relative = path.strip_prefix(&prev.root).unwrap_or(path);
+        site.warnings
+            .retain(|w| w.file != relative && w.file != *path);
         if let Ok(f) = SourceFile::read(path) {
             let id = f.id.clone();
             links::check_body(
@@ -94,7 +98,14 @@ pub fn patch(
             );
         }
     }
-    site.links.extend(new_links);
+    // Most edits leave the links as they were: then the list stays shared.
+    let edited = |file: &Path| edits.iter().any(|(_, path, _)| *path == file);
+    let old_links = prev.links.iter().filter(|l| edited(&l.file));
+    if edits.len() != 1 || !old_links.eq(new_links.iter()) {
+        let links = Arc::make_mut(&mut site.links);
+        links.retain(|l| !edited(&l.file));
+        links.extend(new_links);
+    }
     for (folder, path, id) in edits {
         match folder {
             "einheiten" => {
@@ -125,6 +136,7 @@ pub fn patch(
                                 owners.take(&other.name, &other.mail_domains);
                             }
                         }
+                        let internal = internal.as_ref().expect("made for authority edits");
                         internal.check_refs(
                             &f,
                             raw.einheiten.iter(),
@@ -145,6 +157,7 @@ pub fn patch(
                 match loader.load_file::<RawCourse>(path) {
                     Ok((f, raw)) => {
                         let written = raw.einheiten.value.iter().map(|cu| &cu.einheit);
+                        let internal = internal.as_ref().expect("made for course edits");
                         internal.check_refs(&f, written, None, &unit_ids, &mut problems);
                         // The exclusive price comes from data/ (unchanged here).
                         let exclusive = site.courses[i].exclusive;
