@@ -323,6 +323,8 @@ impl LiveBuild {
             .zip(&rendered)
             .map(|(i, (_, d))| (*d, paths[*i].as_str()))
             .collect();
+        let busy: Duration = slowest.iter().map(|(d, _)| *d).sum();
+        phases.rendered = (slowest.len(), busy);
         slowest.sort_by(|a, b| b.cmp(a));
         slowest.truncate(5);
         phases.slowest = slowest
@@ -496,6 +498,8 @@ struct Phases {
     marks: Vec<(&'static str, Duration)>,
     /// The pages that took longest to render.
     slowest: Vec<String>,
+    /// How many pages were rendered and their rendering times added up.
+    rendered: (usize, Duration),
 }
 
 impl Phases {
@@ -504,6 +508,7 @@ impl Phases {
             last: started,
             marks: Vec::new(),
             slowest: Vec::new(),
+            rendered: (0, Duration::ZERO),
         }
     }
 
@@ -522,7 +527,12 @@ impl Phases {
                 .collect();
             eprintln!("Zeiten: {}", parts.join(", "));
             if !self.slowest.is_empty() {
-                eprintln!("  langsamste Seiten: {}", self.slowest.join(", "));
+                let (pages, busy) = self.rendered;
+                eprintln!(
+                    "  {pages} Seiten, zusammen {} ms; langsamste: {}",
+                    busy.as_millis(),
+                    self.slowest.join(", ")
+                );
             }
         }
     }

@@ -57,10 +57,16 @@ impl Job {
     /// The units of a catalog page (`units_html` or `units`, see
     /// [`RenderOptions::list_fragments`]) and `visible_count`.
     pub(crate) fn with_units(self, r: &Renderer, units: &[usize]) -> Job {
-        let items: Option<Vec<&str>> = units
-            .iter()
-            .map(|i| r.views.catalog_items[*i].as_deref())
-            .collect();
+        self.with_entries(r, &r.views.catalog_items, units)
+    }
+
+    /// The units of a topic or lecturer page, like [`Job::with_units`].
+    pub(crate) fn with_list_cards(self, r: &Renderer, units: &[usize]) -> Job {
+        self.with_entries(r, &r.views.list_cards, units)
+    }
+
+    fn with_entries(self, r: &Renderer, entries: &[Option<String>], units: &[usize]) -> Job {
+        let items: Option<Vec<&str>> = units.iter().map(|i| entries[*i].as_deref()).collect();
         let job = match items {
             // The template and the typography pass see a short stand-in;
             // the entries (typography applied when they were made) are
@@ -382,10 +388,6 @@ impl<'a> Renderer<'a> {
         by_url.get(url).copied()
     }
 
-    fn cards(&self, idx: impl Iterator<Item = usize>) -> Value {
-        Value::Array(idx.map(|i| self.views.unit_cards[i].clone()).collect())
-    }
-
     fn job(&self, page: PageRef) -> Job {
         let (site, views, today) = (self.site, &self.views, self.options.today);
         match page {
@@ -480,12 +482,13 @@ impl<'a> Renderer<'a> {
                     .by_title
                     .iter()
                     .copied()
-                    .filter(|u| site.units[*u].topics.contains(&ti));
+                    .filter(|u| site.units[*u].topics.contains(&ti))
+                    .collect::<Vec<usize>>();
                 Job::new(urls::topic(&topic.id), "topic.html", &topic.title)
                     .describe(&topic.summary)
                     .with("section", json!({ "title": "Themen", "url": "/themen/" }))
                     .with("topic", view)
-                    .with("units", self.cards(units))
+                    .with_list_cards(self, &units)
             }
             PageRef::Lecturer(li) => {
                 let lecturer = &site.lecturers[li];
@@ -495,7 +498,8 @@ impl<'a> Renderer<'a> {
                     .by_title
                     .iter()
                     .copied()
-                    .filter(|u| site.units[*u].lecturers.contains(&li));
+                    .filter(|u| site.units[*u].lecturers.contains(&li))
+                    .collect::<Vec<usize>>();
                 Job::new(urls::lecturer(&lecturer.id), "lecturer.html", &lecturer.name)
                     .describe(&lecturer.role)
                     .with(
@@ -503,7 +507,7 @@ impl<'a> Renderer<'a> {
                         json!({ "title": "Dozierende", "url": urls::LECTURERS }),
                     )
                     .with("lecturer", json!({ "id": lecturer.id, "name": lecturer.name, "role": lecturer.role, "content": markdown::to_html_with(&lecturer.body, 2, &site.images) }))
-                    .with("units", self.cards(units))
+                    .with_list_cards(self, &units)
             }
             PageRef::Authority(ai) => {
                 let a = &site.authorities[ai];

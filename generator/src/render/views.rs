@@ -8,6 +8,8 @@ use super::*;
 /// component per unit and page, which made the catalog the slowest page to
 /// re-render after an edit.
 pub(super) const CATALOG_ITEM: &str = "catalog_item";
+/// The theme's component for one entry of a topic's or lecturer's units.
+pub(super) const LIST_CARD: &str = "list_card";
 
 /// The theme's `authority_item` component: 11,000 authority pages with ten
 /// units each would otherwise run the card component 110,000 times. It is
@@ -92,6 +94,16 @@ pub(super) fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -
         .map(|html| crate::typography::keep_together_html(&html))
 }
 
+/// A unit's entry in the lists of topic and lecturer pages (see
+/// [`catalog_item`]).
+pub(super) fn list_card(tera: &Tera, options: &RenderOptions, card: &Value) -> Option<String> {
+    if !options.list_fragments || !tera.contains_component(LIST_CARD) {
+        return None;
+    }
+    render_component(tera, LIST_CARD, &[("unit", card)])
+        .map(|html| crate::typography::keep_together_html(&html))
+}
+
 /// Pre-computed view data shared by all pages. The form backend keeps one
 /// per loaded site and day, and renders its single pages from it.
 #[derive(Clone)]
@@ -104,6 +116,8 @@ pub struct Views {
     pub(crate) topic_cards: Vec<Value>,
     /// Finished catalog entry per unit (see [`RenderOptions::list_fragments`]).
     pub(crate) catalog_items: Vec<Option<String>>,
+    /// Finished entry per unit for topic and lecturer pages.
+    pub(crate) list_cards: Vec<Option<String>>,
     /// Finished entries of authority pages per unit (see [`AUTHORITY_ITEM`]).
     pub(crate) authority_items: Vec<Option<[String; 2]>>,
     /// The day the views were made for (next dates depend on it).
@@ -200,22 +214,26 @@ pub(super) fn authority_list(site: &Site) -> Vec<Value> {
 
 impl Views {
     pub fn build(site: &Site, tera: &Tera, options: &RenderOptions) -> Views {
-        let made: Vec<(Value, Option<String>, Option<[String; 2]>)> = site
+        type Made = (Value, Option<String>, Option<String>, Option<[String; 2]>);
+        let made: Vec<Made> = site
             .units
             .par_iter()
             .map(|u| {
                 let card = unit_card(site, u, options.today);
                 let item = catalog_item(tera, options, &card);
+                let list_item = list_card(tera, options, &card);
                 let staff_items = authority_items(site, tera, options, u, &card);
-                (card, item, staff_items)
+                (card, item, list_item, staff_items)
             })
             .collect();
         let mut unit_cards = Vec::with_capacity(made.len());
         let mut catalog_items = Vec::with_capacity(made.len());
+        let mut list_cards = Vec::with_capacity(made.len());
         let mut authority_items = Vec::with_capacity(made.len());
-        for (card, item, staff_items) in made {
+        for (card, item, list_item, staff_items) in made {
             unit_cards.push(card);
             catalog_items.push(item);
+            list_cards.push(list_item);
             authority_items.push(staff_items);
         }
         let (global, course_cards, topic_cards) = site_views(site, options);
@@ -226,6 +244,7 @@ impl Views {
             course_cards,
             topic_cards,
             catalog_items,
+            list_cards,
             authority_items,
             today: options.today,
             lookups: super::pages::Lookups::build(site),
@@ -245,6 +264,7 @@ impl Views {
         for &i in units {
             let card = unit_card(site, &site.units[i], options.today);
             self.catalog_items[i] = catalog_item(tera, options, &card);
+            self.list_cards[i] = list_card(tera, options, &card);
             self.authority_items[i] = authority_items(site, tera, options, &site.units[i], &card);
             self.unit_cards[i] = card;
         }
