@@ -45,7 +45,9 @@ use crate::markdown;
 use crate::model::Site;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Words not worth indexing or searching for. Written into the index so
 /// the browser uses the same list.
@@ -249,47 +251,133 @@ pub fn query_terms(query: &str) -> Vec<Term> {
 
 /// Builds the index from documents, in the given order.
 pub fn build_index(sources: &[Source]) -> Index {
+    build_index_cached(sources, &mut IndexCache::default())
+}
+
+/// The tokens of the documents indexed last time, so that the next index of
+/// an edited site tokenises only the documents that changed: tokenising all
+/// of a Germany-scale site took ~0.4 s per edit in `campus serve`. Words are
+/// kept once each; per document three numbers per token.
+#[derive(Default)]
+pub struct IndexCache {
+    words: Vec<String>,
+    word_ids: HashMap<String, u32>,
+    /// By the hash of a document's source.
+    docs: HashMap<u64, DocTokens>,
+    /// How many documents the last build tokenised.
+    pub tokenised: usize,
+}
+
+const NOT_WRITTEN: u32 = u32::MAX;
+
+/// One document's tokens: (token, weight, spelling or [`NOT_WRITTEN`]),
+/// tokens and spellings as ids into [`IndexCache::words`].
+type DocTokens = Arc<[(u32, u32, u32)]>;
+
+impl IndexCache {
+    fn word_id(&mut self, word: &str) -> u32 {
+        if let Some(id) = self.word_ids.get(word) {
+            return *id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(word.to_string());
+        self.word_ids.insert(word.to_string(), id);
+        id
+    }
+}
+
+fn source_hash(s: &Source) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let d = &s.doc;
+    (
+        &d.title,
+        &d.url,
+        &d.kind,
+        &d.kind_label,
+        &d.format,
+        &d.level,
+    )
+        .hash(&mut h);
+    (&d.next_date, &d.summary, &s.keywords, &s.text).hash(&mut h);
+    h.finish()
+}
+
+/// [`build_index`], tokenising only the documents not in `cache`; the cache
+/// then holds the documents of `sources`.
+pub fn build_index_cached(sources: &[Source], cache: &mut IndexCache) -> Index {
     use rayon::prelude::*;
-    // Documents are weighed in parallel (tokenising is the expensive part),
-    // then merged into postings sorted by token and document.
-    let weighed: Vec<Vec<Weighed>> = sources.par_iter().map(doc_weights).collect();
-    let mut postings: Vec<(u32, Weighed)> = weighed
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, ws)| ws.into_iter().map(move |w| (i as u32, w)))
+    let hashes: Vec<u64> = sources.par_iter().map(source_hash).collect();
+    // Tokenising is the expensive part: in parallel, new documents only.
+    let mut seen = HashSet::new();
+    let missing: Vec<usize> = (0..sources.len())
+        .filter(|i| !cache.docs.contains_key(&hashes[*i]) && seen.insert(hashes[*i]))
         .collect();
-    postings.par_sort_unstable_by(|a, b| (&a.1.token, a.0).cmp(&(&b.1.token, b.0)));
-    let mut tokens: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
-    let mut spellings: Vec<(String, String)> = Vec::new();
-    // How the current token was written so far (`None`: as itself).
-    let mut written: Option<String> = None;
-    for (doc, w) in postings {
-        match tokens.last_mut() {
-            Some((last, list)) if *last == w.token => {
-                list.push((doc, w.weight));
-                written = match (written, w.written) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    _ => None,
-                };
-            }
-            _ => {
-                if let (Some((last, _)), Some(word)) = (tokens.last(), written.take()) {
-                    spellings.push((last.clone(), word));
-                }
-                written = w.written;
-                tokens.push((w.token, vec![(doc, w.weight)]));
-            }
+    let weighed: Vec<(u64, Vec<Weighed>)> = missing
+        .par_iter()
+        .map(|i| (hashes[*i], doc_weights(&sources[*i])))
+        .collect();
+    cache.tokenised = weighed.len();
+    let mut docs = std::mem::take(&mut cache.docs);
+    for (hash, ws) in weighed {
+        let entries: Vec<(u32, u32, u32)> = ws
+            .iter()
+            .map(|w| {
+                let written = w
+                    .written
+                    .as_deref()
+                    .map_or(NOT_WRITTEN, |x| cache.word_id(x));
+                (cache.word_id(&w.token), w.weight, written)
+            })
+            .collect();
+        docs.insert(hash, entries.into());
+    }
+    let current: Vec<DocTokens> = hashes.iter().map(|h| docs[h].clone()).collect();
+    // Only this site's documents stay.
+    let wanted: HashSet<u64> = hashes.iter().copied().collect();
+    docs.retain(|h, _| wanted.contains(h));
+    cache.docs = docs;
+
+    // Postings per token, by document (documents are visited in order). A
+    // token keeps a spelling only if every document has one for it: the
+    // alphabetically first.
+    #[derive(Clone, Copy)]
+    enum Spelling {
+        Unseen,
+        All(u32),
+        Mixed,
+    }
+    let words = &cache.words;
+    let mut lists: Vec<Vec<(u32, u32)>> = vec![Vec::new(); words.len()];
+    let mut spelt = vec![Spelling::Unseen; words.len()];
+    for (doc, entries) in current.iter().enumerate() {
+        for &(token, weight, written) in entries.iter() {
+            let t = token as usize;
+            lists[t].push((doc as u32, weight));
+            spelt[t] = match (spelt[t], written) {
+                (_, NOT_WRITTEN) => Spelling::Mixed,
+                (Spelling::Unseen, w) => Spelling::All(w),
+                (Spelling::All(a), b) if words[b as usize] < words[a as usize] => Spelling::All(b),
+                (other, _) => other,
+            };
         }
     }
-    if let (Some((last, _)), Some(word)) = (tokens.last(), written) {
-        spellings.push((last.clone(), word));
+    let mut tokens = BTreeMap::new();
+    let mut spellings = BTreeMap::new();
+    for (t, list) in lists.into_iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        if let Spelling::All(w) = spelt[t] {
+            spellings.insert(words[t].clone(), words[w as usize].clone());
+        }
+        tokens.insert(words[t].clone(), list);
     }
     Index {
         version: INDEX_VERSION,
         stopwords: STOPWORDS.iter().map(|s| s.to_string()).collect(),
         docs: sources.iter().map(|s| s.doc.clone()).collect(),
-        tokens: tokens.into_iter().collect(),
-        spellings: spellings.into_iter().collect(),
+        tokens,
+        spellings,
     }
 }
 
@@ -739,6 +827,11 @@ pub fn site_index(site: &Site, today: NaiveDate) -> Index {
     build_index(&site_sources(site, today))
 }
 
+/// [`site_index`] with the tokens of unchanged documents from `cache`.
+pub fn site_index_cached(site: &Site, today: NaiveDate, cache: &mut IndexCache) -> Index {
+    build_index_cached(&site_sources(site, today), cache)
+}
+
 /// The first words of `text`, at most `max` characters, with "…" if cut.
 fn excerpt(text: &str, max: usize) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -762,6 +855,90 @@ fn excerpt(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index built the plain way (every document tokenised, postings
+    /// sorted): what the cached build must equal.
+    fn build_index_by_sorting(sources: &[Source]) -> Index {
+        use rayon::prelude::*;
+        // Documents are weighed in parallel (tokenising is the expensive part),
+        // then merged into postings sorted by token and document.
+        let weighed: Vec<Vec<Weighed>> = sources.par_iter().map(doc_weights).collect();
+        let mut postings: Vec<(u32, Weighed)> = weighed
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, ws)| ws.into_iter().map(move |w| (i as u32, w)))
+            .collect();
+        postings.par_sort_unstable_by(|a, b| (&a.1.token, a.0).cmp(&(&b.1.token, b.0)));
+        let mut tokens: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
+        let mut spellings: Vec<(String, String)> = Vec::new();
+        // How the current token was written so far (`None`: as itself).
+        let mut written: Option<String> = None;
+        for (doc, w) in postings {
+            match tokens.last_mut() {
+                Some((last, list)) if *last == w.token => {
+                    list.push((doc, w.weight));
+                    written = match (written, w.written) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        _ => None,
+                    };
+                }
+                _ => {
+                    if let (Some((last, _)), Some(word)) = (tokens.last(), written.take()) {
+                        spellings.push((last.clone(), word));
+                    }
+                    written = w.written;
+                    tokens.push((w.token, vec![(doc, w.weight)]));
+                }
+            }
+        }
+        if let (Some((last, _)), Some(word)) = (tokens.last(), written) {
+            spellings.push((last.clone(), word));
+        }
+        Index {
+            version: INDEX_VERSION,
+            stopwords: STOPWORDS.iter().map(|s| s.to_string()).collect(),
+            docs: sources.iter().map(|s| s.doc.clone()).collect(),
+            tokens: tokens.into_iter().collect(),
+            spellings: spellings.into_iter().collect(),
+        }
+    }
+
+    fn sample_sources() -> Vec<Source> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let site = crate::model::load(&root).expect("the sample site loads");
+        site_sources(&site, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+    }
+
+    #[test]
+    fn the_merged_index_equals_the_sorted_one() {
+        let mut sources = sample_sources();
+        // One token written two ways: the alphabetically first is kept.
+        sources[0].doc.title.push_str(" Größe");
+        sources[1].doc.title.push_str(" Grösse");
+        let index = build_index(&sources);
+        assert_eq!(
+            index.spellings.get("groesse").map(String::as_str),
+            Some("grösse")
+        );
+        assert_eq!(index, build_index_by_sorting(&sources));
+    }
+
+    #[test]
+    fn an_edit_tokenises_only_the_changed_document() {
+        let mut sources = sample_sources();
+        let mut cache = IndexCache::default();
+        build_index_cached(&sources, &mut cache);
+        assert_eq!(cache.tokenised, sources.len());
+        // A new title with a new word and an umlaut; a document gone.
+        sources[3].doc.title = "Überraschungsgäste im Zwölftonsaal".into();
+        sources.remove(5);
+        let index = build_index_cached(&sources, &mut cache);
+        assert_eq!(cache.tokenised, 1);
+        assert_eq!(index, build_index_by_sorting(&sources));
+        assert!(index.tokens.contains_key("zwoelftonsaal"));
+        // The removed document is no longer kept.
+        assert_eq!(cache.docs.len(), sources.len());
+    }
 
     #[test]
     fn umlauts_are_indexed_both_ways() {

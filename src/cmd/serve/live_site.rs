@@ -68,6 +68,9 @@ pub struct LiveSite {
     /// The search index of the newest derived files, for the form backend's
     /// search (which may start after the first files were made).
     pub(super) search_index: Mutex<Option<OfferedIndex>>,
+    /// The search index's tokens of each document, so an edit tokenises
+    /// only the documents it changed.
+    pub(super) index_tokens: Mutex<campus_generator::search::IndexCache>,
     /// Hands each new site to the thread that reloads the form backend.
     backend_reloads: std::sync::OnceLock<std::sync::mpsc::Sender<Arc<campus_generator::Site>>>,
 }
@@ -101,6 +104,7 @@ impl LiveSite {
             state,
             extras: std::sync::OnceLock::new(),
             search_index: Mutex::new(None),
+            index_tokens: Mutex::new(Default::default()),
             backend_reloads: std::sync::OnceLock::new(),
         })
     }
@@ -152,7 +156,9 @@ impl LiveSite {
                 // Calendar files, sitemap and search index follow the pages.
                 if !self.request_extras() {
                     if let Some((site, options)) = build.extras_input() {
-                        let (extras, index) = derived_files(&site, &options);
+                        let mut tokens = self.index_tokens.lock().expect("tokens lock");
+                        let (extras, index) = derived_files(&site, &options, &mut tokens);
+                        drop(tokens);
                         build.apply_extras(&site, extras);
                         self.publish(&build);
                         self.offer_index(Some((site, options.today, index)));
@@ -291,7 +297,10 @@ pub(super) fn extras_worker(
             let Some((site, options)) = input else {
                 break;
             };
-            let (extras, index) = pool.install(|| derived_files(&site, &options));
+            let (extras, index) = pool.install(|| {
+                let mut tokens = live.index_tokens.lock().expect("tokens lock");
+                derived_files(&site, &options, &mut tokens)
+            });
             let mut build = live.build.lock().expect("build lock");
             if let Some(report) = build.apply_extras(&site, extras) {
                 live.publish_changed(&build, report.changed.iter().chain(&report.removed));
@@ -344,14 +353,20 @@ fn backend_reloader(
 
 /// The derived files of `site` and the search index among them, which the
 /// form backend's search uses too.
+/// `tokens` keeps what the search index needs of unchanged documents.
 pub(super) fn derived_files(
     site: &campus_generator::Site,
     options: &campus_generator::render::RenderOptions,
+    tokens: &mut campus_generator::search::IndexCache,
 ) -> (
     Vec<campus_generator::render::Output>,
     Arc<campus_generator::search::Index>,
 ) {
-    let index = Arc::new(campus_generator::search::site_index(site, options.today));
+    let index = Arc::new(campus_generator::search::site_index_cached(
+        site,
+        options.today,
+        tokens,
+    ));
     let extras = campus_generator::render::extra_outputs_with_index(site, options, &index);
     (extras, index)
 }
@@ -362,7 +377,11 @@ pub(super) fn lower_priority() {
     // SAFETY: plain system call; on Linux PRIO_PROCESS with 0 means the
     // calling thread.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        // SCHED_IDLE: runs only on a processor nothing else wants.
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+        }
     }
 }
 
