@@ -59,6 +59,9 @@ pub(crate) struct Cache {
     record: Option<Record>,
     inputs: Stamps,
     outputs: Stamps,
+    /// The search index's tokens per document (beside the record, in
+    /// `<hash>.suche`): only documents that changed are tokenised again.
+    pub(crate) index_tokens: std::sync::Mutex<crate::search::IndexCache>,
 }
 
 /// What a build may reuse of the last one.
@@ -97,12 +100,20 @@ impl Cache {
         stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
         mark_racy(&mut inputs, scan_started);
         let outputs = stamps_below(&options.out_dir);
+        // Tokens of another binary or configuration are not used (the key
+        // of the record names both).
+        let index_tokens = record
+            .as_ref()
+            .and_then(|_| std::fs::read(file.with_extension("suche")).ok())
+            .and_then(|bytes| crate::search::IndexCache::from_bytes(&bytes))
+            .unwrap_or_default();
         Cache {
             file,
             key,
             record,
             inputs,
             outputs,
+            index_tokens: std::sync::Mutex::new(index_tokens),
         }
     }
 
@@ -179,12 +190,21 @@ impl Cache {
         let Ok(bytes) = serde_json::to_vec(&record) else {
             return;
         };
-        let staged = self
-            .file
-            .with_extension(format!("neu-{}", std::process::id()));
-        if std::fs::create_dir_all(folder).is_ok() && std::fs::write(&staged, bytes).is_ok() {
-            let _ = std::fs::rename(&staged, &self.file);
+        if std::fs::create_dir_all(folder).is_err() {
+            return;
         }
+        // The tokens first: a record is never newer than its tokens.
+        let tokens = self.index_tokens.into_inner().unwrap_or_default();
+        write_staged(&self.file.with_extension("suche"), &tokens.to_bytes());
+        write_staged(&self.file, &bytes);
+    }
+}
+
+/// Writes `bytes` beside `file` and renames them into place.
+fn write_staged(file: &Path, bytes: &[u8]) {
+    let staged = file.with_extension(format!("neu-{}", std::process::id()));
+    if std::fs::write(&staged, bytes).is_ok() {
+        let _ = std::fs::rename(&staged, file);
     }
 }
 

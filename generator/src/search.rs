@@ -275,6 +275,11 @@ const NOT_WRITTEN: u32 = u32::MAX;
 type DocTokens = Arc<[(u32, u32, u32)]>;
 
 impl IndexCache {
+    /// How many documents' tokens are kept.
+    pub fn documents(&self) -> usize {
+        self.docs.len()
+    }
+
     fn word_id(&mut self, word: &str) -> u32 {
         if let Some(id) = self.word_ids.get(word) {
             return *id;
@@ -285,6 +290,74 @@ impl IndexCache {
         id
     }
 }
+
+impl IndexCache {
+    /// The cache as bytes for `campus build`'s cache folder: the words, then
+    /// per document its hash and tokens, all little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.docs.len() * 16 + self.words.len() * 16);
+        out.extend_from_slice(CACHE_MAGIC);
+        out.extend_from_slice(&(self.words.len() as u32).to_le_bytes());
+        for w in &self.words {
+            out.extend_from_slice(&(w.len() as u32).to_le_bytes());
+            out.extend_from_slice(w.as_bytes());
+        }
+        out.extend_from_slice(&(self.docs.len() as u32).to_le_bytes());
+        for (hash, tokens) in &self.docs {
+            out.extend_from_slice(&hash.to_le_bytes());
+            out.extend_from_slice(&(tokens.len() as u32).to_le_bytes());
+            for (t, w, s) in tokens.iter() {
+                for n in [t, w, s] {
+                    out.extend_from_slice(&n.to_le_bytes());
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads [`IndexCache::to_bytes`]; `None` for anything else (a damaged
+    /// or foreign file only costs the tokenising).
+    pub fn from_bytes(bytes: &[u8]) -> Option<IndexCache> {
+        struct Reader<'a>(&'a [u8]);
+        impl<'a> Reader<'a> {
+            fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+                let (head, tail) = self.0.split_at_checked(n)?;
+                self.0 = tail;
+                Some(head)
+            }
+            fn number(&mut self) -> Option<u32> {
+                Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+            }
+        }
+        let mut r = Reader(bytes.strip_prefix(CACHE_MAGIC)?);
+        let mut cache = IndexCache::default();
+        let words = r.number()?;
+        for id in 0..words {
+            let len = r.number()? as usize;
+            let word = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+            cache.word_ids.insert(word.clone(), id);
+            cache.words.push(word);
+        }
+        for _ in 0..r.number()? {
+            let hash = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
+            let n = r.number()? as usize;
+            let mut tokens = Vec::with_capacity(n.min(r.0.len() / 12));
+            for _ in 0..n {
+                let (t, w, s) = (r.number()?, r.number()?, r.number()?);
+                if t >= words || (s != NOT_WRITTEN && s >= words) {
+                    return None;
+                }
+                tokens.push((t, w, s));
+            }
+            cache.docs.insert(hash, tokens.into());
+        }
+        r.0.is_empty().then_some(cache)
+    }
+}
+
+/// The first bytes of [`IndexCache::to_bytes`]; a new tokeniser needs a
+/// new mark.
+const CACHE_MAGIC: &[u8] = b"campus-suche-1\n";
 
 fn source_hash(s: &Source) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -938,6 +1011,26 @@ mod tests {
         assert!(index.tokens.contains_key("zwoelftonsaal"));
         // The removed document is no longer kept.
         assert_eq!(cache.docs.len(), sources.len());
+    }
+
+    #[test]
+    fn the_cache_comes_back_from_its_bytes() {
+        let mut sources = sample_sources();
+        let mut cache = IndexCache::default();
+        build_index_cached(&sources, &mut cache);
+        let bytes = cache.to_bytes();
+        let mut read = IndexCache::from_bytes(&bytes).expect("its own bytes");
+        assert_eq!(read.documents(), cache.documents());
+        sources[0].text.push_str(" Nachtrag");
+        let index = build_index_cached(&sources, &mut read);
+        assert_eq!(read.tokenised, 1);
+        assert_eq!(index, build_index_by_sorting(&sources));
+        // Cut, or with a token id beyond the words: not used.
+        assert!(IndexCache::from_bytes(&bytes[..bytes.len() - 3]).is_none());
+        assert!(IndexCache::from_bytes(b"campus-suche-0\n").is_none());
+        let mut forged = IndexCache::default();
+        forged.docs.insert(1, vec![(7, 1, NOT_WRITTEN)].into());
+        assert!(IndexCache::from_bytes(&forged.to_bytes()).is_none());
     }
 
     #[test]

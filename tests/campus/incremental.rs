@@ -535,6 +535,20 @@ fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
     let site = dir.path();
     std::thread::sleep(std::time::Duration::from_millis(100));
     let first = cached_build(site);
+    // The search index's tokens are kept beside the record, one entry per
+    // document of the index.
+    let kept: Vec<_> = std::fs::read_dir(site.join(".campus-cache/bau"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "suche"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let tokens =
+        campus_generator::search::IndexCache::from_bytes(&std::fs::read(&kept[0]).unwrap())
+            .expect("the tokens file reads back");
+    let index: serde_json::Value =
+        serde_json::from_str(&read(site, "public/suche/index.json")).unwrap();
+    assert_eq!(tokens.documents(), index["docs"].as_array().unwrap().len());
 
     // A unit title shows on its page, the catalogs, its topics, its courses
     // and the authorities that selected it, not on the others.

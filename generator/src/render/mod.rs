@@ -110,6 +110,8 @@ pub struct Reuse<'r> {
     pub select: &'r SelectPages<'r>,
     /// Called with the output path of every page kept.
     pub keep: &'r (dyn Fn(&str) -> Result<(), Problem> + Sync),
+    /// The search index's tokens of the last build's documents.
+    pub index_tokens: Option<&'r std::sync::Mutex<crate::search::IndexCache>>,
 }
 
 /// [`render_site_into`], rendering only the pages `reuse` does not keep
@@ -153,7 +155,14 @@ pub fn render_site_reusing(
         },
         || {
             let started = std::time::Instant::now();
-            let extra = renderer.extra_outputs();
+            let extra = match reuse.and_then(|r| r.index_tokens) {
+                Some(tokens) => {
+                    let mut tokens = tokens.lock().expect("index tokens");
+                    let index = crate::search::site_index_cached(site, options.today, &mut tokens);
+                    extra_outputs_with_index(site, options, &index)
+                }
+                None => renderer.extra_outputs(),
+            };
             profile.add("Zusatzdateien", started.elapsed());
             extra
         },
