@@ -297,7 +297,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         let plan = render::Reuse {
             select: &select,
             keep: &keep,
-            index_tokens: cache.as_ref().map(|c| &c.index_tokens),
+            index_tokens: cache.as_ref().map(Cache::index_tokens),
         };
         let files = statics.len()
             + render::render_site_reusing(

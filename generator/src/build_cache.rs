@@ -61,7 +61,8 @@ pub(crate) struct Cache {
     outputs: Stamps,
     /// The search index's tokens per document (beside the record, in
     /// `<hash>.suche`): only documents that changed are tokenised again.
-    pub(crate) index_tokens: std::sync::Mutex<crate::search::IndexCache>,
+    /// Read when the index is made, not by a build that changes nothing.
+    index_tokens: std::sync::OnceLock<std::sync::Mutex<crate::search::IndexCache>>,
 }
 
 /// What a build may reuse of the last one.
@@ -100,20 +101,13 @@ impl Cache {
         stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
         mark_racy(&mut inputs, scan_started);
         let outputs = stamps_below(&options.out_dir);
-        // Tokens of another binary or configuration are not used (the key
-        // of the record names both).
-        let index_tokens = record
-            .as_ref()
-            .and_then(|_| std::fs::read(file.with_extension("suche")).ok())
-            .and_then(|bytes| crate::search::IndexCache::from_bytes(&bytes))
-            .unwrap_or_default();
         Cache {
             file,
             key,
             record,
             inputs,
             outputs,
-            index_tokens: std::sync::Mutex::new(index_tokens),
+            index_tokens: std::sync::OnceLock::new(),
         }
     }
 
@@ -140,6 +134,19 @@ impl Cache {
         } else {
             Reuse::Nothing
         }
+    }
+
+    /// The last build's index tokens. Tokens of another binary or
+    /// configuration are not used (the record's key names both).
+    pub(crate) fn index_tokens(&self) -> &std::sync::Mutex<crate::search::IndexCache> {
+        self.index_tokens.get_or_init(|| {
+            let kept = self
+                .record
+                .as_ref()
+                .and_then(|_| std::fs::read(self.file.with_extension("suche")).ok())
+                .and_then(|bytes| crate::search::IndexCache::from_bytes(&bytes));
+            std::sync::Mutex::new(kept.unwrap_or_default())
+        })
     }
 
     /// Whether the output file `path` is still what the last build wrote.
@@ -194,8 +201,10 @@ impl Cache {
             return;
         }
         // The tokens first: a record is never newer than its tokens.
-        let tokens = self.index_tokens.into_inner().unwrap_or_default();
-        write_staged(&self.file.with_extension("suche"), &tokens.to_bytes());
+        if let Some(tokens) = self.index_tokens.into_inner() {
+            let tokens = tokens.into_inner().unwrap_or_default();
+            write_staged(&self.file.with_extension("suche"), &tokens.to_bytes());
+        }
         write_staged(&self.file, &bytes);
     }
 }
