@@ -273,11 +273,7 @@ pub(super) fn extras_worker(
 ) {
     // One thread of its own, also for the parallel parts (search index):
     // on the shared pool they would queue ahead of the next page rebuild.
-    let Ok(pool) = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .start_handler(|_| lower_priority())
-        .build()
-    else {
+    let Some(pool) = background_pool() else {
         return;
     };
     // The derived files of the first build were made in line, raw.
@@ -326,11 +322,7 @@ fn backend_reloader(
     // Making the backend's views of a Germany-scale site takes a while: on
     // one thread of its own at low priority (also their parallel parts,
     // which would queue ahead of the next edit's pages on the shared pool).
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .start_handler(|_| lower_priority())
-        .build()
-        .ok();
+    let pool = background_pool();
     while let Ok(mut site) = sites.recv() {
         while let Ok(newer) = sites.try_recv() {
             site = newer;
@@ -369,6 +361,16 @@ pub(super) fn derived_files(
     ));
     let extras = campus_generator::render::extra_outputs_with_index(site, options, &index);
     (extras, index)
+}
+
+/// One thread at low priority for work beside the page rebuilds, its
+/// parallel parts included.
+fn background_pool() -> Option<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .start_handler(|_| lower_priority())
+        .build()
+        .ok()
 }
 
 /// Lets page rebuilds have the processor first.
