@@ -62,6 +62,14 @@ pub enum IntakeError {
     Batch(#[source] Arc<StoreError>),
 }
 
+/// A store error inside a job (a pipelined statement of it that failed)
+/// is that job's failure.
+impl From<StoreError> for IntakeError {
+    fn from(e: StoreError) -> IntakeError {
+        IntakeError::Job(WorkflowError::from(e))
+    }
+}
+
 struct Pending {
     job: Job,
     done: oneshot::Sender<Result<(), IntakeError>>,

@@ -182,18 +182,26 @@ mod tests {
         assert_eq!(pg.raw_message(3).unwrap(), vec![0, 159, 255, 2]);
         assert_eq!(pg.export("kontakt").unwrap()[0].payload, payload);
         // A new row gets the next id, not one of the copied.
-        let next = pg
-            .write(|tx| {
-                tx.enqueue(
-                    &OutgoingMail {
-                        message_id: "<new@x>".into(),
-                        kind: "k".into(),
-                        envelope_from: "a@b.de".into(),
-                        recipient: "c@d.de".into(),
-                        raw: vec![1],
-                        submission_id: None,
-                    },
-                    9,
+        pg.write(|tx| {
+            tx.enqueue(
+                &OutgoingMail {
+                    message_id: "<new@x>".into(),
+                    kind: "k".into(),
+                    envelope_from: "a@b.de".into(),
+                    recipient: "c@d.de".into(),
+                    raw: vec![1],
+                    submission_id: None,
+                },
+                9,
+            )
+        })
+        .unwrap();
+        let next: i64 = pg
+            .read(|tx| {
+                tx.query_row(
+                    "SELECT id FROM outbox WHERE message_id = '<new@x>'",
+                    params![],
+                    |r| r.get(0),
                 )
             })
             .unwrap();

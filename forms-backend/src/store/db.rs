@@ -246,6 +246,28 @@ impl Conn<'_> {
         }
     }
 
+    /// Runs a statement whose answer nobody needs before the next one (an
+    /// insert whose id is not read). On PostgreSQL it is sent at once and
+    /// its answer read with the next statement that waits, or by
+    /// [`Conn::flush`]: statements of one transaction travel together
+    /// instead of one round trip each. Its error, if any, is then that
+    /// later statement's error; the commit of [`super::Store::write`]
+    /// always waits, so an error is never lost.
+    pub(crate) fn execute_pipelined(&self, sql: &str, params: &[&dyn ToValue]) -> Result<()> {
+        match self {
+            Conn::Sqlite(_) => self.execute(sql, params).map(|_| ()),
+            Conn::Postgres(c) => c.pipeline(sql, pg_values(params)),
+        }
+    }
+
+    /// Reads the answers of the pipelined statements; the first error.
+    pub(crate) fn flush(&self) -> Result<()> {
+        match self {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(c) => c.flush(),
+        }
+    }
+
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
@@ -463,6 +485,18 @@ fn both<A: Future, B: Future>(first: A, second: B) -> impl Future<Output = (A::O
     })
 }
 
+/// Every answer in order; the first error (the others are read too, so
+/// the connection is ready for the next request).
+async fn answers(in_flight: Vec<InFlight>) -> std::result::Result<(), tokio_postgres::Error> {
+    let mut first_error = None;
+    for f in in_flight {
+        if let Err(e) = f.await {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
 /// One PostgreSQL connection with the statements prepared on it, keyed by
 /// their portable SQL text. The cache lives and dies with the connection,
 /// so a new connection starts empty. Migrations run before the first
@@ -470,13 +504,20 @@ fn both<A: Future, B: Future>(first: A, second: B) -> impl Future<Output = (A::O
 /// after another node changed the schema under it) is dropped from the
 /// cache and prepared again on its next use.
 pub(crate) struct PgConn {
-    client: tokio_postgres::Client,
+    client: Arc<tokio_postgres::Client>,
     statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
     /// Commands whose answer nobody waits for (`BEGIN`, `SAVEPOINT`): sent
     /// together with the next statement, in one round trip (see
     /// [`Conn::defer`]).
     pending: RefCell<Option<String>>,
+    /// Statements already sent whose answers have not been read yet
+    /// ([`Conn::execute_pipelined`]), oldest first.
+    in_flight: RefCell<Vec<InFlight>>,
 }
+
+/// A sent statement's answer, still to be read.
+type InFlight =
+    std::pin::Pin<Box<dyn Future<Output = std::result::Result<u64, tokio_postgres::Error>> + Send>>;
 
 /// More distinct SQL texts than this on one connection means SQL is built
 /// with varying text somewhere; the cache then starts over instead of
@@ -486,26 +527,85 @@ const STATEMENT_CACHE_MAX: usize = 512;
 impl PgConn {
     fn new(client: tokio_postgres::Client) -> PgConn {
         PgConn {
-            client,
+            client: Arc::new(client),
             statements: RefCell::new(HashMap::new()),
             pending: RefCell::new(None),
+            in_flight: RefCell::new(Vec::new()),
         }
     }
 
     /// Waits for `f`, sending the pending commands ahead of it without
     /// waiting for them in between: both requests go out before either
-    /// answer is read. An error of the pending commands wins (the statement
-    /// behind them then failed too, inside the aborted transaction).
+    /// answer is read. An error of the pending commands or of a statement
+    /// still in flight wins (the statement behind them then failed too,
+    /// inside the aborted transaction).
     fn send<T>(
         &self,
         f: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
-        let Some(pending) = self.pending.borrow_mut().take() else {
+        self.send_pending();
+        let in_flight = std::mem::take(&mut *self.in_flight.borrow_mut());
+        if in_flight.is_empty() {
             return Ok(block_on(f)?);
-        };
-        let (ahead, answer) = block_on(both(self.client.batch_execute(&pending), f));
+        }
+        let (ahead, answer) = block_on(both(answers(in_flight), f));
+        self.forget_statements_after(&ahead);
         ahead?;
         Ok(answer?)
+    }
+
+    /// A pipelined statement that failed may have been prepared before
+    /// another node changed the schema; which one is not known here, so
+    /// every statement is prepared again on its next use.
+    fn forget_statements_after<T>(&self, result: &std::result::Result<T, tokio_postgres::Error>) {
+        if result.is_err() {
+            self.statements.borrow_mut().clear();
+        }
+    }
+
+    /// Sends `f`'s request now and keeps its answer for later: a future of
+    /// tokio-postgres sends its request when it is first polled.
+    fn launch(&self, f: InFlight) {
+        let mut f = f;
+        let waker = std::task::Waker::noop();
+        if let Poll::Ready(result) = f.as_mut().poll(&mut Context::from_waker(waker)) {
+            f = Box::pin(std::future::ready(result));
+        }
+        self.in_flight.borrow_mut().push(f);
+    }
+
+    /// Sends the pending commands (`BEGIN`, `SAVEPOINT`) now, so that a
+    /// statement sent after them runs inside their transaction.
+    fn send_pending(&self) {
+        if let Some(pending) = self.pending.borrow_mut().take() {
+            let client = self.client.clone();
+            self.launch(Box::pin(async move {
+                client.batch_execute(&pending).await.map(|()| 0)
+            }));
+        }
+    }
+
+    /// Sends a statement without waiting for its answer (see
+    /// [`Conn::execute_pipelined`]).
+    fn pipeline(&self, sql: &str, values: Vec<Value>) -> Result<()> {
+        let statement = self.statement(sql)?;
+        self.send_pending();
+        let client = self.client.clone();
+        self.launch(Box::pin(async move {
+            client.execute_raw(&statement, values.iter()).await
+        }));
+        Ok(())
+    }
+
+    /// Reads the answers of every statement in flight; the first error.
+    fn flush(&self) -> Result<()> {
+        let in_flight = std::mem::take(&mut *self.in_flight.borrow_mut());
+        if in_flight.is_empty() {
+            return Ok(());
+        }
+        let result = block_on(answers(in_flight));
+        self.forget_statements_after(&result);
+        Ok(result?)
     }
 
     /// The prepared statement for `sql`, prepared on first use.
@@ -673,6 +773,9 @@ impl Drop for Pooled<'_> {
         if let Some(client) = self.client.take() {
             let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
             if client.client.is_closed() {
+                state.open -= 1;
+            } else if !client.in_flight.borrow().is_empty() {
+                // Answers never read: its state is unknown, so it is closed.
                 state.open -= 1;
             } else {
                 // Never sent: the server saw none of it.

@@ -201,14 +201,13 @@ impl Tx<'_> {
     }
 
     /// A consent given and confirmed with the same request (a contact
-    /// post: no double opt-in), in one statement.
-    pub fn insert_confirmed_consent(&self, c: &NewConsent, user_agent: &str) -> Result<i64> {
-        self.query_row(
+    /// post: no double opt-in), in one statement whose answer can wait.
+    pub fn insert_confirmed_consent(&self, c: &NewConsent, user_agent: &str) -> Result<()> {
+        self.execute_pipelined(
             "INSERT INTO consents (submission_id, email, purpose, text_version, given_at, given_ip_hash,
                                    confirmed_at, confirm_ip_hash, confirm_user_agent)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?6, ?7) RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?6, ?7)",
             params![c.submission_id, c.email, c.purpose, c.text_version, c.now, c.ip_hash, user_agent],
-            |r| r.get(0),
         )
     }
 

@@ -172,7 +172,13 @@ const MIGRATIONS: &[&str] = &[
     events::MIGRATION,
     // 13: exclusive courses for one authority (request, answer with dates)
     exclusive::MIGRATION,
+    // 14: the request limit counted in one round trip (PostgreSQL only)
+    limits::COUNT_FUNCTION,
 ];
+
+/// A migration that starts with this line runs on PostgreSQL only; SQLite
+/// just counts its version.
+pub(crate) const POSTGRES_ONLY: &str = "-- PostgreSQL only";
 
 /// Where the data lives: an SQLite file (the default) or a PostgreSQL
 /// server (`postgres://…`, for several nodes on one database).
@@ -318,6 +324,20 @@ impl<'a> Tx<'a> {
     /// Runs one statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
         self.seen(self.conn.execute(sql, params))
+    }
+
+    /// Runs one statement whose answer is not needed before the next one
+    /// (see [`db::Conn::execute_pipelined`]): on PostgreSQL the statements
+    /// of a transaction then travel together instead of one round trip
+    /// each. An error shows at the next statement that waits, at
+    /// [`Tx::flush`] or at the commit, which then fails.
+    pub fn execute_pipelined(&self, sql: &str, params: &[&dyn ToValue]) -> Result<()> {
+        self.seen(self.conn.execute_pipelined(sql, params))
+    }
+
+    /// Waits for the answers of the pipelined statements; the first error.
+    pub fn flush(&self) -> Result<()> {
+        self.seen(self.conn.flush())
     }
 
     /// Runs statements without parameters (DDL, savepoints).
@@ -481,7 +501,10 @@ impl Store {
             }
             Backend::Postgres(pool) => {
                 let conn = pool.get()?;
-                f(&Tx::new(db::Conn::Postgres(conn.conn())))
+                let tx = Tx::new(db::Conn::Postgres(conn.conn()));
+                let value = f(&tx)?;
+                tx.flush()?;
+                Ok(value)
             }
         }
     }
@@ -499,7 +522,7 @@ impl Store {
     /// may therefore run a job more than once (also when PostgreSQL aborts
     /// the batch for a deadlock and [`Store::write`] runs it again): jobs
     /// write only through `tx`.
-    pub fn write_batch<J, T, E>(
+    pub fn write_batch<J, T, E: From<StoreError>>(
         &self,
         jobs: impl IntoIterator<Item = J>,
         mut f: impl FnMut(&Tx, &mut J) -> std::result::Result<T, E>,
@@ -513,6 +536,9 @@ impl Store {
                     Err(_) => return Err(Optimistic::JobFailed),
                 }
             }
+            // A pipelined statement that failed belongs to some job: the
+            // run with savepoints finds out which.
+            tx.flush().map_err(|_| Optimistic::JobFailed)?;
             Ok(results)
         });
         match optimistic {
@@ -535,7 +561,10 @@ impl Store {
                 } else {
                     "SAVEPOINT job"
                 })?;
-                let result = f(tx, job);
+                // The job's pipelined statements are answered before the
+                // next job starts, so a failure is its own.
+                let result =
+                    f(tx, job).and_then(|value| tx.flush().map(|()| value).map_err(E::from));
                 open = result.is_ok();
                 if !open {
                     tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
@@ -680,7 +709,9 @@ fn migrate_sqlite(conn: &mut Connection) -> Result<()> {
         });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.execute_batch(sql)?;
+        if !sql.trim_start().starts_with(POSTGRES_ONLY) {
+            tx.execute_batch(sql)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tracing::info!(version = i + 1, "Datenbank-Migration angewendet");
     }
@@ -977,6 +1008,37 @@ mod tests {
                 .map(|m| m.message_id)
                 .collect();
             assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
+        }
+    }
+
+    #[test]
+    fn a_pipelined_statement_that_fails_fails_its_own_job_and_its_commit() {
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            // Job 3 repeats job 1's message id: its insert fails only on the
+            // server, after the job itself returned Ok (on PostgreSQL).
+            let results = store
+                .write_batch(1..=5, |tx, i| {
+                    let id = if *i == 3 { 1 } else { *i };
+                    tx.enqueue(&mail(&format!("<{id}@x>")), 0).map(|()| *i)
+                })
+                .unwrap();
+            let ok: Vec<i32> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().copied())
+                .collect();
+            assert_eq!(ok, [1, 2, 4, 5], "{:?} on {db}", results[2]);
+            assert_eq!(store.count(Table::Outbox).unwrap(), 4);
+            // A plain transaction whose last statement fails commits nothing.
+            let failed = store.write(|tx| {
+                tx.enqueue(&mail("<6@x>"), 0)?;
+                tx.enqueue(&mail("<2@x>"), 0)
+            });
+            assert!(failed.is_err(), "duplicate accepted on {db}");
+            assert_eq!(store.count(Table::Outbox).unwrap(), 4);
+            // The connections are fine afterwards.
+            store.write(|tx| tx.enqueue(&mail("<7@x>"), 0)).unwrap();
+            assert_eq!(store.count(Table::Outbox).unwrap(), 5);
         }
     }
 
