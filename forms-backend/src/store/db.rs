@@ -260,6 +260,14 @@ impl Conn<'_> {
         }
     }
 
+    /// See [`super::Tx::reserved_id`].
+    pub(crate) fn reserved_id(&self, table: &'static str) -> Result<Option<i64>> {
+        match self {
+            Conn::Sqlite(_) => Ok(None),
+            Conn::Postgres(c) => c.reserved_id(table).map(Some),
+        }
+    }
+
     /// Reads the answers of the pipelined statements; the first error.
     pub(crate) fn flush(&self) -> Result<()> {
         match self {
@@ -513,7 +521,12 @@ pub(crate) struct PgConn {
     /// Statements already sent whose answers have not been read yet
     /// ([`Conn::execute_pipelined`]), oldest first.
     in_flight: RefCell<Vec<InFlight>>,
+    /// Ids taken from a table's sequence and not used yet, next last.
+    reserved: RefCell<HashMap<&'static str, Vec<i64>>>,
 }
+
+/// Ids a connection takes from a sequence at once ([`Conn::reserved_id`]).
+pub(crate) const ID_BLOCK: i64 = 64;
 
 /// A sent statement's answer, still to be read.
 type InFlight =
@@ -531,7 +544,29 @@ impl PgConn {
             statements: RefCell::new(HashMap::new()),
             pending: RefCell::new(None),
             in_flight: RefCell::new(Vec::new()),
+            reserved: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The next reserved id of `table`, reserving a new block when none is
+    /// left. Sequence values are never handed out twice, even when the
+    /// transaction that took them rolls back.
+    fn reserved_id(&self, table: &'static str) -> Result<i64> {
+        if let Some(id) = self.reserved.borrow_mut().get_mut(table).and_then(Vec::pop) {
+            return Ok(id);
+        }
+        let statement = self.statement(
+            "SELECT nextval(pg_get_serial_sequence(?1, 'id')) FROM generate_series(1, CAST(?2 AS BIGINT))",
+        )?;
+        let rows = self.send(self.client.query(&statement, &[&table, &ID_BLOCK]))?;
+        let mut ids = rows
+            .iter()
+            .map(|r| r.try_get::<_, i64>(0))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let id = ids.pop().ok_or(StoreError::NoRows)?;
+        self.reserved.borrow_mut().insert(table, ids);
+        Ok(id)
     }
 
     /// Waits for `f`, sending the pending commands ahead of it without

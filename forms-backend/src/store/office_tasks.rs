@@ -59,7 +59,7 @@ impl Store {
             tx.query_map(
                 "SELECT s.id, s.created_at, s.payload, d.done_by, d.done_at
              FROM submissions s LEFT JOIN contact_done d ON d.submission_id = s.id
-             WHERE s.form = 'kontakt' ORDER BY s.id DESC",
+             WHERE s.form = 'kontakt' ORDER BY s.created_at DESC, s.id DESC",
                 params![],
                 |r| {
                     let payload: String = r.get(2)?;
