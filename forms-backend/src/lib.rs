@@ -23,6 +23,7 @@ pub mod evaluation;
 pub mod exclusive;
 pub mod intake;
 pub mod invoice;
+pub mod limit_counter;
 pub mod mail;
 pub mod membership;
 pub mod ops;
@@ -146,14 +147,15 @@ pub struct Inner {
     pub store: Arc<store::Store>,
     pub signer: sign::Signer,
     pub limiter: web::RateLimiter,
+    /// The per-address limit on PostgreSQL, counted in batches (`None` on
+    /// SQLite, which uses `limiter`).
+    pub limit_counter: Option<limit_counter::LimitCounter>,
     /// The group-commit writer for form submissions.
     pub intake: intake::Intake,
     /// Wakes the worker when a mail was queued.
     pub wake: Arc<Notify>,
     /// The mail worker's latest round (see [`outbox::Worker::heartbeat`]).
     pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
-    /// When this node last deleted expired request-limit buckets (PostgreSQL).
-    limits_swept: std::sync::atomic::AtomicI64,
     extra_origins: RwLock<Vec<String>>,
 }
 
@@ -203,12 +205,18 @@ impl AppState {
             loaded: RwLock::new(Arc::new(loaded)),
             limiter: web::RateLimiter::new(settings.per_ip_per_10_min, web::LIMIT_WINDOW),
             intake: intake::Intake::start(store.clone(), settings.intake_queue),
+            limit_counter: (store.engine() == store::Engine::Postgres).then(|| {
+                limit_counter::LimitCounter::start(
+                    store.clone(),
+                    web::ip_limit(&settings),
+                    settings.clock.clone(),
+                )
+            }),
             settings: Arc::new(settings),
             store,
             signer,
             wake: Arc::new(Notify::new()),
             worker_heartbeat: Arc::default(),
-            limits_swept: std::sync::atomic::AtomicI64::new(0),
             extra_origins: RwLock::new(Vec::new()),
         }));
         state.sync_bookings();

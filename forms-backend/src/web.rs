@@ -40,7 +40,7 @@ pub use extract::Format;
 use forms::*;
 pub(crate) use guard::check_ip_limit;
 use guard::*;
-pub use guard::{limit_key, RateLimiter, LIMIT_WINDOW};
+pub use guard::{ip_limit, limit_key, RateLimiter, LIMIT_WINDOW};
 use links::*;
 
 /// The router: `/forms/...` and `/healthz`. No fallback, so `campus serve`

@@ -8,7 +8,7 @@
 //! write transaction per request there would wait for the intake's group
 //! commit and its fsync.
 
-use super::{params, Engine, Result, Store, Tx};
+use super::{params, Engine, Result, Store, StoreError, Tx};
 
 pub(super) const MIGRATION: &str = "
     CREATE TABLE request_limits (
@@ -20,29 +20,41 @@ pub(super) const MIGRATION: &str = "
     CREATE INDEX request_limits_at ON request_limits (at_second);
 ";
 
-/// [`Store::count_request`] on PostgreSQL: lock, count and insert in one
-/// call, so a request costs one round trip instead of three. In PL/pgSQL
-/// each statement takes a fresh snapshot, so the count after the lock sees
-/// every hit committed by the node that held it before.
+/// [`Store::count_requests`] on PostgreSQL: locks, counts and inserts for
+/// many keys in one call, so a batch of requests costs one round trip (and
+/// one transaction) instead of three each. The locks are taken in sorted
+/// order, so two nodes' batches cannot deadlock. In PL/pgSQL each
+/// statement takes a fresh snapshot, so a count after a lock sees every
+/// hit committed by whoever held it before. Keys come comma-separated
+/// (they are hashes); the answer has one comma-separated element per key:
+/// `-` when counted, else the second of the oldest counted hit.
 pub(super) const COUNT_FUNCTION: &str = "-- PostgreSQL only
-    CREATE FUNCTION campus_count_request(p_key TEXT, p_now BIGINT, p_after BIGINT, p_max BIGINT)
-    RETURNS BIGINT LANGUAGE plpgsql AS $$
+    CREATE FUNCTION campus_count_requests(p_key_list TEXT, p_now BIGINT, p_after BIGINT, p_max BIGINT)
+    RETURNS TEXT LANGUAGE plpgsql AS $$
     DECLARE
+        p_keys TEXT[] := string_to_array(p_key_list, ',');
+        k TEXT;
         used BIGINT;
         oldest BIGINT;
+        answers BIGINT[] := '{}';
     BEGIN
         -- A count lost in a crash costs nothing: no wait for the WAL flush.
         PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM pg_advisory_xact_lock(hashtextextended('limit:' || p_key, 0));
-        SELECT coalesce(sum(hits), 0), min(at_second) INTO used, oldest
-            FROM request_limits WHERE key_hash = p_key AND at_second > p_after;
-        IF used >= p_max THEN
-            -- Refused: the second of the oldest counted hit.
-            RETURN coalesce(oldest, p_now);
-        END IF;
-        INSERT INTO request_limits (key_hash, at_second, hits) VALUES (p_key, p_now, 1)
-            ON CONFLICT (key_hash, at_second) DO UPDATE SET hits = request_limits.hits + 1;
-        RETURN NULL;
+        FOREACH k IN ARRAY (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(p_keys) x) LOOP
+            PERFORM pg_advisory_xact_lock(hashtextextended('limit:' || k, 0));
+        END LOOP;
+        FOREACH k IN ARRAY p_keys LOOP
+            SELECT coalesce(sum(hits), 0), min(at_second) INTO used, oldest
+                FROM request_limits WHERE key_hash = k AND at_second > p_after;
+            IF used >= p_max THEN
+                answers := array_append(answers, coalesce(oldest, p_now));
+            ELSE
+                INSERT INTO request_limits (key_hash, at_second, hits) VALUES (k, p_now, 1)
+                    ON CONFLICT (key_hash, at_second) DO UPDATE SET hits = request_limits.hits + 1;
+                answers := array_append(answers, NULL::BIGINT);
+            END IF;
+        END LOOP;
+        RETURN array_to_string(answers, ',', '-');
     END
     $$;
 ";
@@ -62,24 +74,33 @@ impl RequestLimit {
 }
 
 impl Store {
-    /// Counts a hit of `key_hash` at `now` (Unix seconds), or says after
-    /// how many seconds the oldest counted hit leaves the window (for
-    /// `Retry-After`). A refused hit is not counted. Nodes counting the
-    /// same key at once take turns (a lock of the key), so together they
-    /// never let more than `limit.max` through.
-    pub fn count_request(
+    /// Counts a hit of each key (a keyed hash of client and form) at `now`
+    /// (Unix seconds), in their order (the same key may come more than
+    /// once). One answer per key: counted, or after how many seconds the
+    /// oldest counted hit leaves the window (for `Retry-After`). A refused
+    /// hit is not counted. Nodes counting the same key at once take turns
+    /// (a lock of the key), so together they never let more than
+    /// `limit.max` through.
+    pub fn count_requests(
         &self,
-        key_hash: &str,
+        key_hashes: &[String],
         now: i64,
         limit: RequestLimit,
-    ) -> Result<std::result::Result<(), u64>> {
+    ) -> Result<Vec<std::result::Result<(), u64>>> {
+        let wait = |oldest: i64| (oldest + limit.window - now).max(1) as u64;
         if self.engine() == Engine::Postgres {
             // Outside a transaction: the call is its own (one round trip).
-            let oldest: Option<i64> = self.read(|tx| {
+            if let Some(bad) = key_hashes.iter().find(|k| k.contains(',') || k.is_empty()) {
+                return Err(StoreError::Value {
+                    column: 0,
+                    message: format!("Schlüssel {bad:?} ist kein Hash"),
+                });
+            }
+            let answer: String = self.read(|tx| {
                 tx.query_row(
-                    "SELECT campus_count_request(?1, ?2, ?3, ?4)",
+                    "SELECT campus_count_requests(?1, ?2, ?3, ?4)",
                     params![
-                        key_hash,
+                        key_hashes.join(","),
                         now,
                         limit.counted_after(now),
                         i64::from(limit.max)
@@ -87,14 +108,37 @@ impl Store {
                     |r| r.get(0),
                 )
             })?;
-            return Ok(match oldest {
-                None => Ok(()),
-                Some(oldest) => Err((oldest + limit.window - now).max(1) as u64),
-            });
+            let answers: Vec<std::result::Result<(), u64>> = answer
+                .split(',')
+                .map(|a| match a {
+                    "-" => Ok(Ok(())),
+                    oldest => oldest.parse().map(|o| Err(wait(o))),
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| StoreError::Value {
+                    column: 0,
+                    message: format!("Antwort {answer:?}: {e}"),
+                })?;
+            if answers.len() != key_hashes.len() {
+                return Err(StoreError::Value {
+                    column: 0,
+                    message: format!(
+                        "{} Antworten für {} Schlüssel",
+                        answers.len(),
+                        key_hashes.len()
+                    ),
+                });
+            }
+            return Ok(answers);
         }
         self.write(|tx| {
-            tx.lock(&format!("limit:{key_hash}"))?;
-            tx.count_request(key_hash, now, limit)
+            key_hashes
+                .iter()
+                .map(|key_hash| {
+                    tx.lock(&format!("limit:{key_hash}"))?;
+                    tx.count_request(key_hash, now, limit)
+                })
+                .collect()
         })
     }
 
@@ -146,5 +190,82 @@ impl Tx<'_> {
             return Ok(Err(wait.max(1) as u64));
         }
         Ok(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    const LIMIT: RequestLimit = RequestLimit {
+        max: 2,
+        window: 600,
+    };
+
+    fn stores() -> Vec<(Store, Store, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Location::File(dir.path().join("x.db"));
+        let mut out = vec![(
+            Store::open(&file).unwrap(),
+            Store::open(&file).unwrap(),
+            Some(dir),
+        )];
+        if let Some(url) = crate::store::test_pg::fresh_database() {
+            let pg = Location::Postgres(url);
+            out.push((Store::open(&pg).unwrap(), Store::open(&pg).unwrap(), None));
+        }
+        out
+    }
+
+    #[test]
+    fn a_batch_counts_each_hit_in_order_and_refuses_over_the_limit() {
+        for (store, _, _dir) in stores() {
+            let keys = ["a", "b", "a", "a"].map(String::from);
+            let answers = store.count_requests(&keys, 1000, LIMIT).unwrap();
+            assert_eq!(
+                answers,
+                [Ok(()), Ok(()), Ok(()), Err(600)],
+                "{:?}",
+                store.engine()
+            );
+            // 100 s later the first hit of "a" still counts; after the
+            // window it is gone.
+            assert_eq!(
+                store.count_requests(&keys[..1], 1100, LIMIT).unwrap(),
+                [Err(500)]
+            );
+            assert_eq!(
+                store.count_requests(&keys[..1], 1600, LIMIT).unwrap(),
+                [Ok(())]
+            );
+        }
+    }
+
+    #[test]
+    fn two_nodes_counting_the_same_keys_at_once_never_pass_the_limit() {
+        for (a, b, _dir) in stores() {
+            // Eight threads on two nodes walk the same 40 keys in step, so
+            // every key's last free place is contended.
+            let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+            let counted = std::thread::scope(|s| {
+                let run = |store: &Store| {
+                    keys.iter()
+                        .filter(|k| {
+                            store.count_requests(&[k.to_string()], 1000, LIMIT).unwrap()[0].is_ok()
+                        })
+                        .count()
+                };
+                let threads: Vec<_> = [&a, &b, &a, &b, &a, &b, &a, &b]
+                    .into_iter()
+                    .map(|store| s.spawn(move || run(store)))
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| t.join().unwrap())
+                    .sum::<usize>()
+            });
+            assert_eq!(counted, 40 * LIMIT.max as usize, "{:?}", a.engine());
+        }
     }
 }

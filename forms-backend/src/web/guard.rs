@@ -3,7 +3,7 @@
 //! trusted proxy.
 
 use super::*;
-use crate::store::{Engine, RequestLimit};
+use crate::store::RequestLimit;
 
 /// Per-key sliding-window limit, in memory: it resets on restart and is per
 /// process (enough for one process on SQLite; on PostgreSQL, where several
@@ -235,21 +235,12 @@ pub(crate) async fn check_ip_limit(
         return Ok("unbekannt".into());
     };
     let key = limit_key(&ip, parts.uri.path());
-    let verdict = match state.store.engine() {
-        Engine::Sqlite => state.limiter.check(&key, state.settings.clock.now_millis()),
-        Engine::Postgres => {
-            let st = state.clone();
-            blocking(move || {
-                let limit = RequestLimit {
-                    max: st.settings.per_ip_per_10_min,
-                    window: LIMIT_WINDOW.as_secs() as i64,
-                };
-                let now = st.settings.clock.now();
-                st.sweep_limits_now_and_then(now, limit);
-                st.store.count_request(&st.signer.ip_hash(&key), now, limit)
-            })
-            .await?
-        }
+    let verdict = match &state.limit_counter {
+        None => state.limiter.check(&key, state.settings.clock.now_millis()),
+        Some(counter) => counter
+            .count(state.signer.ip_hash(&key))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))?,
     };
     match verdict {
         Ok(()) => Ok(ip),
@@ -267,28 +258,11 @@ pub(crate) async fn check_ip_limit(
 /// The window of the per-address limit (`anfragen_pro_ip_je_10_minuten`).
 pub const LIMIT_WINDOW: Duration = Duration::from_secs(600);
 
-impl AppState {
-    /// Removes expired limit rows from the database, at most once per
-    /// tenth of the window on this node (each node sweeps; a sweep is one
-    /// indexed delete).
-    fn sweep_limits_now_and_then(&self, now: i64, limit: RequestLimit) {
-        let every = (limit.window / 10).max(1);
-        let last = self.limits_swept.load(std::sync::atomic::Ordering::Relaxed);
-        if now - last < every
-            || self
-                .limits_swept
-                .compare_exchange(
-                    last,
-                    now,
-                    std::sync::atomic::Ordering::Relaxed,
-                    std::sync::atomic::Ordering::Relaxed,
-                )
-                .is_err()
-        {
-            return;
-        }
-        if let Err(e) = self.store.sweep_request_limits(now, limit) {
-            tracing::warn!(error = %e, "Abgelaufene Anfrage-Zählungen nicht gelöscht");
-        }
+/// The per-address limit of `settings` (the database's counting on
+/// PostgreSQL).
+pub fn ip_limit(settings: &crate::config::Settings) -> RequestLimit {
+    RequestLimit {
+        max: settings.per_ip_per_10_min,
+        window: LIMIT_WINDOW.as_secs() as i64,
     }
 }
