@@ -67,6 +67,15 @@ LUA = intake.LUA.replace(
 assert "X-Forwarded-For" in LUA
 
 
+# The statements that took PostgreSQL's time in a setup (--pg-stats).
+STATS_QUERY = """
+SELECT rpad(to_char(total_exec_time, 'FM999990.0'), 9) || ' ms | ' || lpad(calls::text, 7) || ' calls | '
+       || to_char(total_exec_time / calls, 'FM0.000') || ' ms | ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY total_exec_time DESC LIMIT 12
+"""
+
+
 def is_root():
     return os.geteuid() == 0
 
@@ -78,7 +87,7 @@ def as_owner(cmd):
 class Cluster:
     """A throw-away PostgreSQL server with production durability settings."""
 
-    def __init__(self, scratch):
+    def __init__(self, scratch, stats=False):
         bins = [d for d in PG_DIRS if os.path.isfile(os.path.join(d, "initdb"))]
         if not bins:
             sys.exit("PostgreSQL fehlt: apt-get install postgresql")
@@ -95,7 +104,9 @@ class Cluster:
         self.server = subprocess.Popen(
             as_owner([os.path.join(self.bin, "postgres"), "-D", data, "-k", self.dir,
                       "-c", "listen_addresses=127.0.0.1", "-p", str(self.port),
-                      "-c", "max_connections=100"]),
+                      "-c", "max_connections=100"]
+                     + (["-c", "shared_preload_libraries=pg_stat_statements",
+                         "-c", "track_functions=all"] if stats else [])),
             stdout=open(os.path.join(self.dir, "log"), "w"), stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while not self.psql("postgres", "SELECT 1", quiet=True):
@@ -183,6 +194,8 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--tokens", type=int, default=500)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--pg-stats", action="store_true",
+                    help="load pg_stat_statements and print where PostgreSQL's time went per setup")
     ap.add_argument("--setups", default="sqlite,pg1,pg2",
                     help="which of sqlite, pg1, pg2 run (the floor needs all three)")
     ap.add_argument("--campus", help="this binary instead of building target/release/campus "
@@ -211,7 +224,7 @@ def main():
         f.write(config)
     # Both nodes sign with one key from the configuration (docs/betrieb.md).
     env = {"CAMPUS_SIGNING_KEY": "bench-gemeinsamer-schluessel-aller-knoten"}
-    cluster = Cluster(scratch)
+    cluster = Cluster(scratch, stats=args.pg_stats)
     failures = []
     table = []
     print(f"machine: {intake.machine()}")
@@ -227,6 +240,8 @@ def main():
                 rows = lambda: sqlite_rows(db_file)  # noqa: E731
             else:
                 name, url = cluster.fresh_database()
+                if args.pg_stats:
+                    cluster.psql(name, "CREATE EXTENSION pg_stat_statements")
                 node_env = {**env, "CAMPUS_DATABASE": url}
                 rows = lambda name=name: int(cluster.psql(  # noqa: E731
                     name, "SELECT count(*) FROM submissions WHERE form = 'kontakt'"))
@@ -276,6 +291,9 @@ def main():
                         rates.append(rate)
                         p99s.append(p99)
                     table.append((label, kind, conns, median(rates), median(p99s)))
+                if engine and args.pg_stats:
+                    print(cluster.psql(name, STATS_QUERY), flush=True)
+                    cluster.psql(name, "SELECT pg_stat_statements_reset()")
             finally:
                 for proc, _ in nodes:
                     stop_node(proc)

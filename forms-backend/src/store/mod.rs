@@ -172,8 +172,13 @@ const MIGRATIONS: &[&str] = &[
     events::MIGRATION,
     // 13: exclusive courses for one authority (request, answer with dates)
     exclusive::MIGRATION,
-    // 14: the request limit counted in one round trip (PostgreSQL only)
+    // 14: the request limit counted in batches (PostgreSQL only)
     limits::COUNT_FUNCTION,
+    // 15: the outbox's due index in claim order, ties by id included
+    "
+    CREATE INDEX outbox_due_in_order ON outbox (state, next_attempt_at, id);
+    DROP INDEX outbox_due;
+    ",
 ];
 
 /// A migration that starts with this line runs on PostgreSQL only; SQLite

@@ -47,7 +47,7 @@ impl Store {
     ) -> Result<Option<ClaimedMail>> {
         self.write(|tx| {
             let row = match tx.engine() {
-                // One index-ordered probe per state (outbox_due), so a
+                // One index-ordered probe per state (outbox_due_in_order), so a
                 // backlog of thousands of queued mails is not sorted on
                 // every claim while the write lock is held.
                 Engine::Sqlite => tx.query_row(
@@ -70,13 +70,25 @@ impl Store {
                 ),
                 // Several nodes claim at once: a row another worker is
                 // claiming right now is skipped, not waited for; a row it
-                // claimed meanwhile no longer matches when re-checked.
+                // claimed meanwhile no longer matches when re-checked. As
+                // on SQLite, one index-ordered probe per state: a single
+                // query with OR sorted the whole backlog (with its mail
+                // texts) on every claim, 100 ms with 20,000 mails queued.
                 Engine::Postgres => tx.query_row(
-                    "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
-                     WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?1)
-                        OR (state = 'sending' AND lease_until < ?1)
-                     ORDER BY next_attempt_at, id LIMIT 1
-                     FOR UPDATE SKIP LOCKED",
+                    "WITH queued AS (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'queued' AND next_attempt_at <= ?1
+                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+                          retry AS (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'retry' AND next_attempt_at <= ?1
+                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+                          lapsed AS (SELECT id, next_attempt_at FROM outbox
+                            WHERE state = 'sending' AND lease_until < ?1
+                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                     SELECT o.id, o.message_id, o.envelope_from, o.recipient, o.raw, o.attempts
+                     FROM (SELECT * FROM queued UNION ALL SELECT * FROM retry
+                           UNION ALL SELECT * FROM lapsed) due
+                     JOIN outbox o ON o.id = due.id
+                     ORDER BY due.next_attempt_at, due.id LIMIT 1",
                     params![now],
                     claimed,
                 ),
