@@ -179,6 +179,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due_in_order ON outbox (state, next_attempt_at, id);
     DROP INDEX outbox_due;
     ",
+    // 16: mail texts compressed with lz4, a fraction of pglz's cost per
+    // queued mail (PostgreSQL only; a server built without lz4 keeps pglz)
+    "-- PostgreSQL only
+    DO $$ BEGIN
+        ALTER TABLE outbox ALTER COLUMN raw SET COMPRESSION lz4;
+    EXCEPTION WHEN feature_not_supported THEN
+        RAISE NOTICE 'lz4 fehlt, Mailtexte bleiben mit pglz komprimiert';
+    END $$;
+    ",
 ];
 
 /// A migration that starts with this line runs on PostgreSQL only; SQLite
