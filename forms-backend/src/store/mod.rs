@@ -849,6 +849,31 @@ mod tests {
     }
 
     #[test]
+    fn postgres_gets_its_own_migrations_and_sqlite_only_counts_them() {
+        let Some(url) = pg::fresh_database() else {
+            return;
+        };
+        let store = Store::open(Location::Postgres(url)).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let (compression, function): (String, i64) = store
+            .read(|tx| {
+                tx.query_row(
+                    "SELECT (SELECT CAST(attcompression AS TEXT) FROM pg_attribute
+                             WHERE attrelid = 'outbox'::regclass AND attname = 'raw'),
+                            (SELECT count(*) FROM pg_proc WHERE proname = 'campus_count_requests')",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .unwrap();
+        // Debian's PostgreSQL is built with lz4.
+        assert_eq!((compression.as_str(), function), ("l", 1));
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Store::open(dir.path().join("x.db")).unwrap();
+        assert_eq!(sqlite.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
     fn a_failed_closure_rolls_back() {
         for (db, _dir) in databases() {
             let store = Store::open(&db).unwrap();
