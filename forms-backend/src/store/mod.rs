@@ -515,6 +515,21 @@ impl Store {
         }
     }
 
+    /// Runs one writing statement that is a transaction by itself (a
+    /// conditional update, a claim with its lease): on PostgreSQL it is
+    /// committed on its own, without `BEGIN` and `COMMIT` round trips, as
+    /// durable as [`Store::write`]; on SQLite it is a write transaction.
+    /// `f` must run a single statement: several would each commit alone.
+    pub fn write_single<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let mut f = Some(f);
+                self.write(|tx| (f.take().expect("SQLite runs a write once"))(tx))
+            }
+            Backend::Postgres(_) => self.read(f),
+        }
+    }
+
     /// Runs reads without a write transaction (each statement sees the
     /// latest committed data).
     pub fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
