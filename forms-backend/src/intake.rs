@@ -155,16 +155,26 @@ impl Intake {
     }
 }
 
+/// Waits for the first item, then takes what else is queued, up to `max`:
+/// no artificial wait, so a batch grows only with the load. False when
+/// every sender is gone.
+pub(crate) fn next_batch<T>(rx: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, max: usize) -> bool {
+    let Some(first) = rx.blocking_recv() else {
+        return false;
+    };
+    batch.push(first);
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    true
+}
+
 fn writer(store: &Store, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while next_batch(&mut rx, &mut batch, MAX_BATCH) {
         let (jobs, answers): (Vec<Job>, Vec<_>) = batch.drain(..).map(|p| (p.job, p.done)).unzip();
         let size = jobs.len();
         // A job that panics is rolled back like a failed one; the writer

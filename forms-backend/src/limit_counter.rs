@@ -62,14 +62,7 @@ impl LimitCounter {
 fn counter(store: &Store, limit: RequestLimit, clock: &Clock, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_sweep = 0;
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while crate::intake::next_batch(&mut rx, &mut batch, MAX_BATCH) {
         let now = clock.now();
         // Seconds that left the window go now and then (each node sweeps;
         // a sweep is one indexed delete).

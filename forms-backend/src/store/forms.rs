@@ -178,36 +178,17 @@ impl Store {
 impl Tx<'_> {
     pub fn insert_submission(&self, s: &NewSubmission) -> Result<i64> {
         // On PostgreSQL the id comes from the connection's reserved block,
-        // so the insert need not wait for its answer.
-        if let Some(id) = self.reserved_id("submissions")? {
-            self.execute_pipelined(
-                "INSERT INTO submissions (id, form, payload, email, status, ip_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id,
-                    s.form,
-                    s.payload.to_string(),
-                    s.email,
-                    s.status,
-                    s.ip_hash,
-                    s.now
-                ],
-            )?;
-            return Ok(id);
+        // so the insert need not wait for its answer; on SQLite a NULL id
+        // is the next row id, read back.
+        let reserved = self.reserved_id("submissions")?;
+        let sql = "INSERT INTO submissions (id, form, payload, email, status, ip_hash, created_at)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+        let payload = s.payload.to_string();
+        let params = params![reserved, s.form, payload, s.email, s.status, s.ip_hash, s.now];
+        match reserved {
+            Some(id) => self.execute_pipelined(sql, params).map(|()| id),
+            None => self.query_row(sql, params, |r| r.get(0)),
         }
-        self.query_row(
-            "INSERT INTO submissions (form, payload, email, status, ip_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            params![
-                s.form,
-                s.payload.to_string(),
-                s.email,
-                s.status,
-                s.ip_hash,
-                s.now
-            ],
-            |r| r.get(0),
-        )
     }
 
     pub fn insert_consent(&self, c: &NewConsent) -> Result<i64> {

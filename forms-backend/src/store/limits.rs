@@ -89,13 +89,13 @@ impl Store {
     ) -> Result<Vec<std::result::Result<(), u64>>> {
         let wait = |oldest: i64| (oldest + limit.window - now).max(1) as u64;
         if self.engine() == Engine::Postgres {
-            // Outside a transaction: the call is its own (one round trip).
             if let Some(bad) = key_hashes.iter().find(|k| k.contains(',') || k.is_empty()) {
                 return Err(StoreError::Value {
                     column: 0,
                     message: format!("Schlüssel {bad:?} ist kein Hash"),
                 });
             }
+            // Outside a transaction: the call is its own (one round trip).
             let answer: String = self.read(|tx| {
                 tx.query_row(
                     "SELECT campus_count_requests(?1, ?2, ?3, ?4)",

@@ -341,17 +341,17 @@ impl<'a> Tx<'a> {
     }
 
     /// Runs one statement whose answer is not needed before the next one
-    /// (see [`db::Conn::execute_pipelined`]): on PostgreSQL the statements
-    /// of a transaction then travel together instead of one round trip
-    /// each. An error shows at the next statement that waits, at
+    /// (an insert whose id nobody reads): on PostgreSQL it is sent at once
+    /// and the statements of a transaction travel together instead of one
+    /// round trip each. An error shows at the next statement that waits, at
     /// [`Tx::flush`] or at the commit, which then fails.
     pub fn execute_pipelined(&self, sql: &str, params: &[&dyn ToValue]) -> Result<()> {
         self.seen(self.conn.execute_pipelined(sql, params))
     }
 
     /// On PostgreSQL the next id of `table` out of a block this connection
-    /// reserved from the table's sequence (one round trip per
-    /// [`db::ID_BLOCK`] rows), so an insert with it can be pipelined. Ids
+    /// reserved from the table's sequence (one round trip per 64 rows), so
+    /// an insert with it can be pipelined. Ids
     /// stay unique across nodes but are not in commit order, and a block
     /// left unused when the connection closes leaves a gap. `None` on
     /// SQLite, where the insert itself is as cheap.

@@ -222,8 +222,8 @@ pub(super) fn client_ip(
 
 /// Applies the limit per client and form; returns the address to hash.
 ///
-/// On PostgreSQL the hits are counted in the database
-/// ([`crate::store::Store::count_request`]), so every node behind a load
+/// On PostgreSQL the hits are counted in the database, in batches
+/// ([`crate::limit_counter`]), so every node behind a load
 /// balancer sees the others' hits; the key is stored only as a keyed hash.
 /// On SQLite (one process) the in-memory [`RateLimiter`] counts.
 pub(crate) async fn check_ip_limit(
