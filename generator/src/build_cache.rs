@@ -57,7 +57,11 @@ pub(crate) struct Cache {
     file: PathBuf,
     key: String,
     record: Option<Record>,
+    /// The inputs as found, compared with the record's.
     inputs: Stamps,
+    /// When the inputs were stamped: inputs modified just before are saved
+    /// as unknown (see [`RACY`]).
+    scan_started: SystemTime,
     outputs: Stamps,
     /// The search index's tokens per document (beside the record, in
     /// `<hash>.suche`): only documents that changed are tokenised again.
@@ -99,13 +103,13 @@ impl Cache {
             stamp_tree(&options.site_dir, folder, &mut inputs);
         }
         stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
-        mark_racy(&mut inputs, scan_started);
         let outputs = stamps_below(&options.out_dir);
         Cache {
             file,
             key,
             record,
             inputs,
+            scan_started,
             outputs,
             index_tokens: std::sync::OnceLock::new(),
         }
@@ -182,9 +186,11 @@ impl Cache {
         file_count: usize,
         warnings: Vec<String>,
     ) {
+        let mut inputs = self.inputs;
+        mark_racy(&mut inputs, self.scan_started);
         let record = Record {
             key: self.key,
-            inputs: self.inputs,
+            inputs,
             outputs: stamps_below(out_dir),
             pages,
             page_count,
@@ -290,6 +296,10 @@ fn stamps_below(dir: &Path) -> Stamps {
     stamps
 }
 
+/// Records inputs modified within [`RACY`] of the scan with time 0, which
+/// no file found has: the next build reads them again. Only the saved
+/// record is marked, never the stamps a build compares, or two builds right
+/// after two edits of the same size would both see 0 and call it unchanged.
 fn mark_racy(stamps: &mut Stamps, scan_started: SystemTime) {
     let limit = nanos(scan_started.checked_sub(RACY));
     for (_, time) in stamps.values_mut() {

@@ -583,6 +583,15 @@ fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
     assert_ne!(modified(&quellental), untouched);
     assert_same_as_fresh_build(site, "a welcome text edit");
 
+    // Two saves of the same length, each built at once: the file system's
+    // clock cannot vouch for either, and the second must still be seen.
+    for (from, to) in [("Satz zur", "Wort zur"), ("Wort zur", "Bild zur")] {
+        edit(site, "content/kommunen/quellental.md", from, to);
+        cached_build(site);
+    }
+    assert!(read(site, "public/kommunen/quellental/index.html").contains("Bild zur"));
+    assert_same_as_fresh_build(site, "two quick saves of the same length");
+
     // A deleted file, a renamed one (a new slug), a changed template and a
     // changed data file each render every page again.
     std::fs::remove_file(site.join("content/faq/mobil-lernen.md")).unwrap();
