@@ -17,7 +17,14 @@ loopback port. Then, with Debian's `wrk` (installed with apt-get if missing):
      floor (at least 2,000 durable posts/s achieved, p99 < 50 ms);
    - "saturated": --connections connections posting back to back (the most
      the closed loop gets through; reported, not held to the p99 floor);
-3. an overload run with more connections than the intake queue holds, which
+3. held loads (issue 20): urlencoded posts on a fixed schedule of each of
+   --held-rates posts/s (open loop: post k is due at k / rate, whatever the
+   answer times; --held-connections bound the posts in flight) for
+   --held-duration seconds (default 30), once each; reports the
+   rate achieved and p99 of each and the highest rate held with p99 at most
+   50 ms; floor: a run that held at least 5,000 durable posts/s with p99 at
+   most 50 ms;
+4. an overload run with more connections than the intake queue holds, which
    must produce 503 answers with Retry-After.
 
 After each post run it counts the contact rows in the database and checks
@@ -33,6 +40,7 @@ p99 (the machine may be shared), and every single run is printed too.
 
 usage: python3 bench/intake.py [--duration 10] [--repeat 3] [--modes form,json]
        [--paced-rate 3500] [--paced-connections 64] [--connections 32]
+       [--held-rates 3000,4000,5000,6000,7000] [--held-duration 30] [--held-connections 128]
        [--overload-connections 1200] [--overload-mode form|json] [--keep]
 Loopback only; every run is bounded by --duration.
 """
@@ -59,7 +67,26 @@ local tokens = { %(tokens)s }
 local mode = "%(mode)s"
 local origin = "%(origin)s"
 local pace_ms = %(pace_ms)d
-if pace_ms > 0 then
+local rate = %(rate)d
+if rate > 0 then
+  -- Held run: request k of this thread is due at start + k / rate (an
+  -- open-loop schedule, kept while a connection is free to send), so the
+  -- offered rate does not sink when answers get slower.
+  local ffi = require("ffi")
+  ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } campus_timespec;
+             int clock_gettime(int, campus_timespec *); ]]
+  local ts = ffi.new("campus_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts)
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local interval, due = 1000 / rate, nil
+  function delay()
+    local now = now_ms()
+    due = (due or now) + interval
+    return math.max(0, math.floor(due - now))
+  end
+elseif pace_ms > 0 then
   -- Paced run: each connection waits this long before its next request.
   function delay() return pace_ms end
 end
@@ -224,6 +251,10 @@ def main():
                          "posts; the achieved rate is lower by the answer time and is what counts)")
     ap.add_argument("--paced-connections", type=int, default=64)
     ap.add_argument("--overload-connections", type=int, default=1200)
+    ap.add_argument("--held-rates", default="3000,4000,5000,6000,7000",
+                    help="posts/s offered in the held runs, comma-separated; empty: no held runs")
+    ap.add_argument("--held-duration", type=int, default=30)
+    ap.add_argument("--held-connections", type=int, default=128)
     ap.add_argument("--modes", default="form,json", help="post runs in this order")
     ap.add_argument("--overload-mode", choices=["form", "json"], default="form")
     ap.add_argument("--tokens", type=int, default=500)
@@ -270,11 +301,11 @@ def main():
         time.sleep(2.5)  # min_ausfuellzeit_sekunden = 2: the tokens must be older
         origin = base
 
-        def script(mode, pace_ms=0):
-            path = os.path.join(scratch, f"{mode}-{pace_ms}.lua")
+        def script(mode, pace_ms=0, rate=0):
+            path = os.path.join(scratch, f"{mode}-{pace_ms}-{rate}.lua")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(LUA % {"tokens": ", ".join(f'"{t}"' for t in tokens),
-                               "mode": mode, "origin": origin, "pace_ms": pace_ms})
+                               "mode": mode, "origin": origin, "pace_ms": pace_ms, "rate": rate})
             return path
 
         health_path = os.path.join(scratch, "health.lua")
@@ -291,10 +322,11 @@ def main():
                   f"p99 {ms(h['p99_us']):.2f} ms (non-2xx {h['non_2xx']}) | {load()}", flush=True)
         medians.append(median_of("GET /healthz", results[-args.repeat:]))
 
-        def post_run(label, mode, connections, expect_503, pace_ms=0):
+        def post_run(label, mode, connections, expect_503, pace_ms=0, duration=None, rate=0):
             before = rows(db)
             cpu = cpu_seconds(server.pid)
-            r = wrk(base + "/forms/kontakt", script(mode, pace_ms), connections, args.duration)
+            r = wrk(base + "/forms/kontakt", script(mode, pace_ms, rate), connections,
+                    duration or args.duration)
             cpu = cpu_seconds(server.pid) - cpu
             after = settled_rows(db)
             acked = r["s303"] + r["s200"]
@@ -338,6 +370,20 @@ def main():
                 if refused or (paced and (rate < 2000 or p99 >= 50)):
                     failures.append(f"{label}: floor missed (median {rate:.0f}/s, "
                                     f"p99 {p99:.1f} ms, 503: {refused})")
+        # Held loads (issue 20): each rate once, for longer, on a fixed
+        # schedule (see the Lua script); the achieved rate is what counts.
+        held = []
+        for offered in [int(x) for x in args.held_rates.split(",") if x.strip()]:
+            rate, r = post_run(f"held {offered}/s offered, {args.held_duration} s", "form",
+                               args.held_connections, False, 0, args.held_duration, offered)
+            held.append((offered, rate, ms(r["p99_us"]), r["s503"]))
+        if held:
+            within = [h for h in held if h[2] <= 50 and h[3] == 0]
+            best = max((h[1] for h in within), default=0)
+            print(f"held: highest rate with p99 <= 50 ms and no 503: {best:.0f} durable/s", flush=True)
+            if best < 5000:
+                failures.append(f"held load: floor missed (highest rate held with p99 <= 50 ms: "
+                                f"{best:.0f}/s, floor 5,000/s for {args.held_duration} s)")
         post_run(f"overload ({'JSON' if args.overload_mode == 'json' else 'urlencoded'})",
                  args.overload_mode, args.overload_connections, True)
 
@@ -346,6 +392,12 @@ def main():
         print("|---|---:|---:|---:|---:|")
         for label, conns, rate, p50, p99, _ in medians:
             print(f"| {label} | {conns} | {rate:.0f} | {p50:.2f} | {p99:.2f} |")
+        if held:
+            print(f"\nheld loads ({args.held_duration} s each, {args.held_connections} connections):")
+            print("| offered/s | achieved durable/s | p99 ms | 503 |")
+            print("|---:|---:|---:|---:|")
+            for offered, rate, p99, refused in held:
+                print(f"| {offered} | {rate:.0f} | {p99:.2f} | {refused} |")
         print("\nall runs:")
         print("| run | connections | answers/s | p50 ms | p99 ms | acknowledged | 503 | rows added |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
