@@ -221,8 +221,10 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         CacheReuse::Pages(cache) => Some(cache),
         _ => None,
     };
-    let loader = match cache {
-        Some(_) => crate::content::Loader::one_off_with_hashes(),
+    let loader = match &cache {
+        Some(cache) => {
+            crate::content::Loader::one_off_with_hashes().with_front_cache(cache.front_matter())
+        }
         None => crate::content::Loader::one_off(),
     };
     let (site, tera, template_hashes) = load(options, &loader)?;
@@ -326,7 +328,14 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     if let Some(cache) = cache {
         let fingerprints = fingerprints.into_inner().expect("fingerprints");
         let warnings = site.warnings.iter().map(ToString::to_string).collect();
-        cache.save(&options.out_dir, fingerprints, pages, files, warnings);
+        cache.save(
+            &options.out_dir,
+            fingerprints,
+            pages,
+            files,
+            warnings,
+            loader.front_cache(),
+        );
     }
     Ok(BuildReport {
         pages,

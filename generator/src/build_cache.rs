@@ -17,7 +17,10 @@
 //! The record is keyed by the binary (version, size and time of the
 //! executable), the text of `campus.toml`, the date the build treats as
 //! today, the bookings and the output folder; any difference, a missing or
-//! unreadable record means a full build. Deleting the folder is always safe.
+//! unreadable record means a full build. Beside the record are the search
+//! index's tokens (`<hash>.suche`) and the parsed front matter
+//! (`<hash>.vorspann`, see `content::front_cache`), read only with a record
+//! that applies. Deleting the folder is always safe.
 
 use crate::build::BuildOptions;
 use serde::{Deserialize, Serialize};
@@ -153,6 +156,16 @@ impl Cache {
         })
     }
 
+    /// The last build's parsed front matter; empty without a record that
+    /// applies (another binary may have parsed it differently).
+    pub(crate) fn front_matter(&self) -> crate::content::FrontCache {
+        let kept = self
+            .record
+            .as_ref()
+            .and_then(|_| std::fs::read(self.file.with_extension("vorspann")).ok());
+        crate::content::FrontCache::from_bytes(kept.unwrap_or_default())
+    }
+
     /// Whether the output file `path` is still what the last build wrote.
     pub(crate) fn output_unchanged(&self, path: &str) -> bool {
         let Some(record) = &self.record else {
@@ -185,6 +198,7 @@ impl Cache {
         page_count: usize,
         file_count: usize,
         warnings: Vec<String>,
+        front_matter: Option<&crate::content::FrontCache>,
     ) {
         let mut inputs = self.inputs;
         mark_racy(&mut inputs, self.scan_started);
@@ -206,7 +220,13 @@ impl Cache {
         if std::fs::create_dir_all(folder).is_err() {
             return;
         }
-        // The tokens first: a record is never newer than its tokens.
+        // Tokens and front matter first: a record is never newer than them.
+        if let Some(front_matter) = front_matter {
+            write_staged(
+                &self.file.with_extension("vorspann"),
+                &front_matter.to_bytes(),
+            );
+        }
         if let Some(tokens) = self.index_tokens.into_inner() {
             let tokens = tokens.into_inner().unwrap_or_default();
             write_staged(&self.file.with_extension("suche"), &tokens.to_bytes());

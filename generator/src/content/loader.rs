@@ -33,6 +33,8 @@ pub struct Loader {
     /// Text hashes of the files read, kept by a one-off build that compares
     /// page fingerprints with those of the last build (see `build_cache`).
     hashes: Option<std::sync::Mutex<std::collections::HashMap<PathBuf, u64>>>,
+    /// Front matter parsed by the last `campus build` (see `front_cache`).
+    front_cache: Option<FrontCache>,
 }
 
 pub(super) struct Cached {
@@ -74,6 +76,20 @@ impl Loader {
         }
     }
 
+    /// Parses front matter through `cache`: unchanged front matter is not
+    /// parsed again, and what this load parses is kept in it.
+    pub fn with_front_cache(self, cache: FrontCache) -> Loader {
+        Loader {
+            front_cache: Some(cache),
+            ..self
+        }
+    }
+
+    /// The front matter cache with this load's entries, if one is used.
+    pub fn front_cache(&self) -> Option<&FrontCache> {
+        self.front_cache.as_ref()
+    }
+
     /// Hash of a content file's text as last read, if it was read.
     pub fn file_hash(&self, path: &Path) -> Option<u64> {
         if let Some(hashes) = &self.hashes {
@@ -104,7 +120,7 @@ impl Loader {
     /// Like [`load_folder`], reusing parsed files that did not change.
     pub fn load_folder<T>(&self, dir: &Path) -> Folder<T>
     where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
+        T: DeserializeOwned + serde::Serialize + Clone + Send + Sync + 'static,
     {
         let results: Vec<Result<(SourceFile, T), Problem>> = markdown_files(dir)
             .par_iter()
@@ -116,7 +132,7 @@ impl Loader {
     /// One content file, from the cache when it did not change.
     pub fn load_file<T>(&self, path: &Path) -> Result<(SourceFile, T), Problem>
     where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
+        T: DeserializeOwned + serde::Serialize + Clone + Send + Sync + 'static,
     {
         let watched = self.watched.load(std::sync::atomic::Ordering::Relaxed);
         if watched {
@@ -135,7 +151,10 @@ impl Loader {
             }
         }
         let file = SourceFile::read(path)?;
-        let front = file.front_matter::<T>()?;
+        let front = match &self.front_cache {
+            Some(cache) => cache.front_matter::<T>(&file)?,
+            None => file.front_matter::<T>()?,
+        };
         if let Some(hashes) = &self.hashes {
             hashes
                 .lock()

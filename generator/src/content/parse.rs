@@ -3,8 +3,81 @@
 
 use super::*;
 
-/// A value with the file line it came from.
-pub type Located<T> = Spanned<T>;
+/// A value with the place in the front matter it was written at.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub value: T,
+    pub referenced: Place,
+}
+
+/// Line and column (both from 1) within the YAML text a value was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    line: u64,
+    column: u64,
+}
+
+impl Place {
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    pub fn column(&self) -> u64 {
+        self.column
+    }
+}
+
+thread_local! {
+    /// Set while parsed front matter is written to or read from the cache
+    /// of `campus build` (see `content::front_cache`). In that form a
+    /// [`Located`] carries its place and an amount its cents; otherwise
+    /// (YAML in, JSON for templates out) a [`Located`] is just its value
+    /// and an amount is read as euros.
+    static CACHE_FORM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with values (de)serialized in the cache's form.
+pub(crate) fn in_cache_form<R>(f: impl FnOnce() -> R) -> R {
+    let before = CACHE_FORM.replace(true);
+    let result = f();
+    CACHE_FORM.set(before);
+    result
+}
+
+/// Whether values are (de)serialized in the cache's form just now.
+pub(crate) fn cache_form() -> bool {
+    CACHE_FORM.get()
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if cache_form() {
+            let (value, line, column) = <(T, u64, u64)>::deserialize(deserializer)?;
+            return Ok(Located {
+                value,
+                referenced: Place { line, column },
+            });
+        }
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located {
+            value: spanned.value,
+            referenced: Place {
+                line: spanned.referenced.line(),
+                column: spanned.referenced.column(),
+            },
+        })
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Located<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if cache_form() {
+            (&self.value, self.referenced.line, self.referenced.column).serialize(serializer)
+        } else {
+            self.value.serialize(serializer)
+        }
+    }
+}
 
 /// One Markdown file, split into front matter and body.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ pub enum Format {
     OnDemand,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLevel {
     pub id: Located<String>,
@@ -21,14 +21,14 @@ pub struct RawLevel {
     pub abrechnung: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPriceRules {
     pub mehrwertsteuer_prozent: i64,
     pub aufschlag_nichtmitglieder_prozent: i64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMembership {
     pub anteil_euro: i64,
@@ -39,7 +39,7 @@ pub struct RawMembership {
 
 /// `data/stornobedingungen.yaml`: when cancelling a live booking is free
 /// and what a late cancellation or a no-show costs.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCancellationTerms {
     pub kostenfrei_bis_tage_vorher: Located<i64>,
@@ -47,7 +47,7 @@ pub struct RawCancellationTerms {
     pub nichterscheinen_prozent: Located<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBracket {
     #[serde(default)]
@@ -55,14 +55,14 @@ pub struct RawBracket {
     pub anteile: u32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReduction {
     pub prozent_der_buchungen: Located<i64>,
     pub hoechstens_prozent: Located<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaqCategory {
     pub id: Located<String>,
@@ -70,7 +70,7 @@ pub struct RawFaqCategory {
 }
 
 /// One competence area of the self-check (`data/kompetenzen.yaml`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCompetenceArea {
     pub id: Located<String>,
@@ -83,7 +83,7 @@ pub struct RawCompetenceArea {
 
 /// One role profile of the self-check (`data/rollenprofile.yaml`): the
 /// target level per competence area.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoleProfile {
     pub id: Located<String>,
@@ -93,7 +93,7 @@ pub struct RawRoleProfile {
     pub ziele: BTreeMap<String, Located<i64>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {
     pub titel: String,
@@ -102,7 +102,7 @@ pub struct RawTopic {
     pub reihenfolge: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLecturer {
     pub name: String,
@@ -121,7 +121,7 @@ pub enum ProviderKind {
 }
 
 /// An education provider (`content/anbieter/<id>.md`) with its quality facts.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
     pub name: String,
@@ -138,7 +138,7 @@ pub struct RawProvider {
     pub zertifizierungen: Vec<RawCertification>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawQualifiedLecturer {
     pub person: Located<String>,
@@ -146,7 +146,7 @@ pub struct RawQualifiedLecturer {
     pub qualifiziert: Located<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCertification {
     pub bezeichnung: String,
@@ -160,7 +160,7 @@ pub struct RawCertification {
     pub einheiten: Vec<Located<String>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnit {
     pub titel: String,
@@ -196,7 +196,7 @@ pub struct RawUnit {
     pub intern_fuer: Option<Located<String>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLiveDate {
     pub datum: Located<String>,
@@ -212,7 +212,7 @@ pub enum UnitRole {
     Wahlpflicht,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCourse {
     pub titel: String,
@@ -223,7 +223,7 @@ pub struct RawCourse {
     pub zertifikat: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCourseUnit {
     pub einheit: Located<String>,
@@ -244,7 +244,7 @@ pub enum Approval {
     Kommune,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuthority {
     pub name: String,
@@ -275,7 +275,7 @@ pub struct RawAuthority {
 }
 
 /// "der Markt Oberau", "des Marktes Oberau", "dem Markt Oberau", "den Markt Oberau".
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNameForms {
     pub nominativ: String,
@@ -295,7 +295,7 @@ pub struct RawPostalAddress {
     pub ort: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPicture {
     pub datei: Located<String>,
@@ -313,7 +313,7 @@ pub struct RawContact {
     pub telefon: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaq {
     pub frage: String,
@@ -333,7 +333,7 @@ pub enum PageTemplate {
     Registrierung,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPage {
     pub titel: String,
@@ -347,7 +347,7 @@ pub struct RawPage {
 }
 
 /// A video file below `static/` with a WebVTT caption file beside it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVideo {
     pub titel: Located<String>,
@@ -360,7 +360,7 @@ pub struct RawVideo {
     pub beschreibung: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHome {
     pub titel: String,
@@ -380,7 +380,7 @@ pub enum Audience {
 
 /// An event (`content/veranstaltungen/<id>.md`): one date with its own
 /// times, online or at a place, free of charge.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEvent {
     pub titel: String,
