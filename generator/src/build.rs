@@ -317,25 +317,31 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         }
         Ok::<usize, Problems>(files)
     })();
-    let (files, written) = match result {
-        Ok(files) => (files, update.commit()?),
+    let (files, committed) = match result {
+        Ok(files) => {
+            // The cache listed the output's files already.
+            let existing = cache.as_ref().map(Cache::output_files);
+            (files, update.commit_over(existing)?)
+        }
         Err(p) => {
             update.abandon();
             return Err(p);
         }
     };
+    let written = committed.written;
     let pages = pages.into_inner();
     if let Some(cache) = cache {
         let fingerprints = fingerprints.into_inner().expect("fingerprints");
         let warnings = site.warnings.iter().map(ToString::to_string).collect();
-        cache.save(
-            &options.out_dir,
-            fingerprints,
-            pages,
-            files,
+        let made = crate::build_cache::Made {
+            committed: &committed,
+            pages: fingerprints,
+            page_count: pages,
+            file_count: files,
             warnings,
-            loader.front_cache(),
-        );
+            front_matter: loader.front_cache(),
+        };
+        cache.save(&options.out_dir, made);
     }
     Ok(BuildReport {
         pages,

@@ -72,6 +72,18 @@ pub(crate) struct Cache {
     index_tokens: std::sync::OnceLock<std::sync::Mutex<crate::search::IndexCache>>,
 }
 
+/// What a build made, for [`Cache::save`].
+pub(crate) struct Made<'a> {
+    pub committed: &'a crate::output::Committed,
+    /// Fingerprint per page, by output path.
+    pub pages: HashMap<String, u64>,
+    pub page_count: usize,
+    pub file_count: usize,
+    /// The build's warnings, as printed.
+    pub warnings: Vec<String>,
+    pub front_matter: Option<&'a crate::content::FrontCache>,
+}
+
 /// What a build may reuse of the last one.
 pub(crate) enum Reuse<'a> {
     /// Nothing changed: the output stays as it is.
@@ -166,6 +178,11 @@ impl Cache {
         crate::content::FrontCache::from_bytes(kept.unwrap_or_default())
     }
 
+    /// The output's files as found when the build began.
+    pub(crate) fn output_files(&self) -> Vec<&str> {
+        self.outputs.keys().map(String::as_str).collect()
+    }
+
     /// Whether the output file `path` is still what the last build wrote.
     pub(crate) fn output_unchanged(&self, path: &str) -> bool {
         let Some(record) = &self.record else {
@@ -191,21 +208,37 @@ impl Cache {
 
     /// Records what this build made. The cache only saves time: a failed
     /// write costs the next build its shortcut, nothing else.
-    pub(crate) fn save(
-        self,
-        out_dir: &Path,
-        pages: HashMap<String, u64>,
-        page_count: usize,
-        file_count: usize,
-        warnings: Vec<String>,
-        front_matter: Option<&crate::content::FrontCache>,
-    ) {
+    pub(crate) fn save(self, out_dir: &Path, made: Made) {
+        let Made {
+            committed,
+            pages,
+            page_count,
+            file_count,
+            warnings,
+            front_matter,
+        } = made;
         let mut inputs = self.inputs;
         mark_racy(&mut inputs, self.scan_started);
+        // The files left alone keep the stamps found at the start; only
+        // those written are stamped again (no second walk of the output).
+        let written: std::collections::HashSet<&str> =
+            committed.staged.iter().map(String::as_str).collect();
+        let mut outputs: Stamps = self
+            .outputs
+            .into_iter()
+            .filter(|(path, _)| {
+                committed.produced.contains(path) && !written.contains(path.as_str())
+            })
+            .collect();
+        for path in &committed.staged {
+            if let Ok(meta) = std::fs::symlink_metadata(out_dir.join(path)) {
+                outputs.insert(path.clone(), stamp_of(&meta));
+            }
+        }
         let record = Record {
             key: self.key,
             inputs,
-            outputs: stamps_below(out_dir),
+            outputs,
             pages,
             page_count,
             file_count,
@@ -214,32 +247,46 @@ impl Cache {
         let Some(folder) = self.file.parent() else {
             return;
         };
-        let Ok(bytes) = serde_json::to_vec(&record) else {
-            return;
-        };
         if std::fs::create_dir_all(folder).is_err() {
             return;
         }
         // Tokens and front matter first: a record is never newer than them.
         if let Some(front_matter) = front_matter {
-            write_staged(
-                &self.file.with_extension("vorspann"),
-                &front_matter.to_bytes(),
-            );
+            write_staged(&self.file.with_extension("vorspann"), |out| {
+                front_matter.write_to(out)
+            });
         }
         if let Some(tokens) = self.index_tokens.into_inner() {
             let tokens = tokens.into_inner().unwrap_or_default();
-            write_staged(&self.file.with_extension("suche"), &tokens.to_bytes());
+            write_staged(&self.file.with_extension("suche"), |out| {
+                std::io::Write::write_all(out, &tokens.to_bytes())
+            });
         }
-        write_staged(&self.file, &bytes);
+        write_staged(&self.file, |out| {
+            serde_json::to_writer(out, &record).map_err(std::io::Error::other)
+        });
     }
 }
 
-/// Writes `bytes` beside `file` and renames them into place.
-fn write_staged(file: &Path, bytes: &[u8]) {
+/// Writes a file beside `file` through `write` and renames it into place.
+fn write_staged(
+    file: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) {
+    use std::io::Write;
     let staged = file.with_extension(format!("neu-{}", std::process::id()));
-    if std::fs::write(&staged, bytes).is_ok() {
-        let _ = std::fs::rename(&staged, file);
+    let written = std::fs::File::create(&staged).and_then(|f| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+        write(&mut out)?;
+        out.flush()
+    });
+    match written {
+        Ok(()) => {
+            let _ = std::fs::rename(&staged, file);
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(&staged);
+        }
     }
 }
 
@@ -300,12 +347,13 @@ fn stamp_tree(root: &Path, folder: &str, stamps: &mut Stamps) {
     }
 }
 
-/// Stamps of every file below `dir`, by path relative to it.
+/// Stamps of every file below `dir` (links included, not followed), by
+/// path relative to it.
 fn stamps_below(dir: &Path) -> Stamps {
     let mut stamps = Stamps::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1) {
         let Ok(entry) = entry else { continue };
-        if !entry.file_type().is_file() {
+        if entry.file_type().is_dir() {
             continue;
         }
         let (Ok(rel), Ok(meta)) = (entry.path().strip_prefix(dir), entry.metadata()) else {

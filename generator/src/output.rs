@@ -155,7 +155,20 @@ pub struct Update {
     staging: PathBuf,
     /// Every path this build produces, written or kept.
     produced: Mutex<HashSet<String>>,
+    /// The paths staged: new or changed.
+    staged: Mutex<Vec<String>>,
     written: AtomicUsize,
+}
+
+/// What [`Update::commit_over`] did to the output.
+pub struct Committed {
+    /// Every path the output holds now.
+    pub produced: HashSet<String>,
+    /// The paths staged and moved in (new or changed, with the output's
+    /// marker file); the others were left as they were.
+    pub staged: Vec<String>,
+    /// How many of the build's files were written.
+    pub written: usize,
 }
 
 impl Update {
@@ -178,6 +191,7 @@ impl Update {
             out: out.to_path_buf(),
             staging,
             produced: Mutex::new(HashSet::new()),
+            staged: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
         };
         update.stage(MARKER, MARKER_TEXT.as_bytes())?;
@@ -217,6 +231,10 @@ impl Update {
             std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, e))?;
         }
         std::fs::write(&path, bytes).map_err(|e| io_problem(&path, e))?;
+        self.staged
+            .lock()
+            .expect("staged paths")
+            .push(rel.to_string());
         Ok(true)
     }
 
@@ -239,14 +257,73 @@ impl Update {
     /// missing output folder is replaced by the staging folder as a whole.
     /// Returns how many files were written.
     pub fn commit(self) -> Result<usize, Problem> {
-        let written = self.written.load(Ordering::Relaxed);
+        self.commit_over(None).map(|c| c.written)
+    }
+
+    /// [`Update::commit`] for a caller that listed the output's files when
+    /// the build began (`existing`, relative paths): stale files are found
+    /// in that list instead of by walking the output again. Without a list
+    /// the output is walked.
+    pub fn commit_over(self, existing: Option<Vec<&str>>) -> Result<Committed, Problem> {
         if !self.out.exists() {
             std::fs::rename(&self.staging, &self.out).map_err(|e| io_problem(&self.out, e))?;
-            return Ok(written);
+        } else {
+            let result = match existing {
+                Some(files) => self.remove_listed_stale(&files),
+                None => self.remove_stale(),
+            }
+            .and_then(|()| self.move_staged());
+            let _ = std::fs::remove_dir_all(&self.staging);
+            result?;
         }
-        let result = self.remove_stale().and_then(|()| self.move_staged());
-        let _ = std::fs::remove_dir_all(&self.staging);
-        result.map(|()| written)
+        Ok(Committed {
+            produced: self.produced.into_inner().expect("produced paths"),
+            staged: self.staged.into_inner().expect("staged paths"),
+            written: self.written.into_inner(),
+        })
+    }
+
+    /// [`Update::remove_stale`] over a list of the output's files: removes
+    /// the listed files this build did not produce and the folders that
+    /// held only such files.
+    fn remove_listed_stale(&self, existing: &[&str]) -> Result<(), Problem> {
+        let produced = self.produced.lock().expect("produced paths");
+        let folders: HashSet<&str> = produced
+            .iter()
+            .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+            .collect();
+        let mut stale_folders: Vec<&str> = Vec::new();
+        for rel in existing.iter().filter(|rel| !produced.contains(**rel)) {
+            // The outermost folder no longer produced goes as a whole.
+            let gone = rel
+                .match_indices('/')
+                .map(|(i, _)| &rel[..i])
+                .find(|folder| !folders.contains(folder));
+            match gone {
+                Some(folder) => stale_folders.push(folder),
+                None => {
+                    let path = self.out.join(rel);
+                    match std::fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(io_problem(&path, e));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        stale_folders.sort_unstable();
+        stale_folders.dedup();
+        for folder in stale_folders {
+            let path = self.out.join(folder);
+            match std::fs::remove_dir_all(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_problem(&path, e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Drops the staged files; the output stays as it was.

@@ -552,7 +552,10 @@ fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
     // So is the parsed front matter, which the builds below read back.
     let front_matter = kept[0].with_extension("vorspann");
     let bytes = std::fs::read(&front_matter).unwrap();
-    assert!(bytes.starts_with(b"campus-vorspann-1\n"), "{front_matter:?}");
+    assert!(
+        bytes.starts_with(b"campus-vorspann-1\n"),
+        "{front_matter:?}"
+    );
 
     // A unit title shows on its page, the catalogs, its topics, its courses
     // and the authorities that selected it, not on the others.

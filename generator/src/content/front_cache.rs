@@ -45,30 +45,30 @@ impl FrontCache {
 
     /// The entries of this build, to be read by the next one.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("writing to memory");
+        out
+    }
+
+    /// [`FrontCache::to_bytes`] into `out`, without the copy in memory.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let mut now = std::mem::take(&mut *self.now.lock().expect("front cache"));
         now.sort_by(|a, b| a.0.cmp(&b.0));
-        fn texts<'a>(bytes: &'a [u8], entry: &'a Entry) -> (&'a [u8], &'a [u8]) {
-            match entry {
-                Entry::Before(front, json) => (&bytes[front.clone()], &bytes[json.clone()]),
-                Entry::New(front, json) => (front.as_bytes(), json),
-            }
-        }
-        let texts = |entry| texts(&self.bytes, entry);
-        let size: usize = now
-            .iter()
-            .map(|(p, e)| 12 + p.as_os_str().len() + texts(e).0.len() + texts(e).1.len())
-            .sum();
-        let mut out = Vec::with_capacity(MAGIC.len() + 4 + size);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(now.len() as u32).to_le_bytes());
+        out.write_all(MAGIC)?;
+        out.write_all(&(now.len() as u32).to_le_bytes())?;
         for (path, entry) in &now {
-            let (front, json) = texts(entry);
+            let (front, json) = match entry {
+                Entry::Before(front, json) => {
+                    (&self.bytes[front.clone()], &self.bytes[json.clone()])
+                }
+                Entry::New(front, json) => (front.as_bytes(), json.as_slice()),
+            };
             for part in [path.to_string_lossy().as_bytes(), front, json] {
-                out.extend_from_slice(&(part.len() as u32).to_le_bytes());
-                out.extend_from_slice(part);
+                out.write_all(&(part.len() as u32).to_le_bytes())?;
+                out.write_all(part)?;
             }
         }
-        out
+        Ok(())
     }
 
     /// The front matter of `file`, from the cache when its text is the one

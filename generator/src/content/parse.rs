@@ -103,10 +103,27 @@ impl SourceFile {
                 },
             )
         })?;
-        Self::parse(path, &text)
+        Self::parse_owned(path, text)
+    }
+
+    /// [`SourceFile::parse`] keeping `text`'s memory for the body (at
+    /// Germany scale the bodies are some 40 MB: copying them costs more
+    /// than parsing).
+    pub fn parse_owned(path: &Path, mut text: String) -> Result<SourceFile, Problem> {
+        let mut split = Self::parse_split(path, &text)?;
+        text.drain(..text.len() - split.body_len);
+        split.file.body = text;
+        Ok(split.file)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<SourceFile, Problem> {
+        let mut split = Self::parse_split(path, text)?;
+        split.file.body = text[text.len() - split.body_len..].to_string();
+        Ok(split.file)
+    }
+
+    /// Everything but the body, and the body's length at the end of `text`.
+    fn parse_split(path: &Path, text: &str) -> Result<Split, Problem> {
         let id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -122,14 +139,17 @@ impl SourceFile {
         for (n, line) in lines.enumerate() {
             offset += line.len();
             if line.trim_end() == "---" {
-                return Ok(SourceFile {
-                    path: path.to_path_buf(),
-                    id,
-                    front,
-                    front_line: 2,
-                    // Opening "---", n front matter lines, closing "---".
-                    body_line: n as u64 + 3,
-                    body: text[offset..].to_string(),
+                return Ok(Split {
+                    file: SourceFile {
+                        path: path.to_path_buf(),
+                        id,
+                        front,
+                        front_line: 2,
+                        // Opening "---", n front matter lines, closing "---".
+                        body_line: n as u64 + 3,
+                        body: String::new(),
+                    },
+                    body_len: text.len() - offset,
                 });
             }
             front.push_str(line);
@@ -154,6 +174,11 @@ impl SourceFile {
     pub fn problem_at<T>(&self, value: &Located<T>, kind: ProblemKind) -> Problem {
         Problem::new(&self.path, kind).at(self.file_line(value), Some(value.referenced.column()))
     }
+}
+
+struct Split {
+    file: SourceFile,
+    body_len: usize,
 }
 
 /// Parses YAML text; `line_offset` is added to reported lines.
