@@ -9,7 +9,7 @@ use crate::markdown::{self, Finding, Url};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// A link to a page or anchor of this site, remembered for [`verify`].
+/// A link to a page or anchor of this site, remembered for [`Targets::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteLink {
     pub file: PathBuf,

@@ -194,7 +194,7 @@ pub fn index_tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A query word without its ending: the first of [`ENDINGS`] it ends with
+/// A query word without its ending: the first of `ENDINGS` it ends with
 /// is removed if at least four characters remain.
 pub fn stem(form: &str) -> String {
     match ENDINGS.iter().find_map(|e| form.strip_suffix(e)) {

@@ -130,7 +130,7 @@ fn join_dash(word: &str, out: &mut String) {
 const VERBATIM: [&str; 6] = ["textarea", "script", "style", "pre", "code", "kbd"];
 
 /// A whole HTML page with [`keep_together`] applied to its text (never to
-/// tags, attributes, comments or the elements in [`VERBATIM`]).
+/// tags, attributes, comments or the elements in `VERBATIM`).
 pub fn keep_together_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len() + 256);
     let mut rest = html;

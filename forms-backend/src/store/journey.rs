@@ -146,7 +146,7 @@ pub struct JourneyCutoffs {
     pub rejected_applications_before: i64,
 }
 
-/// What [`Store::purge_journey`] deleted.
+/// What [`Store::purge_journey`](super::Store::purge_journey) deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JourneyPurge {
     pub bookings: usize,

@@ -302,7 +302,7 @@ impl std::fmt::Debug for Store {
 }
 
 /// A transaction (or, for [`Store::read`], a plain connection); SQL runs
-/// through the methods of [`db`] so it is the same on both engines.
+/// through the methods of `db` so it is the same on both engines.
 pub struct Tx<'a> {
     conn: db::Conn<'a>,
     /// The first deadlock or serialization failure PostgreSQL reported in

@@ -2,7 +2,7 @@
 //! link for the office's addresses, server-side sessions, a CSRF token on
 //! every POST, the start page, a page per live date and per booking, and
 //! approve / reject / cancel through the same workflow functions as
-//! `campus bookings` ([`booking::decide_by_id`], [`booking::cancel`]).
+//! `campus bookings` ([`crate::booking::decide_by_id`], [`crate::booking::cancel`]).
 //!
 //! Login: a POST of an address answers the same page for every address;
 //! known ones get a one-time, short-lived link (only its hash is stored).

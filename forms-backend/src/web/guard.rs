@@ -7,7 +7,7 @@ use crate::store::RequestLimit;
 
 /// Per-key sliding-window limit, in memory: it resets on restart and is per
 /// process (enough for one process on SQLite; on PostgreSQL, where several
-/// nodes may run, [`check_ip_limit`] counts in the database instead). The
+/// nodes may run, `check_ip_limit` counts in the database instead). The
 /// per-recipient mail limit is durable in the outbox.
 ///
 /// Keys are "client|form" (see [`limit_key`]): the staff of one town hall

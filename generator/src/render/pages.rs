@@ -99,7 +99,7 @@ pub enum PageRef {
     Topic(usize),
     Lecturer(usize),
     Authority(usize),
-    /// One of the site-wide pages built by [`page_jobs`].
+    /// One of the site-wide pages (home, catalogs, search …), by its index in the list of them.
     Single(usize),
 }
 
