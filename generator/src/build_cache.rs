@@ -19,8 +19,9 @@
 //! today, the bookings and the output folder; any difference, a missing or
 //! unreadable record means a full build. Beside the record are the search
 //! index's tokens (`<hash>.suche`) and the parsed front matter
-//! (`<hash>.vorspann`, see `content::front_cache`), read only with a record
-//! that applies. Deleting the folder is always safe.
+//! (`<hash>.vorspann`, see `content::front_cache`). The tokens are read
+//! only with a record that applies, the front matter whenever the same
+//! binary wrote it. Deleting the folder is always safe.
 
 use crate::build::BuildOptions;
 use serde::{Deserialize, Serialize};
@@ -168,14 +169,13 @@ impl Cache {
         })
     }
 
-    /// The last build's parsed front matter; empty without a record that
-    /// applies (another binary may have parsed it differently).
+    /// The last build's parsed front matter, if this binary parsed it.
+    /// Unlike the record it does not depend on the day, the configuration
+    /// or the bookings: a build on a new day, or after a failed build,
+    /// parses only what changed too.
     pub(crate) fn front_matter(&self) -> crate::content::FrontCache {
-        let kept = self
-            .record
-            .as_ref()
-            .and_then(|_| std::fs::read(self.file.with_extension("vorspann")).ok());
-        crate::content::FrontCache::from_bytes(kept.unwrap_or_default())
+        let kept = std::fs::read(self.file.with_extension("vorspann")).unwrap_or_default();
+        crate::content::FrontCache::from_bytes(kept, &binary())
     }
 
     /// The output's files as found when the build began.
@@ -298,24 +298,29 @@ fn hash_of(value: &impl Hash) -> u64 {
 
 /// Everything besides the files that decides what a build makes.
 fn key(options: &BuildOptions, out: &Path) -> String {
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| (m.len(), nanos(m.modified().ok())))
-        .unwrap_or_default();
     let config =
         std::fs::read(options.site_dir.join(crate::config::CONFIG_FILE)).unwrap_or_default();
     let mut bookings: Vec<_> = options.bookings.iter().flat_map(|b| b.iter()).collect();
     bookings.sort();
     let render = options.render_options();
     format!(
-        "{} {exe:?} {:016x} {} {} {:016x} {}",
-        env!("CARGO_PKG_VERSION"),
+        "{} {:016x} {} {} {:016x} {}",
+        binary(),
         hash_of(&config),
         render.today,
         render.live_reload,
         hash_of(&bookings),
         out.display()
     )
+}
+
+/// The version, size and time of the running executable.
+fn binary() -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| (m.len(), nanos(m.modified().ok())))
+        .unwrap_or_default();
+    format!("{} {exe:?}", env!("CARGO_PKG_VERSION"))
 }
 
 fn nanos(time: Option<SystemTime>) -> u64 {

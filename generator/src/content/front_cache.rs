@@ -8,18 +8,20 @@
 //! Values are kept as JSON in the cache's own form (with the place of every
 //! [`Located`](super::Located) value, amounts in cents); anything that does
 //! not read back is parsed from the YAML again. Deleting the cache is always
-//! safe. `build_cache` decides when a cache may be used at all (the same
-//! binary, see its record's key) and where it lives.
+//! safe. A cache written by another binary is not used. `build_cache`
+//! decides where it lives.
 
 use super::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-const MAGIC: &[u8] = b"campus-vorspann-1\n";
+const MAGIC: &[u8] = b"campus-vorspann-2\n";
 
 /// The front matter of the last build (read) and of this one (collected).
 #[derive(Default)]
 pub struct FrontCache {
+    /// The binary that parses (see [`FrontCache::from_bytes`]).
+    binary: String,
     /// The last build's file: entries point into it.
     bytes: Vec<u8>,
     /// Path → (front matter text, parsed value as JSON), as byte ranges of
@@ -32,11 +34,14 @@ pub struct FrontCache {
 }
 
 impl FrontCache {
-    /// Reads what [`FrontCache::to_bytes`] wrote; an empty cache for
-    /// anything else (a damaged or foreign file only costs the parsing).
-    pub fn from_bytes(bytes: Vec<u8>) -> FrontCache {
-        let before = read_entries(&bytes).unwrap_or_default();
+    /// Reads what [`FrontCache::to_bytes`] wrote when the same `binary`
+    /// (any text naming the executable) parsed it; an empty cache for
+    /// anything else: another binary may parse differently, and a damaged
+    /// or foreign file only costs the parsing.
+    pub fn from_bytes(bytes: Vec<u8>, binary: &str) -> FrontCache {
+        let before = read_entries(&bytes, binary).unwrap_or_default();
         FrontCache {
+            binary: binary.to_string(),
             bytes,
             before,
             ..FrontCache::default()
@@ -55,6 +60,8 @@ impl FrontCache {
         let mut now = std::mem::take(&mut *self.now.lock().expect("front cache"));
         now.sort_by(|a, b| a.0.cmp(&b.0));
         out.write_all(MAGIC)?;
+        out.write_all(&(self.binary.len() as u32).to_le_bytes())?;
+        out.write_all(self.binary.as_bytes())?;
         out.write_all(&(now.len() as u32).to_le_bytes())?;
         for (path, entry) in &now {
             let (front, json) = match entry {
@@ -117,25 +124,37 @@ enum Entry {
     New(String, Vec<u8>),
 }
 
-fn read_entries(bytes: &[u8]) -> Option<Entries> {
-    let number = |at: usize| -> Option<usize> {
-        Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize)
+fn read_entries(bytes: &[u8], binary: &str) -> Option<Entries> {
+    /// Reads numbers and length-prefixed parts one after the other.
+    struct Reader<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+    impl Reader<'_> {
+        fn number(&mut self) -> Option<usize> {
+            let four = self.bytes.get(self.at..self.at + 4)?;
+            self.at += 4;
+            Some(u32::from_le_bytes(four.try_into().ok()?) as usize)
+        }
+        fn part(&mut self) -> Option<std::ops::Range<usize>> {
+            let len = self.number()?;
+            let range = self.at..self.at + len;
+            self.bytes.get(range.clone())?;
+            self.at = range.end;
+            Some(range)
+        }
+    }
+    let mut r = Reader {
+        bytes: bytes.strip_prefix(MAGIC).map(|_| bytes)?,
+        at: MAGIC.len(),
     };
-    if bytes.get(..MAGIC.len())? != MAGIC {
+    if bytes[r.part()?] != *binary.as_bytes() {
         return None;
     }
-    let count = number(MAGIC.len())?;
-    let mut at = MAGIC.len() + 4;
-    // Length-prefixed parts, one after the other.
-    let mut next = || -> Option<std::ops::Range<usize>> {
-        let range = at + 4..at + 4 + number(at)?;
-        bytes.get(range.clone())?;
-        at = range.end;
-        Some(range)
-    };
+    let count = r.number()?;
     let mut entries = HashMap::with_capacity(count.min(1 << 20));
     for _ in 0..count {
-        let (path, front, json) = (next()?, next()?, next()?);
+        let (path, front, json) = (r.part()?, r.part()?, r.part()?);
         let path = PathBuf::from(std::str::from_utf8(&bytes[path]).ok()?);
         entries.insert(path, (front, json));
     }
@@ -165,14 +184,14 @@ mod tests {
         T: DeserializeOwned + serde::Serialize + std::fmt::Debug,
     {
         let files = sample(folder);
-        let first = FrontCache::from_bytes(Vec::new());
+        let first = FrontCache::from_bytes(Vec::new(), "campus 1");
         for f in &files {
             let parsed: T = f.front_matter().unwrap();
             let through: T = first.front_matter(f).unwrap();
             assert_eq!(format!("{through:?}"), format!("{parsed:?}"));
         }
         assert_eq!(first.reused(), 0);
-        let second = FrontCache::from_bytes(first.to_bytes());
+        let second = FrontCache::from_bytes(first.to_bytes(), "campus 1");
         for f in &files {
             let parsed: T = f.front_matter().unwrap();
             let kept: T = second.front_matter(f).unwrap();
@@ -185,7 +204,9 @@ mod tests {
         );
         // What the second pass kept is the same again.
         assert_eq!(
-            FrontCache::from_bytes(second.to_bytes()).before.len(),
+            FrontCache::from_bytes(second.to_bytes(), "campus 1")
+                .before
+                .len(),
             files.len()
         );
     }
@@ -206,9 +227,9 @@ mod tests {
     #[test]
     fn changed_front_matter_is_parsed_again_with_its_problems() {
         let file = &sample("einheiten")[0];
-        let first = FrontCache::from_bytes(Vec::new());
+        let first = FrontCache::from_bytes(Vec::new(), "campus 1");
         let _: RawUnit = first.front_matter(file).unwrap();
-        let cache = FrontCache::from_bytes(first.to_bytes());
+        let cache = FrontCache::from_bytes(first.to_bytes(), "campus 1");
         let mut edited = file.clone();
         edited.front = edited.front.replacen("titel:", "titel: [", 1);
         let problem = cache.front_matter::<RawUnit>(&edited).unwrap_err();
@@ -222,17 +243,20 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_or_foreign_cache_is_an_empty_one() {
+    fn a_damaged_or_foreign_cache_or_another_binarys_is_an_empty_one() {
         let file = &sample("einheiten")[0];
-        let first = FrontCache::from_bytes(Vec::new());
+        let first = FrontCache::from_bytes(Vec::new(), "campus 1");
         let _: RawUnit = first.front_matter(file).unwrap();
         let bytes = first.to_bytes();
+        // Another binary's cache is not used either.
+        let other = FrontCache::from_bytes(bytes.clone(), "campus 2");
+        assert!(other.before.is_empty());
         for broken in [
             bytes[..bytes.len() - 3].to_vec(),
             b"campus-vorspann-0\n".to_vec(),
             Vec::new(),
         ] {
-            let cache = FrontCache::from_bytes(broken);
+            let cache = FrontCache::from_bytes(broken, "campus 1");
             assert!(cache.before.is_empty());
             let _: RawUnit = cache.front_matter(file).unwrap();
             assert_eq!(cache.reused(), 0);
