@@ -259,7 +259,8 @@ def main():
                         path = os.path.join(scratch, f"{engine}-{count}-{i}-{pace_ms}.lua")
                         with open(path, "w", encoding="utf-8") as f:
                             f.write(LUA % {"tokens": ", ".join(f'"{t}"' for t in tokens),
-                                           "mode": "form", "origin": ORIGIN, "pace_ms": pace_ms})
+                                           "mode": "form", "origin": ORIGIN, "pace_ms": pace_ms,
+                                           "rate": 0})
                         out.append(path)
                     return out
 
