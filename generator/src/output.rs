@@ -7,7 +7,6 @@ use crate::render::Output;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 fn io_problem(path: &Path, e: std::io::Error) -> Problem {
@@ -137,6 +136,22 @@ pub fn static_files(dirs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>, Probl
     Ok(files)
 }
 
+/// Every folder the relative `paths` lie in, their parents included.
+fn folders_of(paths: &HashSet<String>) -> HashSet<&str> {
+    paths
+        .iter()
+        .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+        .collect()
+}
+
+/// A removal that found nothing to remove is no problem.
+fn unless_gone(result: std::io::Result<()>, path: &Path) -> Result<(), Problem> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_problem(path, e)),
+        _ => Ok(()),
+    }
+}
+
 /// A relative path with `/` between its parts, as output paths are written.
 pub(crate) fn slashed(rel: &Path) -> String {
     rel.components()
@@ -157,7 +172,6 @@ pub struct Update {
     produced: Mutex<HashSet<String>>,
     /// The paths staged: new or changed.
     staged: Mutex<Vec<String>>,
-    written: AtomicUsize,
 }
 
 /// What [`Update::commit_over`] did to the output.
@@ -192,39 +206,21 @@ impl Update {
             staging,
             produced: Mutex::new(HashSet::new()),
             staged: Mutex::new(Vec::new()),
-            written: AtomicUsize::new(0),
         };
-        update.stage(MARKER, MARKER_TEXT.as_bytes())?;
+        update.put(MARKER, MARKER_TEXT.as_bytes())?;
         Ok(update)
     }
 
-    /// One file of the output, by path relative to the output folder.
+    /// One file of the output, by path relative to the output folder:
+    /// recorded, and staged unless the output already holds these bytes.
     /// Safe to call from several threads.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), Problem> {
-        if self.stage(rel, bytes)? {
-            self.written.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
-    }
-
-    /// Keeps the file `rel` the output already holds, unread: a build that
-    /// knows it would produce the same bytes (see `build_cache`).
-    pub fn keep(&self, rel: &str) {
-        self.produced
-            .lock()
-            .expect("produced paths")
-            .insert(rel.to_string());
-    }
-
-    /// Records `rel` and stages it unless the output already holds these
-    /// bytes; whether it was staged.
-    fn stage(&self, rel: &str, bytes: &[u8]) -> Result<bool, Problem> {
         self.produced
             .lock()
             .expect("produced paths")
             .insert(rel.to_string());
         if same_bytes(&self.out.join(rel), bytes) {
-            return Ok(false);
+            return Ok(());
         }
         let path = self.staging.join(rel);
         if let Some(parent) = path.parent() {
@@ -235,7 +231,16 @@ impl Update {
             .lock()
             .expect("staged paths")
             .push(rel.to_string());
-        Ok(true)
+        Ok(())
+    }
+
+    /// Keeps the file `rel` the output already holds, unread: a build that
+    /// knows it would produce the same bytes (see `build_cache`).
+    pub fn keep(&self, rel: &str) {
+        self.produced
+            .lock()
+            .expect("produced paths")
+            .insert(rel.to_string());
     }
 
     /// A copy of the file `source` as `rel`.
@@ -276,10 +281,12 @@ impl Update {
             let _ = std::fs::remove_dir_all(&self.staging);
             result?;
         }
+        let staged = self.staged.into_inner().expect("staged paths");
         Ok(Committed {
             produced: self.produced.into_inner().expect("produced paths"),
-            staged: self.staged.into_inner().expect("staged paths"),
-            written: self.written.into_inner(),
+            // The marker is the build's own, not one of its files.
+            written: staged.iter().filter(|p| *p != MARKER).count(),
+            staged,
         })
     }
 
@@ -288,10 +295,7 @@ impl Update {
     /// held only such files.
     fn remove_listed_stale(&self, existing: &[&str]) -> Result<(), Problem> {
         let produced = self.produced.lock().expect("produced paths");
-        let folders: HashSet<&str> = produced
-            .iter()
-            .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
-            .collect();
+        let folders = folders_of(&produced);
         let mut stale_folders: Vec<&str> = Vec::new();
         for rel in existing.iter().filter(|rel| !produced.contains(**rel)) {
             // The outermost folder no longer produced goes as a whole.
@@ -303,12 +307,7 @@ impl Update {
                 Some(folder) => stale_folders.push(folder),
                 None => {
                     let path = self.out.join(rel);
-                    match std::fs::remove_file(&path) {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(io_problem(&path, e));
-                        }
-                        _ => {}
-                    }
+                    unless_gone(std::fs::remove_file(&path), &path)?;
                 }
             }
         }
@@ -316,12 +315,7 @@ impl Update {
         stale_folders.dedup();
         for folder in stale_folders {
             let path = self.out.join(folder);
-            match std::fs::remove_dir_all(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(io_problem(&path, e));
-                }
-                _ => {}
-            }
+            unless_gone(std::fs::remove_dir_all(&path), &path)?;
         }
         Ok(())
     }
@@ -335,10 +329,7 @@ impl Update {
     /// produce (also a file where a folder is needed and the reverse).
     fn remove_stale(&self) -> Result<(), Problem> {
         let produced = self.produced.lock().expect("produced paths");
-        let folders: HashSet<&str> = produced
-            .iter()
-            .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
-            .collect();
+        let folders = folders_of(&produced);
         let walk = walkdir::WalkDir::new(&self.out)
             .min_depth(1)
             .contents_first(true);
