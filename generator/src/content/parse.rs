@@ -106,55 +106,52 @@ impl SourceFile {
         Self::parse_owned(path, text)
     }
 
+    pub fn parse(path: &Path, text: &str) -> Result<SourceFile, Problem> {
+        Self::parse_owned(path, text.to_string())
+    }
+
     /// [`SourceFile::parse`] keeping `text`'s memory for the body (at
     /// Germany scale the bodies are some 40 MB: copying them costs more
     /// than parsing).
     pub fn parse_owned(path: &Path, mut text: String) -> Result<SourceFile, Problem> {
-        let mut split = Self::parse_split(path, &text)?;
-        text.drain(..text.len() - split.body_len);
-        split.file.body = text;
-        Ok(split.file)
-    }
-
-    pub fn parse(path: &Path, text: &str) -> Result<SourceFile, Problem> {
-        let mut split = Self::parse_split(path, text)?;
-        split.file.body = text[text.len() - split.body_len..].to_string();
-        Ok(split.file)
-    }
-
-    /// Everything but the body, and the body's length at the end of `text`.
-    fn parse_split(path: &Path, text: &str) -> Result<Split, Problem> {
         let id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text.split_inclusive('\n');
+        let bom = if text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        let mut lines = text[bom..].split_inclusive('\n');
         let first = lines.next().unwrap_or("");
         if first.trim_end() != "---" {
             return Err(Problem::new(path, ProblemKind::MissingFrontMatter).at(1, None));
         }
         let mut front = String::new();
-        let mut offset = first.len();
+        let mut offset = bom + first.len();
+        let mut closing = None;
         for (n, line) in lines.enumerate() {
             offset += line.len();
             if line.trim_end() == "---" {
-                return Ok(Split {
-                    file: SourceFile {
-                        path: path.to_path_buf(),
-                        id,
-                        front,
-                        front_line: 2,
-                        // Opening "---", n front matter lines, closing "---".
-                        body_line: n as u64 + 3,
-                        body: String::new(),
-                    },
-                    body_len: text.len() - offset,
-                });
+                closing = Some(n);
+                break;
             }
             front.push_str(line);
         }
-        Err(Problem::new(path, ProblemKind::UnclosedFrontMatter).at(1, None))
+        let Some(n) = closing else {
+            return Err(Problem::new(path, ProblemKind::UnclosedFrontMatter).at(1, None));
+        };
+        text.drain(..offset);
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            id,
+            front,
+            front_line: 2,
+            // Opening "---", n front matter lines, closing "---".
+            body_line: n as u64 + 3,
+            body: text,
+        })
     }
 
     /// Parses the front matter; errors carry the line in the file.
@@ -174,11 +171,6 @@ impl SourceFile {
     pub fn problem_at<T>(&self, value: &Located<T>, kind: ProblemKind) -> Problem {
         Problem::new(&self.path, kind).at(self.file_line(value), Some(value.referenced.column()))
     }
-}
-
-struct Split {
-    file: SourceFile,
-    body_len: usize,
 }
 
 /// Parses YAML text; `line_offset` is added to reported lines.
@@ -361,6 +353,12 @@ mod tests {
         assert_eq!(f.front, "titel: A\n");
         assert_eq!(f.body, "Text\n");
         assert_eq!(f.body_line, 4);
+        // A byte order mark before the opening line is not part of anything.
+        let f = SourceFile::parse(Path::new("a.md"), "\u{feff}---\ntitel: A\n---\nText\n").unwrap();
+        assert_eq!(
+            (f.front.as_str(), f.body.as_str()),
+            ("titel: A\n", "Text\n")
+        );
     }
 
     #[test]
