@@ -350,8 +350,8 @@ impl<'a> Tx<'a> {
     }
 
     /// On PostgreSQL the next id of `table` out of a block this connection
-    /// reserved from the table's sequence (one round trip per 64 rows), so
-    /// an insert with it can be pipelined. Ids
+    /// reserved from the table's sequence (one round trip per block of
+    /// `db::ID_BLOCK` rows), so an insert with it can be pipelined. Ids
     /// stay unique across nodes but are not in commit order, and a block
     /// left unused when the connection closes leaves a gap. `None` on
     /// SQLite, where the insert itself is as cheap.

@@ -24,9 +24,8 @@ pub struct FrontCache {
     binary: String,
     /// The last build's file: entries point into it.
     bytes: Vec<u8>,
-    /// Path → (front matter text, parsed value as JSON), as byte ranges of
-    /// `bytes`.
-    before: HashMap<PathBuf, (std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// The last build's entries.
+    before: Entries,
     /// This build's entries, by path.
     now: Mutex<Vec<(PathBuf, Entry)>>,
     /// Front matters read from the cache instead of parsed.
@@ -115,6 +114,8 @@ impl FrontCache {
     }
 }
 
+/// Path → (front matter text, parsed value as JSON), as byte ranges of
+/// [`FrontCache::bytes`].
 type Entries = HashMap<PathBuf, (std::ops::Range<usize>, std::ops::Range<usize>)>;
 
 /// One file's front matter text and parsed value as JSON.
@@ -144,8 +145,11 @@ fn read_entries(bytes: &[u8], binary: &str) -> Option<Entries> {
             Some(range)
         }
     }
+    if !bytes.starts_with(MAGIC) {
+        return None;
+    }
     let mut r = Reader {
-        bytes: bytes.strip_prefix(MAGIC).map(|_| bytes)?,
+        bytes,
         at: MAGIC.len(),
     };
     if bytes[r.part()?] != *binary.as_bytes() {
