@@ -1,7 +1,7 @@
 //! Parsed front matter kept between runs of `campus build`, so a build
-//! after an edit parses only the YAML that changed. Parsing the front
-//! matter of 13,000 files is most of what loading a Germany-scale site
-//! costs.
+//! after an edit parses only the YAML that changed. At Germany scale,
+//! parsing the front matter of 13,000 files was about a fifth of the CPU
+//! a build after one edit took.
 //!
 //! An entry is used only when the file's front matter text is exactly the
 //! one it was parsed from (the text is kept and compared, not a hash).
