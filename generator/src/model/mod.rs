@@ -14,6 +14,7 @@ use crate::links::{self, SiteLink};
 use crate::money::Cents;
 use crate::slug;
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -569,41 +570,65 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
         &mut problems,
     );
 
-    let mut site_links = Vec::new();
-    {
-        let mut check = |f: &SourceFile, page: String| {
-            links::check_body(f, &page, &static_files.0, &mut problems, &mut site_links)
-        };
+    // Every body is parsed for its links: in parallel, the findings kept in
+    // file order.
+    let mut bodies: Vec<(&SourceFile, String)> = Vec::new();
+    bodies.extend(
         raw_topics
             .iter()
-            .for_each(|(f, _)| check(f, page_url("themen", &f.id)));
+            .map(|(f, _)| (f, page_url("themen", &f.id))),
+    );
+    bodies.extend(
         raw_lecturers
             .iter()
-            .for_each(|(f, _)| check(f, page_url("dozierende", &f.id)));
+            .map(|(f, _)| (f, page_url("dozierende", &f.id))),
+    );
+    bodies.extend(
         raw_providers
             .iter()
-            .for_each(|(f, _)| check(f, page_url("anbieter", &f.id)));
+            .map(|(f, _)| (f, page_url("anbieter", &f.id))),
+    );
+    bodies.extend(
         raw_units
             .iter()
-            .for_each(|(f, _)| check(f, page_url("einheiten", &f.id)));
+            .map(|(f, _)| (f, page_url("einheiten", &f.id))),
+    );
+    bodies.extend(
         raw_courses
             .iter()
-            .for_each(|(f, _)| check(f, page_url("kurse", &f.id)));
+            .map(|(f, _)| (f, page_url("kurse", &f.id))),
+    );
+    bodies.extend(
         raw_authorities
             .iter()
-            .for_each(|(f, _)| check(f, page_url("kommunen", &f.id)));
-        raw_faq
-            .iter()
-            .for_each(|(f, _)| check(f, page_url("faq", &f.id)));
+            .map(|(f, _)| (f, page_url("kommunen", &f.id))),
+    );
+    bodies.extend(raw_faq.iter().map(|(f, _)| (f, page_url("faq", &f.id))));
+    bodies.extend(
         raw_pages
             .iter()
-            .for_each(|(f, _)| check(f, page_url("seiten", &f.id)));
+            .map(|(f, _)| (f, page_url("seiten", &f.id))),
+    );
+    bodies.extend(
         raw_events
             .iter()
-            .for_each(|(f, _)| check(f, page_url("veranstaltungen", &f.id)));
-        if let Some((f, _)) = &home {
-            check(f, "/".into());
-        }
+            .map(|(f, _)| (f, page_url("veranstaltungen", &f.id))),
+    );
+    if let Some((f, _)) = &home {
+        bodies.push((f, "/".into()));
+    }
+    let checked: Vec<(Vec<Problem>, Vec<SiteLink>)> = bodies
+        .par_iter()
+        .map(|(f, page)| {
+            let (mut found, mut links) = (Vec::new(), Vec::new());
+            links::check_body(f, page, &static_files.0, &mut found, &mut links);
+            (found, links)
+        })
+        .collect();
+    let mut site_links = Vec::new();
+    for (found, links) in checked {
+        problems.extend(found);
+        site_links.extend(links);
     }
     {
         let mut text = |f: &SourceFile, field: &str, value: &str| {
