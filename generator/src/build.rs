@@ -198,6 +198,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         .cache_dir
         .as_ref()
         .map(|dir| Cache::open(dir, options));
+    let mut phases = crate::incremental::Phases::start(started);
     let reuse = cache.as_ref().map_or(CacheReuse::Nothing, Cache::reuse);
     if let CacheReuse::Everything {
         pages,
@@ -227,8 +228,10 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         }
         None => crate::content::Loader::one_off(),
     };
+    phases.mark("Cache lesen");
     let (site, tera, template_hashes) = load(options, &loader)?;
     let loaded = started.elapsed();
+    phases.mark("Inhalte und Vorlagen");
     if let Some(cache) = &cache {
         cache.forget();
     }
@@ -239,7 +242,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
     let targets = Mutex::new(Targets::new(&site_static, &theme_static, &site.links));
     let taken = Mutex::new(Vec::new());
     let fingerprints = Mutex::new(HashMap::new());
-    let result = (|| {
+    let render = || {
         let statics = output::static_files(&[theme_static.clone(), site_static.clone()])?;
         for (rel, source) in &statics {
             // Only content changed: a static file still in the output as
@@ -316,7 +319,13 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             return Err(Problems(problems).sorted());
         }
         Ok::<usize, Problems>(files)
-    })();
+    };
+    let (result, ()) = rayon::join(render, || {
+        if let (Some(cache), Some(front_matter)) = (&cache, loader.front_cache()) {
+            cache.save_front_matter(front_matter);
+        }
+    });
+    phases.mark("Rendern");
     let (files, committed) = match result {
         Ok(files) => {
             // The cache listed the output's files already.
@@ -328,6 +337,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             return Err(p);
         }
     };
+    phases.mark("Übernehmen");
     let written = committed.written;
     let pages = pages.into_inner();
     if let Some(cache) = cache {
@@ -339,10 +349,11 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
             page_count: pages,
             file_count: files,
             warnings,
-            front_matter: loader.front_cache(),
         };
         cache.save(&options.out_dir, made);
+        phases.mark("Cache schreiben");
     }
+    phases.print();
     Ok(BuildReport {
         pages,
         pages_rendered: pages - kept_pages.into_inner(),

@@ -82,7 +82,6 @@ pub(crate) struct Made<'a> {
     pub file_count: usize,
     /// The build's warnings, as printed.
     pub warnings: Vec<String>,
-    pub front_matter: Option<&'a crate::content::FrontCache>,
 }
 
 /// What a build may reuse of the last one.
@@ -222,7 +221,6 @@ impl Cache {
             page_count,
             file_count,
             warnings,
-            front_matter,
         } = made;
         let mut inputs = self.inputs;
         mark_racy(&mut inputs, self.scan_started);
@@ -257,21 +255,37 @@ impl Cache {
         if std::fs::create_dir_all(folder).is_err() {
             return;
         }
-        // Tokens and front matter first: a record is never newer than them.
-        if let Some(front_matter) = front_matter {
+        // The tokens first: a record is never newer than them. The record is
+        // serialised meanwhile.
+        let tokens = self.index_tokens.into_inner();
+        let ((), record) = rayon::join(
+            || {
+                if let Some(tokens) = tokens {
+                    let tokens = tokens.into_inner().unwrap_or_default();
+                    write_staged(&self.file.with_extension("suche"), |out| {
+                        tokens.write_to(out)
+                    });
+                }
+            },
+            || serde_json::to_vec(&record),
+        );
+        if let Ok(record) = record {
+            write_staged(&self.file, |out| std::io::Write::write_all(out, &record));
+        }
+    }
+
+    /// Keeps the front matter this build parsed for the next one. Written
+    /// as soon as the content loaded (beside the rendering): it holds what
+    /// the files say, whether or not the build then succeeds.
+    pub(crate) fn save_front_matter(&self, front_matter: &crate::content::FrontCache) {
+        let Some(folder) = self.file.parent() else {
+            return;
+        };
+        if std::fs::create_dir_all(folder).is_ok() {
             write_staged(&self.file.with_extension("vorspann"), |out| {
                 front_matter.write_to(out)
             });
         }
-        if let Some(tokens) = self.index_tokens.into_inner() {
-            let tokens = tokens.into_inner().unwrap_or_default();
-            write_staged(&self.file.with_extension("suche"), |out| {
-                std::io::Write::write_all(out, &tokens.to_bytes())
-            });
-        }
-        write_staged(&self.file, |out| {
-            serde_json::to_writer(out, &record).map_err(std::io::Error::other)
-        });
     }
 }
 
@@ -281,7 +295,7 @@ fn write_staged(
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) {
     use std::io::Write;
-    let staged = file.with_extension(format!("neu-{}", std::process::id()));
+    let staged = staged_path(file);
     let written = std::fs::File::create(&staged).and_then(|f| {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
         write(&mut out)?;
@@ -295,6 +309,15 @@ fn write_staged(
             let _ = std::fs::remove_file(&staged);
         }
     }
+}
+
+/// Where [`write_staged`] writes `file` first: named after the whole file
+/// name, as the cache files differ only in their extension and the front
+/// matter is written while the others may be.
+fn staged_path(file: &Path) -> PathBuf {
+    let mut staged = file.as_os_str().to_owned();
+    staged.push(format!(".neu-{}", std::process::id()));
+    PathBuf::from(staged)
 }
 
 fn hash_of(value: &impl Hash) -> u64 {
@@ -412,5 +435,49 @@ fn mark_racy(stamps: &mut Stamps, scan_started: SystemTime) {
         if *time >= limit {
             *time = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_files_that_differ_in_their_extension_are_staged_apart() {
+        let record = Path::new("/cache/bau/0123.json");
+        let staged: std::collections::HashSet<PathBuf> = ["json", "suche", "vorspann"]
+            .iter()
+            .map(|ext| staged_path(&record.with_extension(ext)))
+            .collect();
+        assert_eq!(staged.len(), 3, "{staged:?}");
+        assert!(staged.iter().all(|p| p.parent() == record.parent()));
+    }
+
+    #[test]
+    fn the_output_is_stamped_in_every_folder_links_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::create_dir_all(out.join("a/b")).unwrap();
+        std::fs::write(out.join("index.html"), "1").unwrap();
+        std::fs::write(out.join("a/index.html"), "22").unwrap();
+        std::fs::write(out.join("a/b/index.html"), "333").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(out.join("a"), out.join("link")).unwrap();
+        let stamps = stamps_below(out);
+        let sizes: Vec<(&str, u64)> = stamps.iter().map(|(p, s)| (p.as_str(), s.0)).collect();
+        assert_eq!(
+            &sizes[..3],
+            [
+                ("a/b/index.html", 3),
+                ("a/index.html", 2),
+                ("index.html", 1)
+            ]
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            sizes.len(),
+            4,
+            "the link is stamped, not followed: {sizes:?}"
+        );
     }
 }

@@ -493,7 +493,7 @@ pub(crate) fn page_fingerprints(
 }
 
 /// Phase timings, printed when `CAMPUS_ZEITEN` is set (for profiling).
-struct Phases {
+pub(crate) struct Phases {
     last: Instant,
     marks: Vec<(&'static str, Duration)>,
     /// The pages that took longest to render.
@@ -503,7 +503,7 @@ struct Phases {
 }
 
 impl Phases {
-    fn start(started: Instant) -> Phases {
+    pub(crate) fn start(started: Instant) -> Phases {
         Phases {
             last: started,
             marks: Vec::new(),
@@ -512,13 +512,13 @@ impl Phases {
         }
     }
 
-    fn mark(&mut self, name: &'static str) {
+    pub(crate) fn mark(&mut self, name: &'static str) {
         let now = Instant::now();
         self.marks.push((name, now - self.last));
         self.last = now;
     }
 
-    fn print(&self) {
+    pub(crate) fn print(&self) {
         if std::env::var_os("CAMPUS_ZEITEN").is_some() {
             let parts: Vec<String> = self
                 .marks

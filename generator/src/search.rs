@@ -295,24 +295,30 @@ impl IndexCache {
     /// The cache as bytes for `campus build`'s cache folder: the words, then
     /// per document its hash and tokens, all little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.docs.len() * 16 + self.words.len() * 16);
-        out.extend_from_slice(CACHE_MAGIC);
-        out.extend_from_slice(&(self.words.len() as u32).to_le_bytes());
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("writing to memory");
+        out
+    }
+
+    /// [`IndexCache::to_bytes`] into `out`, without the copy in memory.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(CACHE_MAGIC)?;
+        out.write_all(&(self.words.len() as u32).to_le_bytes())?;
         for w in &self.words {
-            out.extend_from_slice(&(w.len() as u32).to_le_bytes());
-            out.extend_from_slice(w.as_bytes());
+            out.write_all(&(w.len() as u32).to_le_bytes())?;
+            out.write_all(w.as_bytes())?;
         }
-        out.extend_from_slice(&(self.docs.len() as u32).to_le_bytes());
+        out.write_all(&(self.docs.len() as u32).to_le_bytes())?;
         for (hash, tokens) in &self.docs {
-            out.extend_from_slice(&hash.to_le_bytes());
-            out.extend_from_slice(&(tokens.len() as u32).to_le_bytes());
+            out.write_all(&hash.to_le_bytes())?;
+            out.write_all(&(tokens.len() as u32).to_le_bytes())?;
             for (t, w, s) in tokens.iter() {
                 for n in [t, w, s] {
-                    out.extend_from_slice(&n.to_le_bytes());
+                    out.write_all(&n.to_le_bytes())?;
                 }
             }
         }
-        out
+        Ok(())
     }
 
     /// Reads [`IndexCache::to_bytes`]; `None` for anything else (a damaged

@@ -124,19 +124,21 @@ pub fn render_site_reusing(
     sink: &(dyn Fn(Output) -> Result<(), Problem> + Sync),
 ) -> Result<usize, Problems> {
     let profile = Profile::new();
-    let started = std::time::Instant::now();
-    let renderer = Renderer::new(site, tera, options);
-    profile.add("Sichten", started.elapsed());
-    let pages = renderer.pages();
-    let kept: Vec<Option<String>> = match reuse {
-        Some(r) => (r.select)(&renderer, &pages),
-        None => vec![None; pages.len()],
-    };
-    // The derived files (mostly the search index) are made beside the pages,
-    // not after them.
-    let (mut problems, extra) = rayon::join(
-        || -> Vec<Problem> {
-            pages
+    // The derived files (mostly the search index) need no views: they are
+    // made beside the views and the pages, not after them.
+    let ((mut problems, page_count), extra) = rayon::join(
+        || {
+            let started = std::time::Instant::now();
+            let renderer = Renderer::new(site, tera, options);
+            profile.add("Sichten", started.elapsed());
+            let pages = renderer.pages();
+            let started = std::time::Instant::now();
+            let kept: Vec<Option<String>> = match reuse {
+                Some(r) => (r.select)(&renderer, &pages),
+                None => vec![None; pages.len()],
+            };
+            profile.add("Auswahl", started.elapsed());
+            let problems: Vec<Problem> = pages
                 .par_iter()
                 .zip(&kept)
                 .filter_map(|(p, kept)| {
@@ -151,7 +153,8 @@ pub fn render_site_reusing(
                     profile.add("schreiben", started.elapsed() - rendered);
                     written.err()
                 })
-                .collect()
+                .collect();
+            (problems, pages.len())
         },
         || {
             let started = std::time::Instant::now();
@@ -161,7 +164,7 @@ pub fn render_site_reusing(
                     let index = crate::search::site_index_cached(site, options.today, &mut tokens);
                     extra_outputs_with_index(site, options, &index)
                 }
-                None => renderer.extra_outputs(),
+                None => extra_outputs(site, options),
             };
             profile.add("Zusatzdateien", started.elapsed());
             extra
@@ -177,7 +180,7 @@ pub fn render_site_reusing(
     // Smaller copies of the photos and graphics (from the cache after the
     // first build).
     let pictures = site.images.outputs(&site.root)?;
-    let count = pages.len() + extra.len() + pictures.len() + site.assets.0.len();
+    let count = page_count + extra.len() + pictures.len() + site.assets.0.len();
     for a in &site.assets.0 {
         sink(Output {
             path: a.path.clone(),
