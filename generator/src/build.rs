@@ -354,6 +354,11 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         phases.mark("Cache schreiben");
     }
     phases.print();
+    let mut site = site;
+    let warnings = std::mem::take(&mut site.warnings);
+    // Freeing the site's million allocations takes longer than the build's
+    // last steps: another thread does it (`campus build` may exit first).
+    std::thread::spawn(move || drop((site, tera, loader)));
     Ok(BuildReport {
         pages,
         pages_rendered: pages - kept_pages.into_inner(),
@@ -362,7 +367,7 @@ pub fn build_site(options: &BuildOptions) -> Result<BuildReport, Problems> {
         duration: started.elapsed(),
         load: loaded,
         render: started.elapsed() - loaded,
-        warnings: site.warnings,
+        warnings,
         repeated_warnings: Vec::new(),
     })
 }

@@ -71,6 +71,9 @@ pub(crate) struct Cache {
     /// `<hash>.suche`): only documents that changed are tokenised again.
     /// Read when the index is made, not by a build that changes nothing.
     index_tokens: std::sync::OnceLock<std::sync::Mutex<crate::search::IndexCache>>,
+    /// The last build's parsed front matter (`<hash>.vorspann`), read
+    /// beside the output's walk; taken by [`Cache::front_matter`].
+    front_matter: std::sync::Mutex<Option<crate::content::FrontCache>>,
 }
 
 /// What a build made, for [`Cache::save`].
@@ -111,7 +114,7 @@ impl Cache {
         let scan_started = SystemTime::now();
         // The output's walk is the longest part of a build that finds
         // nothing changed; the record and the inputs are read beside it.
-        let ((record, inputs), outputs) = rayon::join(
+        let ((record, inputs, front_matter), outputs) = rayon::join(
             || {
                 let record = std::fs::read(&file)
                     .ok()
@@ -122,7 +125,10 @@ impl Cache {
                     stamp_tree(&options.site_dir, folder, &mut inputs);
                 }
                 stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
-                (record, inputs)
+                // Not needed when nothing changed, but shorter than the walk.
+                let kept = std::fs::read(file.with_extension("vorspann")).unwrap_or_default();
+                let front_matter = crate::content::FrontCache::from_bytes(kept, &binary());
+                (record, inputs, front_matter)
             },
             || stamps_below(&options.out_dir),
         );
@@ -134,6 +140,7 @@ impl Cache {
             scan_started,
             outputs,
             index_tokens: std::sync::OnceLock::new(),
+            front_matter: std::sync::Mutex::new(Some(front_matter)),
         }
     }
 
@@ -180,8 +187,8 @@ impl Cache {
     /// or the bookings: a build on a new day, or after a failed build,
     /// parses only what changed too.
     pub(crate) fn front_matter(&self) -> crate::content::FrontCache {
-        let kept = std::fs::read(self.file.with_extension("vorspann")).unwrap_or_default();
-        crate::content::FrontCache::from_bytes(kept, &binary())
+        let kept = self.front_matter.lock().expect("front matter").take();
+        kept.unwrap_or_else(|| crate::content::FrontCache::from_bytes(Vec::new(), &binary()))
     }
 
     /// The output's files as found when the build began.

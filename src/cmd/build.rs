@@ -1,4 +1,5 @@
 use campus_generator::{build_site, BuildOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -27,12 +28,16 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     }
     match build_site(&options) {
         Ok(report) => {
+            // One write for all: at Germany scale there are hundreds of
+            // warnings, and stderr writes each line on its own.
+            let mut err = std::io::BufWriter::new(std::io::stderr().lock());
             for w in &report.warnings {
-                eprintln!("{w}");
+                let _ = writeln!(err, "{w}");
             }
             for w in &report.repeated_warnings {
-                eprintln!("{w}");
+                let _ = writeln!(err, "{w}");
             }
+            drop(err);
             println!(
                 "Fertig: {} Seiten, {} Dateien ({} geändert) in {} ({} ms: Laden {} ms, Rendern und Schreiben {} ms).",
                 report.pages,
