@@ -19,9 +19,8 @@
 //! today, the bookings and the output folder; any difference, a missing or
 //! unreadable record means a full build. Beside the record are the search
 //! index's tokens (`<hash>.suche`) and the parsed front matter
-//! (`<hash>.vorspann`, see `content::front_cache`). The tokens are read
-//! only with a record that applies, the front matter whenever the same
-//! binary wrote it. Deleting the folder is always safe.
+//! (`<hash>.vorspann`, see `content::front_cache`), both used whenever the
+//! same binary wrote them. Deleting the folder is always safe.
 
 use crate::build::BuildOptions;
 use serde::{Deserialize, Serialize};
@@ -169,15 +168,17 @@ impl Cache {
         }
     }
 
-    /// The last build's index tokens. Tokens of another binary or
-    /// configuration are not used (the record's key names both).
+    /// The last build's index tokens, if this binary made them: they
+    /// depend on nothing else (documents are found by the hash of their
+    /// text), so a build on a new day or after a failed build uses them too.
     pub(crate) fn index_tokens(&self) -> &std::sync::Mutex<crate::search::IndexCache> {
         self.index_tokens.get_or_init(|| {
-            let kept = self
-                .record
-                .as_ref()
-                .and_then(|_| std::fs::read(self.file.with_extension("suche")).ok())
-                .and_then(|bytes| crate::search::IndexCache::from_bytes(&bytes));
+            let kept = std::fs::read(self.file.with_extension("suche"))
+                .ok()
+                .and_then(|bytes| {
+                    let tokens = bytes.strip_prefix(tokens_header().as_bytes())?;
+                    crate::search::IndexCache::from_bytes(tokens)
+                });
             std::sync::Mutex::new(kept.unwrap_or_default())
         })
     }
@@ -270,6 +271,7 @@ impl Cache {
                 if let Some(tokens) = tokens {
                     let tokens = tokens.into_inner().unwrap_or_default();
                     write_staged(&self.file.with_extension("suche"), |out| {
+                        std::io::Write::write_all(out, tokens_header().as_bytes())?;
                         tokens.write_to(out)
                     });
                 }
@@ -358,6 +360,11 @@ fn binary() -> String {
         .map(|m| (m.len(), nanos(m.modified().ok())))
         .unwrap_or_default();
     format!("{} {exe:?}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The first line of the tokens file: the binary that tokenised.
+fn tokens_header() -> String {
+    format!("{}\n", binary())
 }
 
 fn nanos(time: Option<SystemTime>) -> u64 {

@@ -543,9 +543,11 @@ fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
         .filter(|p| p.extension().is_some_and(|x| x == "suche"))
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
-    let tokens =
-        campus_generator::search::IndexCache::from_bytes(&std::fs::read(&kept[0]).unwrap())
-            .expect("the tokens file reads back");
+    // After a first line naming the binary that tokenised.
+    let bytes = std::fs::read(&kept[0]).unwrap();
+    let header = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let tokens = campus_generator::search::IndexCache::from_bytes(&bytes[header + 1..])
+        .expect("the tokens file reads back");
     let index: serde_json::Value =
         serde_json::from_str(&read(site, "public/suche/index.json")).unwrap();
     assert_eq!(tokens.documents(), index["docs"].as_array().unwrap().len());
@@ -651,4 +653,45 @@ fn a_build_after_edits_renders_only_dependent_pages_and_equals_a_full_build() {
     );
     cached_build(site);
     assert_same_as_fresh_build(site, "recovering from a broken file");
+}
+
+#[test]
+fn a_build_on_a_new_day_renders_everything_from_what_the_last_build_parsed() {
+    let dir = sample();
+    let site = dir.path();
+    cached_build(site);
+    // A new word in a body: its document is tokenised again, the others'
+    // tokens and every unchanged front matter come from the cache.
+    edit(
+        site,
+        "content/einheiten/ozg-grundlagen.md",
+        "## Voraussetzungen",
+        "## Voraussetzungen\n\nStichwort Zaunkönigwiese.",
+    );
+    let tomorrow = today().succ_opt().unwrap();
+    let mut next_day = cached_options(site);
+    next_day.today = Some(tomorrow);
+    let r = campus_generator::build_site(&next_day).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(r.pages_rendered, r.pages, "a new day renders every page");
+    let index = read(site, "public/suche/index.json");
+    assert!(
+        index.contains("zaunkönigwiese"),
+        "the edited body is in the index"
+    );
+
+    let fresh = tempfile::tempdir().unwrap();
+    let mut full = options(site);
+    full.today = Some(tomorrow);
+    full.out_dir = fresh.path().join("out");
+    campus_generator::build_site(&full).unwrap_or_else(|p| panic!("{p}"));
+    let (built, expected) = (tree(&site.join("public")), tree(&full.out_dir));
+    let differing: Vec<&String> = expected
+        .keys()
+        .filter(|k| built.get(*k) != expected.get(*k))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "differs from a full build: {differing:?}"
+    );
+    assert_eq!(built.len(), expected.len());
 }
