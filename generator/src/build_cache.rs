@@ -73,6 +73,9 @@ pub(crate) struct Cache {
     /// The last build's parsed front matter (`<hash>.vorspann`), read
     /// beside the output's walk; taken by [`Cache::front_matter`].
     front_matter: std::sync::Mutex<Option<crate::content::FrontCache>>,
+    /// The running binary (see [`binary`]), which the record's key, the
+    /// front matter and the tokens name.
+    binary: String,
 }
 
 /// What a build made, for [`Cache::save`].
@@ -106,7 +109,8 @@ impl Cache {
     /// and outputs.
     pub(crate) fn open(cache_dir: &Path, options: &BuildOptions) -> Cache {
         let out = std::path::absolute(&options.out_dir).unwrap_or(options.out_dir.clone());
-        let key = key(options, &out);
+        let binary = binary();
+        let key = key(options, &out, &binary);
         let file = cache_dir
             .join("bau")
             .join(format!("{:016x}.json", hash_of(&out)));
@@ -126,7 +130,7 @@ impl Cache {
                 stamp_file(&options.site_dir, crate::config::CONFIG_FILE, &mut inputs);
                 // Not needed when nothing changed, but shorter than the walk.
                 let kept = std::fs::read(file.with_extension("vorspann")).unwrap_or_default();
-                let front_matter = crate::content::FrontCache::from_bytes(kept, &binary());
+                let front_matter = crate::content::FrontCache::from_bytes(kept, &binary);
                 (record, inputs, front_matter)
             },
             || stamps_below(&options.out_dir),
@@ -140,6 +144,7 @@ impl Cache {
             outputs,
             index_tokens: std::sync::OnceLock::new(),
             front_matter: std::sync::Mutex::new(Some(front_matter)),
+            binary,
         }
     }
 
@@ -168,6 +173,11 @@ impl Cache {
         }
     }
 
+    /// The first line of the tokens file: the binary that tokenised.
+    fn tokens_header(&self) -> String {
+        format!("{}\n", self.binary)
+    }
+
     /// The last build's index tokens, if this binary made them: they
     /// depend on nothing else (documents are found by the hash of their
     /// text), so a build on a new day or after a failed build uses them too.
@@ -176,7 +186,7 @@ impl Cache {
             let kept = std::fs::read(self.file.with_extension("suche"))
                 .ok()
                 .and_then(|bytes| {
-                    let tokens = bytes.strip_prefix(tokens_header().as_bytes())?;
+                    let tokens = bytes.strip_prefix(self.tokens_header().as_bytes())?;
                     crate::search::IndexCache::from_bytes(tokens)
                 });
             std::sync::Mutex::new(kept.unwrap_or_default())
@@ -189,7 +199,7 @@ impl Cache {
     /// parses only what changed too.
     pub(crate) fn front_matter(&self) -> crate::content::FrontCache {
         let kept = self.front_matter.lock().expect("front matter").take();
-        kept.unwrap_or_else(|| crate::content::FrontCache::from_bytes(Vec::new(), &binary()))
+        kept.unwrap_or_else(|| crate::content::FrontCache::from_bytes(Vec::new(), &self.binary))
     }
 
     /// The output's files as found when the build began.
@@ -230,6 +240,7 @@ impl Cache {
             file_count,
             warnings,
         } = made;
+        let header = self.tokens_header();
         let mut inputs = self.inputs;
         mark_racy(&mut inputs, self.scan_started);
         // The files left alone keep the stamps found at the start; only
@@ -271,7 +282,7 @@ impl Cache {
                 if let Some(tokens) = tokens {
                     let tokens = tokens.into_inner().unwrap_or_default();
                     write_staged(&self.file.with_extension("suche"), |out| {
-                        std::io::Write::write_all(out, tokens_header().as_bytes())?;
+                        std::io::Write::write_all(out, header.as_bytes())?;
                         tokens.write_to(out)
                     });
                 }
@@ -336,7 +347,7 @@ fn hash_of(value: &impl Hash) -> u64 {
 }
 
 /// Everything besides the files that decides what a build makes.
-fn key(options: &BuildOptions, out: &Path) -> String {
+fn key(options: &BuildOptions, out: &Path, binary: &str) -> String {
     let config =
         std::fs::read(options.site_dir.join(crate::config::CONFIG_FILE)).unwrap_or_default();
     let mut bookings: Vec<_> = options.bookings.iter().flat_map(|b| b.iter()).collect();
@@ -344,7 +355,7 @@ fn key(options: &BuildOptions, out: &Path) -> String {
     let render = options.render_options();
     format!(
         "{} {:016x} {} {} {:016x} {}",
-        binary(),
+        binary,
         hash_of(&config),
         render.today,
         render.live_reload,
@@ -360,11 +371,6 @@ fn binary() -> String {
         .map(|m| (m.len(), nanos(m.modified().ok())))
         .unwrap_or_default();
     format!("{} {exe:?}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The first line of the tokens file: the binary that tokenised.
-fn tokens_header() -> String {
-    format!("{}\n", binary())
 }
 
 fn nanos(time: Option<SystemTime>) -> u64 {

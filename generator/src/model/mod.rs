@@ -467,6 +467,15 @@ impl Site {
 
 // ---------------------------------------------------------------- loading
 
+/// The files of a content folder with the address each one's body is
+/// shown at (for the link check).
+fn shown_at<'a, T>(
+    folder: &'a str,
+    files: &'a [(SourceFile, T)],
+) -> impl Iterator<Item = (&'a SourceFile, String)> + 'a {
+    files.iter().map(move |(f, _)| (f, page_url(folder, &f.id)))
+}
+
 /// Loads and validates the whole site. Every problem found is returned
 /// together; nothing is partially accepted.
 pub fn load(root: &Path) -> Result<Site, Problems> {
@@ -573,47 +582,15 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     // Every body is parsed for its links: in parallel, the findings kept in
     // file order.
     let mut bodies: Vec<(&SourceFile, String)> = Vec::new();
-    bodies.extend(
-        raw_topics
-            .iter()
-            .map(|(f, _)| (f, page_url("themen", &f.id))),
-    );
-    bodies.extend(
-        raw_lecturers
-            .iter()
-            .map(|(f, _)| (f, page_url("dozierende", &f.id))),
-    );
-    bodies.extend(
-        raw_providers
-            .iter()
-            .map(|(f, _)| (f, page_url("anbieter", &f.id))),
-    );
-    bodies.extend(
-        raw_units
-            .iter()
-            .map(|(f, _)| (f, page_url("einheiten", &f.id))),
-    );
-    bodies.extend(
-        raw_courses
-            .iter()
-            .map(|(f, _)| (f, page_url("kurse", &f.id))),
-    );
-    bodies.extend(
-        raw_authorities
-            .iter()
-            .map(|(f, _)| (f, page_url("kommunen", &f.id))),
-    );
-    bodies.extend(raw_faq.iter().map(|(f, _)| (f, page_url("faq", &f.id))));
-    bodies.extend(
-        raw_pages
-            .iter()
-            .map(|(f, _)| (f, page_url("seiten", &f.id))),
-    );
-    bodies.extend(
-        raw_events
-            .iter()
-            .map(|(f, _)| (f, page_url("veranstaltungen", &f.id))),
-    );
+    bodies.extend(shown_at("themen", &raw_topics));
+    bodies.extend(shown_at("dozierende", &raw_lecturers));
+    bodies.extend(shown_at("anbieter", &raw_providers));
+    bodies.extend(shown_at("einheiten", &raw_units));
+    bodies.extend(shown_at("kurse", &raw_courses));
+    bodies.extend(shown_at("kommunen", &raw_authorities));
+    bodies.extend(shown_at("faq", &raw_faq));
+    bodies.extend(shown_at("seiten", &raw_pages));
+    bodies.extend(shown_at("veranstaltungen", &raw_events));
     if let Some((f, _)) = &home {
         bodies.push((f, "/".into()));
     }

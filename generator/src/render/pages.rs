@@ -552,11 +552,6 @@ impl<'a> Renderer<'a> {
             PageRef::Single(i) => self.single_job(self.views.lookups.singles[i]),
         }
     }
-
-    /// Calendar files, sitemap, robots.txt and the authority list for forms.
-    pub fn extra_outputs(&self) -> Vec<Output> {
-        extra_outputs(self.site, self.options)
-    }
 }
 
 /// Every page of `site`, in a stable order (see [`Renderer::pages`]).
