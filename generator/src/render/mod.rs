@@ -329,7 +329,7 @@ fn render_job(site: &Site, tera: &Tera, views: &Views, job: Job) -> Result<Outpu
         })
     })?;
     // Dates, times and amounts never break across lines, whoever wrote them.
-    let mut html = crate::typography::keep_together_html(&html);
+    let mut html = crate::typography::keep_together_html(html);
     if let Some(entries) = &job.spliced {
         html = html.replace(pages::SPLICE_MARK, entries);
     }

@@ -91,7 +91,7 @@ pub(super) fn catalog_item(tera: &Tera, options: &RenderOptions, card: &Value) -
     // The page's typography pass does not see the entries (see
     // `Job::with_units`): they get it here, once per entry.
     render_component(tera, CATALOG_ITEM, &[("unit", card)])
-        .map(|html| crate::typography::keep_together_html(&html))
+        .map(crate::typography::keep_together_html)
 }
 
 /// A unit's entry in the lists of topic and lecturer pages (see
@@ -100,8 +100,7 @@ pub(super) fn list_card(tera: &Tera, options: &RenderOptions, card: &Value) -> O
     if !options.list_fragments || !tera.contains_component(LIST_CARD) {
         return None;
     }
-    render_component(tera, LIST_CARD, &[("unit", card)])
-        .map(|html| crate::typography::keep_together_html(&html))
+    render_component(tera, LIST_CARD, &[("unit", card)]).map(crate::typography::keep_together_html)
 }
 
 /// Pre-computed view data shared by all pages. The form backend keeps one
