@@ -391,24 +391,29 @@ pub fn build_index_cached(sources: &[Source], cache: &mut IndexCache) -> Index {
     let missing: Vec<usize> = (0..sources.len())
         .filter(|i| !cache.docs.contains_key(&hashes[*i]) && seen.insert(hashes[*i]))
         .collect();
-    let weighed: Vec<(u64, Vec<Weighed>)> = missing
-        .par_iter()
-        .map(|i| (hashes[*i], doc_weights(&sources[*i])))
-        .collect();
-    cache.tokenised = weighed.len();
+    // A slice of documents at a time: the weighed tokens of a whole
+    // Germany-scale site at once were some 50 MB, the peak of a full build.
+    // Words get their ids in document order either way.
+    cache.tokenised = missing.len();
     let mut docs = std::mem::take(&mut cache.docs);
-    for (hash, ws) in weighed {
-        let entries: Vec<(u32, u32, u32)> = ws
-            .iter()
-            .map(|w| {
-                let written = w
-                    .written
-                    .as_deref()
-                    .map_or(NOT_WRITTEN, |x| cache.word_id(x));
-                (cache.word_id(&w.token), w.weight, written)
-            })
+    for slice in missing.chunks(TOKENISED_AT_ONCE) {
+        let weighed: Vec<(u64, Vec<Weighed>)> = slice
+            .par_iter()
+            .map(|i| (hashes[*i], doc_weights(&sources[*i])))
             .collect();
-        docs.insert(hash, entries.into());
+        for (hash, ws) in weighed {
+            let entries: Vec<(u32, u32, u32)> = ws
+                .iter()
+                .map(|w| {
+                    let written = w
+                        .written
+                        .as_deref()
+                        .map_or(NOT_WRITTEN, |x| cache.word_id(x));
+                    (cache.word_id(&w.token), w.weight, written)
+                })
+                .collect();
+            docs.insert(hash, entries.into());
+        }
     }
     let current: Vec<DocTokens> = hashes.iter().map(|h| docs[h].clone()).collect();
     // Only this site's documents stay.
@@ -459,6 +464,9 @@ pub fn build_index_cached(sources: &[Source], cache: &mut IndexCache) -> Index {
         spellings,
     }
 }
+
+/// How many documents are tokenised before their tokens get word ids.
+const TOKENISED_AT_ONCE: usize = 512;
 
 /// One indexed token of one document.
 struct Weighed {
