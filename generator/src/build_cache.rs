@@ -20,7 +20,8 @@
 //! unreadable record means a full build. Beside the record are the search
 //! index's tokens (`<hash>.suche`) and the parsed front matter
 //! (`<hash>.vorspann`, see `content::front_cache`), both used whenever the
-//! same binary wrote them. Deleting the folder is always safe.
+//! same binary wrote them. The files of the four output folders built last
+//! are kept, older ones deleted. Deleting the folder is always safe.
 
 use crate::build::BuildOptions;
 use serde::{Deserialize, Serialize};
@@ -292,6 +293,7 @@ impl Cache {
         if let Ok(record) = record {
             write_staged(&self.file, |out| std::io::Write::write_all(out, &record));
         }
+        forget_other_outputs(folder, &self.file);
     }
 
     /// Keeps the front matter this build parsed for the next one. Written
@@ -305,6 +307,56 @@ impl Cache {
             write_staged(&self.file.with_extension("vorspann"), |out| {
                 front_matter.write_to(out)
             });
+        }
+    }
+}
+
+/// How many output folders the cache keeps files for (some 30 MB each at
+/// Germany scale): the one just built and the most recently built others.
+const KEPT_OUTPUTS: usize = 4;
+
+/// Deletes the cache files of output folders built less recently than the
+/// [`KEPT_OUTPUTS`] last ones, so a cache folder used for builds into ever
+/// new folders (a script, a benchmark) does not grow without end. Their
+/// next build is a full one. Files being staged are left alone.
+fn forget_other_outputs(folder: &Path, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let current_stem = current.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    // The newest file of each output folder's set, by the set's stem.
+    let mut newest: HashMap<String, SystemTime> = HashMap::new();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(".neu-") {
+            continue;
+        }
+        let Some((stem, _)) = name.split_once('.') else {
+            continue;
+        };
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(UNIX_EPOCH);
+        let latest = newest.entry(stem.to_string()).or_insert(modified);
+        *latest = (*latest).max(modified);
+        files.push((stem.to_string(), entry.path()));
+    }
+    let mut others: Vec<(SystemTime, String)> = newest
+        .into_iter()
+        .filter(|(stem, _)| stem != current_stem)
+        .map(|(stem, time)| (time, stem))
+        .collect();
+    others.sort_by(|a, b| b.cmp(a));
+    let forgotten: std::collections::HashSet<String> = others
+        .into_iter()
+        .skip(KEPT_OUTPUTS - 1)
+        .map(|(_, stem)| stem)
+        .collect();
+    for (stem, path) in files {
+        if forgotten.contains(&stem) {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -471,6 +523,47 @@ mod tests {
             .collect();
         assert_eq!(staged.len(), 3, "{staged:?}");
         assert!(staged.iter().all(|p| p.parent() == record.parent()));
+    }
+
+    #[test]
+    fn only_the_most_recently_built_output_folders_keep_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let bau = dir.path();
+        let day = Duration::from_secs(86_400);
+        let start = SystemTime::now() - day * 30;
+        // Seven sets, "0" built longest ago; "1" is being built now but its
+        // files are older than those of "6".
+        for set in 0..7u32 {
+            for ext in ["json", "suche", "vorspann"] {
+                let path = bau.join(format!("{set}.{ext}"));
+                std::fs::write(&path, "x").unwrap();
+                let file = std::fs::File::options().write(true).open(&path).unwrap();
+                file.set_modified(start + day * set).unwrap();
+            }
+        }
+        std::fs::write(bau.join("2.json.neu-1"), "staged").unwrap();
+        forget_other_outputs(bau, &bau.join("1.json"));
+        let mut left: Vec<String> = std::fs::read_dir(bau)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let expected = [
+            "1.json",
+            "1.suche",
+            "1.vorspann",
+            "2.json.neu-1",
+            "4.json",
+            "4.suche",
+            "4.vorspann",
+            "5.json",
+            "5.suche",
+            "5.vorspann",
+            "6.json",
+            "6.suche",
+            "6.vorspann",
+        ];
+        assert_eq!(left, expected);
     }
 
     #[test]
