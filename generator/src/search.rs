@@ -488,7 +488,9 @@ fn doc_weights(s: &Source) -> Vec<Weighed> {
         written: Option<String>,
     }
     let keywords = format!("{} {}", s.doc.summary, s.keywords);
-    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    // Hashed, then sorted once: a tree compared each token with a dozen
+    // others on the way in.
+    let mut seen: HashMap<String, Seen> = HashMap::new();
     for (field, text) in [(0, s.doc.title.as_str()), (1, &keywords), (2, &s.text)] {
         for word in written_words(text).into_iter().filter(|w| indexable(w)) {
             for (i, token) in forms(&word).into_iter().enumerate() {
@@ -509,6 +511,8 @@ fn doc_weights(s: &Source) -> Vec<Weighed> {
             }
         }
     }
+    let mut seen: Vec<(String, Seen)> = seen.into_iter().collect();
+    seen.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     seen.into_iter()
         .map(|(token, e)| Weighed {
             token,
