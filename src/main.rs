@@ -1,5 +1,6 @@
 //! `campus`: one binary for editors and operators of KommunalCampus.
 
+mod allocator;
 mod cmd;
 mod http;
 
@@ -10,30 +11,6 @@ pub const LONG_VERSION: &str = concat!(
     env!("CAMPUS_GIT_COMMIT"),
     ")"
 );
-
-// Rendering thousands of pages allocates many small JSON values; mimalloc
-// handles that with less CPU than the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-extern "C" {
-    /// mimalloc's own: sets one of its options (see its `mimalloc.h`).
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// `mi_option_purge_delay` (the same number in mimalloc 2 and 3).
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-
-/// Makes mimalloc give freed memory back to the system 3 ms after it was
-/// freed instead of 1 s. A full build frees much of what it makes while it
-/// renders (search tokens, pages): at Germany scale its peak resident memory
-/// went from 220–250 to 178–183 MiB, its time within the machine's spread.
-/// A one-edit build came out some 0.04 s slower with it. Takes effect only
-/// before the first worker threads start (set later, it changed nothing).
-pub(crate) fn return_freed_memory_soon() {
-    // SAFETY: a plain call into the allocator with a valid option number.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 3) }
-}
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

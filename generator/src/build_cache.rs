@@ -105,32 +105,36 @@ pub(crate) enum Reuse<'a> {
     Nothing,
 }
 
-/// The record of the last build into `options.out_dir`.
-fn record_file(cache_dir: &Path, options: &BuildOptions) -> PathBuf {
-    let out = std::path::absolute(&options.out_dir).unwrap_or(options.out_dir.clone());
+/// The record of the last build into the output folder `out` (absolute).
+fn record_file(cache_dir: &Path, out: &Path) -> PathBuf {
     cache_dir
         .join("bau")
         .join(format!("{:016x}.json", hash_of(&out)))
 }
 
-/// Whether a build with `options` will render every page because no build
-/// into its output folder left a record (a record that no longer applies is
-/// found out only by reading it). Cheap: one file's metadata.
-pub fn renders_everything(options: &BuildOptions) -> bool {
+fn absolute_out(options: &BuildOptions) -> PathBuf {
+    std::path::absolute(&options.out_dir).unwrap_or(options.out_dir.clone())
+}
+
+/// Whether no build into `options.out_dir` left a record: then this one
+/// renders every page. (A record that no longer applies, after a new day or
+/// binary, also means a full build, found out only by reading it.) Cheap:
+/// one file's metadata.
+pub fn is_first_build(options: &BuildOptions) -> bool {
     options
         .cache_dir
         .as_ref()
-        .is_none_or(|dir| !record_file(dir, options).is_file())
+        .is_none_or(|dir| !record_file(dir, &absolute_out(options)).is_file())
 }
 
 impl Cache {
     /// Reads the record for `options.out_dir` and stamps the current inputs
     /// and outputs.
     pub(crate) fn open(cache_dir: &Path, options: &BuildOptions) -> Cache {
-        let out = std::path::absolute(&options.out_dir).unwrap_or(options.out_dir.clone());
+        let out = absolute_out(options);
         let binary = binary();
         let key = key(options, &out, &binary);
-        let file = record_file(cache_dir, options);
+        let file = record_file(cache_dir, &out);
         let scan_started = SystemTime::now();
         // The output's walk is the longest part of a build that finds
         // nothing changed; the record and the inputs are read beside it.
@@ -542,18 +546,18 @@ mod tests {
     }
 
     #[test]
-    fn a_build_renders_everything_until_its_output_folder_has_a_record() {
+    fn a_build_is_the_first_until_its_output_folder_has_a_record() {
         let dir = tempfile::tempdir().unwrap();
         let mut options = BuildOptions::new(dir.path().join("site"), dir.path().join("out"));
-        assert!(renders_everything(&options), "no cache folder");
+        assert!(is_first_build(&options), "no cache folder");
         options.cache_dir = Some(dir.path().join("cache"));
-        assert!(renders_everything(&options), "no record yet");
-        let record = record_file(options.cache_dir.as_ref().unwrap(), &options);
+        assert!(is_first_build(&options), "no record yet");
+        let record = record_file(options.cache_dir.as_ref().unwrap(), &absolute_out(&options));
         std::fs::create_dir_all(record.parent().unwrap()).unwrap();
         std::fs::write(&record, "{}").unwrap();
-        assert!(!renders_everything(&options));
+        assert!(!is_first_build(&options));
         options.out_dir = dir.path().join("other");
-        assert!(renders_everything(&options), "another output folder");
+        assert!(is_first_build(&options), "another output folder");
     }
 
     #[test]

@@ -50,6 +50,6 @@ pub mod typography;
 pub mod urls;
 
 pub use build::{build_site, check, check_site, BuildOptions, BuildReport};
-pub use build_cache::renders_everything;
+pub use build_cache::is_first_build;
 pub use error::{Problem, ProblemKind, Problems};
 pub use model::Site;

@@ -133,7 +133,7 @@ const VERBATIM: [&str; 6] = ["textarea", "script", "style", "pre", "code", "kbd"
 /// tags, attributes, comments or the elements in `VERBATIM`). A page with
 /// nothing to keep together comes back as it was, without a copy: this pass
 /// sees every byte of every page (it was a quarter of a full build's CPU
-/// before it skipped text without digits and unchanged spans).
+/// while it searched tags with `str::find` and copied all text).
 pub fn keep_together_html(html: String) -> String {
     let bytes = html.as_bytes();
     // Built only once a text changes; `html[..copied]` is in it.

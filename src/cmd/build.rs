@@ -19,8 +19,8 @@ pub fn run(site: &Path, args: Args) -> ExitCode {
     options.today = args.today;
     // The next build does only what changed (safe to delete).
     options.cache_dir = Some(site.join(".campus-cache"));
-    if campus_generator::renders_everything(&options) {
-        crate::return_freed_memory_soon();
+    if campus_generator::is_first_build(&options) {
+        crate::allocator::return_freed_memory_soon();
     }
     // Free places on the pages count the bookings made on the platform.
     match campus_forms::booked_places_of(site) {

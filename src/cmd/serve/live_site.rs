@@ -2,6 +2,7 @@
 //! in proportion to each save, with derived files made in the background.
 
 use super::*;
+pub(super) use crate::allocator::collect_freed_memory;
 
 /// What the browser is told after each build.
 #[derive(Clone, Debug, PartialEq)]
@@ -416,12 +417,6 @@ pub(super) fn report_memory(stage: &str, live: &LiveSite) {
     );
 }
 
-extern "C" {
-    /// mimalloc's own (the global allocator, see `src/main.rs`): frees the
-    /// calling thread's empty pages and purges what was freed before.
-    fn mi_collect(force: bool);
-}
-
 /// Gives the memory a rebuild freed back to the system now: mimalloc
 /// returns freed pages lazily, when the thread that freed them allocates
 /// again, and the render threads sleep between edits (at Germany scale
@@ -436,10 +431,4 @@ pub(super) fn release_freed_memory(live: &LiveSite, pool: &rayon::ThreadPool) {
     }
     pool.broadcast(|_| collect_freed_memory());
     collect_freed_memory();
-}
-
-/// [`release_freed_memory`] for the calling thread only.
-pub(super) fn collect_freed_memory() {
-    // SAFETY: a plain call into the allocator, no arguments to uphold.
-    unsafe { mi_collect(true) }
 }
