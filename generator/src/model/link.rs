@@ -158,8 +158,10 @@ pub(super) struct UnitRefs<'a> {
     pub(super) area_list: &'a [CompetenceArea],
 }
 
+/// The unit of `f` with its links resolved; takes the file's body (a
+/// unit's text is some 5 KB, and the file stays behind for messages).
 pub(super) fn link_unit(
-    f: &SourceFile,
+    f: &mut SourceFile,
     u: RawUnit,
     refs: &UnitRefs,
     problems: &mut Vec<Problem>,
@@ -363,7 +365,7 @@ pub(super) fn link_unit(
         preparation_link: u.vorbereitung_link.map(|l| l.value),
         raises,
         prerequisites,
-        body: f.body.clone(),
+        body: std::mem::take(&mut f.body),
         source: f.path.clone(),
     }
 }

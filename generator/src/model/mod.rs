@@ -766,9 +766,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     };
     let units: Vec<Unit> = accepted_units
         .into_iter()
-        .map(|(f, u)| {
+        .map(|(mut f, u)| {
             let written = u.voraussetzungen.clone();
-            let unit = link_unit(&f, u, &refs, &mut problems);
+            let unit = link_unit(&mut f, u, &refs, &mut problems);
             prerequisite_refs.push((f, written));
             unit
         })
@@ -792,7 +792,7 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
     exclusive::load(&data, &mut courses, &mut problems);
 
     let mut domain_owners = domains::Owners::default();
-    let authorities: Vec<Arc<Authority>> = accepted_authorities
+    let mut authorities: Vec<Arc<Authority>> = accepted_authorities
         .into_iter()
         .enumerate()
         .map(|(ai, (f, a))| {
@@ -809,6 +809,9 @@ pub fn load_with(root: &Path, loader: &content::Loader) -> Result<Site, Problems
             Arc::new(authority)
         })
         .collect();
+    // Collected in place, the list keeps the allocation of the raw files it
+    // came from: some 700 bytes per authority instead of 8.
+    authorities.shrink_to_fit();
 
     let faq: Vec<FaqEntry> = accept_ids(raw_faq, &mut problems)
         .into_iter()

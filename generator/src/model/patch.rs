@@ -111,8 +111,8 @@ pub fn patch(
             "einheiten" => {
                 let i = *unit_ids.get(id.as_str())?;
                 match loader.load_file::<RawUnit>(path) {
-                    Ok((f, raw)) => {
-                        let unit = link_unit(&f, raw, &refs, &mut problems);
+                    Ok((mut f, raw)) => {
+                        let unit = link_unit(&mut f, raw, &refs, &mut problems);
                         // Owners are checked across files (authorities, courses).
                         if unit.prerequisites != prev.units[i].prerequisites
                             || unit.internal_to != prev.units[i].internal_to
