@@ -21,7 +21,7 @@
 //! bound and executed (one round trip instead of two).
 
 use super::{Result, StoreError};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex};
@@ -257,6 +257,22 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(_) => self.execute(sql, params).map(|_| ()),
             Conn::Postgres(c) => c.pipeline(sql, pg_values(params)),
+        }
+    }
+
+    /// While on, inserts whose answer can wait ([`Conn::execute_pipelined`])
+    /// are held back and sent as one multi-row insert per SQL text, just
+    /// before the next statement that is not such an insert, or at
+    /// [`Conn::flush`] (PostgreSQL; SQLite runs each at once). Held rows of
+    /// one table keep their order; the tables go in the order their first
+    /// row came. Turning it off drops what is still held: the caller rolls
+    /// back, or flushed before.
+    pub(crate) fn coalesce_inserts(&self, on: bool) {
+        if let Conn::Postgres(c) = self {
+            c.coalescing.set(on);
+            if !on {
+                c.held.borrow_mut().clear();
+            }
         }
     }
 
@@ -523,6 +539,94 @@ pub(crate) struct PgConn {
     in_flight: RefCell<Vec<InFlight>>,
     /// Ids taken from a table's sequence and not used yet, next last.
     reserved: RefCell<HashMap<&'static str, Vec<i64>>>,
+    /// See [`Conn::coalesce_inserts`].
+    coalescing: Cell<bool>,
+    /// Rows held back while coalescing, by SQL text in the order first seen.
+    held: RefCell<Vec<HeldRows>>,
+}
+
+/// The rows of one single-row insert held back to go as one statement.
+struct HeldRows {
+    sql: String,
+    rows: Vec<Vec<Value>>,
+}
+
+/// Held rows go in statements of these many rows (largest first), so a
+/// connection prepares at most four texts per insert, whatever the batch.
+const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+
+/// `sql`, a single-row `INSERT ... VALUES (...)` with `?N` placeholders
+/// (and perhaps a `RETURNING` nobody reads), as an insert of `rows` rows:
+/// row `i` takes the parameters `i * n + 1 ..= i * n + n`, `n` being the
+/// highest placeholder of the row. `None` for any other statement
+/// (literals, plain `?`, anything after the row but `RETURNING`).
+pub(crate) fn multi_row_insert(sql: &str, rows: usize) -> Option<String> {
+    let sql = sql.trim();
+    if !sql.starts_with("INSERT INTO ") || sql.contains('\'') {
+        return None;
+    }
+    let values = sql.rfind(" VALUES ")?;
+    let (head, rest) = sql.split_at(values + " VALUES ".len());
+    let close = rest.find(')')?;
+    if !rest.starts_with('(') || rest[1..close].contains('(') {
+        return None;
+    }
+    let after = rest[close + 1..].trim();
+    if !(after.is_empty() || after.starts_with("RETURNING ")) || head.contains('?') {
+        return None;
+    }
+    // The row as pieces: text, placeholder number, text, ...
+    let row = &rest[..=close];
+    let mut parts: Vec<(&str, usize)> = Vec::new();
+    let mut text_start = 0;
+    let mut chars = row.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '?' {
+            continue;
+        }
+        let digits_start = i + 1;
+        let mut end = digits_start;
+        while let Some(&(j, d)) = chars.peek() {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            end = j + 1;
+            chars.next();
+        }
+        let number: usize = row[digits_start..end].parse().ok()?;
+        parts.push((&row[text_start..i], number));
+        text_start = end;
+    }
+    let tail = &row[text_start..];
+    let per_row = parts.iter().map(|&(_, n)| n).max()?;
+    let mut out = String::with_capacity(head.len() + rows * (row.len() + 8));
+    out.push_str(head);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        for &(text, n) in &parts {
+            out.push_str(text);
+            out.push('?');
+            out.push_str(&(r * per_row + n).to_string());
+        }
+        out.push_str(tail);
+    }
+    Some(out)
+}
+
+/// The number of parameters one row of `sql` takes (its highest `?N`).
+fn params_per_row(sql: &str) -> Option<usize> {
+    let one = multi_row_insert(sql, 1)?;
+    one.split('?')
+        .skip(1)
+        .map(|p| {
+            p.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter_map(|n| n.parse().ok())
+        .max()
 }
 
 /// Ids a connection takes from a sequence at once ([`Conn::reserved_id`]).
@@ -545,6 +649,8 @@ impl PgConn {
             pending: RefCell::new(None),
             in_flight: RefCell::new(Vec::new()),
             reserved: RefCell::new(HashMap::new()),
+            coalescing: Cell::new(false),
+            held: RefCell::new(Vec::new()),
         }
     }
 
@@ -579,6 +685,7 @@ impl PgConn {
         f: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
         self.send_pending();
+        self.send_held()?;
         let in_flight = std::mem::take(&mut *self.in_flight.borrow_mut());
         if in_flight.is_empty() {
             return Ok(block_on(f)?);
@@ -623,6 +730,21 @@ impl PgConn {
     /// Sends a statement without waiting for its answer (see
     /// [`Conn::execute_pipelined`]).
     fn pipeline(&self, sql: &str, values: Vec<Value>) -> Result<()> {
+        if self.coalescing.get() {
+            let mut held = self.held.borrow_mut();
+            if let Some(h) = held.iter_mut().find(|h| h.sql == sql) {
+                h.rows.push(values);
+                return Ok(());
+            }
+            if params_per_row(sql) == Some(values.len()) {
+                held.push(HeldRows {
+                    sql: sql.to_owned(),
+                    rows: vec![values],
+                });
+                return Ok(());
+            }
+        }
+        self.send_held()?;
         let statement = self.statement(sql)?;
         self.send_pending();
         let client = self.client.clone();
@@ -632,8 +754,41 @@ impl PgConn {
         Ok(())
     }
 
+    /// Sends the held rows (see [`Conn::coalesce_inserts`]) as multi-row
+    /// inserts whose answers are read later, like any pipelined statement.
+    fn send_held(&self) -> Result<()> {
+        let held = std::mem::take(&mut *self.held.borrow_mut());
+        if held.is_empty() {
+            return Ok(());
+        }
+        self.send_pending();
+        for HeldRows { sql, rows } in held {
+            let mut rows = rows.into_iter();
+            let mut left = rows.len();
+            while left > 0 {
+                let n = ROWS_PER_INSERT
+                    .into_iter()
+                    .find(|&n| n <= left)
+                    .unwrap_or(1);
+                let combined = multi_row_insert(&sql, n).ok_or_else(|| StoreError::Value {
+                    column: 0,
+                    message: format!("keine einzeilige Einfügung: {sql}"),
+                })?;
+                let statement = self.statement(&combined)?;
+                let values: Vec<Value> = rows.by_ref().take(n).flatten().collect();
+                left -= n;
+                let client = self.client.clone();
+                self.launch(Box::pin(async move {
+                    client.execute_raw(&statement, values.iter()).await
+                }));
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the answers of every statement in flight; the first error.
     fn flush(&self) -> Result<()> {
+        self.send_held()?;
         let in_flight = std::mem::take(&mut *self.in_flight.borrow_mut());
         if in_flight.is_empty() {
             return Ok(());
@@ -872,6 +1027,31 @@ mod tests {
             pg_sql("SELECT '?' FROM t WHERE a = ?1 AND b IN (?2, ?12)"),
             "SELECT '?' FROM t WHERE a = $1 AND b IN ($2, $12)"
         );
+    }
+
+    #[test]
+    fn a_single_row_insert_becomes_one_of_many_rows() {
+        let sql = "INSERT INTO consents (a, b, c, d)\n VALUES (?1, ?2, ?1, ?3) RETURNING id";
+        assert_eq!(
+            multi_row_insert(sql, 3).unwrap(),
+            "INSERT INTO consents (a, b, c, d)\n VALUES (?1, ?2, ?1, ?3), (?4, ?5, ?4, ?6), (?7, ?8, ?7, ?9)"
+        );
+        assert_eq!(params_per_row(sql), Some(3));
+        assert_eq!(
+            multi_row_insert("INSERT INTO t (a) VALUES (?1)", 1).unwrap(),
+            "INSERT INTO t (a) VALUES (?1)"
+        );
+        // Kept apart: what a row copy could change or that reads back.
+        for other in [
+            "INSERT INTO t (a, b) VALUES (?1, 'x')",
+            "INSERT INTO t (a) VALUES (lower(?1))",
+            "INSERT INTO t (a) VALUES (?)",
+            "INSERT INTO t (a) VALUES (?1) ON CONFLICT (a) DO NOTHING",
+            "INSERT INTO t (a) SELECT ?1",
+            "UPDATE t SET a = ?1",
+        ] {
+            assert_eq!(multi_row_insert(other, 2), None, "{other}");
+        }
     }
 
     #[test]

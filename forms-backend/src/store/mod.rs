@@ -568,17 +568,26 @@ impl Store {
     ) -> Result<Vec<std::result::Result<T, E>>> {
         let mut jobs: Vec<J> = jobs.into_iter().collect();
         let optimistic = self.write(|tx| {
-            let mut results = Vec::with_capacity(jobs.len());
-            for job in jobs.iter_mut() {
-                match f(tx, job) {
-                    Ok(value) => results.push(Ok(value)),
-                    Err(_) => return Err(Optimistic::JobFailed),
+            // The jobs' inserts of one kind go as one statement: a failing
+            // row fails the attempt, and the run with savepoints below
+            // (which sends each job's own) finds out whose it was.
+            tx.conn.coalesce_inserts(true);
+            let mut run = || {
+                let mut results = Vec::with_capacity(jobs.len());
+                for job in jobs.iter_mut() {
+                    match f(tx, job) {
+                        Ok(value) => results.push(Ok(value)),
+                        Err(_) => return Err(Optimistic::JobFailed),
+                    }
                 }
-            }
-            // A pipelined statement that failed belongs to some job: the
-            // run with savepoints finds out which.
-            tx.flush().map_err(|_| Optimistic::JobFailed)?;
-            Ok(results)
+                // A pipelined statement that failed belongs to some job: the
+                // run with savepoints finds out which.
+                tx.flush().map_err(|_| Optimistic::JobFailed)?;
+                Ok(results)
+            };
+            let outcome = run();
+            tx.conn.coalesce_inserts(false);
+            outcome
         });
         match optimistic {
             Ok(results) => return Ok(results),
@@ -837,6 +846,12 @@ mod tests {
         out
     }
 
+    /// The outbox's Message-IDs by row id.
+    fn message_ids(store: &Store) -> Vec<String> {
+        let rows = store.outbox().unwrap();
+        rows.into_iter().map(|m| m.message_id).collect()
+    }
+
     fn mail(id: &str) -> OutgoingMail {
         OutgoingMail {
             message_id: id.into(),
@@ -1065,12 +1080,7 @@ mod tests {
             assert_eq!(ok, [1, 2, 4, 5]);
             assert!(results[2].is_err());
             assert_eq!(store.count(Table::Outbox).unwrap(), 4);
-            let ids: Vec<String> = store
-                .outbox()
-                .unwrap()
-                .into_iter()
-                .map(|m| m.message_id)
-                .collect();
+            let ids = message_ids(&store);
             assert!(!ids.contains(&"<3@x>".to_string()), "{ids:?}");
         }
     }
@@ -1103,6 +1113,38 @@ mod tests {
             // The connections are fine afterwards.
             store.write(|tx| tx.enqueue(&mail("<7@x>"), 0)).unwrap();
             assert_eq!(store.count(Table::Outbox).unwrap(), 5);
+        }
+    }
+
+    #[test]
+    fn a_batchs_inserts_keep_the_job_order_and_are_seen_by_the_next_statement() {
+        for (db, _dir) in databases() {
+            let store = Store::open(&db).unwrap();
+            // 69 mails held back and sent together (64 + 4 + 1 rows on
+            // PostgreSQL) before job 69's query, then job 70's alone.
+            let runs = std::cell::Cell::new(0);
+            let results = store
+                .write_batch(1..=70, |tx, i| {
+                    runs.set(runs.get() + 1);
+                    tx.enqueue(&mail(&format!("<{i}@x>")), 0)?;
+                    if *i < 69 {
+                        return Ok::<_, StoreError>(None);
+                    }
+                    let seen: i64 =
+                        tx.query_row("SELECT count(*) FROM outbox", params![], |r| r.get(0))?;
+                    Ok(Some(seen))
+                })
+                .unwrap();
+            // A combined insert that failed would have run every job again.
+            assert_eq!(runs.get(), 70, "jobs run again on {db}");
+            assert_eq!(results[68].as_ref().unwrap(), &Some(69), "on {db}");
+            assert_eq!(results[69].as_ref().unwrap(), &Some(70), "on {db}");
+            let ids = message_ids(&store);
+            let expected: Vec<String> = (1..=70).map(|i| format!("<{i}@x>")).collect();
+            assert_eq!(ids, expected, "rows by id in job order on {db}");
+            // The connection went back to sending each insert on its own.
+            store.write(|tx| tx.enqueue(&mail("<71@x>"), 0)).unwrap();
+            assert_eq!(store.count(Table::Outbox).unwrap(), 71);
         }
     }
 
