@@ -936,6 +936,29 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_of_several_takes_them_in_due_order_and_leaves_the_rest() {
+        for (db, _dir) in databases() {
+            let a = Store::open(&db).unwrap();
+            let b = Store::open(&db).unwrap();
+            let lease = Duration::from_secs(60);
+            for (id, due) in [(1, 105), (2, 101), (3, 104), (4, 102), (5, 103), (6, 500)] {
+                a.write(|tx| tx.enqueue(&mail(&format!("<{id}@x>")), due))
+                    .unwrap();
+            }
+            let ids = |mails: Vec<ClaimedMail>| -> Vec<String> {
+                mails.into_iter().map(|m| m.message_id).collect()
+            };
+            let first = a.claim_due("wa", 200, lease, 3).unwrap();
+            assert!(first.iter().all(|m| m.attempts == 1));
+            assert_eq!(ids(first), ["<2@x>", "<4@x>", "<5@x>"], "on {db}");
+            // Another worker gets the rest that is due, not what a holds.
+            let second = b.claim_due("wb", 200, lease, 16).unwrap();
+            assert_eq!(ids(second), ["<3@x>", "<1@x>"], "on {db}");
+            assert!(b.claim_due("wb", 200, lease, 16).unwrap().is_empty());
+        }
+    }
+
+    #[test]
     fn claims_take_the_earliest_due_mail_across_states() {
         for (db, _dir) in databases() {
             let store = Store::open(&db).unwrap();

@@ -1,7 +1,7 @@
 //! The outbox: mails stored with the writes that caused them, claimed by
 //! the delivery workers with a lease, marked sent or failed.
 
-use super::{params, Engine, OptionalExtension, Result, Row, Store, Tx};
+use super::{params, Engine, Result, Row, Store, Tx};
 use std::time::Duration;
 
 /// A message ready to send: formatted once, stored with its Message-ID, so
@@ -37,15 +37,30 @@ pub struct OutboxRow {
 }
 
 impl Store {
-    /// Claims the next due message for `worker` with a lease: queued and retry
-    /// rows that are due, and `sending` rows whose lease ran out (a worker died).
+    /// Claims the next due message for `worker` with a lease (see
+    /// [`Store::claim_due`]).
     pub fn claim_next(
         &self,
         worker: &str,
         now: i64,
         lease: Duration,
     ) -> Result<Option<ClaimedMail>> {
+        Ok(self.claim_due(worker, now, lease, 1)?.pop())
+    }
+
+    /// Claims up to `max` due messages for `worker` with one lease, earliest
+    /// due first: queued and retry rows that are due, and `sending` rows
+    /// whose lease ran out (a worker died). The lease must outlast the
+    /// delivery of all of them.
+    pub fn claim_due(
+        &self,
+        worker: &str,
+        now: i64,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<ClaimedMail>> {
         let lease_until = now + lease.as_secs() as i64;
+        let max = max.max(1) as i64;
         if self.engine() == Engine::Postgres {
             // Several nodes claim at once: a row another worker is claiming
             // right now is skipped, not waited for; a row it claimed
@@ -54,66 +69,70 @@ impl Store {
             // with OR sorted the whole backlog (mail texts included) on
             // every claim, 100 ms with 20,000 mails queued. Pick and lease
             // are one statement, committed on its own: one round trip.
-            return self.write_single(|tx| {
-                tx.query_row(
+            let mut mails = self.write_single(|tx| {
+                tx.query_map(
                     "WITH queued AS (SELECT id, next_attempt_at FROM outbox
                             WHERE state = 'queued' AND next_attempt_at <= ?1
-                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+                            ORDER BY next_attempt_at, id LIMIT ?4 FOR UPDATE SKIP LOCKED),
                           retry AS (SELECT id, next_attempt_at FROM outbox
                             WHERE state = 'retry' AND next_attempt_at <= ?1
-                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+                            ORDER BY next_attempt_at, id LIMIT ?4 FOR UPDATE SKIP LOCKED),
                           lapsed AS (SELECT id, next_attempt_at FROM outbox
                             WHERE state = 'sending' AND lease_until < ?1
-                            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
-                          pick AS (SELECT id FROM (SELECT * FROM queued UNION ALL SELECT * FROM retry
-                                                   UNION ALL SELECT * FROM lapsed) due
-                                   ORDER BY next_attempt_at, id LIMIT 1)
+                            ORDER BY next_attempt_at, id LIMIT ?4 FOR UPDATE SKIP LOCKED),
+                          pick AS (SELECT id, next_attempt_at FROM (SELECT * FROM queued UNION ALL
+                                                   SELECT * FROM retry UNION ALL SELECT * FROM lapsed) due
+                                   ORDER BY next_attempt_at, id LIMIT ?4)
                      UPDATE outbox o SET state = 'sending', claimed_by = ?2, lease_until = ?3,
                                          attempts = o.attempts + 1
                      FROM pick WHERE o.id = pick.id
-                     RETURNING o.id, o.message_id, o.envelope_from, o.recipient, o.raw, o.attempts",
-                    params![now, worker, lease_until],
-                    claimed,
+                     RETURNING o.id, o.message_id, o.envelope_from, o.recipient, o.raw, o.attempts,
+                               pick.next_attempt_at",
+                    params![now, worker, lease_until, max],
+                    |r| Ok((r.get::<i64>(6)?, claimed(r)?)),
                 )
-                .optional()
-            });
+            })?;
+            // RETURNING comes in no particular order.
+            mails.sort_by_key(|(due, mail)| (*due, mail.id));
+            return Ok(mails.into_iter().map(|(_, mail)| mail).collect());
         }
         self.write(|tx| {
             // One index-ordered probe per state (outbox_due_in_order), so a
             // backlog of thousands of queued mails is not sorted on every
             // claim while the write lock is held.
-            let row = tx
-                .query_row(
-                    "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
-                     WHERE id = (SELECT id FROM (
-                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                            WHERE state = 'queued' AND next_attempt_at <= ?1
-                            ORDER BY next_attempt_at, id LIMIT 1)
-                        UNION ALL
-                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                            WHERE state = 'retry' AND next_attempt_at <= ?1
-                            ORDER BY next_attempt_at, id LIMIT 1)
-                        UNION ALL
-                        SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                            WHERE state = 'sending' AND lease_until < ?1
-                            ORDER BY next_attempt_at, id LIMIT 1)
-                     ) ORDER BY next_attempt_at, id LIMIT 1)",
-                    params![now],
-                    claimed,
-                )
-                .optional()?;
-            let Some(mut mail) = row else { return Ok(None) };
-            let taken = tx.execute(
-                "UPDATE outbox SET state = 'sending', claimed_by = ?2, lease_until = ?3,
-                        attempts = attempts + 1
-                 WHERE id = ?1 AND (state IN ('queued', 'retry') OR lease_until < ?4)",
-                params![mail.id, worker, lease_until, now],
+            let rows = tx.query_map(
+                "SELECT id, message_id, envelope_from, recipient, raw, attempts FROM outbox
+                 WHERE id IN (SELECT id FROM (
+                    SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                        WHERE state = 'queued' AND next_attempt_at <= ?1
+                        ORDER BY next_attempt_at, id LIMIT ?2)
+                    UNION ALL
+                    SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                        WHERE state = 'retry' AND next_attempt_at <= ?1
+                        ORDER BY next_attempt_at, id LIMIT ?2)
+                    UNION ALL
+                    SELECT * FROM (SELECT id, next_attempt_at FROM outbox
+                        WHERE state = 'sending' AND lease_until < ?1
+                        ORDER BY next_attempt_at, id LIMIT ?2)
+                 ) ORDER BY next_attempt_at, id LIMIT ?2)
+                 ORDER BY next_attempt_at, id",
+                params![now, max],
+                claimed,
             )?;
-            if taken != 1 {
-                return Ok(None);
+            let mut mails = Vec::with_capacity(rows.len());
+            for mut mail in rows {
+                let taken = tx.execute(
+                    "UPDATE outbox SET state = 'sending', claimed_by = ?2, lease_until = ?3,
+                            attempts = attempts + 1
+                     WHERE id = ?1 AND (state IN ('queued', 'retry') OR lease_until < ?4)",
+                    params![mail.id, worker, lease_until, now],
+                )?;
+                if taken == 1 {
+                    mail.attempts += 1;
+                    mails.push(mail);
+                }
             }
-            mail.attempts += 1;
-            Ok(Some(mail))
+            Ok(mails)
         })
     }
 
