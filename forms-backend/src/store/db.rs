@@ -551,9 +551,10 @@ struct HeldRows {
     rows: Vec<Vec<Value>>,
 }
 
-/// Held rows go in statements of these many rows (largest first), so a
-/// connection prepares at most four texts per insert, whatever the batch.
-const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+/// Held rows go in statements of these many rows (largest first): at most
+/// seven texts per insert for a connection to prepare, whatever the batch,
+/// and at most seven statements for a batch below 128 jobs.
+const ROWS_PER_INSERT: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 
 /// `sql`, a single-row `INSERT ... VALUES (...)` with `?N` placeholders
 /// (and perhaps a `RETURNING` nobody reads), as an insert of `rows` rows:
