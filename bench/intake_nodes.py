@@ -238,7 +238,7 @@ def main():
                 db_file = os.path.join(scratch, "campus.db")
                 node_env = {**env, "CAMPUS_DATABASE": db_file}
                 rows = lambda: sqlite_rows(db_file)  # noqa: E731
-                sent = lambda: sqlite_rows(db_file, SENT)  # noqa: E731
+                delivered = lambda: sqlite_rows(db_file, SENT)  # noqa: E731
             else:
                 name, url = cluster.fresh_database()
                 if args.pg_stats:
@@ -246,7 +246,7 @@ def main():
                 node_env = {**env, "CAMPUS_DATABASE": url}
                 rows = lambda name=name: int(cluster.psql(  # noqa: E731
                     name, "SELECT count(*) FROM submissions WHERE form = 'kontakt'"))
-                sent = lambda name=name: int(cluster.psql(name, SENT))  # noqa: E731
+                delivered = lambda name=name: int(cluster.psql(name, SENT))  # noqa: E731
             nodes = [start_node(campus, site, scratch, f"{label[:2]}{i}", node_env)
                      for i in range(count)]
             bases = [b for _, b in nodes]
@@ -271,9 +271,9 @@ def main():
                                           ("saturated", args.connections, 0)]:
                     rates, p99s = [], []
                     for i in range(args.repeat):
-                        before, sent_before = rows(), sent()
+                        before, delivered_before = rows(), delivered()
                         results = wrk_all(bases, scripts(pace), conns, args.duration)
-                        sent_during = sent() - sent_before
+                        delivered_during = delivered() - delivered_before
                         after = settled(rows)
                         acked = sum(r["s303"] + r["s200"] for r in results)
                         sent = sum(r["sent"] for r in results)
@@ -285,7 +285,7 @@ def main():
                         added = after - before
                         ok = acked <= added <= acked + max(sent - answered, 0)
                         print(f"{label} {kind} #{i + 1}: {rate:.0f} durable/s, p99 {p99:.1f} ms "
-                              f"(slowest node), {sent_during / seconds:.0f} mails sent/s, "
+                              f"(slowest node), {delivered_during / seconds:.0f} mails sent/s, "
                               f"acknowledged {acked}, rows added {added} "
                               f"-> {'OK' if ok else 'MISMATCH'}, not 303: {other} | {intake.load()}",
                               flush=True)
