@@ -27,7 +27,8 @@ X-Forwarded-For, so the per-address limit counts as with many visitors):
   those of SQLite with one node.
 
 After every run the contact rows are counted in the database: every
-acknowledged post (303) must be there. Each run is repeated --repeat times;
+acknowledged post (303) must be there. Each run also prints how many mails
+the nodes' workers delivered per second meanwhile (they share the cores). Each run is repeated --repeat times;
 floors are checked on medians. Exits 1 if a check or a floor fails.
 
 usage: python3 bench/intake_nodes.py [--duration 10] [--repeat 3]

@@ -30,7 +30,8 @@ pub(crate) fn collect_freed_memory() {
 /// A full build frees much of what it makes while it renders (search
 /// tokens, pages): at Germany scale its peak resident memory went from
 /// 220–250 to 178–183 MiB with the shorter delay, its time within the
-/// machine's spread, and to 155–162 MiB with small pages as well. A
+/// machine's spread; with small pages as well (turned off from outside the
+/// process) 151–158 MiB against 168–175 MiB on another machine. A
 /// one-edit build came out some 0.04 s slower with the delay. Called at the
 /// start of `campus build`: set once the build's worker threads ran, the
 /// delay changed nothing measurable.

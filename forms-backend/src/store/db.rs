@@ -556,78 +556,85 @@ struct HeldRows {
 /// and at most seven statements for a batch below 128 jobs.
 const ROWS_PER_INSERT: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 
-/// `sql`, a single-row `INSERT ... VALUES (...)` with `?N` placeholders
-/// (and perhaps a `RETURNING` nobody reads), as an insert of `rows` rows:
-/// row `i` takes the parameters `i * n + 1 ..= i * n + n`, `n` being the
-/// highest placeholder of the row. `None` for any other statement
-/// (literals, plain `?`, anything after the row but `RETURNING`).
-pub(crate) fn multi_row_insert(sql: &str, rows: usize) -> Option<String> {
-    let sql = sql.trim();
-    if !sql.starts_with("INSERT INTO ") || sql.contains('\'') {
-        return None;
-    }
-    let values = sql.rfind(" VALUES ")?;
-    let (head, rest) = sql.split_at(values + " VALUES ".len());
-    let close = rest.find(')')?;
-    if !rest.starts_with('(') || rest[1..close].contains('(') {
-        return None;
-    }
-    let after = rest[close + 1..].trim();
-    if !(after.is_empty() || after.starts_with("RETURNING ")) || head.contains('?') {
-        return None;
-    }
-    // The row as pieces: text, placeholder number, text, ...
-    let row = &rest[..=close];
-    let mut parts: Vec<(&str, usize)> = Vec::new();
-    let mut text_start = 0;
-    let mut chars = row.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c != '?' {
-            continue;
+/// A single-row `INSERT ... VALUES (...)` with `?N` placeholders (and
+/// perhaps a `RETURNING` nobody reads), taken apart so it can be written
+/// for many rows.
+struct InsertRow<'a> {
+    /// Up to and including `VALUES `.
+    head: &'a str,
+    /// The row as text before each placeholder and the placeholder's number.
+    parts: Vec<(&'a str, usize)>,
+    /// The row's text after its last placeholder.
+    tail: &'a str,
+    /// The highest placeholder: the parameters one row takes.
+    per_row: usize,
+}
+
+impl<'a> InsertRow<'a> {
+    /// `None` for any other statement (literals, plain `?`, a function
+    /// call in the row, anything after the row but `RETURNING`).
+    fn parse(sql: &'a str) -> Option<InsertRow<'a>> {
+        let sql = sql.trim();
+        if !sql.starts_with("INSERT INTO ") || sql.contains('\'') {
+            return None;
         }
-        let digits_start = i + 1;
-        let mut end = digits_start;
-        while let Some(&(j, d)) = chars.peek() {
-            if !d.is_ascii_digit() {
-                break;
+        let values = sql.rfind(" VALUES ")?;
+        let (head, rest) = sql.split_at(values + " VALUES ".len());
+        let close = rest.find(')')?;
+        if !rest.starts_with('(') || rest[1..close].contains('(') {
+            return None;
+        }
+        let after = rest[close + 1..].trim();
+        if !(after.is_empty() || after.starts_with("RETURNING ")) || head.contains('?') {
+            return None;
+        }
+        let row = &rest[..=close];
+        let mut parts = Vec::new();
+        let mut text_start = 0;
+        while let Some(at) = row[text_start..].find('?').map(|i| text_start + i) {
+            let digits = row[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(row.len(), |i| at + 1 + i);
+            parts.push((&row[text_start..at], row[at + 1..digits].parse().ok()?));
+            text_start = digits;
+        }
+        let per_row = parts.iter().map(|&(_, n)| n).max()?;
+        Some(InsertRow {
+            head,
+            parts,
+            tail: &row[text_start..],
+            per_row,
+        })
+    }
+
+    /// The insert of `rows` rows: row `i` takes the parameters
+    /// `i * per_row + 1 ..= (i + 1) * per_row`.
+    fn for_rows(&self, rows: usize) -> String {
+        let mut out = String::with_capacity(self.head.len() + rows * 64);
+        out.push_str(self.head);
+        for r in 0..rows {
+            if r > 0 {
+                out.push_str(", ");
             }
-            end = j + 1;
-            chars.next();
+            for &(text, n) in &self.parts {
+                out.push_str(text);
+                out.push('?');
+                out.push_str(&(r * self.per_row + n).to_string());
+            }
+            out.push_str(self.tail);
         }
-        let number: usize = row[digits_start..end].parse().ok()?;
-        parts.push((&row[text_start..i], number));
-        text_start = end;
+        out
     }
-    let tail = &row[text_start..];
-    let per_row = parts.iter().map(|&(_, n)| n).max()?;
-    let mut out = String::with_capacity(head.len() + rows * (row.len() + 8));
-    out.push_str(head);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        for &(text, n) in &parts {
-            out.push_str(text);
-            out.push('?');
-            out.push_str(&(r * per_row + n).to_string());
-        }
-        out.push_str(tail);
-    }
-    Some(out)
+}
+
+/// `sql` (see [`InsertRow`]) as an insert of `rows` rows.
+pub(crate) fn multi_row_insert(sql: &str, rows: usize) -> Option<String> {
+    InsertRow::parse(sql).map(|row| row.for_rows(rows))
 }
 
 /// The number of parameters one row of `sql` takes (its highest `?N`).
 fn params_per_row(sql: &str) -> Option<usize> {
-    let one = multi_row_insert(sql, 1)?;
-    one.split('?')
-        .skip(1)
-        .map(|p| {
-            p.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .filter_map(|n| n.parse().ok())
-        .max()
+    InsertRow::parse(sql).map(|row| row.per_row)
 }
 
 /// Ids a connection takes from a sequence at once ([`Conn::reserved_id`]).
