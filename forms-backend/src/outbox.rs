@@ -1,7 +1,8 @@
 //! Delivery of outbox rows: a tokio task claims due messages with a lease
 //! (queued/retry → sending; 16 at a time when they go to files, one at a
 //! time over SMTP), hands each to the transport and records its result
-//! (sent, or retry with exponential backoff, or failed).
+//! (retry with exponential backoff or failed at once; the sent ones of a
+//! claim together, in one commit).
 //!
 //! Guarantees: a committed mail is delivered after restarts and SMTP
 //! outages; two workers never hold the same message (claims happen in
@@ -281,7 +282,10 @@ impl Worker {
     }
 
     /// Delivers the due messages of one claim (see
-    /// [`Transport::claims_at_once`]); true if there was one.
+    /// [`Transport::claims_at_once`]) and records them: a failure at once,
+    /// the sent ones together at the end, in one commit. A worker dying
+    /// before that sends them again after the lease (same Message-ID; a
+    /// file is replaced). True if there was one.
     pub async fn step(&self, worker: &str) -> Result<bool, store::StoreError> {
         let store = self.store.clone();
         let (w, lease, clock) = (worker.to_string(), self.lease, self.clock.clone());
@@ -291,40 +295,64 @@ impl Worker {
                 .await
                 .expect("claim task")?;
         let any = !claimed.is_empty();
+        let mut sent = Vec::with_capacity(claimed.len());
         for mail in claimed {
-            self.deliver(worker, mail).await?;
+            match self.transport.send(&mail).await {
+                Ok(()) => sent.push(mail),
+                Err(e) => self.record_failure(worker, mail, e).await?,
+            }
         }
+        self.record_sent(worker, sent).await?;
         Ok(any)
     }
 
-    /// Sends one claimed message and records the result.
-    async fn deliver(&self, worker: &str, mail: ClaimedMail) -> Result<(), store::StoreError> {
-        let result = self.transport.send(&mail).await;
-        let store = self.store.clone();
-        let w = worker.to_string();
-        let (max, base) = (self.max_attempts, self.retry_base);
-        let clock = self.clock.clone();
+    async fn record_sent(
+        &self,
+        worker: &str,
+        sent: Vec<ClaimedMail>,
+    ) -> Result<(), store::StoreError> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let (store, w, clock) = (self.store.clone(), worker.to_string(), self.clock.clone());
         tokio::task::spawn_blocking(move || {
-            let now = clock.now();
-            match result {
-                Ok(()) => {
-                    if store.mark_sent(mail.id, &w, now)? {
-                        tracing::info!(outbox_id = mail.id, message_id = %mail.message_id, "Mail zugestellt");
-                    } else {
-                        tracing::warn!(outbox_id = mail.id, "Mail zugestellt, aber Auftrag war nicht mehr reserviert");
-                    }
-                }
-                Err(e) => {
-                    let next = (!e.permanent && mail.attempts < max).then(|| {
-                        let factor = 2u32.saturating_pow(mail.attempts.saturating_sub(1));
-                        now + base.saturating_mul(factor).min(MAX_BACKOFF).as_secs().max(1) as i64
-                    });
-                    tracing::warn!(outbox_id = mail.id, attempt = mail.attempts, error = %e.message,
-                        retry_at = ?next, "Mail nicht zugestellt");
-                    store.mark_attempt_failed(mail.id, &w, &e.message, next)?;
+            let ids: Vec<i64> = sent.iter().map(|m| m.id).collect();
+            let marked = store.mark_sent_all(&ids, &w, clock.now())?;
+            for mail in &sent {
+                if marked.contains(&mail.id) {
+                    tracing::info!(outbox_id = mail.id, message_id = %mail.message_id, "Mail zugestellt");
+                } else {
+                    tracing::warn!(outbox_id = mail.id, "Mail zugestellt, aber Auftrag war nicht mehr reserviert");
                 }
             }
-            Ok::<(), store::StoreError>(())
+            Ok(())
+        })
+        .await
+        .expect("mark task")
+    }
+
+    async fn record_failure(
+        &self,
+        worker: &str,
+        mail: ClaimedMail,
+        e: DeliveryError,
+    ) -> Result<(), store::StoreError> {
+        let (store, w, clock) = (self.store.clone(), worker.to_string(), self.clock.clone());
+        let (max, base) = (self.max_attempts, self.retry_base);
+        tokio::task::spawn_blocking(move || {
+            let now = clock.now();
+            let next = (!e.permanent && mail.attempts < max).then(|| {
+                let factor = 2u32.saturating_pow(mail.attempts.saturating_sub(1));
+                now + base
+                    .saturating_mul(factor)
+                    .min(MAX_BACKOFF)
+                    .as_secs()
+                    .max(1) as i64
+            });
+            tracing::warn!(outbox_id = mail.id, attempt = mail.attempts, error = %e.message,
+                retry_at = ?next, "Mail nicht zugestellt");
+            store.mark_attempt_failed(mail.id, &w, &e.message, next)?;
+            Ok(())
         })
         .await
         .expect("mark task")

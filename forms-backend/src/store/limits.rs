@@ -268,4 +268,48 @@ mod tests {
             assert_eq!(counted, 40 * LIMIT.max as usize, "{:?}", a.engine());
         }
     }
+
+    #[test]
+    fn batches_of_several_keys_in_any_order_on_two_nodes_never_pass_the_limit() {
+        for (a, b, _dir) in stores() {
+            // Each thread sends batches of five keys (one twice), rotated
+            // differently, so batches overlap in other orders on both nodes.
+            let keys: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+            let counted = std::thread::scope(|s| {
+                let run = |store: &Store, turn: usize| {
+                    let mut counted = vec![0usize; keys.len()];
+                    for round in 0..6 {
+                        let picks: Vec<usize> = (0..4)
+                            .map(|j| (turn * 5 + round * 3 + j * 7) % keys.len())
+                            .chain([(turn + round) % keys.len()])
+                            .collect();
+                        let batch: Vec<String> = picks.iter().map(|&i| keys[i].clone()).collect();
+                        let answers = store.count_requests(&batch, 1000, LIMIT).unwrap();
+                        for (&i, answer) in picks.iter().zip(answers) {
+                            counted[i] += usize::from(answer.is_ok());
+                        }
+                    }
+                    counted
+                };
+                let threads: Vec<_> = [&a, &b, &a, &b, &a, &b]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(turn, store)| s.spawn(move || run(store, turn)))
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| t.join().unwrap())
+                    .fold(vec![0usize; keys.len()], |sum, c| {
+                        sum.iter().zip(c).map(|(x, y)| x + y).collect()
+                    })
+            });
+            // 36 batches of five hit every key more than twice.
+            assert_eq!(
+                counted,
+                vec![LIMIT.max as usize; keys.len()],
+                "{:?}",
+                a.engine()
+            );
+        }
+    }
 }

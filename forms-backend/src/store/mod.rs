@@ -936,6 +936,40 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_is_marked_sent_at_once_but_only_where_it_still_holds() {
+        for (db, _dir) in databases() {
+            let a = Store::open(&db).unwrap();
+            let b = Store::open(&db).unwrap();
+            for id in 1..=3 {
+                a.write(|tx| tx.enqueue(&mail(&format!("<{id}@x>")), 100))
+                    .unwrap();
+            }
+            let lease = Duration::from_secs(60);
+            let claimed: Vec<i64> = a
+                .claim_due("wa", 100, lease, 3)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            assert_eq!(claimed.len(), 3);
+            // The lease ran out and b took the second one over.
+            a.write(|tx| {
+                tx.execute(
+                    "UPDATE outbox SET claimed_by = 'wb' WHERE id = ?1",
+                    params![claimed[1]],
+                )
+            })
+            .unwrap();
+            let marked = a.mark_sent_all(&claimed, "wa", 150).unwrap();
+            assert_eq!(marked, vec![claimed[0], claimed[2]]);
+            let states: Vec<String> = a.outbox().unwrap().into_iter().map(|r| r.state).collect();
+            assert_eq!(states, ["sent", "sending", "sent"]);
+            assert!(b.mark_sent(claimed[1], "wb", 151).unwrap());
+            assert!(a.mark_sent_all(&claimed, "wa", 152).unwrap().is_empty());
+        }
+    }
+
+    #[test]
     fn a_claim_of_several_takes_them_in_due_order_and_leaves_the_rest() {
         for (db, _dir) in databases() {
             let a = Store::open(&db).unwrap();

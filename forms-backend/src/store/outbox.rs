@@ -138,13 +138,33 @@ impl Store {
 
     /// Marks a claimed message sent; false if the claim was lost meanwhile.
     pub fn mark_sent(&self, id: i64, worker: &str, now: i64) -> Result<bool> {
-        self.write_single(|tx| {
-            Ok(tx.execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?3, lease_until = NULL, last_error = NULL
-                 WHERE id = ?1 AND claimed_by = ?2 AND state = 'sending'",
-                params![id, worker, now],
-            )? == 1)
-        })
+        Ok(self.mark_sent_all(&[id], worker, now)? == [id])
+    }
+
+    /// Marks the claimed messages `ids` sent in one statement (one commit
+    /// for a whole claim instead of one each); the ids whose claim still
+    /// held, in the order given.
+    pub fn mark_sent_all(&self, ids: &[i64], worker: &str, now: i64) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = (3..3 + ids.len())
+            .map(|n| format!("?{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, lease_until = NULL, last_error = NULL
+             WHERE claimed_by = ?1 AND state = 'sending' AND id IN ({listed})
+             RETURNING id"
+        );
+        let mut values: Vec<&dyn super::ToValue> = vec![&worker, &now];
+        values.extend(ids.iter().map(|id| id as &dyn super::ToValue));
+        let marked = self.write_single(|tx| tx.query_map(&sql, &values, |r| r.get::<i64>(0)))?;
+        Ok(ids
+            .iter()
+            .copied()
+            .filter(|id| marked.contains(id))
+            .collect())
     }
 
     /// Records a failed attempt: `retry` at `next_at`, or `failed` for good.
