@@ -363,10 +363,11 @@ impl IndexCache {
 
 /// The first bytes of [`IndexCache::to_bytes`]; a new tokeniser needs a
 /// new mark.
-const CACHE_MAGIC: &[u8] = b"campus-suche-1\n";
+const CACHE_MAGIC: &[u8] = b"campus-suche-2\n";
 
-fn source_hash(s: &Source) -> u64 {
+fn source_hash(s: &Source, in_markdown: bool) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    in_markdown.hash(&mut h);
     let d = &s.doc;
     (
         &d.title,
@@ -384,8 +385,22 @@ fn source_hash(s: &Source) -> u64 {
 /// [`build_index`], tokenising only the documents not in `cache`; the cache
 /// then holds the documents of `sources`.
 pub fn build_index_cached(sources: &[Source], cache: &mut IndexCache) -> Index {
+    index_cached(sources, &|_| false, cache)
+}
+
+/// [`build_index_cached`] where the `text` of the sources `in_markdown` picks
+/// is still the Markdown body: it becomes plain text only for the documents
+/// that are tokenised, so an edit converts one body, not every unit's.
+fn index_cached(
+    sources: &[Source],
+    in_markdown: &(dyn Fn(usize) -> bool + Sync),
+    cache: &mut IndexCache,
+) -> Index {
     use rayon::prelude::*;
-    let hashes: Vec<u64> = sources.par_iter().map(source_hash).collect();
+    let hashes: Vec<u64> = (0..sources.len())
+        .into_par_iter()
+        .map(|i| source_hash(&sources[i], in_markdown(i)))
+        .collect();
     // Tokenising is the expensive part: in parallel, new documents only.
     let mut seen = HashSet::new();
     let missing: Vec<usize> = (0..sources.len())
@@ -399,7 +414,15 @@ pub fn build_index_cached(sources: &[Source], cache: &mut IndexCache) -> Index {
     for slice in missing.chunks(TOKENISED_AT_ONCE) {
         let weighed: Vec<(u64, Vec<Weighed>)> = slice
             .par_iter()
-            .map(|i| (hashes[*i], doc_weights(&sources[*i])))
+            .map(|i| {
+                let s = &sources[*i];
+                let weights = if in_markdown(*i) {
+                    doc_weights(s, &markdown::to_plain_text(&s.text))
+                } else {
+                    doc_weights(s, &s.text)
+                };
+                (hashes[*i], weights)
+            })
             .collect();
         for (hash, ws) in weighed {
             let entries: Vec<(u32, u32, u32)> = ws
@@ -478,7 +501,7 @@ struct Weighed {
 }
 
 /// Each indexed token of one document with its weight.
-fn doc_weights(s: &Source) -> Vec<Weighed> {
+fn doc_weights(s: &Source, text: &str) -> Vec<Weighed> {
     #[derive(Default)]
     struct Seen {
         title: bool,
@@ -491,7 +514,7 @@ fn doc_weights(s: &Source) -> Vec<Weighed> {
     // Hashed, then sorted once: a tree compared each token with a dozen
     // others on the way in.
     let mut seen: HashMap<String, Seen> = HashMap::new();
-    for (field, text) in [(0, s.doc.title.as_str()), (1, &keywords), (2, &s.text)] {
+    for (field, text) in [(0, s.doc.title.as_str()), (1, &keywords), (2, text)] {
         for word in written_words(text).into_iter().filter(|w| indexable(w)) {
             for (i, token) in forms(&word).into_iter().enumerate() {
                 let plain = token == word;
@@ -773,6 +796,21 @@ impl Index {
 
 /// The documents of a site, in index order.
 pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
+    sources_before_plain_text(site, today)
+        .into_iter()
+        .map(|(mut source, in_markdown)| {
+            if in_markdown {
+                source.text = markdown::to_plain_text(&source.text);
+            }
+            source
+        })
+        .collect()
+}
+
+/// The documents of [`site_sources`], those whose `text` is still the
+/// Markdown body flagged (units, courses, events, topics). The plain text of
+/// the others is needed for their summaries.
+fn sources_before_plain_text(site: &Site, today: NaiveDate) -> Vec<(Source, bool)> {
     let mut out = Vec::new();
     let mut units: Vec<&crate::model::Unit> = site
         .units
@@ -792,123 +830,143 @@ pub fn site_sources(site: &Site, today: NaiveDate) -> Vec<Source> {
             .iter()
             .map(|t| site.topics[*t].title.as_str())
             .collect();
-        out.push(Source {
-            doc: Doc {
-                title: u.title.clone(),
-                url: crate::urls::unit(&u.id),
-                kind: "einheit".into(),
-                kind_label: "Lerneinheit".into(),
-                format: format.into(),
-                level: level.name.clone(),
-                next_date: u
-                    .next_free_date(today)
-                    .map(|d| {
-                        crate::typography::keep_together(&crate::time::german_long_date(d.date))
-                            .into_owned()
-                    })
-                    .unwrap_or_default(),
-                summary: u.summary.clone(),
+        out.push((
+            Source {
+                doc: Doc {
+                    title: u.title.clone(),
+                    url: crate::urls::unit(&u.id),
+                    kind: "einheit".into(),
+                    kind_label: "Lerneinheit".into(),
+                    format: format.into(),
+                    level: level.name.clone(),
+                    next_date: u
+                        .next_free_date(today)
+                        .map(|d| {
+                            crate::typography::keep_together(&crate::time::german_long_date(d.date))
+                                .into_owned()
+                        })
+                        .unwrap_or_default(),
+                    summary: u.summary.clone(),
+                },
+                keywords: format!(
+                    "{} {} {} {}",
+                    topics.join(" "),
+                    format,
+                    level.name,
+                    u.competences.join(" ")
+                ),
+                text: u.body.clone(),
             },
-            keywords: format!(
-                "{} {} {} {}",
-                topics.join(" "),
-                format,
-                level.name,
-                u.competences.join(" ")
-            ),
-            text: markdown::to_plain_text(&u.body),
-        });
+            true,
+        ));
     }
     let mut courses: Vec<&crate::model::Course> = site.courses.iter().collect();
     courses.sort_by(|a, b| a.title.cmp(&b.title));
     for c in courses {
-        out.push(Source {
-            doc: Doc {
-                title: c.title.clone(),
-                url: crate::urls::course(&c.id),
-                kind: "kurs".into(),
-                kind_label: "Kurs".into(),
-                format: String::new(),
-                level: String::new(),
-                next_date: String::new(),
-                summary: c.summary.clone(),
+        out.push((
+            Source {
+                doc: Doc {
+                    title: c.title.clone(),
+                    url: crate::urls::course(&c.id),
+                    kind: "kurs".into(),
+                    kind_label: "Kurs".into(),
+                    format: String::new(),
+                    level: String::new(),
+                    next_date: String::new(),
+                    summary: c.summary.clone(),
+                },
+                keywords: c.certificate.clone(),
+                text: c.body.clone(),
             },
-            keywords: c.certificate.clone(),
-            text: markdown::to_plain_text(&c.body),
-        });
+            true,
+        ));
     }
     // Upcoming events only: a past one cannot be registered for.
     for e in site.upcoming_events(today) {
         let (start, end) = e.times_text();
-        out.push(Source {
-            doc: Doc {
-                title: e.title.clone(),
-                url: crate::urls::event(&e.id),
-                kind: "veranstaltung".into(),
-                kind_label: "Veranstaltung".into(),
-                format: String::new(),
-                level: String::new(),
-                next_date: crate::typography::keep_together(&crate::time::german_long_date(e.date))
+        out.push((
+            Source {
+                doc: Doc {
+                    title: e.title.clone(),
+                    url: crate::urls::event(&e.id),
+                    kind: "veranstaltung".into(),
+                    kind_label: "Veranstaltung".into(),
+                    format: String::new(),
+                    level: String::new(),
+                    next_date: crate::typography::keep_together(&crate::time::german_long_date(
+                        e.date,
+                    ))
                     .into_owned(),
-                summary: e.summary.clone(),
+                    summary: e.summary.clone(),
+                },
+                keywords: format!("Veranstaltung {start} {end} {}", e.place_text()),
+                text: e.body.clone(),
             },
-            keywords: format!("Veranstaltung {start} {end} {}", e.place_text()),
-            text: markdown::to_plain_text(&e.body),
-        });
+            true,
+        ));
     }
     for t in &site.topics {
-        out.push(Source {
-            doc: Doc {
-                title: t.title.clone(),
-                url: crate::urls::topic(&t.id),
-                kind: "thema".into(),
-                kind_label: "Thema".into(),
-                format: String::new(),
-                level: String::new(),
-                next_date: String::new(),
-                summary: t.summary.clone(),
+        out.push((
+            Source {
+                doc: Doc {
+                    title: t.title.clone(),
+                    url: crate::urls::topic(&t.id),
+                    kind: "thema".into(),
+                    kind_label: "Thema".into(),
+                    format: String::new(),
+                    level: String::new(),
+                    next_date: String::new(),
+                    summary: t.summary.clone(),
+                },
+                keywords: String::new(),
+                text: t.body.clone(),
             },
-            keywords: String::new(),
-            text: markdown::to_plain_text(&t.body),
-        });
+            true,
+        ));
     }
     for f in &site.faq {
         let text = markdown::to_plain_text(&f.body);
-        out.push(Source {
-            doc: Doc {
-                title: f.question.clone(),
-                url: format!("/faq/#{}", f.id),
-                kind: "faq".into(),
-                kind_label: "Häufige Frage".into(),
-                format: String::new(),
-                level: String::new(),
-                next_date: String::new(),
-                summary: excerpt(&text, 160),
+        out.push((
+            Source {
+                doc: Doc {
+                    title: f.question.clone(),
+                    url: format!("/faq/#{}", f.id),
+                    kind: "faq".into(),
+                    kind_label: "Häufige Frage".into(),
+                    format: String::new(),
+                    level: String::new(),
+                    next_date: String::new(),
+                    summary: excerpt(&text, 160),
+                },
+                keywords: site.faq_categories[f.category].name.clone(),
+                text,
             },
-            keywords: site.faq_categories[f.category].name.clone(),
-            text,
-        });
+            false,
+        ));
     }
     for p in &site.pages {
         let text = markdown::to_plain_text(&crate::retention::expand(&p.body, &site.config));
-        out.push(Source {
-            doc: Doc {
-                title: p.title.clone(),
-                url: format!("/{}/", p.id),
-                kind: "seite".into(),
-                kind_label: "Seite".into(),
-                format: String::new(),
-                level: String::new(),
-                next_date: String::new(),
-                summary: if p.description.is_empty() {
-                    excerpt(&text, 160)
-                } else {
-                    p.description.clone()
+        out.push((
+            Source {
+                doc: Doc {
+                    title: p.title.clone(),
+                    url: format!("/{}/", p.id),
+                    kind: "seite".into(),
+                    kind_label: "Seite".into(),
+                    format: String::new(),
+                    level: String::new(),
+                    next_date: String::new(),
+                    summary: if p.description.is_empty() {
+                        excerpt(&text, 160)
+                    } else {
+                        p.description.clone()
+                    },
                 },
+                keywords: String::new(),
+                text,
             },
-            keywords: String::new(),
-            text,
-        });
+            false,
+        ));
     }
     out
 }
@@ -920,7 +978,9 @@ pub fn site_index(site: &Site, today: NaiveDate) -> Index {
 
 /// [`site_index`] with the tokens of unchanged documents from `cache`.
 pub fn site_index_cached(site: &Site, today: NaiveDate, cache: &mut IndexCache) -> Index {
-    build_index_cached(&site_sources(site, today), cache)
+    let (sources, in_markdown): (Vec<Source>, Vec<bool>) =
+        sources_before_plain_text(site, today).into_iter().unzip();
+    index_cached(&sources, &|i| in_markdown[i], cache)
 }
 
 /// The first words of `text`, at most `max` characters, with "…" if cut.
@@ -953,7 +1013,10 @@ mod tests {
         use rayon::prelude::*;
         // Documents are weighed in parallel (tokenising is the expensive part),
         // then merged into postings sorted by token and document.
-        let weighed: Vec<Vec<Weighed>> = sources.par_iter().map(doc_weights).collect();
+        let weighed: Vec<Vec<Weighed>> = sources
+            .par_iter()
+            .map(|s| doc_weights(s, &s.text))
+            .collect();
         let mut postings: Vec<(u32, Weighed)> = weighed
             .into_iter()
             .enumerate()
@@ -1029,6 +1092,33 @@ mod tests {
         assert!(index.tokens.contains_key("zwoelftonsaal"));
         // The removed document is no longer kept.
         assert_eq!(cache.docs.len(), sources.len());
+    }
+
+    #[test]
+    fn the_cached_site_index_converts_only_tokenised_bodies_and_equals_the_plain_one() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut site = crate::model::load(&root).expect("the sample site loads");
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut cache = IndexCache::default();
+        assert_eq!(
+            site_index_cached(&site, today, &mut cache),
+            site_index(&site, today)
+        );
+        // A word only in one unit's body, in a Markdown link: its address
+        // is not text.
+        let unit = site
+            .units
+            .iter()
+            .position(|u| u.is_public())
+            .expect("a public unit");
+        std::sync::Arc::make_mut(&mut site.units[unit])
+            .body
+            .push_str("\n\nMit [Zwölftonmusik](https://example.org/adresswort).\n");
+        let index = site_index_cached(&site, today, &mut cache);
+        assert_eq!(cache.tokenised, 1);
+        assert_eq!(index, site_index(&site, today));
+        assert!(index.tokens.contains_key("zwoelftonmusik"));
+        assert!(!index.tokens.contains_key("adresswort"));
     }
 
     #[test]
